@@ -1,0 +1,42 @@
+package auth
+
+import "time"
+
+// EventKind names what happened to a session.
+type EventKind string
+
+// Event kinds emitted by the keeper and recorded in the audit log.
+const (
+	EventLogin          EventKind = "login"
+	EventImported       EventKind = "imported"
+	EventScheduled      EventKind = "scheduled"  // next refresh planned at Event.At
+	EventRefreshing     EventKind = "refreshing" // request about to be sent
+	EventRefreshed      EventKind = "refreshed"  // OldFP -> NewFP
+	EventAdopted        EventKind = "adopted"    // another process had rotated already; NewFP adopted
+	EventRetrying       EventKind = "retrying"   // transient failure; next attempt at Event.At
+	EventNeedsLogin     EventKind = "needs_login"
+	EventReuseSuspected EventKind = "reuse_suspected" // loud: someone else may hold the refresh token
+	EventSkew           EventKind = "skew"            // server clock differs by Event.Skew
+	EventRevoked        EventKind = "revoked"
+	EventForgotten      EventKind = "forgotten"
+	EventPaused         EventKind = "paused"
+	EventResumed        EventKind = "resumed"
+	EventFailed         EventKind = "failed" // an operation failed without changing state
+)
+
+// Event is one thing that happened to one session. It carries fingerprints,
+// never token values.
+type Event struct {
+	Time      time.Time     `json:"time"`
+	Session   string        `json:"session"`
+	Kind      EventKind     `json:"kind"`
+	OldFP     string        `json:"old_fingerprint,omitempty"`
+	NewFP     string        `json:"new_fingerprint,omitempty"`
+	RequestID string        `json:"request_id,omitempty"`
+	Status    int           `json:"status,omitempty"`
+	Reason    Reason        `json:"reason,omitempty"`
+	Message   string        `json:"message,omitempty"`
+	At        time.Time     `json:"at,omitempty"` // scheduled / next attempt instant
+	Skew      time.Duration `json:"skew_ns,omitempty"`
+	PID       int           `json:"pid,omitempty"`
+}

@@ -1,0 +1,109 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// State is where a session stands, as persisted in metadata and shown by
+// list and the UI.
+type State string
+
+// Session states.
+const (
+	StateOK         State = "ok"          // access token valid, refresh scheduled
+	StateRefreshing State = "refreshing"  // a refresh is in flight
+	StateRetrying   State = "retrying"    // last attempt failed transiently; see NextAttempt
+	StateNeedsLogin State = "needs_login" // refresh impossible; see Reason
+	StatePaused     State = "paused"      // auto-refresh switched off by the user
+	StateExpired    State = "expired"     // access token expired and not refreshed (e.g. paused)
+)
+
+// Reason says why a session needs a new login.
+type Reason string
+
+// Needs-login reasons (design.md refresh rule 3 and 4).
+const (
+	ReasonNone           Reason = ""
+	ReasonRefreshExpired Reason = "refresh_expired" // the refresh token's instant has passed
+	ReasonRevoked        Reason = "revoked"         // we revoked it ourselves
+	ReasonRejected       Reason = "rejected"        // 401 while it should be valid: possible reuse by someone else
+	ReasonRotationLost   Reason = "rotation_lost"   // request sent, answer lost, retry refused: lost in transit
+)
+
+// Session is everything known about a stored session that is not secret.
+// The list screen and `tokentop list` render from this alone.
+type Session struct {
+	Name      string    `json:"name"`
+	Endpoints Endpoints `json:"endpoints"`
+	Email     string    `json:"email,omitempty"`
+	User      User      `json:"user"`
+
+	AccessExpiry  time.Time `json:"access_expires_at"`
+	RefreshExpiry time.Time `json:"refresh_expires_at"`
+	// IssuedAt is when the current pair was obtained; with AccessExpiry it
+	// gives the access lifetime that sizes the refresh window.
+	IssuedAt time.Time `json:"issued_at"`
+
+	AccessFP   string `json:"access_fingerprint"`
+	RefreshFP  string `json:"refresh_fingerprint"`
+	FrontendFP string `json:"frontend_fingerprint,omitempty"`
+	// TokenFormat is "jwt" or "opaque", from the inspector, for display.
+	TokenFormat string `json:"token_format,omitempty"`
+
+	State       State     `json:"state"`
+	Reason      Reason    `json:"reason,omitempty"`
+	LastError   string    `json:"last_error,omitempty"`
+	NextAttempt time.Time `json:"next_attempt,omitempty"`
+	Paused      bool      `json:"paused,omitempty"`
+
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+	LastRefresh time.Time `json:"last_refresh,omitempty"`
+	Refreshes   int       `json:"refreshes"`
+	Failures    int       `json:"failures"`
+	// ClockSkew is the server clock minus ours, from the last exchange.
+	ClockSkew time.Duration `json:"clock_skew_ns,omitempty"`
+}
+
+// Errors a SessionStore returns (wrapped, match with errors.Is).
+var (
+	ErrSessionNotFound  = errors.New("no such session")
+	ErrSecretNotFound   = errors.New("secret not found in storage")
+	ErrStoreUnavailable = errors.New("secret storage unavailable")
+	ErrLockTimeout      = errors.New("timed out waiting for the session lock")
+	ErrInvalidName      = errors.New("invalid session name")
+)
+
+// SessionStore is where sessions live. storage implements it; tests may use
+// storage's memory backend. Implementations are safe for concurrent use.
+type SessionStore interface {
+	// List returns all sessions' metadata, sorted by name. It never touches
+	// secret storage.
+	List(ctx context.Context) ([]Session, error)
+	// Get returns one session's metadata, or ErrSessionNotFound.
+	Get(ctx context.Context, name string) (Session, error)
+	// Secrets loads a session's tokens from secret storage.
+	Secrets(ctx context.Context, name string) (Secrets, error)
+	// Put saves secrets first, then metadata, so metadata never describes a
+	// pair that is not stored.
+	Put(ctx context.Context, s Session, sec Secrets) error
+	// PutMeta saves metadata only (state, errors, counters).
+	PutMeta(ctx context.Context, s Session) error
+	// Delete removes the secrets and the metadata.
+	Delete(ctx context.Context, name string) error
+	// Lock takes the session's exclusive lock, shared across processes,
+	// waiting until ctx is done (then ErrLockTimeout). Call unlock to release.
+	Lock(ctx context.Context, name string) (unlock func(), err error)
+	// Stamp is a cheap value that changes whenever metadata changes (used to
+	// notice other processes' writes without re-reading everything).
+	Stamp(ctx context.Context) (string, error)
+	// Backend names the secrets backend: "keyring", "file" or "memory".
+	Backend() string
+}
+
+// AuditLog records events, append-only. It must never be given a token.
+type AuditLog interface {
+	Record(e Event) error
+}

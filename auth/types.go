@@ -1,0 +1,104 @@
+// Package auth speaks the Convirza V3 authentication protocol and keeps token
+// pairs alive. It knows nothing of terminals, keyrings or files: storage
+// implements the interfaces defined here, and the UI consumes its events.
+package auth
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strconv"
+	"time"
+)
+
+// Default production base URLs.
+const (
+	DefaultOAuthURL = "https://platform-oauth.convirza.com"
+	DefaultAPIURL   = "https://platform-api.convirza.com/v3"
+)
+
+// Endpoints are the two base URLs a session talks to.
+type Endpoints struct {
+	OAuthURL string `json:"oauth_url"`
+	APIURL   string `json:"api_url"`
+}
+
+// User is the profile the server returns with a token pair.
+type User struct {
+	UserID    int64  `json:"user_id"`
+	Email     string `json:"email"`
+	RoleID    int    `json:"role_id"`
+	OrgUnitID int64  `json:"org_unit_id"`
+}
+
+// RoleName names a Convirza role id (1 Admin, 2 Standard, 3 ReadOnly).
+func RoleName(id int) string {
+	switch id {
+	case 1:
+		return "Admin"
+	case 2:
+		return "Standard"
+	case 3:
+		return "ReadOnly"
+	case 0:
+		return ""
+	default:
+		return "role " + strconv.Itoa(id)
+	}
+}
+
+// TokenSet is one token pair as issued by login or refresh, with absolute
+// expiry instants (already converted from ISO-8601 or seconds-from-now).
+type TokenSet struct {
+	AccessToken   string
+	RefreshToken  string
+	FrontendToken string
+	TokenType     string
+	AccessExpiry  time.Time
+	RefreshExpiry time.Time
+	User          User
+	// IssuedAt is when the pair was received, by the local clock corrected
+	// for server skew; with AccessExpiry it gives the access lifetime.
+	IssuedAt time.Time
+}
+
+// Secrets returns the secret part of the set, as stored in the keyring.
+func (t TokenSet) Secrets() Secrets {
+	return Secrets{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken, FrontendToken: t.FrontendToken}
+}
+
+// Secrets are the values that must only ever live in secret storage.
+// Its String and GoString methods redact, so a stray %v cannot leak them.
+type Secrets struct {
+	AccessToken   string `json:"access_token"`
+	RefreshToken  string `json:"refresh_token"`
+	FrontendToken string `json:"frontend_token,omitempty"`
+}
+
+// String redacts the secrets to their fingerprints.
+func (s Secrets) String() string {
+	return "Secrets{access " + Fingerprint(s.AccessToken) + ", refresh " + Fingerprint(s.RefreshToken) + "}"
+}
+
+// GoString redacts like String.
+func (s Secrets) GoString() string { return s.String() }
+
+// Meta describes one HTTP exchange: what the server said about itself.
+type Meta struct {
+	Status    int
+	RequestID string
+	// ServerTime is the server's Date header (zero when absent).
+	ServerTime time.Time
+	// ClockOffset is ServerTime minus the local time at receipt
+	// (positive when the server is ahead); zero when ServerTime is zero.
+	ClockOffset time.Duration
+}
+
+// Fingerprint is "sha256:" and the first 8 hex digits of the token's SHA-256:
+// safe to show, log and compare. The empty token has the empty fingerprint.
+func Fingerprint(token string) string {
+	if token == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(token))
+	return "sha256:" + hex.EncodeToString(sum[:4])
+}

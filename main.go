@@ -1,0 +1,227 @@
+// Command tokentop is a terminal session manager and token inspector for the
+// Convirza V3 platform. This file parses the command line and wires the
+// pieces together; each subcommand lives in a cmd_*.go file beside it.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tokentop/tokentop/auth"
+	"github.com/tokentop/tokentop/storage"
+)
+
+// Exit codes: the command-line contract in design.md.
+const (
+	exitOK          = 0
+	exitError       = 1
+	exitUsage       = 2
+	exitNeedsLogin  = 3
+	exitStorage     = 4
+	exitUnavailable = 5
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// app carries what every subcommand needs: the standard streams and the
+// global flags, and opens storage lazily (some commands never need it).
+type app struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	configDir      string
+	storageName    string
+	store          *storage.Store
+}
+
+// run executes one command line and returns the process exit code.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr}
+	root := a.rootCmd()
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if a.store != nil {
+		_ = a.store.Close()
+	}
+	if err == nil {
+		return exitOK
+	}
+	code := exitCode(err)
+	fmt.Fprintf(stderr, "tokentop: %v\n", err)
+	if hint := errorHint(err); hint != "" {
+		fmt.Fprintf(stderr, "  %s\n", hint)
+	}
+	return code
+}
+
+func (a *app) rootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "tokentop",
+		Short: "Session manager and token inspector for the Convirza V3 platform",
+		Long: `tokentop logs in to Convirza V3 (or imports a token pair), keeps the secrets in the
+OS keyring, refreshes before expiry with single-use refresh-token rotation, and lets
+you inspect, copy and revoke tokens: in the TUI (run with no command) or from scripts.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Args:          noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.runTUI(cmd.Context())
+		},
+	}
+	pf := root.PersistentFlags()
+	pf.StringVar(&a.configDir, "config-dir", os.Getenv("TOKENTOP_CONFIG_DIR"),
+		"directory for metadata, locks and the audit log (env TOKENTOP_CONFIG_DIR)")
+	pf.StringVar(&a.storageName, "storage", envOr("TOKENTOP_STORAGE", storage.BackendKeyring),
+		"where secrets live: keyring, file or memory (env TOKENTOP_STORAGE)")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr(err) })
+	root.AddCommand(
+		a.newDemoCmd(),
+		a.newEmulatorCmd(),
+		a.newLoginCmd(),
+		a.newImportCmd(),
+		a.newListCmd(),
+		a.newTokenCmd(),
+		a.newRefreshCmd(),
+		a.newInspectCmd(),
+		a.newRevokeCmd(),
+		a.newForgetCmd(),
+		a.newKeepaliveCmd(),
+		a.newExecCmd(),
+	)
+	return root
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+// openStore opens the session store chosen by the global flags, once.
+func (a *app) openStore() (*storage.Store, error) {
+	if a.store != nil {
+		return a.store, nil
+	}
+	switch a.storageName {
+	case storage.BackendKeyring, storage.BackendFile, storage.BackendMemory:
+	default:
+		return nil, usageErr(fmt.Errorf("--storage %q: choose keyring, file or memory", a.storageName))
+	}
+	dir := a.configDir
+	if dir == "" {
+		d, err := storage.DefaultConfigDir()
+		if err != nil {
+			return nil, fmt.Errorf("find the config directory (set --config-dir or TOKENTOP_CONFIG_DIR): %w", err)
+		}
+		dir = d
+	}
+	s, err := storage.Open(storage.Options{ConfigDir: dir, Backend: a.storageName})
+	if err != nil {
+		return nil, err
+	}
+	a.store = s
+	return s, nil
+}
+
+// keeper builds a keeper over the opened store with the real clock and
+// network; the store is also its audit log.
+func (a *app) keeper() (*auth.Keeper, error) {
+	s, err := a.openStore()
+	if err != nil {
+		return nil, err
+	}
+	return auth.NewKeeper(auth.KeeperConfig{
+		Store:  s,
+		Client: auth.NewClient(nil, nil),
+		Audit:  s,
+	}), nil
+}
+
+// usageError marks a mistake in the command line (exit 2).
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+func usageErr(err error) error { return &usageError{err} }
+
+// exitCodeError carries an explicit exit code (e.g. exec's child status).
+type exitCodeError struct {
+	code int
+	err  error // nil: print nothing
+}
+
+func (e *exitCodeError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit status %d", e.code)
+	}
+	return e.err.Error()
+}
+func (e *exitCodeError) Unwrap() error { return e.err }
+
+// noArgs and exactArgs are cobra argument checks that fail as usage errors.
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usageErr(fmt.Errorf("%s takes no arguments, got %q (see %s --help)", cmd.CommandPath(), args[0], cmd.CommandPath()))
+	}
+	return nil
+}
+
+func exactArgs(n int, what string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usageErr(fmt.Errorf("%s needs %s (see %s --help)", cmd.CommandPath(), what, cmd.CommandPath()))
+		}
+		return nil
+	}
+}
+
+// exitCode maps an error to the contract's exit codes.
+func exitCode(err error) int {
+	var ec *exitCodeError
+	var ue *usageError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &ec):
+		return ec.code
+	case errors.As(err, &ue), errors.Is(err, auth.ErrInvalidName):
+		return exitUsage
+	case errors.Is(err, auth.ErrNeedsLogin):
+		return exitNeedsLogin
+	case errors.Is(err, auth.ErrStoreUnavailable), errors.Is(err, auth.ErrLockTimeout):
+		return exitStorage
+	case errors.Is(err, auth.ErrNetwork), errors.Is(err, auth.ErrServer), errors.Is(err, auth.ErrRateLimited):
+		return exitUnavailable
+	default:
+		return exitError
+	}
+}
+
+// errorHint says what to do next, where the error alone does not.
+func errorHint(err error) string {
+	switch {
+	case errors.Is(err, auth.ErrNeedsLogin):
+		return "log in again: tokentop login NAME --email EMAIL"
+	case errors.Is(err, auth.ErrSessionNotFound):
+		return "see the saved sessions with: tokentop list"
+	case errors.Is(err, auth.ErrRateLimited):
+		return "the server limits logins to 10 a minute; wait and try again"
+	}
+	return ""
+}

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tokentop/tokentop/auth/emulator"
+)
+
+// tokentopBin is the binary built once for the tests that run real processes.
+var tokentopBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "tokentop-test-bin")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	tokentopBin = filepath.Join(dir, "tokentop")
+	build := exec.Command("go", "build", "-o", tokentopBin, ".")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building tokentop for the tests:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// cli runs the built binary against its own config dir and storage backend.
+type cli struct {
+	t         testing.TB
+	configDir string
+	storage   string
+	env       []string
+}
+
+// newCLI gives a fresh config dir with the given storage backend ("file",
+// "keyring" or "memory").
+func newCLI(t testing.TB, storage string) *cli {
+	t.Helper()
+	return &cli{t: t, configDir: t.TempDir(), storage: storage}
+}
+
+// result is what one run printed and returned.
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+// run executes tokentop with args, feeding stdin, and waits up to 60s.
+func (c *cli) run(stdin string, args ...string) result {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := c.command(ctx, args...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		c.t.Fatalf("run tokentop %v: %v", args, err)
+	}
+	return result{stdout: out.String(), stderr: errb.String(), code: code}
+}
+
+// command prepares (but does not start) a tokentop process.
+func (c *cli) command(ctx context.Context, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, tokentopBin, args...)
+	cmd.Env = append(os.Environ(),
+		"TOKENTOP_CONFIG_DIR="+c.configDir,
+		"TOKENTOP_STORAGE="+c.storage,
+		"NO_COLOR=1",
+	)
+	cmd.Env = append(cmd.Env, c.env...)
+	return cmd
+}
+
+// startEmulator serves an emulator on loopback for the test's lifetime.
+func startEmulator(t testing.TB, cfg emulator.Config) (*emulator.Server, string) {
+	t.Helper()
+	em := emulator.New(cfg)
+	srv := httptest.NewServer(em)
+	t.Cleanup(srv.Close)
+	return em, srv.URL
+}
+
+// backends lists the storage backends to test commands with: always file,
+// and keyring when a Secret Service is there (required with
+// TOKENTOP_TEST_KEYRING=1).
+func backends(t testing.TB) []string {
+	t.Helper()
+	b := []string{"file"}
+	if os.Getenv("TOKENTOP_TEST_KEYRING") == "1" || os.Getenv("DBUS_SESSION_BUS_ADDRESS") != "" {
+		b = append(b, "keyring")
+	}
+	return b
+}
