@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -150,6 +151,33 @@ func (a *app) keeper() (*auth.Keeper, error) {
 		Client: auth.NewClient(nil, nil),
 		Audit:  s,
 	}), nil
+}
+
+// addEndpointFlags adds --oauth-url and --api-url, defaulting to production.
+func addEndpointFlags(cmd *cobra.Command, ep *auth.Endpoints) {
+	cmd.Flags().StringVar(&ep.OAuthURL, "oauth-url", auth.DefaultOAuthURL, "Convirza OAuth base URL")
+	cmd.Flags().StringVar(&ep.APIURL, "api-url", auth.DefaultAPIURL, "Convirza API base URL")
+}
+
+// maxSecretInput bounds what is read from stdin for a password or token.
+const maxSecretInput = 1 << 20
+
+// readSecret reads a password or token from r (stdin): the first line,
+// without its line ending. what names it in errors ("password", "token").
+func readSecret(r io.Reader, what string) (string, error) {
+	data, err := io.ReadAll(io.LimitReader(r, maxSecretInput+1))
+	if err != nil {
+		return "", fmt.Errorf("read the %s from stdin: %w", what, err)
+	}
+	if len(data) > maxSecretInput {
+		return "", usageErr(fmt.Errorf("the %s on stdin is larger than 1 MiB", what))
+	}
+	line, _, _ := strings.Cut(string(data), "\n")
+	line = strings.TrimRight(line, "\r")
+	if strings.TrimSpace(line) == "" {
+		return "", usageErr(fmt.Errorf("no %s on stdin: pipe it in, e.g. `pass show convirza | tokentop ...`", what))
+	}
+	return line, nil
 }
 
 // usageError marks a mistake in the command line (exit 2).

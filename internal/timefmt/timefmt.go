@@ -1,0 +1,60 @@
+// Package timefmt formats countdowns and instants the same way in the
+// command line and the TUI.
+package timefmt
+
+import (
+	"fmt"
+	"time"
+)
+
+// Countdown renders a non-negative duration compactly with its two largest
+// units: "6d 23h", "1h 02m", "4m 05s", "12s". Negative durations render as 0s.
+func Countdown(d time.Duration) string {
+	if d < 0 {
+		d = 0
+	}
+	d = d.Truncate(time.Second)
+	days := d / (24 * time.Hour)
+	d -= days * 24 * time.Hour
+	h := d / time.Hour
+	d -= h * time.Hour
+	m := d / time.Minute
+	d -= m * time.Minute
+	s := d / time.Second
+	switch {
+	case days > 0:
+		return fmt.Sprintf("%dd %02dh", days, h)
+	case h > 0:
+		return fmt.Sprintf("%dh %02dm", h, m)
+	case m > 0:
+		return fmt.Sprintf("%dm %02ds", m, s)
+	default:
+		return fmt.Sprintf("%ds", s)
+	}
+}
+
+// Relative renders t relative to now: "in 4m 05s", "3h 10m ago", "now".
+// The zero time renders as "never".
+func Relative(t, now time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	d := t.Sub(now)
+	switch {
+	case d >= time.Second:
+		return "in " + Countdown(d)
+	case d <= -time.Second:
+		return Countdown(-d) + " ago"
+	default:
+		return "now"
+	}
+}
+
+// Absolute renders an instant in UTC with seconds: "2026-04-10 12:00:00Z".
+// The zero time renders as "-".
+func Absolute(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format("2006-01-02 15:04:05Z")
+}

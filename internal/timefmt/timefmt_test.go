@@ -1,0 +1,49 @@
+package timefmt
+
+import (
+	"testing"
+	"time"
+)
+
+func TestCountdown(t *testing.T) {
+	for _, tc := range []struct {
+		d    time.Duration
+		want string
+	}{
+		{-time.Second, "0s"},
+		{0, "0s"},
+		{999 * time.Millisecond, "0s"},
+		{12 * time.Second, "12s"},
+		{4*time.Minute + 5*time.Second, "4m 05s"},
+		{time.Hour + 2*time.Minute + 59*time.Second, "1h 02m"},
+		{6*24*time.Hour + 23*time.Hour + 59*time.Minute, "6d 23h"},
+		{180 * 24 * time.Hour, "180d 00h"},
+	} {
+		if got := Countdown(tc.d); got != tc.want {
+			t.Errorf("Countdown(%v) = %q, want %q", tc.d, got, tc.want)
+		}
+	}
+}
+
+func TestRelative(t *testing.T) {
+	now := time.Date(2026, 4, 1, 12, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		t    time.Time
+		want string
+	}{
+		{time.Time{}, "never"},
+		{now, "now"},
+		{now.Add(90 * time.Second), "in 1m 30s"},
+		{now.Add(-3 * time.Hour), "3h 00m ago"},
+	} {
+		if got := Relative(tc.t, now); got != tc.want {
+			t.Errorf("Relative(%v) = %q, want %q", tc.t, got, tc.want)
+		}
+	}
+	if got := Absolute(now.In(time.FixedZone("X", 3600))); got != "2026-04-01 12:00:00Z" {
+		t.Errorf("Absolute = %q", got)
+	}
+	if got := Absolute(time.Time{}); got != "-" {
+		t.Errorf("Absolute(zero) = %q", got)
+	}
+}
