@@ -1,14 +1,23 @@
 package auth
 
-// SKELETON: the client helper replaces this file. Signatures are the contract.
-
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
+	"net/http/httptrace"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync/atomic"
 	"time"
 )
 
+// errTODO is returned by skeleton code that has not been written yet.
 var errTODO = errors.New("not implemented yet")
 
 // TokenKind is the token_type of a revoke request.
@@ -20,20 +29,68 @@ const (
 	RefreshToken TokenKind = "refresh"
 )
 
+// Client limits and defaults.
+const (
+	// MaxResponseBytes caps what the client reads of any response.
+	MaxResponseBytes = 1 << 20
+	// DefaultCallTimeout bounds one call when the context has no deadline.
+	DefaultCallTimeout = 30 * time.Second
+	// UserAgent is sent with every request.
+	UserAgent = "tokentop/0.1 (+https://github.com/tokentop/tokentop)"
+)
+
 // Client talks to a Convirza OAuth service and API. The zero value is not
-// usable; build one with NewClient.
+// usable; build one with NewClient. It is safe for concurrent use.
 type Client struct {
 	http  *http.Client
 	clock Clock
 }
 
 // NewClient returns a client using hc (nil: a client with sane timeouts) and
-// clock (nil: SystemClock).
+// clock (nil: SystemClock). Redirects are never followed silently: a given
+// hc without a CheckRedirect policy gets the client's own (see checkRedirect).
 func NewClient(hc *http.Client, clock Clock) *Client {
 	if clock == nil {
 		clock = SystemClock{}
 	}
+	if hc == nil {
+		hc = defaultHTTPClient()
+	} else if hc.CheckRedirect == nil {
+		cp := *hc
+		cp.CheckRedirect = checkRedirect
+		hc = &cp
+	}
 	return &Client{http: hc, clock: clock}
+}
+
+// defaultHTTPClient has timeouts on every phase that can hang; the overall
+// deadline comes from the context (DefaultCallTimeout when it has none).
+func defaultHTTPClient() *http.Client {
+	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+	tr := &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           dialer.DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          16,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ResponseHeaderTimeout: 30 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}
+	return &http.Client{Transport: tr, CheckRedirect: checkRedirect}
+}
+
+// checkRedirect follows only GET redirects to the same scheme and host; the
+// final 3xx of anything else is returned to the caller, which reports it.
+// Following a POST would re-send credentials or a refresh token to wherever
+// the server points (and Go would turn it into a GET).
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	first := via[0]
+	if first.Method != http.MethodGet || len(via) >= 5 ||
+		req.URL.Scheme != first.URL.Scheme || req.URL.Host != first.URL.Host {
+		return http.ErrUseLastResponse
+	}
+	return nil
 }
 
 // ProbeResult says whether the API accepts an access token right now.
@@ -47,33 +104,407 @@ type ProbeResult struct {
 
 // Login exchanges email and password for a token pair.
 func (c *Client) Login(ctx context.Context, ep Endpoints, email, password string) (TokenSet, Meta, error) {
-	return TokenSet{}, Meta{}, errTODO
+	const op = "login"
+	if err := CheckEndpoints(ep); err != nil {
+		return TokenSet{}, Meta{}, fmt.Errorf("%s: %w", op, err)
+	}
+	if strings.TrimSpace(email) == "" || password == "" {
+		return TokenSet{}, Meta{}, fmt.Errorf("%s: %w: email and password are both required", op, ErrBadRequest)
+	}
+	body := map[string]string{"email": email, "password": password}
+	res, err := c.do(ctx, op, http.MethodPost, joinURL(ep.OAuthURL, "oauth/token"), body, "", password)
+	if err != nil {
+		return TokenSet{}, res.meta, err
+	}
+	if !res.ok() {
+		return TokenSet{}, res.meta, c.apiError(op, res, password)
+	}
+	ts, err := c.tokenSet(op, res)
+	return ts, res.meta, err
 }
 
 // Refresh rotates a refresh token into a new pair. The old refresh token is
 // dead once the server has answered (or may be, if the answer was lost).
 func (c *Client) Refresh(ctx context.Context, ep Endpoints, refreshToken string) (TokenSet, Meta, error) {
-	return TokenSet{}, Meta{}, errTODO
+	const op = "refresh"
+	if err := CheckEndpoints(ep); err != nil {
+		return TokenSet{}, Meta{}, fmt.Errorf("%s: %w", op, err)
+	}
+	if err := checkToken("refresh token", refreshToken); err != nil {
+		return TokenSet{}, Meta{}, fmt.Errorf("%s: %w", op, err)
+	}
+	body := map[string]string{"refresh_token": refreshToken}
+	res, err := c.do(ctx, op, http.MethodPost, joinURL(ep.OAuthURL, "oauth/refresh-token"), body, "", refreshToken)
+	if err != nil {
+		return TokenSet{}, res.meta, err
+	}
+	if !res.ok() {
+		return TokenSet{}, res.meta, c.apiError(op, res, refreshToken)
+	}
+	ts, err := c.tokenSet(op, res)
+	return ts, res.meta, err
 }
 
 // Revoke kills one token at the server. Unknown or dead tokens succeed.
 func (c *Client) Revoke(ctx context.Context, ep Endpoints, token string, kind TokenKind) (Meta, error) {
-	return Meta{}, errTODO
+	const op = "revoke"
+	if err := CheckEndpoints(ep); err != nil {
+		return Meta{}, fmt.Errorf("%s: %w", op, err)
+	}
+	if kind != AccessToken && kind != RefreshToken {
+		return Meta{}, fmt.Errorf("%s: %w: token type %q is neither %q nor %q", op, ErrBadRequest, snippet(string(kind), 20), AccessToken, RefreshToken)
+	}
+	if err := checkToken(string(kind)+" token", token); err != nil {
+		return Meta{}, fmt.Errorf("%s: %w", op, err)
+	}
+	body := map[string]string{"token": token, "token_type": string(kind)}
+	res, err := c.do(ctx, op, http.MethodPost, joinURL(ep.OAuthURL, "oauth/revoke-token"), body, "", token)
+	if err != nil {
+		return res.meta, err
+	}
+	if !res.ok() {
+		return res.meta, c.apiError(op, res, token)
+	}
+	return res.meta, nil
 }
 
 // Probe asks GET {api}/auth/profile whether the access token is accepted.
 // A 401 is a result (Accepted false), not an error.
 func (c *Client) Probe(ctx context.Context, ep Endpoints, accessToken string) (ProbeResult, error) {
-	return ProbeResult{}, errTODO
+	const op = "probe"
+	if err := CheckEndpoints(ep); err != nil {
+		return ProbeResult{}, fmt.Errorf("%s: %w", op, err)
+	}
+	if err := checkToken("access token", accessToken); err != nil {
+		return ProbeResult{}, fmt.Errorf("%s: %w", op, err)
+	}
+	res, err := c.do(ctx, op, http.MethodGet, joinURL(ep.APIURL, "auth/profile"), nil, "Bearer "+accessToken, accessToken)
+	if err != nil {
+		return ProbeResult{Meta: res.meta}, err
+	}
+	pr := ProbeResult{Status: res.meta.Status, Meta: res.meta}
+	msg, _ := serverMessage(res.body, accessToken)
+	switch {
+	case res.ok():
+		pr.Accepted = true
+		if res.tooLarge {
+			pr.Message = "accepted; profile not read (response larger than 1 MiB)"
+			return pr, nil
+		}
+		if u, perr := parseProfile(res.body); perr == nil {
+			pr.User = u
+		} else {
+			// The server accepted the token; an odd profile is worth
+			// saying, but it does not make the token bad.
+			pr.Message = "accepted; profile unreadable: " + perr.Error()
+		}
+		return pr, nil
+	case res.meta.Status == http.StatusUnauthorized:
+		pr.Message = msg
+		if pr.Message == "" {
+			pr.Message = "token rejected"
+		}
+		return pr, nil
+	case res.meta.Status == http.StatusForbidden:
+		pr.Accepted = true
+		pr.Message = "accepted but not allowed"
+		if msg != "" {
+			pr.Message += ": " + msg
+		}
+		return pr, nil
+	}
+	return pr, c.apiError(op, res, accessToken)
 }
 
-// ParseTokenResponse parses a login/refresh response body (flat or
-// {"data": ...} enveloped; ISO-8601 or seconds-from-now expiries). now is the
-// receive time used for numeric expiries and IssuedAt.
-func ParseTokenResponse(body []byte, now time.Time) (TokenSet, error) {
-	return TokenSet{}, errTODO
+// parseProfile reads the user from a profile body: the success envelope
+// {"code","message","data":{user}}, data.user, or a flat user object.
+func parseProfile(body []byte) (User, error) {
+	obj, err := decodeObject(body)
+	if err != nil {
+		return User{}, err
+	}
+	obj = unwrapEnvelope(obj, "user_id")
+	if u, ok := obj["user"].(map[string]any); ok && obj["user_id"] == nil {
+		obj = u
+	}
+	return parseUser(obj)
+}
+
+// checkToken refuses tokens that cannot be sent as they are. Whitespace and
+// control characters are what copy-paste damage looks like; the message
+// never shows the token.
+func checkToken(what, tok string) error {
+	switch {
+	case tok == "":
+		return fmt.Errorf("%w: empty %s", ErrBadRequest, what)
+	case len(tok) > maxTokenLen:
+		return fmt.Errorf("%w: %s is %d bytes, longer than %d", ErrBadRequest, what, len(tok), maxTokenLen)
+	case strings.ContainsFunc(tok, isControlOrSpace):
+		return fmt.Errorf("%w: %s %s contains whitespace or control characters (damaged by copy and paste?)", ErrBadRequest, what, Fingerprint(tok))
+	}
+	return nil
 }
 
 // CheckEndpoints validates both base URLs: absolute, https, or http only for
 // loopback hosts (ErrInsecureURL / ErrInvalidURL with a message saying why).
-func CheckEndpoints(ep Endpoints) error { return errTODO }
+func CheckEndpoints(ep Endpoints) error {
+	if err := checkBaseURL("OAuth URL", ep.OAuthURL); err != nil {
+		return err
+	}
+	return checkBaseURL("API URL", ep.APIURL)
+}
+
+func checkBaseURL(what, raw string) error {
+	if strings.TrimSpace(raw) == "" {
+		return fmt.Errorf("%w: %s is empty; give a base URL such as %s", ErrInvalidURL, what, exampleFor(what))
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("%w: %s %q does not parse; give a base URL such as %s", ErrInvalidURL, what, snippet(raw, 100), exampleFor(what))
+	}
+	switch {
+	case !u.IsAbs() || u.Host == "" || u.Hostname() == "":
+		return fmt.Errorf("%w: %s %q is not absolute; give scheme and host, such as %s", ErrInvalidURL, what, snippet(raw, 100), exampleFor(what))
+	case u.User != nil:
+		return fmt.Errorf("%w: %s must not carry credentials (user:password@); give them to login instead", ErrInvalidURL, what)
+	case u.RawQuery != "" || u.Fragment != "":
+		return fmt.Errorf("%w: %s %q has a query or fragment; give only scheme, host and path", ErrInvalidURL, what, snippet(u.Redacted(), 100))
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "https":
+		return nil
+	case "http":
+		if isLoopback(u.Hostname()) {
+			return nil
+		}
+		return fmt.Errorf("%w: %s %q uses plain http:// to a non-loopback host, which would send passwords and tokens unencrypted; use https:// (plain http is allowed only for 127.0.0.1, ::1 and localhost)", ErrInsecureURL, what, snippet(raw, 100))
+	default:
+		return fmt.Errorf("%w: %s %q has scheme %q; use https://", ErrInvalidURL, what, snippet(raw, 100), snippet(u.Scheme, 20))
+	}
+}
+
+func exampleFor(what string) string {
+	if strings.HasPrefix(what, "API") {
+		return DefaultAPIURL
+	}
+	return DefaultOAuthURL
+}
+
+// isLoopback reports whether host is 127.0.0.0/8, ::1 or localhost.
+func isLoopback(host string) bool {
+	h := strings.TrimSuffix(strings.ToLower(host), ".")
+	if h == "localhost" || strings.HasSuffix(h, ".localhost") {
+		return true
+	}
+	if i := strings.IndexByte(h, '%'); i >= 0 { // zone, as in fe80::1%lo
+		h = h[:i]
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
+// joinURL appends path to base, with exactly one slash between them, keeping
+// any path the base has (such as /v3).
+func joinURL(base, path string) string {
+	return strings.TrimRight(base, "/") + "/" + strings.TrimLeft(path, "/")
+}
+
+// response is what do read of one HTTP exchange.
+type response struct {
+	meta     Meta
+	header   http.Header
+	body     []byte
+	tooLarge bool
+}
+
+func (r response) ok() bool { return r.meta.Status >= 200 && r.meta.Status < 300 }
+
+// do sends one request and reads at most MaxResponseBytes of the answer.
+// secrets are redacted from anything that could end up in an error. A
+// failure to get a complete answer is a *NetworkError whose MaybeSent is
+// computed from an httptrace: once the request was fully written, the server
+// may have acted on it.
+func (c *Client) do(ctx context.Context, op, method, target string, body any, authz string, secrets ...string) (response, error) {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, DefaultCallTimeout)
+		defer cancel()
+	}
+	var wrote atomic.Bool
+	trace := &httptrace.ClientTrace{
+		WroteRequest: func(info httptrace.WroteRequestInfo) {
+			if info.Err == nil {
+				wrote.Store(true)
+			}
+		},
+	}
+	ctx = httptrace.WithClientTrace(ctx, trace)
+
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return response{}, fmt.Errorf("%s: encode request: %w", op, err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, target, rd)
+	if err != nil {
+		return response{}, fmt.Errorf("%s: %w: %v", op, ErrInvalidURL, err)
+	}
+	req.Header.Set("User-Agent", UserAgent)
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if authz != "" {
+		req.Header.Set("Authorization", authz)
+	}
+
+	sent := c.clock.Now()
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return response{}, &NetworkError{Op: op, MaybeSent: wrote.Load(), Err: scrubErr(err, secrets)}
+	}
+	defer resp.Body.Close()
+	received := c.clock.Now()
+
+	res := response{header: resp.Header, meta: metaFrom(resp, sent, received)}
+	res.body, err = io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
+	if err != nil {
+		// Headers arrived, so the server certainly had the request.
+		return res, &NetworkError{Op: op, MaybeSent: true, Err: fmt.Errorf("reading the %d response: %w", resp.StatusCode, scrubErr(err, secrets))}
+	}
+	if len(res.body) > MaxResponseBytes {
+		res.body = res.body[:MaxResponseBytes]
+		res.tooLarge = true
+	}
+	if res.meta.RequestID == "" {
+		if _, id := serverMessage(res.body, secrets...); id != "" {
+			res.meta.RequestID = id
+		}
+	}
+	return res, nil
+}
+
+// scrubErr keeps err matchable but redacts secrets from its text, in case a
+// transport error ever quotes what it sent.
+func scrubErr(err error, secrets []string) error {
+	msg := err.Error()
+	if red := redact(msg, secrets); red != msg {
+		return &scrubbedError{msg: red, err: err}
+	}
+	return err
+}
+
+type scrubbedError struct {
+	msg string
+	err error
+}
+
+func (e *scrubbedError) Error() string { return e.msg }
+func (e *scrubbedError) Unwrap() error { return e.err }
+
+// metaFrom reads the request id and the server's clock. Date has one-second
+// resolution and is truncated, so the server's true time is on average half a
+// second after it; and the server stamped it somewhere between send and
+// receive, so the midpoint is the best local estimate of that moment.
+func metaFrom(resp *http.Response, sent, received time.Time) Meta {
+	m := Meta{Status: resp.StatusCode}
+	m.RequestID = sanitizeText(resp.Header.Get("X-Request-Id"), 100)
+	if d := resp.Header.Get("Date"); d != "" {
+		if t, err := http.ParseTime(d); err == nil {
+			m.ServerTime = t
+			mid := sent.Add(received.Sub(sent) / 2)
+			m.ClockOffset = t.Add(500 * time.Millisecond).Sub(mid).Round(time.Millisecond)
+		}
+	}
+	return m
+}
+
+// tokenSet parses a 2xx login or refresh answer.
+func (c *Client) tokenSet(op string, res response) (TokenSet, error) {
+	if res.tooLarge {
+		return TokenSet{}, &APIError{Op: op, Kind: ErrBadResponse, Status: res.meta.Status,
+			Message: "response larger than 1 MiB", RequestID: res.meta.RequestID, Meta: res.meta}
+	}
+	now := c.clock.Now()
+	ts, err := parseTokenResponse(res.body, now, res.meta.ClockOffset)
+	if err != nil {
+		return TokenSet{}, &APIError{Op: op, Kind: ErrBadResponse, Status: res.meta.Status,
+			Message: strings.TrimPrefix(err.Error(), ErrBadResponse.Error()+": "), RequestID: res.meta.RequestID, Meta: res.meta}
+	}
+	return ts, nil
+}
+
+// apiError classifies a non-2xx answer for op.
+func (c *Client) apiError(op string, res response, secrets ...string) error {
+	st := res.meta.Status
+	msg, _ := serverMessage(res.body, secrets...)
+	e := &APIError{Op: op, Status: st, Message: msg, RequestID: res.meta.RequestID, Meta: res.meta}
+	mentionsToken := strings.Contains(strings.ToLower(msg), "token")
+	switch {
+	case st >= 300 && st < 400:
+		e.Kind = ErrBadResponse
+		loc := snippet(redact(res.header.Get("Location"), secrets), 120)
+		e.Message = "the server redirected to " + strconv.Quote(loc) + ", which is not followed so credentials are not re-sent; use the final URL as the base URL"
+	case st == http.StatusTooManyRequests:
+		e.Kind = ErrRateLimited
+		e.RetryAfter = retryAfter(res.header.Get("Retry-After"), res.meta.ServerTime, c.clock.Now())
+	case st >= 500 && st < 600:
+		e.Kind = ErrServer
+		e.RetryAfter = retryAfter(res.header.Get("Retry-After"), res.meta.ServerTime, c.clock.Now())
+	case st == http.StatusNotFound:
+		e.Kind = ErrNotFound
+		if e.Message == "" {
+			e.Message = "check the base URL"
+		}
+	case op == "login" && (st == http.StatusUnauthorized || st == http.StatusForbidden):
+		e.Kind = ErrInvalidCredentials
+	case op == "refresh" && (st == http.StatusUnauthorized ||
+		((st == http.StatusBadRequest || st == http.StatusForbidden) && mentionsToken)):
+		e.Kind = ErrRefreshRejected
+	case st == http.StatusUnauthorized:
+		e.Kind = ErrUnauthorized
+	case st == http.StatusForbidden:
+		e.Kind = ErrForbidden
+	case st >= 400 && st < 500:
+		e.Kind = ErrBadRequest
+	default:
+		e.Kind = ErrBadResponse
+		if e.Message == "" {
+			e.Message = "unexpected status"
+		}
+	}
+	return e
+}
+
+// maxRetryAfter bounds a server's Retry-After, so a hostile value cannot
+// park a session for years.
+const maxRetryAfter = 24 * time.Hour
+
+// retryAfter parses Retry-After as seconds or an HTTP-date (measured from
+// the server's Date when given, so skew does not distort it).
+func retryAfter(v string, serverNow, localNow time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	var d time.Duration
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if n <= 0 {
+			return 0
+		}
+		if n > int64(maxRetryAfter/time.Second) {
+			return maxRetryAfter
+		}
+		d = time.Duration(n) * time.Second
+	} else if t, err := http.ParseTime(v); err == nil {
+		ref := serverNow
+		if ref.IsZero() {
+			ref = localNow
+		}
+		d = t.Sub(ref)
+	}
+	return min(max(d, 0), maxRetryAfter)
+}

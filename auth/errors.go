@@ -77,3 +77,6 @@ func (e *NetworkError) Is(target error) bool { return target == ErrNetwork }
 
 // Unwrap exposes the cause (context.DeadlineExceeded, *net.OpError, ...).
 func (e *NetworkError) Unwrap() error { return e.Err }
+
+// ErrNotFound is a 404 from the server: almost always a wrong base URL.
+var ErrNotFound = errors.New("endpoint not found")
