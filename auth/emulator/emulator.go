@@ -1,13 +1,101 @@
 // Package emulator is a faithful in-process Convirza V3 OAuth and profile
-// server, for demo mode, tests and local development. It imports nothing from
-// the client side.
+// server, for demo mode, tests and local development. It imports only the
+// standard library, never the client side, so it cannot agree with the
+// client's bugs. It is strict: it implements the protocol decisions table of
+// design.md and nothing more liberal.
+//
+// The OAuth base URL is the server's root; the API base URL is {root}/v3.
+//
+// # Endpoints
+//
+// POST /oauth/token, body {"email","password"} ("username" is accepted for
+// "email"; "email" wins when both are given):
+//   - 200 token response (below); counts logins.
+//   - 400 when the Content-Type is not application/json, the body is not one
+//     JSON object of the right types, or email or password is missing/empty.
+//   - 401 for an unknown email or a wrong password.
+//   - 413 when the body exceeds 64 KiB.
+//   - 429 with Retry-After (whole seconds until the oldest request leaves the
+//     window) after Config.LoginRate requests in the last minute from the same
+//     client IP (the RemoteAddr host; forwarding headers are not trusted).
+//     Every request to this path counts, whatever its outcome, except those
+//     refused by the limit itself.
+//
+// POST /oauth/refresh-token, body {"refresh_token"}:
+//   - 200 token response with a new access, refresh and frontend token; the
+//     presented refresh token is dead at once, the new one lives the session's
+//     refresh lifetime from now, the old access token stays valid until its
+//     own expiry. Counts refreshes.
+//   - 400 for a bad content type or body, or a missing/empty refresh_token.
+//   - 401 for an unknown, expired, revoked or already used refresh token;
+//     counts refresh_rejections, and for an already used (rotated-away) token
+//     also reuse_detected. Reuse does not kill the session's current pair.
+//
+// POST /oauth/revoke-token, body {"token","token_type":"access"|"refresh"}:
+//   - 200 {"message":"Token revoked successfully"} whether or not the token
+//     was known, live, expired or already revoked; counts revocations (every
+//     200). token_type names the kind to look up: a token of the other kind is
+//     left alone. Revoking one token of a pair leaves the other alone.
+//   - 400 for a bad content type or body, a missing/empty token, or a
+//     token_type that is neither "access" nor "refresh".
+//
+// GET /v3/auth/profile with "Authorization: Bearer <access_token>":
+//   - 200 {"code":200,"message":"Success","data":{user},"request_id","timestamp"}.
+//   - 401 when the header is missing or malformed, or the token is unknown,
+//     expired or revoked.
+//
+// GET /_emulator/stats:
+//   - 200 {"logins","refreshes","refresh_rejections","reuse_detected",
+//     "revocations","active_sessions"}: counters since start; active_sessions
+//     counts sessions whose current refresh token is live (not expired, not
+//     revoked). Paths under /_emulator/ are never delayed or failed by the
+//     fault injection, so tests can always observe.
+//
+// Any other path answers 404, a known path with another method 405 (with an
+// Allow header).
+//
+// # Token response
+//
+//	{"access_token","refresh_token","frontend_token","token_type":"Bearer",
+//	 "expires_in","refresh_expires_in","user":{"user_id","email","role_id","org_unit_id"}}
+//
+// expires_in and refresh_expires_in are absolute instants, ISO-8601 UTC with
+// milliseconds and Z (2026-04-10T12:00:00.000Z). Tokens are opaque
+// URL-safe strings (32 random bytes, base64url) or, with TokenFormat "jwt",
+// HS256 JWTs with claims {"tokenId","iat","exp"} signed with a secret made
+// per server (expiry instants then fall on whole seconds so that exp and
+// expires_in agree). frontend_token is 32 characters of [a-z0-9].
+//
+// # Errors and headers
+//
+// Every error is the status plus
+// {"statusCode","message","error","timestamp","path","requestId"}, where
+// message is the status text and error says what was wrong. Every response
+// carries X-Request-Id (equal to requestId / request_id) and a Date header
+// from the emulator's clock (Config.Now shifted by ShiftClock), so clients can
+// measure skew.
+//
+// # Faults
+//
+// Config.FailRate answers a random fraction of requests 500 (seeded by
+// Config.Seed); Config.Latency delays every request (a cancelled request is
+// dropped without an answer). At run time, FailNext, SetLatency, ShiftClock
+// and DropNextRefreshResponses inject faults; Issue, Valid, ActiveSessions,
+// DroppedResponses and Now help tests look inside.
+//
+// # Log
+//
+// Config.Log gets one line per request: time, method, path, status,
+// duration, client IP, request id, user email and the tokens involved as
+// fingerprints ("sha256:" + 8 hex digits), never a token or a password.
 package emulator
 
-// SKELETON: the emulator helper replaces this file. Signatures are the contract.
-
 import (
+	"errors"
+	"fmt"
 	"io"
-	"net/http"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -31,7 +119,27 @@ type Config struct {
 	Latency     time.Duration // added to every request
 	Now         func() time.Time
 	Log         io.Writer // one line per request, tokens as fingerprints; nil: silent
+	Seed        uint64    // seed for FailRate's random choices; 0: a random seed
 }
+
+// Default lifetimes and limits.
+const (
+	DefaultAccessTTL  = 7 * 24 * time.Hour
+	DefaultRefreshTTL = 180 * 24 * time.Hour
+	DefaultLoginRate  = 10
+)
+
+// Token formats accepted in Config.TokenFormat.
+const (
+	FormatOpaque = "opaque"
+	FormatJWT    = "jwt"
+)
+
+// Token kinds, as in revoke's token_type and Valid.
+const (
+	KindAccess  = "access"
+	KindRefresh = "refresh"
+)
 
 // DefaultUser is the account used when Config.Users is empty.
 var DefaultUser = User{Email: "demo@example.com", Password: "demo-password", UserID: 12345, RoleID: 1, OrgUnitID: 1001}
@@ -46,38 +154,50 @@ type Stats struct {
 	ActiveSessions    int `json:"active_sessions"`
 }
 
-// Server is the emulator; it is an http.Handler safe for concurrent use.
-type Server struct{ cfg Config }
+// ErrBadUser is wrapped by ParseUser's errors.
+var ErrBadUser = errors.New("bad user spec")
 
-// New builds a Server.
-func New(cfg Config) *Server { return &Server{cfg: cfg} }
-
-// ServeHTTP implements http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) }
-
-// Stats returns the counters.
-func (s *Server) Stats() Stats { return Stats{} }
-
-// FailNext answers the next n requests (any endpoint) with status.
-func (s *Server) FailNext(n, status int) {}
-
-// SetLatency changes the latency added to every request.
-func (s *Server) SetLatency(d time.Duration) {}
-
-// ShiftClock moves the emulator's clock by d (positive: ahead of the client).
-func (s *Server) ShiftClock(d time.Duration) {}
-
-// DropNextRefreshResponses makes the next n refreshes rotate the pair and then
-// cut the connection before any answer is written.
-func (s *Server) DropNextRefreshResponses(n int) {}
-
-// Issue creates a session for a configured user without a login request (no
-// rate limit, not counted as a login), with the given lifetimes (zero:
-// the configured ones), and returns the token response body exactly as
-// /oauth/token would. For seeding demos and tests.
-func (s *Server) Issue(email string, accessTTL, refreshTTL time.Duration) ([]byte, error) {
-	return nil, nil
+// ParseUser parses EMAIL:PASSWORD[:ROLE_ID[:ORG_UNIT_ID]]. ROLE_ID is 1
+// (Admin), 2 (Standard) or 3 (ReadOnly), default 1; ORG_UNIT_ID is a positive
+// integer, default 1001. UserID is left 0: New numbers such users.
+func ParseUser(spec string) (User, error) {
+	parts := strings.Split(spec, ":")
+	if len(parts) < 2 || len(parts) > 4 {
+		return User{}, fmt.Errorf("%w %q: want EMAIL:PASSWORD[:ROLE_ID[:ORG_UNIT_ID]] (the password may not contain ':')", ErrBadUser, redactSpec(spec))
+	}
+	u := User{Email: strings.TrimSpace(parts[0]), Password: parts[1], RoleID: 1, OrgUnitID: 1001}
+	if u.Email == "" || !strings.Contains(u.Email, "@") {
+		return User{}, fmt.Errorf("%w %q: EMAIL must be an address like someone@example.com", ErrBadUser, redactSpec(spec))
+	}
+	if u.Password == "" {
+		return User{}, fmt.Errorf("%w for %s: PASSWORD is empty", ErrBadUser, u.Email)
+	}
+	if len(parts) >= 3 {
+		r, err := strconv.Atoi(parts[2])
+		if err != nil || r < 1 || r > 3 {
+			return User{}, fmt.Errorf("%w for %s: ROLE_ID %q must be 1 (Admin), 2 (Standard) or 3 (ReadOnly)", ErrBadUser, u.Email, parts[2])
+		}
+		u.RoleID = r
+	}
+	if len(parts) == 4 {
+		o, err := strconv.ParseInt(parts[3], 10, 64)
+		if err != nil || o < 1 {
+			return User{}, fmt.Errorf("%w for %s: ORG_UNIT_ID %q must be a positive integer", ErrBadUser, u.Email, parts[3])
+		}
+		u.OrgUnitID = o
+	}
+	return u, nil
 }
 
-// ParseUser parses EMAIL:PASSWORD[:ROLE_ID[:ORG_UNIT_ID]].
-func ParseUser(spec string) (User, error) { return User{}, nil }
+// redactSpec hides the password part of a user spec in error messages.
+func redactSpec(spec string) string {
+	email, rest, ok := strings.Cut(spec, ":")
+	if !ok {
+		return spec
+	}
+	_, tail, more := strings.Cut(rest, ":")
+	if more {
+		return email + ":***:" + tail
+	}
+	return email + ":***"
+}
