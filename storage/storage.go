@@ -3,17 +3,16 @@
 // audit log. It implements auth.SessionStore and auth.AuditLog.
 package storage
 
-// SKELETON: the storage helper replaces this file. Signatures are the contract.
-
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/tokentop/tokentop/auth"
 )
-
-var errTODO = errors.New("not implemented yet")
 
 // Backend names.
 const (
@@ -22,53 +21,251 @@ const (
 	BackendMemory  = "memory"
 )
 
+// DefaultKeyringTimeout bounds every keyring call when Options.KeyringTimeout is zero.
+const DefaultKeyringTimeout = 5 * time.Second
+
 // Options choose where sessions live.
 type Options struct {
 	// ConfigDir holds sessions.json, locks, events.jsonl (and secrets.json for
 	// the file backend). Empty with BackendMemory: nothing touches disk.
+	// Empty with another backend: DefaultConfigDir().
 	ConfigDir      string
 	Backend        string        // default BackendKeyring
 	KeyringTimeout time.Duration // default 5s
 	Now            func() time.Time
 }
 
-// Store implements auth.SessionStore and auth.AuditLog.
-type Store struct{ opts Options }
+// metaBackend is the metadata index (sessions.json or memory).
+type metaBackend interface {
+	load(ctx context.Context) ([]auth.Session, error)
+	get(ctx context.Context, name string) (auth.Session, bool, error)
+	// update runs fn on the current index under the index lock and saves the
+	// result when fn reports a change.
+	update(ctx context.Context, fn func(map[string]auth.Session) (changed bool, err error)) error
+	stamp(ctx context.Context) (string, error)
+}
 
-var _ auth.SessionStore = (*Store)(nil)
+// sessionLocker hands out the per-session exclusive locks.
+type sessionLocker interface {
+	lock(ctx context.Context, name string) (func(), error)
+}
+
+// auditBackend is the audit log (events.jsonl or a memory ring).
+type auditBackend interface {
+	record(e auth.Event) error
+	events(name string, limit int) ([]auth.Event, error)
+}
+
+// Store implements auth.SessionStore and auth.AuditLog.
+type Store struct {
+	opts    Options
+	secrets secretBackend
+	meta    metaBackend
+	locks   sessionLocker
+	audit   auditBackend
+}
+
+var (
+	_ auth.SessionStore = (*Store)(nil)
+	_ auth.AuditLog     = (*Store)(nil)
+)
 
 // DefaultConfigDir is os.UserConfigDir()/tokentop.
-func DefaultConfigDir() (string, error) { return "", errTODO }
+func DefaultConfigDir() (string, error) {
+	base, err := os.UserConfigDir()
+	if err != nil {
+		return "", fmt.Errorf("find the user config directory: %w", err)
+	}
+	return filepath.Join(base, "tokentop"), nil
+}
 
-// ValidateName checks a session name: 1-64 of letters, digits, '.', '_', '-'.
-func ValidateName(name string) error { return nil }
+// Open prepares a Store. It never touches the keyring and never reads
+// sessions.json (a damaged index is reported by List and Get, not here).
+func Open(opts Options) (*Store, error) {
+	if opts.Backend == "" {
+		opts.Backend = BackendKeyring
+	}
+	if opts.KeyringTimeout <= 0 {
+		opts.KeyringTimeout = DefaultKeyringTimeout
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	switch opts.Backend {
+	case BackendKeyring, BackendFile, BackendMemory:
+	default:
+		return nil, fmt.Errorf("unknown storage backend %q: choose keyring, file or memory", opts.Backend)
+	}
+	if opts.ConfigDir == "" && opts.Backend != BackendMemory {
+		d, err := DefaultConfigDir()
+		if err != nil {
+			return nil, err
+		}
+		opts.ConfigDir = d
+	}
+	s := &Store{opts: opts}
+	if opts.ConfigDir == "" {
+		// Pure memory: nothing touches disk at all.
+		s.secrets = newMemSecrets()
+		s.meta = newMemMeta()
+		s.locks = memLocker{newProcLocks()}
+		s.audit = newMemAudit(memAuditSize)
+		return s, nil
+	}
+	return nil, errors.New("storage: on-disk storage is not implemented yet")
+}
 
-// Open prepares a Store. It never touches the keyring.
-func Open(opts Options) (*Store, error) { return &Store{opts: opts}, nil }
-
-// Close releases resources.
+// Close releases resources. The Store holds no open files between calls.
 func (s *Store) Close() error { return nil }
 
 // ConfigDir is where the files live ("" for pure memory).
 func (s *Store) ConfigDir() string { return s.opts.ConfigDir }
 
-func (s *Store) List(ctx context.Context) ([]auth.Session, error) { return nil, errTODO }
-func (s *Store) Get(ctx context.Context, name string) (auth.Session, error) {
-	return auth.Session{}, errTODO
-}
-func (s *Store) Secrets(ctx context.Context, name string) (auth.Secrets, error) {
-	return auth.Secrets{}, errTODO
-}
-func (s *Store) Put(ctx context.Context, se auth.Session, sec auth.Secrets) error { return errTODO }
-func (s *Store) PutMeta(ctx context.Context, se auth.Session) error              { return errTODO }
-func (s *Store) Delete(ctx context.Context, name string) error                   { return errTODO }
-func (s *Store) Lock(ctx context.Context, name string) (func(), error)           { return nil, errTODO }
-func (s *Store) Stamp(ctx context.Context) (string, error)                       { return "", errTODO }
-func (s *Store) Backend() string                                                 { return s.opts.Backend }
+// Backend names the secrets backend: "keyring", "file" or "memory".
+func (s *Store) Backend() string { return s.opts.Backend }
 
-// Record appends an event to the audit log (auth.AuditLog).
-func (s *Store) Record(e auth.Event) error { return errTODO }
+// List returns all sessions' metadata sorted by name; no secret is read.
+func (s *Store) List(ctx context.Context) ([]auth.Session, error) {
+	return s.meta.load(ctx)
+}
+
+// Get returns one session's metadata, or an error matching auth.ErrSessionNotFound.
+func (s *Store) Get(ctx context.Context, name string) (auth.Session, error) {
+	if err := ValidateName(name); err != nil {
+		return auth.Session{}, err
+	}
+	se, ok, err := s.meta.get(ctx, name)
+	if err != nil {
+		return auth.Session{}, err
+	}
+	if !ok {
+		return auth.Session{}, notFound(name)
+	}
+	return se, nil
+}
+
+func notFound(name string) error {
+	return fmt.Errorf("session %q: %w: see `tokentop list`, or log in or import it", name, auth.ErrSessionNotFound)
+}
+
+// Secrets loads a session's tokens from the secrets backend.
+func (s *Store) Secrets(ctx context.Context, name string) (auth.Secrets, error) {
+	if err := ValidateName(name); err != nil {
+		return auth.Secrets{}, err
+	}
+	return s.secrets.get(ctx, name)
+}
+
+// Put saves secrets first, then metadata, so metadata never describes a pair
+// that is not stored.
+func (s *Store) Put(ctx context.Context, se auth.Session, sec auth.Secrets) error {
+	if err := ValidateName(se.Name); err != nil {
+		return err
+	}
+	if err := s.secrets.set(ctx, se.Name, sec); err != nil {
+		return err
+	}
+	return s.putMeta(ctx, se)
+}
+
+// PutMeta saves metadata only (state, errors, counters).
+func (s *Store) PutMeta(ctx context.Context, se auth.Session) error {
+	if err := ValidateName(se.Name); err != nil {
+		return err
+	}
+	return s.putMeta(ctx, se)
+}
+
+func (s *Store) putMeta(ctx context.Context, se auth.Session) error {
+	return s.meta.update(ctx, func(m map[string]auth.Session) (bool, error) {
+		m[se.Name] = se
+		return true, nil
+	})
+}
+
+// Delete removes the metadata, then the secrets (in that order, so a crash
+// between the two leaves an orphaned secret, never metadata without one).
+// A missing secret is fine; when neither existed the error matches
+// auth.ErrSessionNotFound.
+func (s *Store) Delete(ctx context.Context, name string) error {
+	if err := ValidateName(name); err != nil {
+		return err
+	}
+	existed := false
+	err := s.meta.update(ctx, func(m map[string]auth.Session) (bool, error) {
+		if _, ok := m[name]; !ok {
+			return false, nil
+		}
+		existed = true
+		delete(m, name)
+		return true, nil
+	})
+	if err != nil {
+		return err
+	}
+	if err := s.secrets.delete(ctx, name); err != nil {
+		if !errors.Is(err, auth.ErrSecretNotFound) {
+			if existed {
+				return fmt.Errorf("session %q removed from the index, but its secrets could not be deleted (run forget again to retry): %w", name, err)
+			}
+			return err
+		}
+		if !existed {
+			return notFound(name)
+		}
+	}
+	return nil
+}
+
+// Lock takes the session's exclusive lock (across processes when the Store
+// has a config dir), waiting until ctx is done; then the error matches
+// auth.ErrLockTimeout and names the session.
+func (s *Store) Lock(ctx context.Context, name string) (func(), error) {
+	if err := ValidateName(name); err != nil {
+		return nil, err
+	}
+	unlock, err := s.locks.lock(ctx, name)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("lock session %q: %w (another tokentop process or task is working on it; try again): %w", name, auth.ErrLockTimeout, ctx.Err())
+		}
+		return nil, fmt.Errorf("lock session %q: %w", name, err)
+	}
+	return unlock, nil
+}
+
+// Stamp is a cheap value that changes whenever metadata changes.
+func (s *Store) Stamp(ctx context.Context) (string, error) { return s.meta.stamp(ctx) }
+
+// Record appends an event to the audit log (auth.AuditLog). Fingerprint
+// fields that do not look like fingerprints, and token-like runs in the
+// message, are replaced by fingerprints first (see scrubEvent).
+func (s *Store) Record(e auth.Event) error {
+	if e.Session != "" {
+		if err := ValidateName(e.Session); err != nil {
+			return fmt.Errorf("record event: %w", err)
+		}
+	}
+	if e.Time.IsZero() {
+		e.Time = s.opts.Now()
+	}
+	return s.audit.record(scrubEvent(e))
+}
 
 // Events returns the newest audit events for one session (all when name is
-// ""), oldest first, at most limit.
-func (s *Store) Events(name string, limit int) ([]auth.Event, error) { return nil, errTODO }
+// ""), oldest first, at most limit (all when limit <= 0).
+func (s *Store) Events(name string, limit int) ([]auth.Event, error) {
+	if name != "" {
+		if err := ValidateName(name); err != nil {
+			return nil, err
+		}
+	}
+	return s.audit.events(name, limit)
+}
+
+// memLocker is the in-process-only session lock of a pure memory Store.
+type memLocker struct{ p *procLocks }
+
+func (l memLocker) lock(ctx context.Context, name string) (func(), error) {
+	return l.p.acquire(ctx, name)
+}

@@ -1,0 +1,93 @@
+package storage
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+
+	"github.com/tokentop/tokentop/auth"
+)
+
+// Keyring error kinds. A *KeyringError matches exactly one of these (or
+// auth.ErrSecretNotFound) with errors.Is; unavailable, locked and timed-out
+// errors also match auth.ErrStoreUnavailable, so the command line exits 4.
+var (
+	ErrKeyringUnavailable = errors.New("no Secret Service available")
+	ErrKeyringLocked      = errors.New("keyring is locked")
+	ErrKeyringTimeout     = errors.New("keyring did not answer in time")
+	ErrSecretTooLarge     = errors.New("secret value too large")
+)
+
+// ErrMetadataDamaged is matched by the error for a sessions.json that cannot
+// be parsed; ErrMetadataTooNew by one written by a newer tokentop.
+var (
+	ErrMetadataDamaged = errors.New("session index is damaged")
+	ErrMetadataTooNew  = errors.New("session index was written by a newer tokentop")
+)
+
+// ErrInsecureFile is matched when secrets.json is readable by group or others.
+var ErrInsecureFile = errors.New("secrets file is readable by other users")
+
+// KeyringError is a failed keyring call. It never holds a secret value.
+type KeyringError struct {
+	Op   string // "get", "set", "delete"
+	Name string // session name
+	Kind error  // ErrKeyringUnavailable, ErrKeyringLocked, ErrKeyringTimeout, ErrSecretTooLarge or auth.ErrSecretNotFound
+	Err  error  // the cause from go-keyring / D-Bus, may be nil
+}
+
+func (e *KeyringError) Error() string {
+	msg := fmt.Sprintf("keyring %s session %q: %v", e.Op, e.Name, e.Kind)
+	if e.Err != nil && !errors.Is(e.Err, e.Kind) {
+		msg += fmt.Sprintf(" (%v)", e.Err)
+	}
+	return msg + ": " + keyringHint(e.Kind)
+}
+
+// keyringHint says what the user can do about each kind of failure.
+func keyringHint(kind error) string {
+	switch kind {
+	case auth.ErrSecretNotFound:
+		return "its tokens are not in the keyring; log in again or import"
+	case ErrKeyringUnavailable:
+		return "start a Secret Service (see README 'Keyring on headless Linux'), or choose --storage file knowingly"
+	case ErrKeyringLocked:
+		return "unlock your keyring (e.g. log in to the desktop or run your keyring's unlock command) and try again"
+	case ErrKeyringTimeout:
+		return "the keyring may be waiting for an unlock prompt or D-Bus may be stuck; unlock your keyring or start a Secret Service, then try again"
+	case ErrSecretTooLarge:
+		return "the token pair is larger than tokentop stores; check what was imported"
+	}
+	return "check your Secret Service"
+}
+
+// Is matches the kind, and auth.ErrStoreUnavailable for the kinds that mean
+// the keyring cannot be used right now.
+func (e *KeyringError) Is(target error) bool {
+	if target == e.Kind {
+		return true
+	}
+	if target == auth.ErrStoreUnavailable {
+		return e.Kind == ErrKeyringUnavailable || e.Kind == ErrKeyringLocked || e.Kind == ErrKeyringTimeout
+	}
+	return false
+}
+
+// Unwrap exposes the cause (a dbus.Error, a dial error, context errors...).
+func (e *KeyringError) Unwrap() error { return e.Err }
+
+// validName is the session name rule: 1-64 letters, digits, '.', '_', '-',
+// not starting with '.' or '-' (no hidden files, no flag look-alikes).
+var validName = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$`)
+
+// ValidateName checks a session name: 1-64 of letters, digits, '.', '_', '-'.
+func ValidateName(name string) error {
+	if validName.MatchString(name) {
+		return nil
+	}
+	shown := name
+	if len(shown) > 80 {
+		shown = shown[:80] + "..."
+	}
+	return fmt.Errorf("%w %q: use 1-64 ASCII letters, digits, '.', '_' or '-', not starting with '.' or '-'", auth.ErrInvalidName, shown)
+}
