@@ -1,0 +1,167 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tokentop/tokentop/auth"
+	"github.com/tokentop/tokentop/internal/timefmt"
+)
+
+func (a *app) newKeepaliveCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "keepalive [NAME...]",
+		Short: "Keep sessions alive without the TUI, until interrupted",
+		Long: `Refresh the named sessions (all saved sessions when none are named) at their
+refresh windows until SIGINT or SIGTERM, printing one line per event on stderr:
+the time (UTC), the session, what happened, fingerprints (never tokens), and
+the reason or the next attempt. Transient failures (rate limits, server
+errors, network down) are retried with backoff; sessions that need a new login
+are reported and left alone. Other processes (tokentop token, the TUI) may use
+the same sessions at the same time: refreshes are serialised by a lock per
+session and a pair another process saved is adopted.
+
+Stopping waits for a refresh in flight to finish, so no lock is left held and
+no rotated pair is lost.`,
+		Example: `  tokentop keepalive
+  tokentop keepalive work staging 2>>keepalive.log`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			names := sessUnique(args)
+			s, err := a.openStore()
+			if err != nil {
+				return err
+			}
+			for _, n := range names {
+				if _, err := s.Get(ctx, n); err != nil {
+					return fmt.Errorf("keepalive %s: %w", n, err)
+				}
+			}
+			k, err := a.keeper()
+			if err != nil {
+				return err
+			}
+			what := "all saved sessions"
+			if len(names) > 0 {
+				what = strings.Join(names, ", ")
+			}
+			fmt.Fprintf(a.stderr, "%s keeping %s alive (storage: %s); stop with Ctrl-C\n",
+				sessStamp(time.Now()), what, s.Backend())
+			err = sessRunKeeper(ctx, k, names, a.stderr)
+			fmt.Fprintf(a.stderr, "%s stopped\n", sessStamp(time.Now()))
+			return err
+		},
+	}
+	return cmd
+}
+
+// sessRunKeeper runs the keeper until ctx is done, printing its events, and
+// returns nil when it stopped because it was asked to.
+func sessRunKeeper(ctx context.Context, k *auth.Keeper, names []string, w io.Writer) error {
+	events := k.Events()
+	done := make(chan error, 1)
+	go func() { done <- k.Run(ctx, names...) }()
+	for {
+		select {
+		case e, ok := <-events:
+			if !ok {
+				events = nil
+				continue
+			}
+			sessWriteEvent(w, e, time.Now())
+		case err := <-done:
+			// Print what the last refreshes reported before stopping.
+			for drained := false; !drained && events != nil; {
+				select {
+				case e, ok := <-events:
+					if !ok {
+						drained = true
+						break
+					}
+					sessWriteEvent(w, e, time.Now())
+				default:
+					drained = true
+				}
+			}
+			if err != nil && !(ctx.Err() != nil && errors.Is(err, ctx.Err())) {
+				return fmt.Errorf("keepalive: %w", err)
+			}
+			return nil
+		}
+	}
+}
+
+// sessUnique drops repeated names, keeping the first order.
+func sessUnique(names []string) []string {
+	seen := make(map[string]bool, len(names))
+	var out []string
+	for _, n := range names {
+		if !seen[n] {
+			seen[n] = true
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// sessStamp is the time column of keepalive lines.
+func sessStamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05Z") }
+
+// sessWriteEvent prints one keeper event as one line.
+func sessWriteEvent(w io.Writer, e auth.Event, now time.Time) {
+	t := e.Time
+	if t.IsZero() {
+		t = now
+	}
+	fmt.Fprintf(w, "%s %s %s %s\n", sessStamp(t), e.Session, e.Kind, sessOneLine(sessEventDetail(e, now)))
+}
+
+// sessEventDetail is what an event says beyond its kind.
+func sessEventDetail(e auth.Event, now time.Time) string {
+	var parts []string
+	add := func(format string, args ...any) { parts = append(parts, fmt.Sprintf(format, args...)) }
+	at := func() string { return timefmt.Absolute(e.At) + " (" + timefmt.Relative(e.At, now) + ")" }
+	switch e.Kind {
+	case auth.EventScheduled:
+		add("next refresh at %s", at())
+	case auth.EventRefreshing:
+		add("refreshing %s", sessFP(e.OldFP))
+	case auth.EventRefreshed:
+		add("%s -> %s", sessFP(e.OldFP), sessFP(e.NewFP))
+	case auth.EventAdopted:
+		add("%s -> %s saved by another process", sessFP(e.OldFP), sessFP(e.NewFP))
+	case auth.EventRetrying:
+		if !e.At.IsZero() {
+			add("next attempt at %s", at())
+		}
+	case auth.EventNeedsLogin:
+		add("needs a new login: %s", sessReasonWords(e.Session, e.Reason))
+	case auth.EventReuseSuspected:
+		add("WARNING: possible refresh token reuse by someone else; revoke with `tokentop revoke %s` and log in again", e.Session)
+	case auth.EventSkew:
+		add("server clock %s; scheduling by server time", sessSkewWords(e.Skew))
+	default:
+		if e.OldFP != "" || e.NewFP != "" {
+			add("%s -> %s", sessFP(e.OldFP), sessFP(e.NewFP))
+		}
+	}
+	if e.Reason != "" && e.Kind != auth.EventNeedsLogin {
+		add("reason %s", e.Reason)
+	}
+	if e.Status != 0 {
+		add("HTTP %d", e.Status)
+	}
+	if e.Message != "" {
+		add("%s", e.Message)
+	}
+	if e.RequestID != "" {
+		add("request %s", e.RequestID)
+	}
+	return strings.Join(parts, "; ")
+}
