@@ -65,6 +65,18 @@ type Session struct {
 	Failures    int       `json:"failures"`
 	// ClockSkew is the server clock minus ours, from the last exchange.
 	ClockSkew time.Duration `json:"clock_skew_ns,omitempty"`
+
+	// RefreshingSince, RefreshingPID and RefreshingFP mark a refresh whose
+	// outcome is unknown: set (under the session lock) before the request is
+	// sent, cleared once the answer is saved. Found set by the next holder
+	// of the lock, they mean the request may have rotated the pair at the
+	// server without the answer being saved (process killed, answer lost).
+	RefreshingSince time.Time `json:"refreshing_since,omitzero"`
+	RefreshingPID   int       `json:"refreshing_pid,omitempty"`
+	RefreshingFP    string    `json:"refreshing_fingerprint,omitempty"`
+	// RevokedRefreshFP is the fingerprint of a refresh token tokentop
+	// revoked itself, so a later 401 is explained as revoked, not stolen.
+	RevokedRefreshFP string `json:"revoked_refresh_fingerprint,omitempty"`
 }
 
 // Errors a SessionStore returns (wrapped, match with errors.Is).

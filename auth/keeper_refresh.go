@@ -1,0 +1,321 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// refresh locks the session, re-reads it and decides again (design.md rule
+// 2): it adopts a pair that another process saved since before was read,
+// returns the stored pair when good says it already suffices, and otherwise
+// rotates it. good == nil means "rotate unless another process just did".
+func (k *Keeper) refresh(ctx context.Context, before Session, good func(Session, time.Time) bool) (RefreshResult, Secrets, error) {
+	name := before.Name
+	res := RefreshResult{Old: before, New: before}
+	unlock, err := k.lock(ctx, name)
+	if err != nil {
+		return res, Secrets{}, fmt.Errorf("refresh %s: %w", name, err)
+	}
+	defer unlock()
+
+	cur, err := k.cfg.Store.Get(ctx, name)
+	if err != nil {
+		return res, Secrets{}, fmt.Errorf("refresh %s: %w", name, err)
+	}
+	if saved, ok := k.saveUnsaved(ctx, cur); ok {
+		cur = saved
+	}
+	res.New = cur
+	if cur.State == StateNeedsLogin {
+		return res, Secrets{}, needsLoginFromMeta(cur)
+	}
+	now := k.cfg.Clock.Now()
+	rotatedElsewhere := cur.RefreshFP != before.RefreshFP && !cur.refreshMarked()
+	if good == nil && rotatedElsewhere || good != nil && good(cur, now) {
+		sec, err := k.cfg.Store.Secrets(ctx, name)
+		if err != nil {
+			return res, Secrets{}, fmt.Errorf("refresh %s: %w", name, err)
+		}
+		// Only a pair whose secrets match the metadata can be handed out;
+		// otherwise fall through and rotate from the stored secrets.
+		if Fingerprint(sec.AccessToken) == cur.AccessFP && Fingerprint(sec.RefreshToken) == cur.RefreshFP {
+			if rotatedElsewhere {
+				res.Adopted = true
+				res.Note = "another process had refreshed already; its pair was adopted"
+				k.emit(Event{Session: name, Kind: EventAdopted, OldFP: before.AccessFP, NewFP: cur.AccessFP, Message: res.Note})
+			}
+			return res, sec, nil
+		}
+	}
+	return k.rotate(ctx, cur, res)
+}
+
+// rotate sends the stored refresh token and saves the answer. The caller
+// holds the session lock.
+func (k *Keeper) rotate(ctx context.Context, cur Session, res RefreshResult) (RefreshResult, Secrets, error) {
+	name := cur.Name
+	sec, err := k.cfg.Store.Secrets(ctx, name)
+	if err != nil {
+		return res, Secrets{}, fmt.Errorf("refresh %s: %w", name, err)
+	}
+	now := k.cfg.Clock.Now()
+	sentFP := Fingerprint(sec.RefreshToken)
+	var notes []string
+	// Put writes secrets before metadata, so a process stopped between the
+	// two leaves newer secrets under older metadata: the secrets then hold
+	// the only live refresh token, and metadata's expiries do not apply.
+	metaBehind := sentFP != cur.RefreshFP
+	if metaBehind {
+		notes = append(notes, "the stored metadata was behind the stored tokens (an interrupted save); refreshed from the stored tokens")
+	}
+	if !metaBehind && !cur.RefreshExpiry.IsZero() && !cur.ServerNow(now).Before(cur.RefreshExpiry) {
+		msg := fmt.Sprintf("the refresh token expired at %s", cur.RefreshExpiry.UTC().Format(time.RFC3339))
+		return k.needsLogin(ctx, cur, res, ReasonRefreshExpired, msg, nil, Meta{})
+	}
+
+	interrupted := cur.refreshMarked()
+	var intr string
+	if interrupted {
+		intr = fmt.Sprintf("a previous refresh (pid %d at %s) was interrupted, possibly after sending",
+			cur.RefreshingPID, cur.RefreshingSince.UTC().Format(time.RFC3339))
+	}
+	mark := cur
+	mark.State = StateRefreshing
+	mark.RefreshingSince, mark.RefreshingPID, mark.RefreshingFP = now, k.cfg.PID, sentFP
+	mark.UpdatedAt = now
+	if err := k.cfg.Store.PutMeta(ctx, mark); err != nil {
+		return res, Secrets{}, fmt.Errorf("refresh %s: mark the refresh in metadata (nothing was sent): %w", name, err)
+	}
+	k.emit(Event{Session: name, Kind: EventRefreshing, OldFP: cur.AccessFP, Message: intr})
+
+	ts, m, err := k.cfg.Client.Refresh(ctx, cur.Endpoints, sec.RefreshToken)
+	lost := maybeSent(err)
+	if lost {
+		// The server may have rotated and its answer is gone. Presenting
+		// the same token again either succeeds (it never arrived) or is
+		// refused, which then means the rotation was lost, not stolen.
+		notes = append(notes, "the answer to the first attempt was lost after sending; retried once with the same token")
+		ts, m, err = k.cfg.Client.Refresh(ctx, cur.Endpoints, sec.RefreshToken)
+	}
+	if err == nil {
+		if interrupted {
+			notes = append(notes, intr+"; it was recovered: the stored refresh token was still valid")
+			res.Recovered = true
+		}
+		return k.saveRotated(ctx, cur, res, ts, m, notes)
+	}
+
+	if errors.Is(err, ErrRefreshRejected) {
+		// Rule 3: re-read first; a newer pair saved by anyone is adopted.
+		if again, gerr := k.cfg.Store.Get(persistCtx(ctx), name); gerr == nil &&
+			again.RefreshFP != cur.RefreshFP && again.RefreshFP != sentFP && again.RefreshFP != "" {
+			if s, serr := k.cfg.Store.Secrets(persistCtx(ctx), name); serr == nil && Fingerprint(s.RefreshToken) == again.RefreshFP {
+				res.New, res.Adopted = again, true
+				res.Note = "the refresh was refused, but a newer pair had been saved meanwhile; it was adopted"
+				k.emit(Event{Session: name, Kind: EventAdopted, OldFP: cur.AccessFP, NewFP: again.AccessFP, Message: res.Note})
+				return res, s, nil
+			}
+		}
+		m := metaOf(err, m)
+		serverNow := cur.ServerNow(now)
+		if !m.ServerTime.IsZero() {
+			serverNow = now.Add(m.ClockOffset)
+		}
+		var reason Reason
+		var msg string
+		switch {
+		case !metaBehind && !cur.RefreshExpiry.IsZero() && !serverNow.Before(cur.RefreshExpiry):
+			reason = ReasonRefreshExpired
+			msg = fmt.Sprintf("the refresh token expired at %s", cur.RefreshExpiry.UTC().Format(time.RFC3339))
+		case cur.RevokedRefreshFP != "" && cur.RevokedRefreshFP == sentFP:
+			reason, msg = ReasonRevoked, "the refresh token was revoked by tokentop"
+		case lost:
+			reason = ReasonRotationLost
+			msg = "the server rotated the pair but its answer was lost in transit, so the new refresh token never arrived; " +
+				"the rotation was lost in transit, not stolen"
+		case interrupted:
+			reason = ReasonRotationLost
+			msg = intr + ", and the server had already rotated the pair; the rotation was lost in transit, not stolen"
+		default:
+			reason = ReasonRejected
+			msg = "the server rejected the refresh token while it should still be valid: someone else may have used this refresh token; " +
+				"revoke the session (tokentop revoke " + name + ") and log in again"
+		}
+		return k.needsLogin(ctx, cur, res, reason, msg, err, m)
+	}
+	return k.retryLater(ctx, cur, res, err, m, lost)
+}
+
+// maybeSent reports whether a failed refresh may have rotated the pair at the
+// server: the request went out and no usable answer came back.
+func maybeSent(err error) bool {
+	var ne *NetworkError
+	if errors.As(err, &ne) {
+		return ne.MaybeSent
+	}
+	var ae *APIError
+	// A 2xx we could not read: the server did rotate.
+	return errors.As(err, &ae) && ae.Kind == ErrBadResponse && ae.Status >= 200 && ae.Status < 300
+}
+
+// metaOf prefers the exchange metadata carried by an *APIError.
+func metaOf(err error, m Meta) Meta {
+	var ae *APIError
+	if errors.As(err, &ae) && ae.Meta.Status != 0 {
+		return ae.Meta
+	}
+	return m
+}
+
+// saveRotated persists a freshly rotated pair (secrets first) and reports it.
+func (k *Keeper) saveRotated(ctx context.Context, cur Session, res RefreshResult, ts TokenSet, m Meta, notes []string) (RefreshResult, Secrets, error) {
+	now := k.cfg.Clock.Now()
+	s := sessionFrom(cur, ts, now)
+	s.Refreshes++
+	s.LastRefresh = now
+	if !m.ServerTime.IsZero() {
+		s.ClockSkew = m.ClockOffset
+	}
+	sec := ts.Secrets()
+	if err := k.persist(ctx, cur, s, sec); err != nil {
+		return res, Secrets{}, err
+	}
+	res.New = s
+	res.Note = strings.Join(notes, "; ")
+	k.emit(Event{Session: s.Name, Kind: EventRefreshed, OldFP: cur.AccessFP, NewFP: s.AccessFP,
+		RequestID: m.RequestID, Status: m.Status, Message: res.Note})
+	k.noteSkew(s, cur.ClockSkew, m)
+	return res, sec, nil
+}
+
+// persist saves a new pair. The server has already retired the old refresh
+// token, so a failed save would lose the session: try a few times, and keep
+// the pair in memory for the next attempt if the store still refuses.
+func (k *Keeper) persist(ctx context.Context, cur, s Session, sec Secrets) error {
+	pctx := persistCtx(ctx)
+	var err error
+	for range 3 {
+		if err = k.cfg.Store.Put(pctx, s, sec); err == nil {
+			return nil
+		}
+	}
+	k.mu.Lock()
+	k.unsaved[s.Name] = unsavedPair{meta: s, sec: sec, fromFP: cur.RefreshFP}
+	k.mu.Unlock()
+	k.emit(Event{Session: s.Name, Kind: EventFailed, OldFP: cur.AccessFP, NewFP: s.AccessFP,
+		Message: "the server issued a new pair but saving it failed (" + err.Error() +
+			"); it is held in memory and saved at the next attempt: keep this process running"})
+	return fmt.Errorf("refresh %s: the new pair could not be saved: %w", s.Name, err)
+}
+
+// saveUnsaved retries saving a pair that persist could not store, if the
+// store still holds the pair it replaced. The caller holds the lock.
+func (k *Keeper) saveUnsaved(ctx context.Context, cur Session) (Session, bool) {
+	k.mu.Lock()
+	p, ok := k.unsaved[cur.Name]
+	k.mu.Unlock()
+	if !ok {
+		return cur, false
+	}
+	if cur.RefreshFP != p.fromFP {
+		// Someone stored another pair (a login, an import): ours is moot.
+		k.mu.Lock()
+		delete(k.unsaved, cur.Name)
+		k.mu.Unlock()
+		return cur, false
+	}
+	if err := k.cfg.Store.Put(persistCtx(ctx), p.meta, p.sec); err != nil {
+		return cur, false
+	}
+	k.mu.Lock()
+	delete(k.unsaved, cur.Name)
+	k.mu.Unlock()
+	k.emit(Event{Session: cur.Name, Kind: EventRefreshed, OldFP: cur.AccessFP, NewFP: p.meta.AccessFP,
+		Message: "saved the pair from an earlier refresh whose save had failed"})
+	return p.meta, true
+}
+
+// needsLogin records that the session cannot be refreshed any more.
+func (k *Keeper) needsLogin(ctx context.Context, cur Session, res RefreshResult, reason Reason, msg string, cause error, m Meta) (RefreshResult, Secrets, error) {
+	now := k.cfg.Clock.Now()
+	s := cur
+	s.State, s.Reason, s.LastError = StateNeedsLogin, reason, msg
+	s.NextAttempt = time.Time{}
+	s.Failures++
+	s.UpdatedAt = now
+	s.clearMarker()
+	if !m.ServerTime.IsZero() {
+		s.ClockSkew = m.ClockOffset
+	}
+	perr := k.cfg.Store.PutMeta(persistCtx(ctx), s)
+	res.New = s
+	if reason == ReasonRejected {
+		k.emit(Event{Session: s.Name, Kind: EventReuseSuspected, OldFP: cur.RefreshFP, RequestID: m.RequestID,
+			Status: m.Status, Reason: reason, Message: "REFRESH TOKEN REUSE SUSPECTED: " + msg})
+	}
+	k.emit(Event{Session: s.Name, Kind: EventNeedsLogin, OldFP: cur.AccessFP, RequestID: m.RequestID,
+		Status: m.Status, Reason: reason, Message: msg})
+	k.noteSkew(s, cur.ClockSkew, m)
+	var err error = &NeedsLoginError{Session: s.Name, Reason: reason, Message: msg, Err: cause}
+	if perr != nil {
+		err = fmt.Errorf("%w (recording it failed: %w)", err, perr)
+	}
+	return res, Secrets{}, err
+}
+
+// retryLater records a transient failure (rules 4 and 5) and when to try
+// again.
+func (k *Keeper) retryLater(ctx context.Context, cur Session, res RefreshResult, cause error, m Meta, lost bool) (RefreshResult, Secrets, error) {
+	now := k.cfg.Clock.Now()
+	m = metaOf(cause, m)
+	var retryAfter time.Duration
+	var ae *APIError
+	if errors.As(cause, &ae) {
+		retryAfter = ae.RetryAfter
+	}
+	s := cur
+	if !m.ServerTime.IsZero() {
+		s.ClockSkew = m.ClockOffset
+	}
+	s.Failures++
+	next := now.Add(k.backoff(s.Failures, retryAfter, s, now))
+	s.State, s.Reason, s.LastError, s.NextAttempt = StateRetrying, ReasonNone, cause.Error(), next
+	s.UpdatedAt = now
+	// Keep (or set) the marker while a rotation may have happened unseen:
+	// the next attempt must read a 401 as "lost in transit", not theft.
+	if lost {
+		s.RefreshingSince, s.RefreshingPID, s.RefreshingFP = now, k.cfg.PID, cur.RefreshFP
+	} else if !cur.refreshMarked() {
+		s.clearMarker()
+	}
+	perr := k.cfg.Store.PutMeta(persistCtx(ctx), s)
+	res.New = s
+	k.emit(Event{Session: s.Name, Kind: EventRetrying, OldFP: cur.AccessFP, RequestID: m.RequestID, Status: m.Status,
+		At: next, Message: cause.Error()})
+	k.noteSkew(s, cur.ClockSkew, m)
+	var err error = &RetryError{Session: s.Name, NextAttempt: next, Err: cause}
+	if perr != nil {
+		err = fmt.Errorf("%w (recording it failed: %w)", err, perr)
+	}
+	return res, Secrets{}, err
+}
+
+// backoff is the delay before attempt number failures+1: exponential with
+// jitter, capped, preferably before the access token dies, and never sooner
+// than the server's Retry-After.
+func (k *Keeper) backoff(failures int, retryAfter time.Duration, s Session, now time.Time) time.Duration {
+	d := backoffMax
+	if failures >= 1 && failures < 20 {
+		d = min(backoffBase<<(failures-1), backoffMax)
+	}
+	// Spread the retries of many sessions and processes over [d/2, d).
+	d = d/2 + time.Duration(k.cfg.Jitter()*float64(d/2))
+	if left := s.AccessLeft(now) - expiryMargin; left > 0 && d > left {
+		d = left
+	}
+	d = max(d, backoffMin, retryAfter)
+	return d
+}
