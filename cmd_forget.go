@@ -1,0 +1,70 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tokentop/tokentop/internal/timefmt"
+)
+
+func (a *app) newForgetCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "forget NAME",
+		Short: "Remove the local copy of a session; nothing is revoked",
+		Long: `forget removes the session's keyring item and metadata from this machine.
+
+NOTHING is revoked: the access and refresh tokens stay valid at the server until
+they expire, and anyone holding a copy can still use them. To kill them at the
+server and then remove the local copy, use "tokentop revoke NAME" instead.`,
+		Example:           "  tokentop forget old-laptop",
+		Args:              exactArgs(1, "one session NAME"),
+		ValidArgsFunction: a.completeSessionNames,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.runForget(cmd, args[0])
+		},
+	}
+}
+
+func (a *app) runForget(cmd *cobra.Command, name string) error {
+	ctx := cmd.Context()
+	s, err := a.openStore()
+	if err != nil {
+		return err
+	}
+	// Read the metadata first: once forgotten, the expiries to warn about
+	// are gone.
+	se, err := s.Get(ctx, name)
+	if err != nil {
+		return fmt.Errorf("forget %s: %w", name, err)
+	}
+	k, err := a.keeper()
+	if err != nil {
+		return err
+	}
+	if err := k.Forget(ctx, name); err != nil {
+		return fmt.Errorf("forget %s: %w", name, err)
+	}
+	now := time.Now()
+	w := a.stderr
+	fmt.Fprintf(w, "Forgot session %s: removed its %s secret and metadata from this machine.\n", name, s.Backend())
+	fmt.Fprintf(w, "NOTHING was revoked. The tokens stay valid at the server until they expire:\n")
+	fmt.Fprintf(w, "  access token  %s  valid until %s (%s)\n", orDash(se.AccessFP), timefmt.Absolute(se.AccessExpiry), timefmt.Relative(se.AccessExpiry, now))
+	fmt.Fprintf(w, "  refresh token %s  valid until %s (%s)\n", orDash(se.RefreshFP), timefmt.Absolute(se.RefreshExpiry), timefmt.Relative(se.RefreshExpiry, now))
+	fmt.Fprintf(w, "Anyone holding a copy can still use them. To kill a token you still have, pipe it to:\n")
+	fmt.Fprintf(w, "  tokentop revoke --token - --type refresh --oauth-url %s\n", se.Endpoints.OAuthURL)
+	fmt.Fprintf(w, "Next time, \"tokentop revoke %s\" revokes both tokens and then forgets the session.\n", name)
+	return nil
+}
+
+// orDash shows "-" for an empty value.
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// expired says whether an expiry instant has passed (zero: unknown, not expired).
+func expired(t, now time.Time) bool { return !t.IsZero() && !now.Before(t) }
