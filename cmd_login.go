@@ -16,6 +16,7 @@ import (
 
 	"github.com/tokentop/tokentop/auth"
 	"github.com/tokentop/tokentop/internal/timefmt"
+	"github.com/tokentop/tokentop/storage"
 )
 
 // sessResponseExample shows what import expects, in error messages and help.
@@ -43,6 +44,9 @@ line of stdin with --password-stdin.`,
 		Args: exactArgs(1, "a session NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
+			if err := storage.ValidateName(name); err != nil {
+				return err
+			}
 			if strings.TrimSpace(email) == "" {
 				return usageErr(errors.New("login needs --email EMAIL"))
 			}
@@ -59,7 +63,7 @@ line of stdin with --password-stdin.`,
 			}
 			s, err := k.Login(cmd.Context(), name, ep, email, password)
 			if err != nil {
-				return sessLoginError(name, email, err, time.Now())
+				return sessLoginError(email, err, time.Now())
 			}
 			fmt.Fprintf(a.stderr, "Logged in as %s; saved as session %q.\n", sessWho(s), name)
 			sessPrintExpiries(a.stderr, s, time.Now())
@@ -127,20 +131,20 @@ func sessReadPasswordTTY(ctx context.Context, fd int) (string, error) {
 }
 
 // sessLoginError explains a failed login in the words a person needs.
-func sessLoginError(name, email string, err error, now time.Time) error {
+func sessLoginError(email string, err error, now time.Time) error {
 	var apiErr *auth.APIError
 	switch {
 	case errors.Is(err, auth.ErrInvalidCredentials):
-		return fmt.Errorf("log in %s: wrong email or password for %s: %w", name, email, err)
+		return fmt.Errorf("wrong email or password for %s: %w", email, err)
 	case errors.Is(err, auth.ErrRateLimited):
 		wait := "wait a minute"
 		if errors.As(err, &apiErr) && apiErr.RetryAfter > 0 {
 			wait = fmt.Sprintf("retry in %s (after %s)", timefmt.Countdown(apiErr.RetryAfter),
 				timefmt.Absolute(now.Add(apiErr.RetryAfter)))
 		}
-		return fmt.Errorf("log in %s: the server is limiting login attempts; %s: %w", name, wait, err)
+		return fmt.Errorf("the server is limiting login attempts; %s: %w", wait, err)
 	}
-	return fmt.Errorf("log in %s: %w", name, err)
+	return err
 }
 
 func (a *app) newImportCmd() *cobra.Command {
@@ -161,6 +165,9 @@ Tokens are never accepted as flag values: pipe the JSON in.`,
 		Args: exactArgs(1, "a session NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
+			if err := storage.ValidateName(name); err != nil {
+				return err
+			}
 			if err := auth.CheckEndpoints(ep); err != nil {
 				return usageErr(err)
 			}
@@ -178,11 +185,10 @@ Tokens are never accepted as flag values: pipe the JSON in.`,
 			}
 			s, err := k.Import(cmd.Context(), name, ep, body)
 			if err != nil {
-				if errors.Is(err, auth.ErrBadResponse) {
-					return usageErr(fmt.Errorf("import %s: %w; expected the JSON the login or refresh endpoint returns, e.g. %s",
-						name, err, sessResponseExample))
+				if errors.Is(err, auth.ErrNotToken) || errors.Is(err, auth.ErrBadResponse) {
+					return usageErr(fmt.Errorf("%w; e.g. %s", err, sessResponseExample))
 				}
-				return fmt.Errorf("import %s: %w", name, err)
+				return err
 			}
 			now := time.Now()
 			fmt.Fprintf(a.stderr, "Imported %s; saved as session %q.\n", sessWho(s), name)

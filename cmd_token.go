@@ -88,10 +88,16 @@ network unavailable.`,
 
 // sessPrintRefresh shows what a refresh changed, by fingerprint.
 func sessPrintRefresh(w io.Writer, name string, res auth.RefreshResult, now time.Time) {
-	if res.Adopted {
+	switch {
+	case res.Adopted:
 		fmt.Fprintf(w, "%s: adopted a pair another process saved (no second refresh)\n", name)
-	} else {
+	case res.Recovered:
+		fmt.Fprintf(w, "%s: refreshed (an interrupted earlier refresh was recovered)\n", name)
+	default:
 		fmt.Fprintf(w, "%s: refreshed\n", name)
+	}
+	if res.Note != "" {
+		fmt.Fprintf(w, "  note: %s\n", sessOneLine(res.Note))
 	}
 	line := func(kind, oldFP, newFP string, oldExp, newExp time.Time) {
 		fmt.Fprintf(w, "  %-7s  old %s  expires %s (%s)\n", kind, sessFP(oldFP), timefmt.Relative(oldExp, now), timefmt.Absolute(oldExp))
@@ -118,11 +124,26 @@ type sessNeedsLogin struct {
 }
 
 func (e *sessNeedsLogin) Error() string {
-	msg := fmt.Sprintf("session %q needs a new login: %s", e.name, sessReasonWords(e.name, e.nl.Reason))
+	words := e.nl.Message
+	if words == "" {
+		words = sessReasonWords(e.name, e.nl.Reason)
+	}
+	msg := fmt.Sprintf("session %q needs a new login (%s): %s", e.name, sessReasonLabel(e.nl.Reason), words)
+	if e.nl.Reason == auth.ReasonRejected {
+		msg = "WARNING: possible refresh token reuse by someone else. " + msg
+	}
 	if e.nl.Err != nil {
 		msg += " (server: " + e.nl.Err.Error() + ")"
 	}
 	return msg
+}
+
+// sessReasonLabel is the reason code, or "unknown reason" when empty.
+func sessReasonLabel(r auth.Reason) string {
+	if r == auth.ReasonNone {
+		return "unknown reason"
+	}
+	return string(r)
 }
 
 func (e *sessNeedsLogin) Unwrap() error { return e.err }

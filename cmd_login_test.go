@@ -1,0 +1,209 @@
+package main
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tokentop/tokentop/auth/emulator"
+)
+
+func TestSessLogin(t *testing.T) {
+	for _, b := range backends(t) {
+		t.Run(b, func(t *testing.T) {
+			t.Parallel()
+			em, url := startEmulator(t, emulator.Config{LoginRate: -1})
+			c := newCLI(t, b)
+			name := sessName(t, c, "login")
+			pw := emulator.DefaultUser.Password
+
+			r := c.run(pw+"\n", append([]string{"login", name, "--email", emulator.DefaultUser.Email, "--password-stdin"}, sessEndpointArgs(url)...)...)
+			if r.code != 0 {
+				t.Fatalf("login: exit %d\n%s", r.code, r.stderr)
+			}
+			if r.stdout != "" {
+				t.Errorf("login printed on stdout (data only goes there): %q", r.stdout)
+			}
+			for _, want := range []string{emulator.DefaultUser.Email, "Admin", "org 1001", "user 12345", "access token", "refresh token", "expires in"} {
+				if !strings.Contains(r.stderr, want) {
+					t.Errorf("login message lacks %q:\n%s", want, r.stderr)
+				}
+			}
+			if strings.Contains(r.stderr, pw) {
+				t.Error("login shows the password")
+			}
+			if em.Stats().Logins != 1 {
+				t.Errorf("emulator counted %d logins, want 1", em.Stats().Logins)
+			}
+			tok := c.run("", "token", name)
+			if tok.code != 0 || len(strings.TrimSpace(tok.stdout)) < 16 {
+				t.Fatalf("token after login: exit %d %q\n%s", tok.code, tok.stdout, tok.stderr)
+			}
+			if !em.Valid(strings.TrimSpace(tok.stdout), emulator.KindAccess) {
+				t.Error("the token printed after login is not accepted by the server")
+			}
+			sessNoSecrets(t, "login", r.stderr, sessPair{access: strings.TrimSpace(tok.stdout)})
+			s := sessListSession(t, c, name)
+			if s.Email != emulator.DefaultUser.Email || s.Role != "Admin" || s.OrgUnitID != 1001 || s.State != "ok" {
+				t.Errorf("list after login: %+v", s)
+			}
+		})
+	}
+}
+
+func TestSessLoginErrors(t *testing.T) {
+	t.Parallel()
+	em, url := startEmulator(t, emulator.Config{LoginRate: -1})
+	email := emulator.DefaultUser.Email
+	ep := sessEndpointArgs(url)
+	cases := []struct {
+		name     string
+		stdin    string
+		args     []string
+		setup    func()
+		code     int
+		contains []string
+	}{
+		{"wrong password", "not-the-password\n", append([]string{"login", "w", "--email", email, "--password-stdin"}, ep...), nil, 1,
+			[]string{"wrong email or password"}},
+		{"rate limited", emulator.DefaultUser.Password + "\n", append([]string{"login", "w", "--email", email, "--password-stdin"}, ep...),
+			func() { em.FailNext(1, http.StatusTooManyRequests) }, 5, []string{"retry in 1s", "limiting login"}},
+		{"server error", emulator.DefaultUser.Password + "\n", append([]string{"login", "w", "--email", email, "--password-stdin"}, ep...),
+			func() { em.FailNext(1, http.StatusInternalServerError) }, 5, []string{"HTTP 500"}},
+		{"no terminal and no --password-stdin", "", append([]string{"login", "w", "--email", email}, ep...), nil, 2,
+			[]string{"--password-stdin"}},
+		{"empty stdin", "", append([]string{"login", "w", "--email", email, "--password-stdin"}, ep...), nil, 2,
+			[]string{"no password on stdin"}},
+		{"no email", "x\n", append([]string{"login", "w", "--password-stdin"}, ep...), nil, 2, []string{"--email"}},
+		{"no name", "x\n", []string{"login", "--email", email, "--password-stdin"}, nil, 2, []string{"NAME"}},
+		{"bad name", "x\n", append([]string{"login", "a/b", "--email", email, "--password-stdin"}, ep...), nil, 2, []string{"name"}},
+		{"plain http to a remote host", "x\n", []string{"login", "w", "--email", email, "--password-stdin", "--oauth-url", "http://example.com"}, nil, 2,
+			[]string{"http"}},
+		{"password as a flag", "", append([]string{"login", "w", "--email", email, "--password", "x"}, ep...), nil, 2, []string{"unknown flag"}},
+	}
+	c := newCLI(t, "file")
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.setup != nil {
+				tc.setup()
+			}
+			r := c.run(tc.stdin, tc.args...)
+			t.Logf("stderr:\n%s", r.stderr)
+			if r.code != tc.code {
+				t.Fatalf("exit %d, want %d\n%s", r.code, tc.code, r.stderr)
+			}
+			for _, want := range tc.contains {
+				if !strings.Contains(r.stderr, want) {
+					t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+				}
+			}
+			if strings.Contains(r.stderr, emulator.DefaultUser.Password) || strings.Contains(r.stderr, "not-the-password") {
+				t.Error("an error shows the password")
+			}
+		})
+	}
+	if r := c.run("", "list", "--json"); !strings.Contains(r.stdout, `"sessions": []`) {
+		t.Errorf("failed logins left a session behind:\n%s", r.stdout)
+	}
+}
+
+func TestSessImport(t *testing.T) {
+	for _, b := range backends(t) {
+		t.Run(b, func(t *testing.T) {
+			t.Parallel()
+			em, url := startEmulator(t, sessShortConfig())
+			c := newCLI(t, b)
+			name := sessName(t, c, "imp")
+			body, err := em.Issue(emulator.DefaultUser.Email, time.Hour, 2*time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := sessDecodePair(t, body)
+			// The envelope some docs show must work as well as the flat body.
+			enveloped := `{"code": 200, "message": "Login successful", "data": ` + string(body) + `}`
+			r := c.run(enveloped, append([]string{"import", name}, sessEndpointArgs(url)...)...)
+			if r.code != 0 {
+				t.Fatalf("import: exit %d\n%s", r.code, r.stderr)
+			}
+			sessNoSecrets(t, "import", r.stdout+r.stderr, p)
+			if !strings.Contains(r.stderr, "demo@example.com") || !strings.Contains(r.stderr, "in 59m") {
+				t.Errorf("import message lacks the user or the expiry:\n%s", r.stderr)
+			}
+			tok := c.run("", "token", name)
+			if tok.code != 0 || tok.stdout != p.access+"\n" {
+				t.Fatalf("token after import: exit %d, want the imported access token\n%s", tok.code, tok.stderr)
+			}
+			if st := em.Stats(); st.Refreshes != 0 {
+				t.Errorf("a fresh token was refreshed: %+v", st)
+			}
+		})
+	}
+}
+
+func TestSessImportErrors(t *testing.T) {
+	t.Parallel()
+	em, url := startEmulator(t, sessShortConfig())
+	body, err := em.Issue(emulator.DefaultUser.Email, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := sessDecodePair(t, body)
+	ep := sessEndpointArgs(url)
+	cases := []struct {
+		name     string
+		stdin    string
+		args     []string
+		code     int
+		contains string
+	}{
+		{"empty stdin", "", nil, 2, "no token response on stdin"},
+		{"blank stdin", " \n\n", nil, 2, "no token response on stdin"},
+		{"bare token", p.access + "\n", nil, 2, "expected the JSON the login or refresh endpoint returns, e.g. {"},
+		{"bearer header", "Bearer " + p.access, nil, 2, "bare token"},
+		{"quoted token", `"` + p.access + `"`, nil, 2, "quoted string"},
+		{"not JSON", "access_token=abc&refresh_token=def extra", nil, 2, "not valid JSON"},
+		{"array", `[1, 2]`, nil, 2, "not an object"},
+		{"error body", `{"statusCode": 401, "message": "Unauthorized"}`, nil, 2, "access_token"},
+		{"no refresh token", `{"access_token": "abc", "expires_in": "2030-01-01T00:00:00.000Z"}`, nil, 2, "refresh_token"},
+		{"no name", string(body), []string{"import"}, 2, "NAME"},
+		{"insecure URL", string(body), []string{"import", "x", "--oauth-url", "http://example.com"}, 2, "http"},
+	}
+	c := newCLI(t, "file")
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			args := tc.args
+			if args == nil {
+				args = append([]string{"import", "x"}, ep...)
+			}
+			r := c.run(tc.stdin, args...)
+			t.Logf("stderr:\n%s", r.stderr)
+			if r.code != tc.code {
+				t.Fatalf("exit %d, want %d\n%s", r.code, tc.code, r.stderr)
+			}
+			if !strings.Contains(r.stderr, tc.contains) {
+				t.Errorf("stderr lacks %q:\n%s", tc.contains, r.stderr)
+			}
+			sessNoSecrets(t, "an import error", r.stdout+r.stderr, p)
+		})
+	}
+}
+
+func TestSessStorageUnavailable(t *testing.T) {
+	t.Parallel()
+	em, url := startEmulator(t, sessShortConfig())
+	body, err := em.Issue(emulator.DefaultUser.Email, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newCLI(t, "keyring")
+	c.env = append(c.env, "DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent")
+	r := c.run(string(body), append([]string{"import", "nokeyring"}, sessEndpointArgs(url)...)...)
+	if r.code != 4 {
+		t.Fatalf("import with no Secret Service: exit %d, want 4\n%s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "storage") {
+		t.Errorf("the error does not say that storage is the problem:\n%s", r.stderr)
+	}
+	sessNoSecrets(t, "the storage error", r.stderr, sessDecodePair(t, body))
+}
