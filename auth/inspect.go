@@ -169,7 +169,9 @@ func (in *Inspection) inspectJWT(tok string, opts InspectOptions) {
 		return
 	}
 	in.Format = "jwt"
-	in.Alphabet = AlphabetBase64URL
+	if in.Alphabet != AlphabetBinary && segmentsBase64URL(parts) {
+		in.Alphabet = AlphabetBase64URL
+	}
 	in.Header = hdr
 	if strings.EqualFold(alg, "none") {
 		in.warn("alg: none: the token is unsigned, anyone could have written it")
@@ -213,6 +215,21 @@ func (in *Inspection) inspectJWT(tok string, opts InspectOptions) {
 	if !in.IssuedAt.IsZero() && !in.Expires.After(in.IssuedAt) {
 		in.warn("exp is not after iat")
 	}
+}
+
+// segmentsBase64URL reports whether every segment is unpadded base64url.
+func segmentsBase64URL(parts []string) bool {
+	for _, p := range parts {
+		switch classifyAlphabet(p) {
+		case AlphabetEmpty, AlphabetHex, AlphabetAlphanumeric, AlphabetBase64URL:
+		default:
+			return false
+		}
+		if strings.HasSuffix(p, "=") {
+			return false
+		}
+	}
+	return true
 }
 
 // decodeJSONSegment decodes one JWT segment into a JSON object, keeping
