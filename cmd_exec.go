@@ -81,7 +81,7 @@ func (a *app) runExec(cmd *cobra.Command, name string, minValid time.Duration, p
 	}
 	sec, se, err := k.Token(cmd.Context(), name, minValid)
 	if err != nil {
-		return fmt.Errorf("exec %s: %w", name, err)
+		return err
 	}
 	// Let go of storage (keyring connection, files) for the child's lifetime.
 	if a.store != nil {

@@ -44,11 +44,11 @@ func (a *app) runForget(cmd *cobra.Command, name string) error {
 		return err
 	}
 	if err := k.Forget(ctx, name); err != nil {
-		return fmt.Errorf("forget %s: %w", name, err)
+		return err
 	}
 	now := time.Now()
 	w := a.stderr
-	fmt.Fprintf(w, "Forgot session %s: removed its %s secret and metadata from this machine.\n", name, s.Backend())
+	fmt.Fprintf(w, "Forgot session %s: removed its secrets (%s storage) and metadata from this machine.\n", name, s.Backend())
 	fmt.Fprintf(w, "NOTHING was revoked. The tokens stay valid at the server until they expire:\n")
 	fmt.Fprintf(w, "  access token  %s  valid until %s (%s)\n", orDash(se.AccessFP), timefmt.Absolute(se.AccessExpiry), timefmt.Relative(se.AccessExpiry, now))
 	fmt.Fprintf(w, "  refresh token %s  valid until %s (%s)\n", orDash(se.RefreshFP), timefmt.Absolute(se.RefreshExpiry), timefmt.Relative(se.RefreshExpiry, now))

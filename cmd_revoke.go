@@ -127,7 +127,7 @@ func (a *app) runRevokeSession(cmd *cobra.Command, name string) error {
 	now := time.Now()
 	if err != nil && rep.Refresh.Fingerprint == "" && rep.Access.Fingerprint == "" {
 		// Nothing was attempted (storage, lock): the session is untouched.
-		return fmt.Errorf("revoke %s: nothing was revoked: %w", name, err)
+		return err
 	}
 	refresh := judgeRevoke(rep.Refresh, se.RefreshExpiry, now)
 	access := judgeRevoke(rep.Access, se.AccessExpiry, now)

@@ -1,0 +1,40 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/tokentop/tokentop/auth"
+	"github.com/tokentop/tokentop/auth/emulator"
+	"github.com/tokentop/tokentop/internal/timefmt"
+)
+
+func TestForget(t *testing.T) {
+	for _, backend := range backends(t) {
+		t.Run(backend, func(t *testing.T) {
+			s := admSeed(t, backend, emulator.Config{}, nil)
+			r := s.c.run("", "forget", s.name)
+			admWant(t, r, 0, nil, []string{
+				"NOTHING was revoked",
+				auth.Fingerprint(s.tok.Access) + "  valid until " + timefmt.Absolute(s.tok.AccessExpiry),
+				auth.Fingerprint(s.tok.Refresh) + "  valid until",
+				"tokentop revoke --token - --type refresh --oauth-url " + s.url,
+			})
+			if r.stdout != "" {
+				t.Errorf("forget printed data on stdout: %q", r.stdout)
+			}
+			admNoSecret(t, r, s.tok.Access, s.tok.Refresh, s.tok.Frontend)
+			if !s.em.Valid(s.tok.Access, emulator.KindAccess) || !s.em.Valid(s.tok.Refresh, emulator.KindRefresh) {
+				t.Error("forget revoked a token at the server")
+			}
+			admWant(t, s.c.run("", "inspect", s.name), exitError, nil, []string{"no such session"})
+			admWant(t, s.c.run("", "forget", s.name), exitError, nil, []string{"no such session", "tokentop list"})
+		})
+	}
+}
+
+func TestForgetUsage(t *testing.T) {
+	c := newCLI(t, "file")
+	for _, args := range [][]string{{"forget"}, {"forget", "a", "b"}} {
+		admWant(t, c.run("", args...), exitUsage, nil, []string{"needs one session NAME"})
+	}
+}

@@ -1,0 +1,283 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tokentop/tokentop/auth"
+	"github.com/tokentop/tokentop/auth/emulator"
+)
+
+// admTokens are the secrets of one seeded session, for assertions only.
+type admTokens struct {
+	Access, Refresh, Frontend string
+	AccessExpiry              time.Time
+}
+
+// admSession is a session seeded into a fresh config dir through `import`.
+type admSession struct {
+	c    *cli
+	em   *emulator.Server
+	url  string // emulator base URL: the OAuth URL; url+"/v3" is the API
+	name string
+	tok  admTokens
+}
+
+// admName is a session name unique across test runs, because the keyring
+// backend shares one Secret Service between all tests.
+func admName(t testing.TB) string {
+	t.Helper()
+	b := make([]byte, 4)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return "adm-" + hex.EncodeToString(b)
+}
+
+// admSeed starts an emulator (unless em is given) and imports one session
+// issued by it into a fresh CLI with the given backend. mutate may rewrite
+// the token response before import (e.g. to make it look about to expire).
+func admSeed(t *testing.T, backend string, cfg emulator.Config, mutate func(map[string]any)) *admSession {
+	t.Helper()
+	em, url := startEmulator(t, cfg)
+	return admSeedInto(t, newCLI(t, backend), em, url, mutate)
+}
+
+// admSeedInto imports one more session issued by em into c.
+func admSeedInto(t *testing.T, c *cli, em *emulator.Server, url string, mutate func(map[string]any)) *admSession {
+	t.Helper()
+	body, err := em.Issue(emulator.DefaultUser.Email, 0, 0)
+	if err != nil {
+		t.Fatalf("issue: %v", err)
+	}
+	var resp map[string]any
+	if err := json.Unmarshal(body, &resp); err != nil {
+		t.Fatalf("issue body: %v", err)
+	}
+	tok := admTokens{
+		Access:   resp["access_token"].(string),
+		Refresh:  resp["refresh_token"].(string),
+		Frontend: resp["frontend_token"].(string),
+	}
+	if mutate != nil {
+		mutate(resp)
+		if body, err = json.Marshal(resp); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if exp, err := time.Parse(time.RFC3339Nano, resp["expires_in"].(string)); err == nil {
+		tok.AccessExpiry = exp
+	}
+	name := admName(t)
+	r := c.run(string(body), "import", name, "--oauth-url", url, "--api-url", url+"/v3")
+	if r.code != 0 {
+		t.Fatalf("import %s: exit %d\nstdout: %s\nstderr: %s", name, r.code, r.stdout, r.stderr)
+	}
+	if c.storage == "keyring" {
+		// Keyring items outlive the config dir: remove ours.
+		t.Cleanup(func() { c.run("", "forget", name) })
+	}
+	return &admSession{c: c, em: em, url: url, name: name, tok: tok}
+}
+
+// admExpiresSoon makes an imported response claim that the access token
+// expires in 10s (the server keeps its real, longer expiry), so the keeper
+// must refresh before handing it out.
+func admExpiresSoon(resp map[string]any) {
+	resp["expires_in"] = time.Now().Add(10 * time.Second).UTC().Format("2006-01-02T15:04:05.000Z")
+}
+
+// admWant fails unless r exited with code and, if given, has each of
+// stdout's and stderr's substrings.
+func admWant(t *testing.T, r result, code int, inStdout, inStderr []string) {
+	t.Helper()
+	if r.code != code {
+		t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", r.code, code, r.stdout, r.stderr)
+	}
+	for _, s := range inStdout {
+		if !strings.Contains(r.stdout, s) {
+			t.Errorf("stdout lacks %q:\n%s", s, r.stdout)
+		}
+	}
+	for _, s := range inStderr {
+		if !strings.Contains(r.stderr, s) {
+			t.Errorf("stderr lacks %q:\n%s", s, r.stderr)
+		}
+	}
+}
+
+// admNoSecret fails if any of the secrets appears in r's output.
+func admNoSecret(t *testing.T, r result, secrets ...string) {
+	t.Helper()
+	for _, s := range secrets {
+		if s == "" {
+			continue
+		}
+		if strings.Contains(r.stdout, s) || strings.Contains(r.stderr, s) {
+			t.Errorf("output contains a secret (%s):\nstdout: %s\nstderr: %s", auth.Fingerprint(s), r.stdout, r.stderr)
+		}
+	}
+}
+
+func TestInspectSession(t *testing.T) {
+	for _, backend := range backends(t) {
+		t.Run(backend, func(t *testing.T) {
+			s := admSeed(t, backend, emulator.Config{}, nil)
+			tok := s.tok
+
+			r := s.c.run("", "inspect", s.name)
+			admWant(t, r, 0, []string{
+				s.name, emulator.DefaultUser.Email, "Admin (1)", "1001", "user id 12345",
+				auth.Fingerprint(tok.Access), auth.Fingerprint(tok.Refresh), auth.Fingerprint(tok.Frontend),
+				"opaque", "expires in 6d", "expires in 179d", s.url + "/v3", "storage: " + backend,
+			}, nil)
+			admNoSecret(t, r, tok.Access, tok.Refresh, tok.Frontend)
+			if strings.Contains(r.stdout, "probe") {
+				t.Errorf("inspect without --probe probed:\n%s", r.stdout)
+			}
+
+			r = s.c.run("", "inspect", s.name, "--probe")
+			admWant(t, r, 0, []string{"ACCEPTED", "HTTP 200", "request id "}, nil)
+			admNoSecret(t, r, tok.Access, tok.Refresh, tok.Frontend)
+
+			r = s.c.run("", "inspect", s.name, "--show-token")
+			admWant(t, r, 0, []string{tok.Access}, nil)
+			admNoSecret(t, r, tok.Refresh, tok.Frontend)
+		})
+	}
+}
+
+func TestInspectSessionJSON(t *testing.T) {
+	s := admSeed(t, "file", emulator.Config{}, nil)
+	r := s.c.run("", "inspect", s.name, "--json", "--probe")
+	admWant(t, r, 0, nil, nil)
+	admNoSecret(t, r, s.tok.Access, s.tok.Refresh, s.tok.Frontend)
+	var got struct {
+		Source  string `json:"source"`
+		Session struct {
+			Name              string    `json:"name"`
+			Storage           string    `json:"storage"`
+			Role              string    `json:"role"`
+			User              auth.User `json:"user"`
+			AccessFP          string    `json:"access_fingerprint"`
+			RefreshFP         string    `json:"refresh_fingerprint"`
+			FrontendFP        string    `json:"frontend_fingerprint"`
+			AccessExpiresAt   time.Time `json:"access_expires_at"`
+			AccessExpiresIn   *int64    `json:"access_expires_in_seconds"`
+			RefreshExpiresIn  *int64    `json:"refresh_expires_in_seconds"`
+			State             string    `json:"state"`
+			AccessExpiredFlag bool      `json:"access_expired"`
+		} `json:"session"`
+		Token *auth.Inspection `json:"token"`
+		Probe *struct {
+			Accepted  bool   `json:"accepted"`
+			Status    int    `json:"status"`
+			RequestID string `json:"request_id"`
+		} `json:"probe"`
+		AccessToken *string `json:"access_token"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
+		t.Fatalf("inspect --json is not JSON: %v\n%s", err, r.stdout)
+	}
+	se := got.Session
+	switch {
+	case got.Source != "session", se.Name != s.name, se.Storage != "file", se.Role != "Admin":
+		t.Errorf("source/name/storage/role = %q %q %q %q", got.Source, se.Name, se.Storage, se.Role)
+	case se.User.Email != emulator.DefaultUser.Email || se.User.OrgUnitID != 1001:
+		t.Errorf("user = %+v", se.User)
+	case se.AccessFP != auth.Fingerprint(s.tok.Access), se.RefreshFP != auth.Fingerprint(s.tok.Refresh),
+		se.FrontendFP != auth.Fingerprint(s.tok.Frontend):
+		t.Errorf("fingerprints = %s %s %s", se.AccessFP, se.RefreshFP, se.FrontendFP)
+	case !se.AccessExpiresAt.Equal(s.tok.AccessExpiry):
+		t.Errorf("access_expires_at = %s, want %s", se.AccessExpiresAt, s.tok.AccessExpiry)
+	case se.AccessExpiresIn == nil || *se.AccessExpiresIn < 6*86400 || se.RefreshExpiresIn == nil || *se.RefreshExpiresIn < 179*86400:
+		t.Errorf("expires_in_seconds = %v %v", se.AccessExpiresIn, se.RefreshExpiresIn)
+	case se.AccessExpiredFlag:
+		t.Error("access_expired = true for a fresh token")
+	case got.Token == nil || got.Token.Fingerprint != se.AccessFP || got.Token.Format != "opaque" || got.Token.Length != len(s.tok.Access):
+		t.Errorf("token = %+v", got.Token)
+	case got.Probe == nil || !got.Probe.Accepted || got.Probe.Status != 200 || got.Probe.RequestID == "":
+		t.Errorf("probe = %+v", got.Probe)
+	case got.AccessToken != nil:
+		t.Error("access_token present without --show-token")
+	}
+
+	r = s.c.run("", "inspect", s.name, "--json", "--show-token")
+	admWant(t, r, 0, []string{`"access_token": "` + s.tok.Access + `"`}, nil)
+}
+
+func TestInspectRawToken(t *testing.T) {
+	em, url := startEmulator(t, emulator.Config{TokenFormat: "jwt"})
+	body, err := em.Issue(emulator.DefaultUser.Email, time.Hour, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var resp struct {
+		Access  string `json:"access_token"`
+		Refresh string `json:"refresh_token"`
+	}
+	if err := json.Unmarshal(body, &resp); err != nil {
+		t.Fatal(err)
+	}
+	c := newCLI(t, "file")
+
+	r := c.run(resp.Access+"\n", "inspect", "--token", "-")
+	admWant(t, r, 0, []string{auth.Fingerprint(resp.Access), "JWT", "signature not verified", "issued at", "expires"}, nil)
+	admNoSecret(t, r, resp.Access)
+	if !strings.Contains(r.stdout, "(in 59m") && !strings.Contains(r.stdout, "(in 1h 00m)") {
+		t.Errorf("JWT exp not shown as about an hour from now:\n%s", r.stdout)
+	}
+	if strings.Contains(r.stdout, "session") {
+		t.Errorf("raw inspection shows session fields:\n%s", r.stdout)
+	}
+
+	r = c.run(resp.Access, "inspect", "--token", "-", "--probe", "--api-url", url+"/v3")
+	admWant(t, r, 0, []string{"ACCEPTED", "HTTP 200", "as " + emulator.DefaultUser.Email}, nil)
+	admNoSecret(t, r, resp.Access)
+
+	r = c.run(resp.Access, "inspect", "--token", "-", "--json")
+	admWant(t, r, 0, []string{`"source": "stdin"`, `"format": "jwt"`, `"signature_verified": false`}, nil)
+	if strings.Contains(r.stdout, `"session"`) {
+		t.Errorf("raw --json has a session:\n%s", r.stdout)
+	}
+
+	// A token the server does not know: shown, then rejected with exit 1, so
+	// `inspect --probe` works as a check in scripts.
+	r = c.run("not-a-real-token-0123456789", "inspect", "--token", "-", "--probe", "--api-url", url+"/v3")
+	admWant(t, r, 1, []string{"opaque", "REJECTED", "HTTP 401"}, []string{"rejected"})
+}
+
+func TestInspectErrors(t *testing.T) {
+	s := admSeed(t, "file", emulator.Config{}, nil)
+	tests := []struct {
+		name     string
+		stdin    string
+		args     []string
+		code     int
+		inStderr string
+	}{
+		{"no argument", "", []string{"inspect"}, exitUsage, "needs a session NAME"},
+		{"two arguments", "", []string{"inspect", s.name, "other"}, exitUsage, "needs a session NAME"},
+		{"unknown session", "", []string{"inspect", "nobody"}, exitError, "tokentop list"},
+		{"invalid name", "", []string{"inspect", "bad/name"}, exitUsage, ""},
+		{"name and token", "x", []string{"inspect", s.name, "--token", "-"}, exitUsage, "not both"},
+		{"token as flag value", "", []string{"inspect", "--token", "abc"}, exitUsage, "never accepted as flag values"},
+		{"empty stdin", "", []string{"inspect", "--token", "-"}, exitUsage, "no token on stdin"},
+		{"api-url with name", "", []string{"inspect", s.name, "--api-url", s.url}, exitUsage, "--api-url goes with --token"},
+		{"insecure api url", "tok", []string{"inspect", "--token", "-", "--probe", "--api-url", "http://example.com/v3"}, exitUsage, "--api-url"},
+		{"unknown flag", "", []string{"inspect", s.name, "--bogus"}, exitUsage, "bogus"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := s.c.run(tt.stdin, tt.args...)
+			admWant(t, r, tt.code, nil, []string{tt.inStderr})
+			if r.stdout != "" {
+				t.Errorf("stdout on failure: %q", r.stdout)
+			}
+		})
+	}
+}

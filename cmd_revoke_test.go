@@ -1,0 +1,123 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/tokentop/tokentop/auth"
+	"github.com/tokentop/tokentop/auth/emulator"
+)
+
+func TestRevokeSession(t *testing.T) {
+	for _, backend := range backends(t) {
+		t.Run(backend, func(t *testing.T) {
+			s := admSeed(t, backend, emulator.Config{}, nil)
+			r := s.c.run("", "revoke", s.name)
+			admWant(t, r, 0, []string{
+				"refresh token " + auth.Fingerprint(s.tok.Refresh) + "  revoked (HTTP 200",
+				"access token  " + auth.Fingerprint(s.tok.Access) + "  revoked (HTTP 200",
+				"forgot session " + s.name,
+			}, nil)
+			admNoSecret(t, r, s.tok.Access, s.tok.Refresh, s.tok.Frontend)
+			if s.em.Valid(s.tok.Access, emulator.KindAccess) || s.em.Valid(s.tok.Refresh, emulator.KindRefresh) {
+				t.Error("the emulator still accepts a revoked token")
+			}
+			admWant(t, s.c.run("", "inspect", s.name), exitError, nil, []string{"no such session"})
+		})
+	}
+}
+
+func TestRevokeSessionServerDown(t *testing.T) {
+	tests := []struct {
+		name         string
+		failures     int    // requests answered 503
+		refreshAlive bool   // after the first revoke
+		accessAlive  bool   // after the first revoke
+		inStderr     string // what revoke says is still alive
+	}{
+		{"both fail", 2, true, true, "refresh token " + "%R" + " until"},
+		{"refresh fails, access revoked", 1, true, false, "whoever holds it can mint new access tokens"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := admSeed(t, "file", emulator.Config{}, nil)
+			s.em.FailNext(tt.failures, 503)
+			r := s.c.run("", "revoke", s.name)
+			want := strings.ReplaceAll(tt.inStderr, "%R", auth.Fingerprint(s.tok.Refresh))
+			admWant(t, r, exitUnavailable,
+				[]string{"refresh token " + auth.Fingerprint(s.tok.Refresh) + "  NOT revoked"},
+				[]string{"was KEPT", want, "tokentop revoke " + s.name, "refresh token not revoked"})
+			admNoSecret(t, r, s.tok.Access, s.tok.Refresh, s.tok.Frontend)
+			if got := s.em.Valid(s.tok.Refresh, emulator.KindRefresh); got != tt.refreshAlive {
+				t.Errorf("refresh token valid = %v, want %v", got, tt.refreshAlive)
+			}
+			if got := s.em.Valid(s.tok.Access, emulator.KindAccess); got != tt.accessAlive {
+				t.Errorf("access token valid = %v, want %v", got, tt.accessAlive)
+			}
+			if strings.Contains(r.stderr, "access token  "+auth.Fingerprint(s.tok.Access)+" until") == !tt.accessAlive {
+				t.Errorf("stderr misreports whether the access token is alive (alive %v):\n%s", tt.accessAlive, r.stderr)
+			}
+			// The session was kept, so doing what the message says works.
+			admWant(t, s.c.run("", "inspect", s.name), 0, nil, nil)
+			admWant(t, s.c.run("", "revoke", s.name), 0, []string{"forgot session"}, nil)
+			if s.em.Valid(s.tok.Access, emulator.KindAccess) || s.em.Valid(s.tok.Refresh, emulator.KindRefresh) {
+				t.Error("the emulator still accepts a token after the retried revoke")
+			}
+		})
+	}
+}
+
+func TestRevokeRawToken(t *testing.T) {
+	for _, kind := range []string{"refresh", "access"} {
+		t.Run(kind, func(t *testing.T) {
+			s := admSeed(t, "file", emulator.Config{}, nil)
+			tok, other, otherKind := s.tok.Refresh, s.tok.Access, emulator.KindAccess
+			if kind == "access" {
+				tok, other, otherKind = s.tok.Access, s.tok.Refresh, emulator.KindRefresh
+			}
+			r := s.c.run(tok+"\n", "revoke", "--token", "-", "--type", kind, "--oauth-url", s.url)
+			admWant(t, r, 0, []string{"revoked " + kind + " token " + auth.Fingerprint(tok), "HTTP 200"}, []string{"dead now"})
+			admNoSecret(t, r, tok)
+			if s.em.Valid(tok, kind) {
+				t.Errorf("the emulator still accepts the revoked %s token", kind)
+			}
+			if !s.em.Valid(other, otherKind) {
+				t.Errorf("revoking the %s token killed the %s token too", kind, otherKind)
+			}
+			// The stored session is not touched by a raw revoke.
+			admWant(t, s.c.run("", "inspect", s.name), 0, nil, nil)
+		})
+	}
+}
+
+func TestRevokeErrors(t *testing.T) {
+	s := admSeed(t, "file", emulator.Config{}, nil)
+	tests := []struct {
+		name     string
+		stdin    string
+		args     []string
+		code     int
+		inStderr string
+	}{
+		{"nothing to revoke", "", []string{"revoke"}, exitUsage, "needs a session NAME, or --token -"},
+		{"unknown session", "", []string{"revoke", "nobody"}, exitError, "no such session"},
+		{"type missing", "tok", []string{"revoke", "--token", "-", "--oauth-url", s.url}, exitUsage, "needs --type access or --type refresh"},
+		{"type wrong", "tok", []string{"revoke", "--token", "-", "--type", "bearer", "--oauth-url", s.url}, exitUsage, `--type "bearer": choose access or refresh`},
+		{"name and token", "tok", []string{"revoke", s.name, "--token", "-", "--type", "access"}, exitUsage, "not both"},
+		{"type without token", "", []string{"revoke", s.name, "--type", "access"}, exitUsage, "go with --token -"},
+		{"oauth-url without token", "", []string{"revoke", s.name, "--oauth-url", s.url}, exitUsage, "go with --token -"},
+		{"token as flag value", "", []string{"revoke", "--token", s.tok.Access, "--type", "access"}, exitUsage, "never accepted as flag values"},
+		{"empty stdin", "", []string{"revoke", "--token", "-", "--type", "access", "--oauth-url", s.url}, exitUsage, "no token on stdin"},
+		{"insecure url", "tok", []string{"revoke", "--token", "-", "--type", "access", "--oauth-url", "http://example.com"}, exitUsage, "--oauth-url"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := s.c.run(tt.stdin, tt.args...)
+			admWant(t, r, tt.code, nil, []string{tt.inStderr})
+			admNoSecret(t, r, s.tok.Access)
+		})
+	}
+	if !s.em.Valid(s.tok.Access, emulator.KindAccess) || !s.em.Valid(s.tok.Refresh, emulator.KindRefresh) {
+		t.Error("a failed revoke command killed a token")
+	}
+}
