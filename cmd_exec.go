@@ -47,8 +47,10 @@ a shell; exit codes 1-5 mean what they mean for every tokentop command.`,
 			return nil
 		},
 		ValidArgsFunction: func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-			if cmd.ArgsLenAtDash() >= 0 {
-				// After "--" the shell completes the command and its files.
+			if len(args) > 0 {
+				// After NAME come the command and its arguments: let the
+				// shell complete those (ArgsLenAtDash is unreliable while
+				// completing: cobra parses the line with an extra "--").
 				return nil, cobra.ShellCompDirectiveDefault
 			}
 			return a.completeSessionNames(cmd, args, toComplete)
