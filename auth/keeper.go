@@ -458,6 +458,7 @@ func (k *Keeper) store(ctx context.Context, name string, ep Endpoints, ts TokenS
 	s.CreatedAt = now
 	if !m.ServerTime.IsZero() {
 		s.ClockSkew = m.ClockOffset
+		s.IssuedAt = serverIssuedAt(now, m)
 	}
 	unlock, err := k.lock(ctx, name)
 	if err != nil {

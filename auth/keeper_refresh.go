@@ -161,6 +161,10 @@ func maybeSent(err error) bool {
 	return errors.As(err, &ae) && ae.Kind == ErrBadResponse && ae.Status >= 200 && ae.Status < 300
 }
 
+// serverIssuedAt is when a pair was issued by the server's clock, which
+// wrote its expiry instants: lifetime = expiry - issued must not include skew.
+func serverIssuedAt(localNow time.Time, m Meta) time.Time { return localNow.Add(m.ClockOffset) }
+
 // metaOf prefers the exchange metadata carried by an *APIError.
 func metaOf(err error, m Meta) Meta {
 	var ae *APIError
@@ -178,6 +182,7 @@ func (k *Keeper) saveRotated(ctx context.Context, cur Session, res RefreshResult
 	s.LastRefresh = now
 	if !m.ServerTime.IsZero() {
 		s.ClockSkew = m.ClockOffset
+		s.IssuedAt = serverIssuedAt(now, m)
 	}
 	sec := ts.Secrets()
 	if err := k.persist(ctx, cur, s, sec); err != nil {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httptrace"
 	"strings"
 	"sync"
 	"testing"
@@ -20,7 +21,9 @@ import (
 )
 
 // t0 is where every fake clock starts.
-var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+// Half a second past the second: the Date header has whole seconds and the
+// client adds half a second, so an emulator in step measures zero skew.
+var t0 = time.Date(2026, 3, 2, 9, 0, 0, 500_000_000, time.UTC)
 
 // env is one keeper over a memory store, talking to an emulator over real
 // HTTP, everything on one fake clock.
@@ -56,6 +59,8 @@ func newEnv(t *testing.T, o envOpt) *env {
 	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		r.Body = io.NopCloser(bytes.NewReader(body))
+		// Like the emulator, stamp the fake clock (intercepted answers too).
+		w.Header().Set("Date", e.emu.Now().UTC().Format(http.TimeFormat))
 		e.mu.Lock()
 		f := e.intercept
 		e.mu.Unlock()
@@ -246,6 +251,9 @@ func (tt *tapTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		if tt.loseNext > 0 {
 			tt.loseNext--
 			tt.mu.Unlock()
+			if tr := httptrace.ContextClientTrace(r.Context()); tr != nil && tr.WroteRequest != nil {
+				tr.WroteRequest(httptrace.WroteRequestInfo{})
+			}
 			return nil, errors.New("connection reset by peer (simulated, after sending)")
 		}
 		tt.inflight++

@@ -1,0 +1,379 @@
+package auth_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tokentop/tokentop/auth"
+	"github.com/tokentop/tokentop/auth/emulator"
+)
+
+// needsLogin asserts err is a *NeedsLoginError with reason, and that the
+// stored session says the same.
+func (e *env) needsLogin(err error, name string, reason auth.Reason) *auth.NeedsLoginError {
+	e.t.Helper()
+	var nl *auth.NeedsLoginError
+	if !errors.As(err, &nl) || !errors.Is(err, auth.ErrNeedsLogin) {
+		e.t.Fatalf("want needs-login (%s), got %v", reason, err)
+	}
+	if nl.Reason != reason {
+		e.t.Fatalf("reason %s, want %s (%v)", nl.Reason, reason, err)
+	}
+	s := e.get(name)
+	if s.State != auth.StateNeedsLogin || s.Reason != reason || s.LastError == "" || !s.RefreshingSince.IsZero() {
+		e.t.Fatalf("stored state %s/%s %q marker %v", s.State, s.Reason, s.LastError, s.RefreshingSince)
+	}
+	return nl
+}
+
+func TestRefreshNeedsLogin(t *testing.T) {
+	tests := []struct {
+		name   string
+		before func(e *env)
+		reason auth.Reason
+		reuse  bool // EventReuseSuspected expected
+		// sends is how many refresh requests the keeper should send.
+		sends int
+	}{
+		{
+			name:   "refresh token expired",
+			before: func(e *env) { e.clock.Advance(2 * time.Hour) },
+			reason: auth.ReasonRefreshExpired,
+			sends:  0, // known from the stored instant: nothing to ask
+		},
+		{
+			name: "expired by server time only",
+			before: func(e *env) {
+				// Our clock says 30 s are left, the server's is 2 min ahead.
+				e.clock.Advance(time.Hour - 30*time.Second)
+				e.emu.ShiftClock(2 * time.Minute)
+			},
+			reason: auth.ReasonRefreshExpired,
+			sends:  1,
+		},
+		{
+			name: "revoked by someone else",
+			before: func(e *env) {
+				c := auth.NewClient(e.srv.Client(), e.clock)
+				if _, err := c.Revoke(context.Background(), e.ep, e.secrets("s").RefreshToken, auth.RefreshToken); err != nil {
+					e.t.Fatal(err)
+				}
+			},
+			reason: auth.ReasonRejected,
+			reuse:  true,
+			sends:  1,
+		},
+		{
+			name:   "used by someone else",
+			before: func(e *env) { e.stealRefresh("s") },
+			reason: auth.ReasonRejected,
+			reuse:  true,
+			sends:  1,
+		},
+		{
+			name:   "rotation lost in transit",
+			before: func(e *env) { e.emu.DropNextRefreshResponses(1) },
+			reason: auth.ReasonRotationLost,
+			sends:  2, // the lost one and one retry with the same token
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, envOpt{})
+			e.seed("s", 10*time.Minute, time.Hour)
+			tt.before(e)
+			before := e.emu.Stats()
+			_, err := e.k.Refresh(context.Background(), "s")
+			nl := e.needsLogin(err, "s", tt.reason)
+			after := e.emu.Stats()
+			if sent := after.Refreshes + after.RefreshRejections - before.Refreshes - before.RefreshRejections; sent != tt.sends {
+				t.Fatalf("%d refresh requests reached the server, want %d", sent, tt.sends)
+			}
+			if got := e.audit.Count("s", auth.EventReuseSuspected); (got == 1) != tt.reuse || got > 1 {
+				t.Fatalf("%d reuse warnings (want %v): %v", got, tt.reuse, e.audit.Kinds("s"))
+			}
+			if e.audit.Count("s", auth.EventNeedsLogin) != 1 {
+				t.Fatalf("audit %v", e.audit.Kinds("s"))
+			}
+			if tt.reason == auth.ReasonRotationLost && !strings.Contains(nl.Error(), "not stolen") {
+				t.Fatalf("message %q does not say it was not theft", nl.Error())
+			}
+			if tt.reason == auth.ReasonRejected && !strings.Contains(nl.Error(), "someone else may have used") {
+				t.Fatalf("message %q does not warn", nl.Error())
+			}
+			// Needs-login is sticky and costs no network call.
+			mid := e.emu.Stats()
+			if _, _, err := e.k.Token(context.Background(), "s", 0); !errors.Is(err, auth.ErrNeedsLogin) {
+				t.Fatalf("Token after needs-login: %v", err)
+			}
+			if _, err := e.k.Refresh(context.Background(), "s"); !errors.Is(err, auth.ErrNeedsLogin) {
+				t.Fatalf("Refresh after needs-login: %v", err)
+			}
+			if e.emu.Stats() != mid {
+				t.Fatal("a needs-login session reached the server")
+			}
+		})
+	}
+}
+
+func TestAnswerLostRetrySucceeds(t *testing.T) {
+	e := newEnv(t, envOpt{})
+	e.seed("s", 10*time.Minute, time.Hour)
+	// The request "went out" but never reached the server; the retry does.
+	e.tap.mu.Lock()
+	e.tap.loseNext = 1
+	e.tap.mu.Unlock()
+	res, err := e.k.Refresh(context.Background(), "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(res.Note, "retried once") || res.New.State != auth.StateOK {
+		t.Fatalf("result %+v", res)
+	}
+	if st := e.emu.Stats(); st.Refreshes != 1 || st.ReuseDetected != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+func TestInterruptedRefresh(t *testing.T) {
+	tests := []struct {
+		name string
+		// rotated: the killed process's request reached the server.
+		rotated bool
+		reason  auth.Reason
+	}{
+		{"killed before the server rotated", false, auth.ReasonNone},
+		{"killed after the server rotated", true, auth.ReasonRotationLost},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, envOpt{})
+			ctx := context.Background()
+			e.seed("s", 10*time.Minute, time.Hour)
+			// What a process killed mid-refresh leaves behind.
+			s := e.get("s")
+			s.State = auth.StateRefreshing
+			s.RefreshingSince = e.clock.Now().Add(-2 * time.Minute)
+			s.RefreshingPID = 99999
+			s.RefreshingFP = s.RefreshFP
+			if err := e.store.PutMeta(ctx, s); err != nil {
+				t.Fatal(err)
+			}
+			if tt.rotated {
+				e.stealRefresh("s") // the server answered; nobody saved it
+			}
+			res, err := e.k.Refresh(ctx, "s")
+			if tt.reason == auth.ReasonNone {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !res.Recovered || !strings.Contains(res.Note, "pid 99999") || !strings.Contains(res.Note, "recovered") {
+					t.Fatalf("result %+v", res)
+				}
+				if got := e.get("s"); got.State != auth.StateOK || !got.RefreshingSince.IsZero() {
+					t.Fatalf("after recovery %+v", got)
+				}
+				return
+			}
+			nl := e.needsLogin(err, "s", tt.reason)
+			if !strings.Contains(nl.Error(), "pid 99999") || !strings.Contains(nl.Error(), "interrupted") {
+				t.Fatalf("message %q does not tell what happened", nl.Error())
+			}
+			if e.audit.Count("s", auth.EventReuseSuspected) != 0 {
+				t.Fatal("an interrupted refresh was reported as reuse")
+			}
+		})
+	}
+}
+
+func TestTransientFailures(t *testing.T) {
+	retryAfter := func(w http.ResponseWriter, r *http.Request, _ []byte) bool {
+		if !strings.HasSuffix(r.URL.Path, "/oauth/refresh-token") {
+			return false
+		}
+		w.Header().Set("Retry-After", "120")
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusTooManyRequests)
+		_, _ = w.Write([]byte(`{"statusCode":429,"message":"Too Many Requests","error":"slow down"}`))
+		return true
+	}
+	tests := []struct {
+		name      string
+		fail      func(e *env)
+		kind      error
+		wantDelay time.Duration
+	}{
+		{"server error", func(e *env) { e.emu.FailNext(1, http.StatusInternalServerError) }, auth.ErrServer, 1500 * time.Millisecond},
+		{"rate limited with Retry-After", func(e *env) { e.setIntercept(retryAfter) }, auth.ErrRateLimited, 120 * time.Second},
+		{"server down", func(e *env) {
+			dead := httptest.NewServer(http.NotFoundHandler())
+			dead.Close()
+			s := e.get("s")
+			s.Endpoints = auth.Endpoints{OAuthURL: dead.URL, APIURL: dead.URL + "/v3"}
+			if err := e.store.PutMeta(context.Background(), s); err != nil {
+				e.t.Fatal(err)
+			}
+		}, auth.ErrNetwork, 1500 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, envOpt{})
+			ctx := context.Background()
+			e.seed("s", 10*time.Minute, time.Hour)
+			tt.fail(e)
+			_, err := e.k.Refresh(ctx, "s")
+			var re *auth.RetryError
+			if !errors.As(err, &re) || !errors.Is(err, tt.kind) {
+				t.Fatalf("Refresh = %v, want a retry error matching %v", err, tt.kind)
+			}
+			s := e.get("s")
+			want := e.clock.Now().Add(tt.wantDelay)
+			if s.State != auth.StateRetrying || !s.NextAttempt.Equal(want) || !re.NextAttempt.Equal(want) || s.Failures != 1 ||
+				s.LastError == "" || !s.RefreshingSince.IsZero() {
+				t.Fatalf("stored %s next %s (want %s) failures %d %q marker %v", s.State, s.NextAttempt, want, s.Failures, s.LastError, s.RefreshingSince)
+			}
+			ev := e.audit.Events()
+			last := ev[len(ev)-1]
+			if last.Kind != auth.EventRetrying || !last.At.Equal(want) {
+				t.Fatalf("last event %+v", last)
+			}
+			// The token is still good for a while: Token hands it out
+			// without hammering the server before NextAttempt.
+			sent := e.emu.Stats()
+			if _, _, err := e.k.Token(ctx, "s", time.Minute); err != nil {
+				t.Fatalf("Token while retrying: %v", err)
+			}
+			if e.emu.Stats() != sent {
+				t.Fatal("Token called the server before the next attempt")
+			}
+			// The server recovers.
+			e.setIntercept(nil)
+			s = e.get("s")
+			s.Endpoints = e.ep
+			if err := e.store.PutMeta(ctx, s); err != nil {
+				t.Fatal(err)
+			}
+			e.clock.Advance(tt.wantDelay)
+			if _, err := e.k.Refresh(ctx, "s"); err != nil {
+				t.Fatal(err)
+			}
+			if s := e.get("s"); s.State != auth.StateOK || s.Failures != 0 || s.LastError != "" || !s.NextAttempt.IsZero() {
+				t.Fatalf("after recovery %+v", s)
+			}
+		})
+	}
+}
+
+func TestBackoffGrowsAndStaysBeforeExpiry(t *testing.T) {
+	e := newEnv(t, envOpt{})
+	ctx := context.Background()
+	e.seed("s", time.Hour, 24*time.Hour)
+	e.clock.Advance(45 * time.Minute) // 15 min left
+	e.emu.FailNext(100, http.StatusBadGateway)
+	var delays []time.Duration
+	for range 10 {
+		_, err := e.k.Refresh(ctx, "s")
+		var re *auth.RetryError
+		if !errors.As(err, &re) {
+			t.Fatalf("Refresh = %v", err)
+		}
+		delays = append(delays, re.NextAttempt.Sub(e.clock.Now()))
+	}
+	// Jitter 0.5: 3/4 of 2 s, 4 s, 8 s ... capped at 5 min, and never past
+	// 10 s before the access expiry (15 min away here).
+	want := []time.Duration{1500 * time.Millisecond, 3 * time.Second, 6 * time.Second, 12 * time.Second, 24 * time.Second,
+		48 * time.Second, 96 * time.Second, 192 * time.Second, 225 * time.Second, 225 * time.Second}
+	for i := range want {
+		if delays[i] != want[i] {
+			t.Fatalf("delays %v, want %v", delays, want)
+		}
+	}
+	e.clock.Advance(14*time.Minute + 45*time.Second) // 15 s left
+	_, err := e.k.Refresh(ctx, "s")
+	var re *auth.RetryError
+	if !errors.As(err, &re) || re.NextAttempt.Sub(e.clock.Now()) != 5*time.Second {
+		t.Fatalf("near expiry: %v", err)
+	}
+	// Expired access token and a failing server: the transient error.
+	e.clock.Advance(time.Minute)
+	if _, _, err := e.k.Token(ctx, "s", 0); !errors.Is(err, auth.ErrServer) || !errors.As(err, &re) {
+		t.Fatalf("Token with an expired token and a failing server: %v", err)
+	}
+}
+
+func TestAdoptAfterRejection(t *testing.T) {
+	// A 401 is answered by re-reading the store: here a pair saved without
+	// the lock (as an old version or a manual import might) is adopted.
+	e := newEnv(t, envOpt{})
+	ctx := context.Background()
+	e.seed("s", 10*time.Minute, time.Hour)
+	e.setIntercept(func(w http.ResponseWriter, r *http.Request, body []byte) bool {
+		if !strings.HasSuffix(r.URL.Path, "/oauth/refresh-token") {
+			return false
+		}
+		// Meanwhile, someone imports a new pair.
+		fresh, err := e.emu.Issue(emulator.DefaultUser.Email, 10*time.Minute, time.Hour)
+		if err != nil {
+			t.Error(err)
+		}
+		e.tap.noteBody(fresh)
+		ts, err := auth.ParseTokenResponse(fresh, e.clock.Now())
+		if err != nil {
+			t.Error(err)
+		}
+		s := e.get("s")
+		s.AccessFP, s.RefreshFP = auth.Fingerprint(ts.AccessToken), auth.Fingerprint(ts.RefreshToken)
+		if err := e.store.Put(ctx, s, ts.Secrets()); err != nil {
+			t.Error(err)
+		}
+		http.Error(w, `{"statusCode":401,"message":"Unauthorized","error":"Invalid refresh token"}`, http.StatusUnauthorized)
+		return true
+	})
+	res, err := e.k.Refresh(ctx, "s")
+	if err != nil || !res.Adopted {
+		t.Fatalf("Refresh = %+v, %v", res, err)
+	}
+	if e.audit.Count("s", auth.EventAdopted) != 1 || e.audit.Count("s", auth.EventReuseSuspected) != 0 {
+		t.Fatalf("audit %v", e.audit.Kinds("s"))
+	}
+}
+
+func TestSkewDetected(t *testing.T) {
+	e := newEnv(t, envOpt{emu: emulator.Config{AccessTTL: 10 * time.Minute, RefreshTTL: time.Hour}})
+	ctx := context.Background()
+	u := emulator.DefaultUser
+	if _, err := e.k.Login(ctx, "s", e.ep, u.Email, u.Password); err != nil {
+		t.Fatal(err)
+	}
+	if e.audit.Count("s", auth.EventSkew) != 0 {
+		t.Fatal("skew reported for a server in step")
+	}
+	e.emu.ShiftClock(2 * time.Minute)
+	if _, err := e.k.Refresh(ctx, "s"); err != nil {
+		t.Fatal(err)
+	}
+	s := e.get("s")
+	if s.ClockSkew < 2*time.Minute-time.Second || s.ClockSkew > 2*time.Minute+time.Second {
+		t.Fatalf("stored skew %s", s.ClockSkew)
+	}
+	if e.audit.Count("s", auth.EventSkew) != 1 {
+		t.Fatalf("audit %v", e.audit.Kinds("s"))
+	}
+	// By server time, the pair was issued 2 min ahead of our clock: the
+	// refresh is due 2 min earlier by ours.
+	if due, want := s.RefreshDue(), t0.Add(10*time.Minute-2*time.Minute); due.Sub(want) > time.Second || want.Sub(due) > time.Second {
+		t.Fatalf("due %s, want about %s", due, want)
+	}
+	// The same skew again is not news.
+	if _, err := e.k.Refresh(ctx, "s"); err != nil {
+		t.Fatal(err)
+	}
+	if e.audit.Count("s", auth.EventSkew) != 1 {
+		t.Fatalf("skew reported twice: %v", e.audit.Kinds("s"))
+	}
+}
