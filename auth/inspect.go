@@ -57,6 +57,10 @@ const (
 	futureIatTolerance = time.Minute
 	// maxInspectSegment bounds how much of a JWT is decoded for display.
 	maxInspectSegment = 64 << 10
+	// minClaimTime and maxClaimTime are 0001-01-01 and 9999-12-31T23:59:59Z
+	// in Unix seconds.
+	minClaimTime = -62135596800
+	maxClaimTime = 253402300799
 )
 
 // Inspect describes a token. It never fails: anything that is not a JWT is
@@ -269,9 +273,8 @@ func (in *Inspection) claimTime(claims map[string]any, name string) (time.Time, 
 		return time.Time{}, false
 	}
 	f, err := strconv.ParseFloat(s, 64)
-	// ±1e11 s is about ±3000 years: beyond it time.Time arithmetic would
-	// be meaningless for display.
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || math.Abs(f) > 1e11 {
+	// Years 1..9999 are what RFC 3339 (and so --json output) can express.
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f < minClaimTime || f > maxClaimTime {
 		in.warn("%s claim %q is not a valid time", name, snippet(s, 30))
 		return time.Time{}, false
 	}

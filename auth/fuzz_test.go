@@ -1,0 +1,139 @@
+package auth
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+	"unicode"
+)
+
+var fuzzNow = time.Date(2026, 4, 3, 12, 0, 0, 0, time.UTC)
+
+// FuzzParseTokenResponse: any body either parses into a sane token set that
+// survives a round trip through the canonical flat form, or fails with
+// ErrBadResponse without quoting the access token.
+func FuzzParseTokenResponse(f *testing.F) {
+	for _, seed := range []string{
+		goodTokenBody(fuzzNow),
+		`{"access_token":"A","refresh_token":"R","expires_in":604800,"refresh_expires_in":"15552000"}`,
+		`{"code":200,"message":"Login successful","data":{"access_token":"acc","refresh_token":"ref","expires_in":"2026-04-10T12:00:00.000Z","refresh_expires_in":"2026-10-01T12:00:00.000+02:00","user":{"user_id":"4453","email":"user@example.com","role_id":1,"org_unit_id":70035}}}`,
+		`{"access_token":"A","refresh_token":"R","expires_in":1775822400,"refresh_expires_in":1791000000000}`,
+		`{"access_token":"A","refresh_token":"R","expires_in":"NaN","refresh_expires_in":-1}`,
+		`{"access_token":"A","refresh_token":"R","expires_in":1e999,"refresh_expires_in":"9999-12-31T23:59:59Z"}`,
+		`{"access_token":["SECRETSECRET"],"user":[]}`,
+		`<html><body>502</body></html>`,
+		`{"access_token":"SECRETSECRET","refresh_token":`,
+		`{"data":{"data":{"data":{}}}}`,
+		"\ufeff{}",
+		``,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		ts, err := ParseTokenResponse(body, fuzzNow)
+		if err != nil {
+			if !errors.Is(err, ErrBadResponse) {
+				t.Fatalf("error %v does not match ErrBadResponse", err)
+			}
+			var probe struct {
+				AccessToken string `json:"access_token"`
+				Data        struct {
+					AccessToken string `json:"access_token"`
+				} `json:"data"`
+			}
+			_ = json.Unmarshal(body, &probe)
+			for _, tok := range []string{probe.AccessToken, probe.Data.AccessToken} {
+				if len(tok) >= 8 && strings.Contains(err.Error(), tok) {
+					t.Fatalf("error %q quotes the access token", err)
+				}
+			}
+			return
+		}
+		if ts.AccessToken == "" || ts.RefreshToken == "" || strings.ContainsFunc(ts.AccessToken+ts.RefreshToken+ts.FrontendToken, unicode.IsSpace) {
+			t.Fatalf("accepted unusable tokens: %v", ts.Secrets())
+		}
+		for _, e := range []time.Time{ts.AccessExpiry, ts.RefreshExpiry} {
+			if !e.After(fuzzNow) || e.Year() >= 2200 {
+				t.Fatalf("accepted implausible expiry %v", e)
+			}
+		}
+		if !ts.IssuedAt.Equal(fuzzNow) {
+			t.Fatalf("IssuedAt = %v", ts.IssuedAt)
+		}
+		canon, err := json.Marshal(map[string]any{
+			"access_token": ts.AccessToken, "refresh_token": ts.RefreshToken, "frontend_token": ts.FrontendToken,
+			"token_type": ts.TokenType, "expires_in": ts.AccessExpiry.Format(time.RFC3339Nano),
+			"refresh_expires_in": ts.RefreshExpiry.Format(time.RFC3339Nano), "user": ts.User,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := ParseTokenResponse(canon, fuzzNow)
+		if err != nil {
+			t.Fatalf("canonical form %s does not parse: %v", canon, err)
+		}
+		if again.AccessToken != ts.AccessToken || again.RefreshToken != ts.RefreshToken || again.FrontendToken != ts.FrontendToken ||
+			again.TokenType != ts.TokenType || again.User != ts.User ||
+			!again.AccessExpiry.Equal(ts.AccessExpiry) || !again.RefreshExpiry.Equal(ts.RefreshExpiry) {
+			t.Fatalf("round trip changed the set:\n%+v\n%+v", ts, again)
+		}
+	})
+}
+
+// FuzzInspect: Inspect never panics, always fingerprints, names a known
+// format and alphabet, produces JSON, and never quotes the token in a warning.
+func FuzzInspect(f *testing.F) {
+	for _, seed := range []string{
+		docSampleToken,
+		makeJWT(`{"alg":"HS256","typ":"JWT"}`, `{"tokenId":"6f1c2a3b-4d5e-4f60-8a71-92b3c4d5e6f7","iat":1709510400,"exp":1709553600}`, "c2ln"),
+		makeJWT(`{"alg":"none"}`, `{"exp":1e300,"nbf":"x","iat":-1e20}`, ""),
+		makeJWT(`{"alg":"RS256"}`, `{"exp":1709553600.5,"nbf":1709510400}`, "a+b"),
+		"eyJhbGciOiJIUzI1NiJ9..",
+		"946e347b-48ce-41d1-aae6-756ddc552d18",
+		"a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6",
+		"Bearer abc\n",
+		"\"quoted\"",
+		"\x00\x1b[31m",
+		"",
+	} {
+		f.Add(seed, int64(1709520000), int64(1709553600))
+	}
+	f.Fuzz(func(t *testing.T, token string, now, expected int64) {
+		in := Inspect(token, InspectOptions{Now: time.Unix(now, 0), ExpectedExpiry: time.Unix(expected, 0)})
+		if in.Fingerprint != Fingerprint(token) || in.Length != len(token) {
+			t.Fatalf("fingerprint %q length %d", in.Fingerprint, in.Length)
+		}
+		switch in.Format {
+		case "jwt":
+			if alg, _ := in.Header["alg"].(string); alg == "" {
+				t.Fatalf("jwt without alg: %v", in.Header)
+			}
+		case "opaque":
+			if in.Header != nil || in.Claims != nil {
+				t.Fatal("opaque token with JWT parts")
+			}
+		default:
+			t.Fatalf("format %q", in.Format)
+		}
+		switch in.Alphabet {
+		case AlphabetEmpty, AlphabetHex, AlphabetAlphanumeric, AlphabetBase64URL, AlphabetBase64, AlphabetPrintable, AlphabetBinary:
+		default:
+			t.Fatalf("alphabet %q", in.Alphabet)
+		}
+		if in.SignatureVerified {
+			t.Fatal("signature verified without a key")
+		}
+		if _, err := json.Marshal(in); err != nil {
+			t.Fatalf("JSON: %v", err)
+		}
+		if len(token) >= 24 && !strings.ContainsFunc(token, unicode.IsSpace) {
+			for _, w := range in.Warnings {
+				if strings.Contains(w, token) {
+					t.Fatalf("warning %q quotes the token", w)
+				}
+			}
+		}
+	})
+}
