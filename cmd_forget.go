@@ -1,12 +1,16 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/tokentop/tokentop/auth"
 	"github.com/tokentop/tokentop/internal/timefmt"
+	"github.com/tokentop/tokentop/storage"
 )
 
 func (a *app) newForgetCmd() *cobra.Command {
@@ -36,8 +40,11 @@ func (a *app) runForget(cmd *cobra.Command, name string) error {
 	// Read the metadata first: once forgotten, the expiries to warn about
 	// are gone.
 	se, err := s.Get(ctx, name)
+	if errors.Is(err, auth.ErrSessionNotFound) {
+		return a.forgetLeftover(cmd, s, name, err)
+	}
 	if err != nil {
-		return fmt.Errorf("forget %s: %w", name, err)
+		return err
 	}
 	k, err := a.keeper()
 	if err != nil {
@@ -55,6 +62,30 @@ func (a *app) runForget(cmd *cobra.Command, name string) error {
 	fmt.Fprintf(w, "Anyone holding a copy can still use them. To kill a token you still have, pipe it to:\n")
 	fmt.Fprintf(w, "  tokentop revoke --token - --type refresh --oauth-url %s\n", se.Endpoints.OAuthURL)
 	fmt.Fprintf(w, "Next time, \"tokentop revoke %s\" revokes both tokens and then forgets the session.\n", name)
+	return nil
+}
+
+// forgetLeftover handles a name with no metadata: an earlier forget may
+// have removed the index entry and then failed to delete the secret (a
+// locked keyring), and storage tells the user to run forget again; this is
+// that retry. notFound is returned when there is nothing left either.
+func (a *app) forgetLeftover(cmd *cobra.Command, s *storage.Store, name string, notFound error) error {
+	ctx := cmd.Context()
+	unlock, err := s.Lock(ctx, name)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	switch err := s.Delete(ctx, name); {
+	case errors.Is(err, auth.ErrSessionNotFound):
+		return notFound
+	case err != nil:
+		return fmt.Errorf("%w (could not look for leftover secrets: %v)", notFound, err)
+	}
+	_ = s.Record(auth.Event{Time: time.Now(), Session: name, Kind: auth.EventForgotten, PID: os.Getpid(),
+		Message: "removed leftover secrets of a session without metadata; nothing was revoked at the server"})
+	fmt.Fprintf(a.stderr, "Removed the leftover secrets of %s (its metadata was already gone).\n", name)
+	fmt.Fprintf(a.stderr, "NOTHING was revoked: its tokens stay valid at the server until they expire.\n")
 	return nil
 }
 

@@ -38,3 +38,18 @@ func TestForgetUsage(t *testing.T) {
 		admWant(t, c.run("", args...), exitUsage, nil, []string{"needs one session NAME"})
 	}
 }
+
+func TestForgetRetryAfterStorageFailure(t *testing.T) {
+	// Secret storage fails after the metadata is gone (as a locked keyring
+	// does): forget exits 4, and running it again once storage works
+	// removes what was left behind.
+	s := admSeed(t, "file", emulator.Config{}, nil)
+	r := admNoKeyring(t, s.c).run("", "forget", s.name)
+	admWant(t, r, exitStorage, nil, []string{"tokentop: "})
+	r = s.c.run("", "forget", s.name)
+	admWant(t, r, 0, nil, []string{"leftover secrets of " + s.name, "NOTHING was revoked"})
+	admWant(t, s.c.run("", "forget", s.name), exitError, nil, []string{"no such session"})
+	if !s.em.Valid(s.tok.Refresh, emulator.KindRefresh) {
+		t.Error("forget revoked the refresh token")
+	}
+}

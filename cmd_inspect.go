@@ -89,7 +89,8 @@ type inspectReport struct {
 	// not be read (see TokenError).
 	Token      *auth.Inspection `json:"token"`
 	TokenError string           `json:"token_error,omitempty"`
-	Probe      *inspectProbe    `json:"probe,omitempty"`
+	tokenErr   error
+	Probe      *inspectProbe `json:"probe,omitempty"`
 	// AccessToken is the secret itself, only with --show-token.
 	AccessToken string `json:"access_token,omitempty"`
 }
@@ -188,7 +189,7 @@ func (a *app) runInspectSession(cmd *cobra.Command, name string, o inspectOption
 	}
 	se, err := s.Get(ctx, name)
 	if err != nil {
-		return fmt.Errorf("inspect %s: %w", name, err)
+		return err
 	}
 	now := time.Now()
 	rep := inspectReport{Source: "session", CheckedAt: now.UTC(), Session: newInspectSession(se, s.Backend(), now)}
@@ -199,7 +200,7 @@ func (a *app) runInspectSession(cmd *cobra.Command, name string, o inspectOption
 	sec, secErr := s.Secrets(ctx, name)
 	if secErr != nil {
 		failure = fmt.Errorf("inspect %s: the access token was not inspected: %w", name, secErr)
-		rep.TokenError = secErr.Error()
+		rep.TokenError, rep.tokenErr = secErr.Error(), secErr
 	} else {
 		in := auth.Inspect(sec.AccessToken, auth.InspectOptions{Now: now, ExpectedExpiry: se.AccessExpiry})
 		rep.Token = &in
@@ -326,7 +327,15 @@ func writeInspectText(w io.Writer, rep inspectReport) {
 		fmt.Fprintln(w)
 	}
 	if rep.Token == nil {
-		k.line("access token", "not inspected: %s", rep.TokenError)
+		// The full error follows on stderr.
+		why := "could not read secret storage"
+		switch {
+		case errors.Is(rep.tokenErr, auth.ErrStoreUnavailable):
+			why = "secret storage unavailable"
+		case errors.Is(rep.tokenErr, auth.ErrSecretNotFound):
+			why = "its secret is missing from storage"
+		}
+		k.line("access token", "not inspected: %s", why)
 	} else {
 		writeInspection(k, *rep.Token, now)
 	}

@@ -117,7 +117,7 @@ func (a *app) runRevokeSession(cmd *cobra.Command, name string) error {
 	}
 	se, err := s.Get(ctx, name)
 	if err != nil {
-		return fmt.Errorf("revoke %s: %w", name, err)
+		return err
 	}
 	k, err := a.keeper()
 	if err != nil {

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/tokentop/tokentop/auth/emulator"
+)
+
+// admClosedURL is the URL of a server that is no longer listening.
+func admClosedURL(t *testing.T) string {
+	t.Helper()
+	srv := httptest.NewServer(http.NotFoundHandler())
+	url := srv.URL
+	srv.Close()
+	return url
+}
+
+// admNoKeyring is a CLI over c's config dir whose keyring backend cannot
+// reach any Secret Service.
+func admNoKeyring(t *testing.T, c *cli) *cli {
+	return &cli{t: t, configDir: c.configDir, storage: "keyring",
+		env: []string{"DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent"}}
+}
+
+// TestExitCodes checks each exit code of the contract on the admin
+// commands and a few others, with the one-line message that goes with it.
+func TestExitCodes(t *testing.T) {
+	s := admSeed(t, "file", emulator.Config{}, nil)
+	// A session whose refresh token the server has revoked, and whose access
+	// token (it believes) is about to expire: any use needs a new login.
+	dead := admSeedInto(t, s.c, s.em, s.url, admExpiresSoon)
+	if r := s.c.run(dead.tok.Refresh, "revoke", "--token", "-", "--type", "refresh", "--oauth-url", s.url); r.code != 0 {
+		t.Fatalf("revoke the refresh token: %d %s", r.code, r.stderr)
+	}
+	// A session on a server that has gone away.
+	gone := admSeedInto(t, s.c, s.em, s.url, admExpiresSoon)
+	down := admClosedURL(t)
+	noKeyring := admNoKeyring(t, s.c)
+	// Commands that fail half-way on a storage error run on their own session.
+	victim := admSeedInto(t, s.c, s.em, s.url, nil)
+	victim2 := admSeedInto(t, s.c, s.em, s.url, nil)
+
+	tests := []struct {
+		name     string
+		c        *cli
+		stdin    string
+		args     []string
+		fail503  int // requests the emulator answers 503 first
+		code     int
+		inStderr string
+	}{
+		{"0 ok inspect", s.c, "", []string{"inspect", s.name}, 0, exitOK, ""},
+		{"0 ok exec", s.c, "", []string{"exec", s.name, "--", "true"}, 0, exitOK, ""},
+
+		{"1 unknown session inspect", s.c, "", []string{"inspect", "nobody"}, 0, exitError, "no such session"},
+		{"1 unknown session revoke", s.c, "", []string{"revoke", "nobody"}, 0, exitError, "no such session"},
+		{"1 unknown session forget", s.c, "", []string{"forget", "nobody"}, 0, exitError, "no such session"},
+		{"1 unknown session exec", s.c, "", []string{"exec", "nobody", "--", "true"}, 0, exitError, "no such session"},
+		{"1 probe rejected", s.c, "garbage-token-value", []string{"inspect", "--token", "-", "--probe", "--api-url", s.url + "/v3"}, 0, exitError, "rejected"},
+
+		{"2 revoke bad type", s.c, "tok", []string{"revoke", "--token", "-", "--type", "bogus"}, 0, exitUsage, "--type"},
+		{"2 revoke no type", s.c, "tok", []string{"revoke", "--token", "-"}, 0, exitUsage, "--type"},
+		{"2 inspect no args", s.c, "", []string{"inspect"}, 0, exitUsage, "NAME"},
+		{"2 exec no dash", s.c, "", []string{"exec", s.name, "true"}, 0, exitUsage, "--"},
+		{"2 forget unknown flag", s.c, "", []string{"forget", s.name, "--yes"}, 0, exitUsage, "--yes"},
+		{"2 bad storage", &cli{t: t, configDir: s.c.configDir, storage: "floppy"}, "", []string{"inspect", s.name}, 0, exitUsage, "floppy"},
+
+		{"3 exec needs login", s.c, "", []string{"exec", dead.name, "--", "true"}, 0, exitNeedsLogin, "needs a new login"},
+		{"3 exec still needs login", s.c, "", []string{"exec", dead.name, "--", "true"}, 0, exitNeedsLogin, "tokentop login"},
+		{"3 refresh needs login", s.c, "", []string{"refresh", dead.name}, 0, exitNeedsLogin, "login"},
+
+		{"4 inspect keyring unreachable", noKeyring, "", []string{"inspect", s.name}, 0, exitStorage, "not inspected"},
+		{"4 exec keyring unreachable", noKeyring, "", []string{"exec", s.name, "--", "true"}, 0, exitStorage, ""},
+		{"4 revoke keyring unreachable", noKeyring, "", []string{"revoke", victim.name}, 0, exitStorage, ""},
+		{"4 forget keyring unreachable", noKeyring, "", []string{"forget", victim2.name}, 0, exitStorage, ""},
+
+		{"5 raw revoke server gone", s.c, "tok", []string{"revoke", "--token", "-", "--type", "access", "--oauth-url", down}, 0, exitUnavailable, "network"},
+		{"5 raw probe server gone", s.c, "tok", []string{"inspect", "--token", "-", "--probe", "--api-url", down + "/v3"}, 0, exitUnavailable, "network"},
+		{"5 probe 503", s.c, "", []string{"inspect", s.name, "--probe"}, 1, exitUnavailable, "503"},
+		{"5 revoke 503", s.c, "", []string{"revoke", s.name}, 2, exitUnavailable, "503"},
+		{"5 exec refresh 503", s.c, "", []string{"exec", gone.name, "--", "true"}, 1, exitUnavailable, "503"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.fail503 > 0 {
+				s.em.FailNext(tt.fail503, http.StatusServiceUnavailable)
+			}
+			r := tt.c.run(tt.stdin, tt.args...)
+			admWant(t, r, tt.code, nil, []string{tt.inStderr})
+			if tt.code != exitOK && !strings.HasPrefix(r.stderr, "tokentop: ") && !strings.Contains(r.stderr, "\ntokentop: ") {
+				t.Errorf("no \"tokentop: \" error line on stderr:\n%s", r.stderr)
+			}
+			admNoSecret(t, r, s.tok.Access, s.tok.Refresh, dead.tok.Access, dead.tok.Refresh)
+		})
+	}
+	// The 4s left the session alone, and nothing above lost it.
+	admWant(t, s.c.run("", "inspect", s.name), exitOK, nil, nil)
+}
