@@ -1,8 +1,16 @@
 package storage
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/tokentop/tokentop/auth"
 )
@@ -39,4 +47,111 @@ func scrubFP(fp string) string {
 		return fp
 	}
 	return auth.Fingerprint(fp)
+}
+
+// Audit file names in the config dir.
+const (
+	auditFileName = "events.jsonl"
+	auditLockName = "events.lock"
+	// auditMaxBytes bounds events.jsonl; past it the file is rotated to
+	// events.jsonl.1 (replacing the previous one), so at most about twice
+	// this is kept.
+	auditMaxBytes = 1 << 20
+	// auditMaxMessage bounds one event's message.
+	auditMaxMessage = 2048
+)
+
+// fileAudit is <config-dir>/events.jsonl: one JSON event per line, 0600,
+// appended with O_APPEND and a single write per line, so lines of
+// concurrent processes never interleave. Rotation happens under a flock.
+type fileAudit struct {
+	path     string
+	lockPath string
+	max      int64
+	locks    *procLocks
+}
+
+func newFileAudit(dir string, locks *procLocks) *fileAudit {
+	return &fileAudit{
+		path:     filepath.Join(dir, auditFileName),
+		lockPath: filepath.Join(dir, auditLockName),
+		max:      auditMaxBytes,
+		locks:    locks,
+	}
+}
+
+func (a *fileAudit) rotatedPath() string { return a.path + ".1" }
+
+func (a *fileAudit) record(e auth.Event) error {
+	if len(e.Message) > auditMaxMessage {
+		e.Message = e.Message[:auditMaxMessage] + "..."
+	}
+	line, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("record event: %w", err)
+	}
+	line = append(line, '\n')
+	if fi, err := os.Stat(a.path); err == nil && fi.Size()+int64(len(line)) > a.max {
+		if err := a.rotate(int64(len(line))); err != nil {
+			return err
+		}
+	}
+	fh, err := os.OpenFile(a.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("record event: %w", err)
+	}
+	if _, err := fh.Write(line); err != nil {
+		fh.Close()
+		return fmt.Errorf("record event in %s: %w", a.path, err)
+	}
+	return fh.Close()
+}
+
+// rotate moves a full events.jsonl to events.jsonl.1. Under the lock it
+// checks again, so that of several processes noticing the full file only
+// the first rotates. A writer that opened the old file just before the
+// rename appends to events.jsonl.1, which loses nothing.
+func (a *fileAudit) rotate(need int64) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	unlock, err := lockFile(ctx, a.locks, a.lockPath)
+	if err != nil {
+		return fmt.Errorf("rotate audit log: %w", err)
+	}
+	defer unlock()
+	fi, err := os.Stat(a.path)
+	if err != nil || fi.Size()+need <= a.max {
+		return nil
+	}
+	if err := os.Rename(a.path, a.rotatedPath()); err != nil {
+		return fmt.Errorf("rotate audit log %s: %w", a.path, err)
+	}
+	return nil
+}
+
+func (a *fileAudit) events(name string, limit int) ([]auth.Event, error) {
+	var all []auth.Event
+	for _, p := range []string{a.rotatedPath(), a.path} {
+		data, err := os.ReadFile(p)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read audit log: %w", err)
+		}
+		for _, line := range bytes.Split(data, []byte("\n")) {
+			if len(line) == 0 {
+				continue
+			}
+			var e auth.Event
+			// A line cut short by a crash is skipped, not fatal.
+			if json.Unmarshal(line, &e) != nil {
+				continue
+			}
+			if name == "" || e.Session == name {
+				all = append(all, e)
+			}
+		}
+	}
+	return filterEvents(all, name, limit), nil
 }

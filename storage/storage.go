@@ -112,8 +112,30 @@ func Open(opts Options) (*Store, error) {
 		s.audit = newMemAudit(memAuditSize)
 		return s, nil
 	}
-	return nil, errors.New("storage: on-disk storage is not implemented yet")
+	dir := opts.ConfigDir
+	if err := ensureDir(dir); err != nil {
+		return nil, fmt.Errorf("open storage: %w", err)
+	}
+	if err := ensureDir(filepath.Join(dir, locksDirName)); err != nil {
+		return nil, fmt.Errorf("open storage: %w", err)
+	}
+	locks := newProcLocks()
+	s.meta = newFileMeta(dir, locks)
+	s.locks = fileLocker{dir: filepath.Join(dir, locksDirName), locks: locks}
+	s.audit = newFileAudit(dir, locks)
+	switch opts.Backend {
+	case BackendMemory:
+		s.secrets = newMemSecrets()
+	case BackendFile:
+		s.secrets = newFileSecrets(dir, locks)
+	case BackendKeyring:
+		s.secrets = newKeyringSecrets(keyringService, opts.KeyringTimeout)
+	}
+	return s, nil
 }
+
+// locksDirName holds one lock file per session.
+const locksDirName = "locks"
 
 // Close releases resources. The Store holds no open files between calls.
 func (s *Store) Close() error { return nil }

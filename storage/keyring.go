@@ -1,0 +1,133 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	dbus "github.com/godbus/dbus/v5"
+	"github.com/zalando/go-keyring"
+
+	"github.com/tokentop/tokentop/auth"
+)
+
+// keyringService is the Secret Service "service" attribute of our items;
+// the account ("username" attribute) is the session name.
+const keyringService = "tokentop"
+
+// keyringAPI is the part of go-keyring we use, so tests can substitute a
+// keyring that blocks or fails.
+type keyringAPI interface {
+	Get(service, user string) (string, error)
+	Set(service, user, password string) error
+	Delete(service, user string) error
+}
+
+// osKeyring calls the OS keyring through go-keyring (on Linux the Secret
+// Service over the D-Bus session bus).
+type osKeyring struct{}
+
+func (osKeyring) Get(service, user string) (string, error) { return keyring.Get(service, user) }
+func (osKeyring) Set(service, user, pass string) error     { return keyring.Set(service, user, pass) }
+func (osKeyring) Delete(service, user string) error        { return keyring.Delete(service, user) }
+
+// keyringSecrets keeps each pair as one keyring item: service "tokentop",
+// account = session name, value = JSON of auth.Secrets.
+//
+// Every call runs in its own goroutine bounded by timeout, because a locked
+// keyring can wait forever on an unlock prompt and a dead D-Bus peer may
+// never answer. A call that times out is abandoned (its goroutine finishes
+// or stays blocked in go-keyring); a Set that times out may still complete
+// later, which is harmless because metadata is only written after a Set
+// that succeeded, and the keeper re-reads secrets under the session lock.
+type keyringSecrets struct {
+	service string
+	timeout time.Duration
+	kr      keyringAPI
+}
+
+func newKeyringSecrets(service string, timeout time.Duration) *keyringSecrets {
+	return &keyringSecrets{service: service, timeout: timeout, kr: osKeyring{}}
+}
+
+type keyringResult struct {
+	val string
+	err error
+}
+
+// call runs fn with the timeout and maps its error to a *KeyringError.
+func (k *keyringSecrets) call(ctx context.Context, op, name string, fn func() (string, error)) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, k.timeout)
+	defer cancel()
+	done := make(chan keyringResult, 1) // buffered: an abandoned call must not block forever on send
+	go func() {
+		v, err := fn()
+		done <- keyringResult{v, err}
+	}()
+	select {
+	case r := <-done:
+		if r.err != nil {
+			return "", classifyKeyringError(op, name, r.err)
+		}
+		return r.val, nil
+	case <-ctx.Done():
+		return "", &KeyringError{Op: op, Name: name, Kind: ErrKeyringTimeout,
+			Err: fmt.Errorf("no answer within %s: %w", k.timeout, ctx.Err())}
+	}
+}
+
+// classifyKeyringError maps what go-keyring returns on Linux: ErrNotFound,
+// ErrSetDataTooBig, D-Bus errors from the Secret Service or the bus daemon,
+// dial errors when there is no session bus, and go-keyring's own
+// "failed to unlock correct collection" when an unlock prompt is dismissed.
+func classifyKeyringError(op, name string, err error) error {
+	kind := ErrKeyringUnavailable
+	var dbusName string
+	var de dbus.Error
+	var dep *dbus.Error
+	switch {
+	case errors.As(err, &de):
+		dbusName = de.Name
+	case errors.As(err, &dep):
+		dbusName = dep.Name
+	}
+	switch {
+	case errors.Is(err, keyring.ErrNotFound):
+		kind = auth.ErrSecretNotFound
+	case errors.Is(err, keyring.ErrSetDataTooBig):
+		kind = ErrSecretTooLarge
+	case dbusName == "org.freedesktop.Secret.Error.IsLocked",
+		strings.Contains(err.Error(), "failed to unlock correct collection"):
+		kind = ErrKeyringLocked
+	case dbusName == "org.freedesktop.DBus.Error.NoReply", dbusName == "org.freedesktop.DBus.Error.Timeout":
+		kind = ErrKeyringTimeout
+	}
+	if dbusName != "" && !strings.Contains(err.Error(), dbusName) {
+		err = fmt.Errorf("%s: %w", dbusName, err)
+	}
+	return &KeyringError{Op: op, Name: name, Kind: kind, Err: err}
+}
+
+func (k *keyringSecrets) get(ctx context.Context, name string) (auth.Secrets, error) {
+	val, err := k.call(ctx, "get", name, func() (string, error) { return k.kr.Get(k.service, name) })
+	if err != nil {
+		return auth.Secrets{}, err
+	}
+	return decodeSecrets(name, []byte(val))
+}
+
+func (k *keyringSecrets) set(ctx context.Context, name string, sec auth.Secrets) error {
+	data, err := encodeSecrets(name, sec)
+	if err != nil {
+		return err
+	}
+	_, err = k.call(ctx, "set", name, func() (string, error) { return "", k.kr.Set(k.service, name, string(data)) })
+	return err
+}
+
+func (k *keyringSecrets) delete(ctx context.Context, name string) error {
+	_, err := k.call(ctx, "delete", name, func() (string, error) { return "", k.kr.Delete(k.service, name) })
+	return err
+}

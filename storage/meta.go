@@ -1,0 +1,312 @@
+package storage
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"sync"
+	"syscall"
+
+	"github.com/tokentop/tokentop/auth"
+)
+
+// metaVersion is the sessions.json schema this code reads and writes.
+const metaVersion = 1
+
+// metaFileName and friends live in the config dir.
+const (
+	metaFileName = "sessions.json"
+	metaLockName = "sessions.lock"
+)
+
+// metaDoc is the on-disk form of sessions.json. It never holds a secret.
+type metaDoc struct {
+	Version  int            `json:"version"`
+	Sessions []auth.Session `json:"sessions"`
+}
+
+// fileMeta is the metadata index in <config-dir>/sessions.json, shared by
+// several processes: writes are read-modify-write under a flock on
+// sessions.lock and replace the file atomically; reads need no lock.
+//
+// A damaged (unparseable) or newer-version file is never overwritten: reads
+// and writes are refused with an error naming it, a damaged file is also
+// copied aside once (sessions.json.damaged-<mtime>), and the user decides.
+type fileMeta struct {
+	path     string
+	lockPath string
+	locks    *procLocks
+
+	mu         sync.Mutex // guards the parse cache
+	cacheStamp string
+	cache      []auth.Session // sorted by name; never handed out without copying
+	index      map[string]int
+}
+
+func newFileMeta(dir string, locks *procLocks) *fileMeta {
+	return &fileMeta{
+		path:     filepath.Join(dir, metaFileName),
+		lockPath: filepath.Join(dir, metaLockName),
+		locks:    locks,
+	}
+}
+
+// statStamp is the change detector: mtime in ns, size and inode. Every save
+// renames a new file into place, so the inode changes too.
+func statStamp(fi os.FileInfo) string {
+	ino := uint64(0)
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		ino = uint64(st.Ino)
+	}
+	return strconv.FormatInt(fi.ModTime().UnixNano(), 10) + "-" + strconv.FormatInt(fi.Size(), 10) + "-" + strconv.FormatUint(ino, 10)
+}
+
+const noFileStamp = "none"
+
+func (f *fileMeta) stamp(context.Context) (string, error) {
+	fi, err := os.Stat(f.path)
+	if errors.Is(err, os.ErrNotExist) {
+		return noFileStamp, nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("stat %s: %w", f.path, err)
+	}
+	return statStamp(fi), nil
+}
+
+// read parses sessions.json from disk, bypassing the cache. A missing file
+// is an empty index.
+func (f *fileMeta) read() ([]auth.Session, string, error) {
+	fh, err := os.Open(f.path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, noFileStamp, nil
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("read session index %s: %w", f.path, err)
+	}
+	defer fh.Close()
+	// Stat the open file, not the path: the stamp then describes exactly
+	// the bytes read even if another process renames a new file into place.
+	fi, err := fh.Stat()
+	if err != nil {
+		return nil, "", fmt.Errorf("read session index %s: %w", f.path, err)
+	}
+	data, err := io.ReadAll(fh)
+	if err != nil {
+		return nil, "", fmt.Errorf("read session index %s: %w", f.path, err)
+	}
+	sessions, err := f.parse(data, fi)
+	if err != nil {
+		return nil, "", err
+	}
+	return sessions, statStamp(fi), nil
+}
+
+// parse decodes and checks the document; damage is reported by f.damaged.
+func (f *fileMeta) parse(data []byte, fi os.FileInfo) ([]auth.Session, error) {
+	var head struct {
+		Version  *int            `json:"version"`
+		Sessions json.RawMessage `json:"sessions"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		return nil, f.damaged(data, fi, err)
+	}
+	if head.Version == nil || *head.Version < 1 {
+		return nil, f.damaged(data, fi, errors.New("no schema version"))
+	}
+	if *head.Version > metaVersion {
+		return nil, fmt.Errorf("%w (schema version %d; this tokentop reads version %d): %s is left untouched; upgrade tokentop, or use another --config-dir",
+			ErrMetadataTooNew, *head.Version, metaVersion, f.path)
+	}
+	var sessions []auth.Session
+	if len(head.Sessions) > 0 && !bytes.Equal(head.Sessions, []byte("null")) {
+		if err := json.Unmarshal(head.Sessions, &sessions); err != nil {
+			return nil, f.damaged(data, fi, err)
+		}
+	}
+	seen := make(map[string]bool, len(sessions))
+	for i, se := range sessions {
+		if err := ValidateName(se.Name); err != nil {
+			return nil, f.damaged(data, fi, fmt.Errorf("entry %d: %w", i, err))
+		}
+		if seen[se.Name] {
+			return nil, f.damaged(data, fi, fmt.Errorf("entry %d: session %q appears twice", i, se.Name))
+		}
+		seen[se.Name] = true
+	}
+	sortSessions(sessions)
+	return sessions, nil
+}
+
+// damaged keeps a byte-exact copy of a damaged index beside it (once per
+// version of the file: the copy is named after its mtime) and returns the
+// error naming both paths. The original stays where it is, untouched.
+func (f *fileMeta) damaged(data []byte, fi os.FileInfo, cause error) error {
+	aside := f.path + ".damaged-" + fi.ModTime().UTC().Format("20060102T150405.000000000Z")
+	kept := "a copy is kept at " + aside
+	if err := keepCopy(aside, data); err != nil {
+		kept = "copying it aside to " + aside + " failed too (" + err.Error() + "); back it up yourself"
+	}
+	return fmt.Errorf("%w: %s cannot be read (%v); %s; tokentop will not change it: fix it by hand, or move it away to start an empty index (stored secrets stay; log in or import again)",
+		ErrMetadataDamaged, f.path, cause, kept)
+}
+
+// keepCopy writes data to a new file at path, unless it already exists.
+func keepCopy(path string, data []byte) error {
+	fh, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := fh.Write(data); err != nil {
+		fh.Close()
+		return err
+	}
+	if err := fh.Sync(); err != nil {
+		fh.Close()
+		return err
+	}
+	return fh.Close()
+}
+
+// cached returns the parsed index, re-reading only when the file changed.
+// The returned slice is shared: callers copy before handing it out.
+func (f *fileMeta) cached() ([]auth.Session, map[string]int, error) {
+	st, err := f.stamp(context.Background())
+	if err != nil {
+		return nil, nil, err
+	}
+	f.mu.Lock()
+	if st == f.cacheStamp && f.index != nil {
+		c, idx := f.cache, f.index
+		f.mu.Unlock()
+		return c, idx, nil
+	}
+	f.mu.Unlock()
+	sessions, st, err := f.read()
+	if err != nil {
+		return nil, nil, err
+	}
+	idx := make(map[string]int, len(sessions))
+	for i, se := range sessions {
+		idx[se.Name] = i
+	}
+	f.mu.Lock()
+	f.cacheStamp, f.cache, f.index = st, sessions, idx
+	f.mu.Unlock()
+	return sessions, idx, nil
+}
+
+func (f *fileMeta) load(context.Context) ([]auth.Session, error) {
+	sessions, _, err := f.cached()
+	if err != nil {
+		return nil, err
+	}
+	return append([]auth.Session(nil), sessions...), nil
+}
+
+func (f *fileMeta) get(_ context.Context, name string) (auth.Session, bool, error) {
+	sessions, idx, err := f.cached()
+	if err != nil {
+		return auth.Session{}, false, err
+	}
+	i, ok := idx[name]
+	if !ok {
+		return auth.Session{}, false, nil
+	}
+	return sessions[i], true, nil
+}
+
+func (f *fileMeta) update(ctx context.Context, fn func(map[string]auth.Session) (bool, error)) error {
+	unlock, err := lockFile(ctx, f.locks, f.lockPath)
+	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("update session index: waiting for %s: %w: %w", f.lockPath, auth.ErrLockTimeout, ctx.Err())
+		}
+		return fmt.Errorf("update session index: %w", err)
+	}
+	defer unlock()
+	// Under the index lock every other writer is waiting, so temp files
+	// present now belong to writers that died mid-save.
+	removeStaleTemps(f.path)
+	// Under the lock nobody else writes, so an unchanged stamp means the
+	// cached parse is the file's content.
+	sessions, _, err := f.cached()
+	if err != nil {
+		return err
+	}
+	m := make(map[string]auth.Session, len(sessions)+1)
+	for _, se := range sessions {
+		m[se.Name] = se
+	}
+	changed, err := fn(m)
+	if err != nil || !changed {
+		return err
+	}
+	return f.write(m)
+}
+
+// write saves the index atomically, one session per line (compact, yet
+// easy to read, diff and fix by hand), and remembers it as the cached
+// parse. Called with the index lock held.
+func (f *fileMeta) write(m map[string]auth.Session) error {
+	// Sort the names, not the (large) structs.
+	names := make([]string, 0, len(m))
+	for n := range m {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	sessions := make([]auth.Session, len(names))
+	for i, n := range names {
+		sessions[i] = m[n]
+	}
+	var buf bytes.Buffer
+	buf.Grow(len(sessions) * 700)
+	fmt.Fprintf(&buf, "{\"version\": %d, \"sessions\": [", metaVersion)
+	enc := json.NewEncoder(&buf) // appends a newline after each value
+	for i := range sessions {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		buf.WriteByte('\n')
+		if err := enc.Encode(&sessions[i]); err != nil {
+			return fmt.Errorf("encode session index: %w", err)
+		}
+		buf.Truncate(buf.Len() - 1)
+	}
+	buf.WriteString("\n]}\n")
+	if err := writeFileAtomic(f.path, buf.Bytes(), 0o600); err != nil {
+		return fmt.Errorf("save session index: %w", err)
+	}
+	st, err := f.stamp(context.Background())
+	if err != nil {
+		return err
+	}
+	idx := make(map[string]int, len(sessions))
+	for i, se := range sessions {
+		idx[se.Name] = i
+	}
+	f.mu.Lock()
+	f.cacheStamp, f.cache, f.index = st, sessions, idx
+	f.mu.Unlock()
+	return nil
+}
+
+// fileLocker hands out per-session flocks in <config-dir>/locks.
+type fileLocker struct {
+	dir   string
+	locks *procLocks
+}
+
+func (l fileLocker) lock(ctx context.Context, name string) (func(), error) {
+	return lockFile(ctx, l.locks, filepath.Join(l.dir, name+".lock"))
+}
