@@ -1,0 +1,112 @@
+package ui
+
+import (
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+
+	"github.com/tokentop/tokentop/auth"
+)
+
+// confirmModel asks before something that cannot be undone. "No" has the
+// focus at first, so a stray enter never destroys anything.
+type confirmModel struct {
+	styles   *Styles
+	keys     confirmKeys
+	title    string
+	body     string
+	yesLabel string
+	yesFocus bool
+	onYes    tea.Cmd
+}
+
+func newConfirmModel(st *Styles, title, body, yesLabel string, onYes tea.Cmd) confirmModel {
+	return confirmModel{styles: st, keys: newConfirmKeys(), title: title, body: body, yesLabel: yesLabel, onYes: onYes}
+}
+
+// update returns the dialog, whether it is finished, and the command to
+// run (the confirmed action, or nothing).
+func (c confirmModel) update(msg tea.KeyMsg) (confirmModel, bool, tea.Cmd) {
+	switch {
+	case key.Matches(msg, c.keys.Yes):
+		return c, true, c.onYes
+	case key.Matches(msg, c.keys.No):
+		return c, true, nil
+	case key.Matches(msg, c.keys.Switch):
+		c.yesFocus = !c.yesFocus
+	case key.Matches(msg, c.keys.Choose):
+		if c.yesFocus {
+			return c, true, c.onYes
+		}
+		return c, true, nil
+	}
+	return c, false, nil
+}
+
+func (c confirmModel) view(width int) string {
+	st := c.styles
+	w := min(max(width-8, 20), 64)
+	no, yes := st.ButtonFocus, st.Button
+	noLabel, yesLabel := "[ No ]", "  "+c.yesLabel+"  "
+	if c.yesFocus {
+		no, yes = st.Button, st.ButtonFocus
+		noLabel, yesLabel = "  No  ", "[ "+c.yesLabel+" ]"
+	}
+	buttons := lipgloss.JoinHorizontal(lipgloss.Top, no.Render(noLabel), "  ", yes.Render(yesLabel))
+	inner := st.DialogTitle.Render(c.title) + "\n\n" +
+		st.r.NewStyle().Width(w).Render(c.body) + "\n\n" +
+		buttons + "   " + st.Muted.Render("y yes · n no")
+	return st.Dialog.Render(inner)
+}
+
+// copyModel is the small menu that picks which token to copy.
+type copyModel struct {
+	styles  *Styles
+	keys    copyKeys
+	name    string
+	session auth.Session
+}
+
+func newCopyModel(st *Styles, se auth.Session) copyModel {
+	return copyModel{styles: st, keys: newCopyKeys(), name: se.Name, session: se}
+}
+
+// update returns whether the menu is done and what to copy ("" for nothing).
+func (c copyModel) update(msg tea.KeyMsg) (bool, string) {
+	switch {
+	case key.Matches(msg, c.keys.Access):
+		return true, copyAccess
+	case key.Matches(msg, c.keys.Refresh):
+		return true, copyRefresh
+	case key.Matches(msg, c.keys.Frontend):
+		return true, copyFrontend
+	case key.Matches(msg, c.keys.Bearer):
+		return true, copyBearer
+	case key.Matches(msg, c.keys.Cancel):
+		return true, ""
+	}
+	return false, ""
+}
+
+func (c copyModel) view() string {
+	st := c.styles
+	se := c.session
+	line := func(k key.Binding, what, fp string) string {
+		return st.Key.Render(k.Help().Key) + "  " + fit(what, 28) + st.Muted.Render(orDash(fp))
+	}
+	rows := []string{
+		st.DialogTitle.Render("Copy from " + c.name),
+		"",
+		line(c.keys.Access, "access token", se.AccessFP),
+		line(c.keys.Refresh, "refresh token", se.RefreshFP),
+		line(c.keys.Frontend, "frontend token", se.FrontendFP),
+		line(c.keys.Bearer, "Authorization: Bearer line", se.AccessFP),
+		"",
+		st.Muted.Render("Goes to the terminal clipboard (OSC 52, works over"),
+		st.Muted.Render("SSH and tmux) and the system clipboard if there is one."),
+		st.Muted.Render("esc cancels"),
+	}
+	return st.Dialog.Render(strings.Join(rows, "\n"))
+}

@@ -1,0 +1,70 @@
+package ui
+
+import (
+	"context"
+	"time"
+
+	"github.com/tokentop/tokentop/auth"
+)
+
+// Keeper is what the UI asks of the refresh engine; *auth.Keeper satisfies it,
+// and tests use a fake.
+type Keeper interface {
+	Events() <-chan auth.Event
+	Refresh(ctx context.Context, name string) (auth.RefreshResult, error)
+	Login(ctx context.Context, name string, ep auth.Endpoints, email, password string) (auth.Session, error)
+	Import(ctx context.Context, name string, ep auth.Endpoints, response []byte) (auth.Session, error)
+	Revoke(ctx context.Context, name string) (auth.RevokeReport, error)
+	Forget(ctx context.Context, name string) error
+	SetPaused(ctx context.Context, name string, paused bool) error
+	Probe(ctx context.Context, name string) (auth.ProbeResult, error)
+}
+
+// Store is what the UI reads from session storage; *storage.Store satisfies it.
+type Store interface {
+	List(ctx context.Context) ([]auth.Session, error)
+	Secrets(ctx context.Context, name string) (auth.Secrets, error)
+	Stamp(ctx context.Context) (string, error)
+	Backend() string
+	Events(name string, limit int) ([]auth.Event, error)
+}
+
+// TokenRevoker revokes a raw pasted token; *auth.Client satisfies it.
+type TokenRevoker interface {
+	Revoke(ctx context.Context, ep auth.Endpoints, token string, kind auth.TokenKind) (auth.Meta, error)
+}
+
+// Config wires the UI. Store, Keeper and Styles are required.
+type Config struct {
+	Store   Store
+	Keeper  Keeper
+	Revoker TokenRevoker
+	Styles  Styles
+	// Clipboard copies tokens; nil copies nothing and says so.
+	Clipboard *Clipboard
+	// Sessions is the metadata already loaded (so the first frame has rows);
+	// Stamp is the store stamp it was loaded at.
+	Sessions []auth.Session
+	Stamp    string
+	// Now is the time of the first frame; later frames use the tick's time.
+	Now time.Time
+	// Location renders local times (nil: time.Local).
+	Location *time.Location
+	// Endpoints prefill the login, import and raw-revoke forms
+	// (zero: production).
+	Endpoints auth.Endpoints
+	// DemoURL, when set, is shown in the header: the embedded emulator.
+	DemoURL string
+	// Status is the first status line (e.g. how to log in to the demo).
+	Status string
+	// Context bounds every background call; cancel it when the program ends.
+	Context context.Context
+	// DisableTick stops the one-second tick (tests drive time themselves).
+	DisableTick bool
+}
+
+// Timeouts for background work started from the UI.
+const (
+	callTimeout  = 30 * time.Second
+	storeTimeout = 10 * time.Second
+)

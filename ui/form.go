@@ -1,0 +1,76 @@
+package ui
+
+import (
+	"errors"
+	"regexp"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/textinput"
+
+	"github.com/tokentop/tokentop/auth"
+)
+
+// field is one labelled text input with its inline error.
+type field struct {
+	label string
+	input textinput.Model
+	err   string
+}
+
+func newField(st *Styles, label, placeholder string, limit int) field {
+	ti := textinput.New()
+	ti.Prompt = ""
+	ti.Placeholder = placeholder
+	ti.CharLimit = limit
+	st.styleTextInput(&ti)
+	return field{label: label, input: ti}
+}
+
+// fieldView renders a field: label, input, and its error under it.
+func fieldView(st *Styles, f field, focused bool, labelW int) string {
+	label := st.Label
+	marker := "  "
+	if focused {
+		label = st.LabelFocus
+		marker = "▸ "
+	}
+	s := marker + label.Render(fit(f.label, labelW)) + f.input.View()
+	if f.err != "" {
+		s += "\n" + strings.Repeat(" ", labelW+2) + st.FieldError.Render("✗ "+f.err)
+	}
+	return s
+}
+
+// namePattern mirrors storage's rule for session names, so the form can
+// say what is wrong before anything is sent.
+var namePattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
+func checkName(name string) string {
+	switch {
+	case name == "":
+		return "give the session a name, e.g. acme-prod"
+	case !namePattern.MatchString(name):
+		return "use 1-64 letters, digits, '.', '_' or '-'"
+	}
+	return ""
+}
+
+// urlError says which URL an endpoint error is about (for its inline
+// error), or "" when err is not about URLs.
+func urlError(err error) string {
+	if errors.Is(err, auth.ErrInsecureURL) || errors.Is(err, auth.ErrInvalidURL) {
+		return err.Error()
+	}
+	return ""
+}
+
+// focusField focuses fields[i] and blurs the rest.
+func focusFields(fields []field, i int) {
+	for j := range fields {
+		if j == i {
+			fields[j].input.Focus()
+		} else {
+			fields[j].input.Blur()
+		}
+	}
+}

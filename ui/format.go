@@ -1,0 +1,273 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/tokentop/tokentop/auth"
+	"github.com/tokentop/tokentop/internal/timefmt"
+)
+
+// urgency is how soon something needs attention; it picks a colour and,
+// for colourless terminals, nothing else: the words already say it.
+type urgency int
+
+const (
+	urgencyOK urgency = iota
+	urgencySoon
+	urgencyNow
+	urgencyMuted
+)
+
+func (s Styles) urgent(u urgency) lipgloss.Style {
+	switch u {
+	case urgencySoon:
+		return s.Warn
+	case urgencyNow:
+		return s.Bad
+	case urgencyMuted:
+		return s.Muted
+	default:
+		return s.Good
+	}
+}
+
+// accessLifetime is the access token's whole lifetime (for the bar and the
+// refresh window); zero when unknown.
+func accessLifetime(se auth.Session) time.Duration {
+	if se.IssuedAt.IsZero() || se.AccessExpiry.IsZero() || !se.AccessExpiry.After(se.IssuedAt) {
+		return 0
+	}
+	return se.AccessExpiry.Sub(se.IssuedAt)
+}
+
+// accessUrgency: fine outside the refresh window, soon inside it, now when
+// expired.
+func accessUrgency(se auth.Session, now time.Time) urgency {
+	left := se.AccessExpiry.Sub(now)
+	switch {
+	case se.AccessExpiry.IsZero():
+		return urgencyMuted
+	case left <= 0:
+		return urgencyNow
+	case left <= auth.RefreshWindow(accessLifetime(se)):
+		return urgencySoon
+	}
+	return urgencyOK
+}
+
+// refreshUrgency: a refresh token that dies before the next planned refresh
+// (or within two access lifetimes) cannot save the session much longer.
+func refreshUrgency(se auth.Session, now time.Time) urgency {
+	left := se.RefreshExpiry.Sub(now)
+	life := accessLifetime(se)
+	switch {
+	case se.RefreshExpiry.IsZero():
+		return urgencyMuted
+	case left <= 0:
+		return urgencyNow
+	case left <= life || left <= time.Minute:
+		return urgencyNow
+	case left <= 2*life || left <= 10*time.Minute:
+		return urgencySoon
+	}
+	return urgencyOK
+}
+
+// countdown renders time left until t, or "expired".
+func countdown(t, now time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	if !t.After(now) {
+		return "expired"
+	}
+	return timefmt.Countdown(t.Sub(now))
+}
+
+// lifetimeBar draws how much of the access lifetime is left, width cells.
+// It uses distinct glyphs for full and empty so it reads without colour.
+func (s Styles) lifetimeBar(se auth.Session, now time.Time, width int) string {
+	if width <= 0 {
+		return ""
+	}
+	life := accessLifetime(se)
+	frac := 0.0
+	if life > 0 {
+		frac = float64(se.AccessExpiry.Sub(now)) / float64(life)
+	}
+	frac = min(max(frac, 0), 1)
+	full := int(frac*float64(width) + 0.5)
+	if full == 0 && frac > 0 {
+		full = 1
+	}
+	return s.urgent(accessUrgency(se, now)).Render(strings.Repeat("█", full)) +
+		s.BarEmpty.Render(strings.Repeat("░", width-full))
+}
+
+// fit pads or truncates plain text to exactly w cells.
+func fit(text string, w int) string {
+	if w <= 0 {
+		return ""
+	}
+	tw := ansi.StringWidth(text)
+	if tw > w {
+		return ansi.Truncate(text, w, "…")
+	}
+	return text + strings.Repeat(" ", w-tw)
+}
+
+// fitRight right-aligns plain text in w cells.
+func fitRight(text string, w int) string {
+	tw := ansi.StringWidth(text)
+	if tw > w {
+		return ansi.Truncate(text, w, "…")
+	}
+	return strings.Repeat(" ", w-tw) + text
+}
+
+// userLabel is the best short name for a session's user.
+func userLabel(se auth.Session) string {
+	switch {
+	case se.User.Email != "":
+		return se.User.Email
+	case se.Email != "":
+		return se.Email
+	case se.User.UserID != 0:
+		return fmt.Sprintf("user %d", se.User.UserID)
+	}
+	return "-"
+}
+
+// orgLabel is the session's org unit id, or "-".
+func orgLabel(se auth.Session) string {
+	if se.User.OrgUnitID == 0 {
+		return "-"
+	}
+	return fmt.Sprint(se.User.OrgUnitID)
+}
+
+// roleLabel is the session's role name, or "-".
+func roleLabel(se auth.Session) string {
+	if r := auth.RoleName(se.User.RoleID); r != "" {
+		return r
+	}
+	return "-"
+}
+
+// reasonText explains a needs-login reason in words.
+func reasonText(r auth.Reason) string {
+	switch r {
+	case auth.ReasonRefreshExpired:
+		return "refresh token expired"
+	case auth.ReasonRevoked:
+		return "revoked"
+	case auth.ReasonRejected:
+		return "refresh rejected: possible reuse"
+	case auth.ReasonRotationLost:
+		return "rotation lost in transit"
+	case auth.ReasonNone:
+		return ""
+	}
+	return string(r)
+}
+
+// clock renders an instant as local wall-clock time.
+func clock(t time.Time, loc *time.Location) string {
+	if t.IsZero() {
+		return "--:--:--"
+	}
+	return t.In(loc).Format("15:04:05")
+}
+
+// eventText is one line about an event, for the status line and timeline.
+func eventText(e auth.Event) string {
+	var b strings.Builder
+	b.WriteString(e.Session)
+	b.WriteString(" ")
+	switch e.Kind {
+	case auth.EventRefreshed:
+		fmt.Fprintf(&b, "refreshed %s → %s", orDash(e.OldFP), orDash(e.NewFP))
+	case auth.EventAdopted:
+		fmt.Fprintf(&b, "adopted %s from another process", orDash(e.NewFP))
+	case auth.EventRefreshing:
+		b.WriteString("refreshing…")
+	case auth.EventScheduled:
+		b.WriteString("refresh scheduled")
+	case auth.EventRetrying:
+		b.WriteString("retrying")
+	case auth.EventNeedsLogin:
+		b.WriteString("needs a new login")
+		if r := reasonText(e.Reason); r != "" {
+			b.WriteString(": " + r)
+		}
+	case auth.EventReuseSuspected:
+		b.WriteString("REFRESH TOKEN REUSE SUSPECTED")
+	case auth.EventSkew:
+		fmt.Fprintf(&b, "server clock differs by %s", signedDuration(e.Skew))
+	case auth.EventLogin:
+		fmt.Fprintf(&b, "logged in %s", orDash(e.NewFP))
+	case auth.EventImported:
+		fmt.Fprintf(&b, "imported %s", orDash(e.NewFP))
+	default:
+		b.WriteString(strings.ReplaceAll(string(e.Kind), "_", " "))
+	}
+	if e.Kind != auth.EventNeedsLogin && e.Reason != "" {
+		b.WriteString(" (" + reasonText(e.Reason) + ")")
+	}
+	if e.Status != 0 {
+		fmt.Fprintf(&b, " HTTP %d", e.Status)
+	}
+	if e.Message != "" {
+		b.WriteString(": " + e.Message)
+	}
+	if e.RequestID != "" {
+		b.WriteString(" req " + e.RequestID)
+	}
+	return b.String()
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// signedDuration renders a skew like "+3s" or "-1m 02s".
+func signedDuration(d time.Duration) string {
+	if d < 0 {
+		return "-" + timefmt.Countdown(-d)
+	}
+	return "+" + timefmt.Countdown(d)
+}
+
+// eventUrgency colours an event on the status line.
+func eventUrgency(k auth.EventKind) urgency {
+	switch k {
+	case auth.EventNeedsLogin, auth.EventReuseSuspected, auth.EventFailed:
+		return urgencyNow
+	case auth.EventRetrying, auth.EventSkew, auth.EventRevoked, auth.EventForgotten:
+		return urgencySoon
+	case auth.EventScheduled, auth.EventRefreshing:
+		return urgencyMuted
+	}
+	return urgencyOK
+}
+
+// mask hides a token: its fingerprint and length, never a character of it.
+func mask(tok string) string {
+	if tok == "" {
+		return "(none)"
+	}
+	return fmt.Sprintf("•••••••• %s, %d chars (press v to reveal)", auth.Fingerprint(tok), len(tok))
+}
+
+// keyIs is key.Matches for one binding (reads better in switch cases).
+func keyIs(msg tea.KeyMsg, b key.Binding) bool { return key.Matches(msg, b) }

@@ -1,0 +1,199 @@
+package ui
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/textarea"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/tokentop/tokentop/auth"
+)
+
+// Import form fields, in tab order; the text area comes last.
+const (
+	importName = iota
+	importOAuth
+	importAPI
+	importBody // the text area
+	importFields
+)
+
+// importSubmit is a validated import handed to the root.
+type importSubmit struct {
+	name      string
+	endpoints auth.Endpoints
+	body      []byte
+}
+
+// maxImportBody bounds a pasted token response.
+const maxImportBody = 256 << 10
+
+// importModel is the form that stores a pasted token response.
+type importModel struct {
+	styles     *Styles
+	keys       formKeys
+	fields     []field // name and URLs
+	body       textarea.Model
+	bodyErr    string
+	focus      int
+	err        string
+	submitting bool
+	cancelled  bool
+	width      int
+}
+
+func newImportModel(st *Styles, ep auth.Endpoints) importModel {
+	m := importModel{styles: st, keys: newFormKeys()}
+	return m.reset(ep)
+}
+
+func (m importModel) reset(ep auth.Endpoints) importModel {
+	st := m.styles
+	f := make([]field, importBody)
+	f[importName] = newField(st, "Name", "a short name, e.g. customer-1234", 64)
+	f[importOAuth] = newField(st, "OAuth URL", auth.DefaultOAuthURL, 2048)
+	f[importOAuth].input.SetValue(ep.OAuthURL)
+	f[importAPI] = newField(st, "API URL", auth.DefaultAPIURL, 2048)
+	f[importAPI].input.SetValue(ep.APIURL)
+	ta := textarea.New()
+	st.styleTextArea(&ta)
+	ta.ShowLineNumbers = false
+	ta.CharLimit = maxImportBody
+	ta.Placeholder = `{"access_token": "…", "refresh_token": "…", "expires_in": "…", …}`
+	ta.SetHeight(6)
+	n := importModel{styles: st, keys: m.keys, fields: f, body: ta, width: m.width}
+	n.setWidth(m.width)
+	return n
+}
+
+func (m *importModel) setWidth(w int) {
+	m.width = w
+	for i := range m.fields {
+		m.fields[i].input.Width = max(w-16, 10)
+	}
+	m.body.SetWidth(max(w-4, 10))
+}
+
+func (m *importModel) focusCmd() tea.Cmd {
+	if m.focus == importBody {
+		focusFields(m.fields, -1)
+		return m.body.Focus()
+	}
+	m.body.Blur()
+	focusFields(m.fields, m.focus)
+	return nil
+}
+
+// update handles a key; enter inside the text area is a newline, so the
+// form is sent with ctrl+s.
+func (m importModel) update(msg tea.KeyMsg) (importModel, *importSubmit, tea.Cmd) {
+	switch {
+	case key.Matches(msg, m.keys.Cancel):
+		m.cancelled = true
+		return m, nil, nil
+	case key.Matches(msg, m.keys.Submit):
+		return m.submit()
+	case msg.Type == tea.KeyTab, msg.Type == tea.KeyEnter && m.focus != importBody,
+		m.focus != importBody && key.Matches(msg, m.keys.Next):
+		m.focus = (m.focus + 1) % importFields
+		return m, nil, m.focusCmd()
+	case msg.Type == tea.KeyShiftTab, m.focus != importBody && key.Matches(msg, m.keys.Prev):
+		m.focus = (m.focus + importFields - 1) % importFields
+		return m, nil, m.focusCmd()
+	}
+	var cmd tea.Cmd
+	if m.focus == importBody {
+		m.body, cmd = m.body.Update(msg)
+		m.bodyErr = ""
+		return m, nil, cmd
+	}
+	f := &m.fields[m.focus]
+	f.input, cmd = f.input.Update(msg)
+	f.err = ""
+	return m, nil, cmd
+}
+
+func (m importModel) submit() (importModel, *importSubmit, tea.Cmd) {
+	if m.submitting {
+		return m, nil, nil
+	}
+	val := func(i int) string { return strings.TrimSpace(m.fields[i].input.Value()) }
+	m.fields[importName].err = checkName(val(importName))
+	body := strings.TrimSpace(m.body.Value())
+	switch {
+	case body == "":
+		m.bodyErr = "paste the JSON the server returned from login or refresh"
+	case !strings.HasPrefix(body, "{"):
+		m.bodyErr = "that is not a JSON object: paste the whole token response, starting with {"
+	}
+	if m.fields[importName].err != "" {
+		m.focus = importName
+		return m, nil, m.focusCmd()
+	}
+	if m.bodyErr != "" {
+		m.focus = importBody
+		return m, nil, m.focusCmd()
+	}
+	m.submitting, m.err = true, ""
+	return m, &importSubmit{
+		name:      val(importName),
+		endpoints: auth.Endpoints{OAuthURL: val(importOAuth), APIURL: val(importAPI)},
+		body:      []byte(body),
+	}, nil
+}
+
+// done takes the import's outcome.
+func (m importModel) done(msg importDoneMsg) (importModel, tea.Cmd) {
+	m.submitting = false
+	err := msg.err
+	switch {
+	case err == nil:
+		return m, nil
+	case errors.Is(err, auth.ErrInvalidName):
+		m.fields[importName].err = err.Error()
+		m.focus = importName
+	case urlError(err) != "":
+		m.fields[importOAuth].err = urlError(err)
+		m.focus = importOAuth
+	case errors.Is(err, auth.ErrBadResponse):
+		m.bodyErr = err.Error()
+		m.focus = importBody
+	default:
+		m.err = err.Error()
+	}
+	return m, m.focusCmd()
+}
+
+func (m importModel) view() string {
+	st := m.styles
+	var b strings.Builder
+	b.WriteString(st.Section.Render("IMPORT A TOKEN RESPONSE"))
+	b.WriteString(st.Muted.Render("  paste what login or refresh returned"))
+	b.WriteString("\n\n")
+	for i, f := range m.fields {
+		b.WriteString(fieldView(st, f, i == m.focus, 11))
+		b.WriteByte('\n')
+	}
+	label := st.Label
+	marker := "  "
+	if m.focus == importBody {
+		label, marker = st.LabelFocus, "▸ "
+	}
+	b.WriteString(marker + label.Render("Token response (JSON)") + "\n")
+	b.WriteString(m.body.View())
+	b.WriteByte('\n')
+	if m.bodyErr != "" {
+		b.WriteString("  " + st.FieldError.Render("✗ "+m.bodyErr) + "\n")
+	}
+	switch {
+	case m.submitting:
+		b.WriteString(st.Muted.Render("  importing…"))
+	case m.err != "":
+		b.WriteString(st.Bad.Render("  " + m.err))
+	default:
+		b.WriteString(st.Muted.Render("  ctrl+s imports · tab moves · esc cancels"))
+	}
+	return b.String()
+}

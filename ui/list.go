@@ -1,0 +1,499 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/textinput"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/tokentop/tokentop/auth"
+	"github.com/tokentop/tokentop/internal/timefmt"
+)
+
+// colID names a list column.
+type colID int
+
+const (
+	colName colID = iota
+	colUser
+	colRole
+	colOrg
+	colAccess
+	colBar
+	colRefresh
+	colState
+	colLast
+)
+
+// column is a list column: its minimum width, how much it may grow, and how
+// long it survives on a narrow terminal (higher priority is dropped later).
+type column struct {
+	id       colID
+	title    string
+	min, max int // max 0: takes whatever is left
+	priority int
+	right    bool
+}
+
+// columns in display order.
+func listColumns() []column {
+	return []column{
+		{id: colName, title: "NAME", min: 10, max: 20, priority: 100},
+		{id: colUser, title: "USER", min: 12, max: 32, priority: 60},
+		{id: colRole, title: "ROLE", min: 5, max: 8, priority: 30},
+		{id: colOrg, title: "ORG", min: 4, max: 8, priority: 20},
+		{id: colAccess, title: "ACCESS", min: 7, max: 7, priority: 90, right: true},
+		{id: colBar, title: "", min: 10, max: 10, priority: 50},
+		{id: colRefresh, title: "REFRESH", min: 7, max: 7, priority: 70, right: true},
+		{id: colState, title: "STATE", min: 12, priority: 80},
+		{id: colLast, title: "LAST REFRESH", min: 12, max: 12, priority: 40, right: true},
+	}
+}
+
+const (
+	colGap    = 2 // spaces between columns
+	markerW   = 2 // "▸ " before the selected row
+	minBodyHt = 1
+)
+
+// layoutColumns picks the columns that fit in width (dropping the lowest
+// priority first, never wrapping) and gives spare room to growable ones.
+// natural holds the widest content of some columns (from the data, measured
+// once per load), so they grow only as far as their content needs.
+func layoutColumns(width int, natural map[colID]int) []column {
+	cols := listColumns()
+	for i, c := range cols {
+		if n, ok := natural[c.id]; ok && c.max > 0 {
+			cols[i].max = max(min(n, c.max), c.min)
+		}
+	}
+	need := func(cs []column) int {
+		n := markerW
+		for i, c := range cs {
+			if i > 0 {
+				n += colGap
+			}
+			n += c.min
+		}
+		return n
+	}
+	for len(cols) > 1 && need(cols) > width {
+		low := 0
+		for i, c := range cols {
+			if c.priority < cols[low].priority {
+				low = i
+			}
+		}
+		cols = append(cols[:low:low], cols[low+1:]...)
+	}
+	spare := width - need(cols)
+	// Hand out spare cells one at a time to the columns that can grow, so
+	// no column hogs the room while its neighbour is cut; STATE grows to a
+	// soft cap here and takes whatever is left at the end.
+	const stateSoftMax = 34
+	limit := func(c column) int {
+		if c.max == 0 {
+			return stateSoftMax
+		}
+		return c.max
+	}
+	for spare > 0 {
+		grew := false
+		for i := range cols {
+			if spare > 0 && cols[i].min < limit(cols[i]) {
+				cols[i].min++
+				spare--
+				grew = true
+			}
+		}
+		if !grew {
+			break
+		}
+	}
+	for i := range cols {
+		if spare > 0 && cols[i].max == 0 {
+			cols[i].min += spare
+			spare = 0
+		}
+	}
+	if spare > 0 && len(cols) > 0 {
+		cols[0].min += spare // nothing unbounded left: give it to NAME
+	}
+	return cols
+}
+
+// liveRow is what the keeper's events told us about a row since the last
+// metadata load: a refresh in flight, or a short-lived note ("refreshed
+// sha256:…") that fades at until.
+type liveRow struct {
+	refreshing bool
+	note       string
+	noteUrg    urgency
+	until      time.Time
+	reuse      bool
+}
+
+// listModel is the session list: a windowed table that renders only the
+// rows on screen, so ten thousand sessions cost what a screenful does.
+type listModel struct {
+	styles *Styles
+	keys   listKeys
+	fkeys  filterKeys
+
+	all    []auth.Session
+	rows   []int // indices into all that match the filter
+	cursor int   // index into rows
+	offset int   // first row on screen
+	height int   // rows that fit on screen
+	width  int
+	cols   []column
+	// natural is the widest name, user, role and org among all sessions.
+	natural map[colID]int
+
+	filter    textinput.Model
+	filtering bool // the filter field has the focus
+}
+
+func newListModel(st *Styles) listModel {
+	fi := textinput.New()
+	fi.Prompt = "/"
+	fi.Placeholder = "name, user, role, org or state"
+	fi.CharLimit = 64
+	st.styleTextInput(&fi)
+	return listModel{styles: st, keys: newListKeys(), fkeys: newFilterKeys(), filter: fi, height: minBodyHt}
+}
+
+// typing reports whether keys go to the filter field.
+func (m listModel) typing() bool { return m.filtering }
+
+// keyMap is the help for the list's current mode.
+func (m listModel) keyMap() interface {
+	ShortHelp() []key.Binding
+	FullHelp() [][]key.Binding
+} {
+	if m.filtering {
+		return m.fkeys
+	}
+	return m.keys
+}
+
+// selected returns the session under the cursor.
+func (m listModel) selected() (auth.Session, bool) {
+	if m.cursor < 0 || m.cursor >= len(m.rows) {
+		return auth.Session{}, false
+	}
+	return m.all[m.rows[m.cursor]], true
+}
+
+// setSessions replaces the data, keeping the cursor on the same session.
+func (m *listModel) setSessions(ss []auth.Session) {
+	prev, hadPrev := m.selected()
+	m.all = ss
+	nat := map[colID]int{colName: 4, colUser: 4, colRole: 4, colOrg: 3}
+	for _, se := range ss {
+		nat[colName] = max(nat[colName], len(se.Name))
+		nat[colUser] = max(nat[colUser], len(userLabel(se)))
+		nat[colRole] = max(nat[colRole], len(roleLabel(se)))
+		nat[colOrg] = max(nat[colOrg], len(orgLabel(se)))
+	}
+	m.natural = nat
+	m.cols = layoutColumns(m.width, nat)
+	m.applyFilter()
+	if hadPrev {
+		m.selectName(prev.Name)
+	}
+	m.clamp()
+}
+
+// selectName moves the cursor to the named session if it is shown.
+func (m *listModel) selectName(name string) {
+	for i, idx := range m.rows {
+		if m.all[idx].Name == name {
+			m.cursor = i
+			m.clamp()
+			return
+		}
+	}
+}
+
+// setSize sets the table's size: width in cells, height in lines
+// including the column header (and the filter line when shown).
+func (m *listModel) setSize(width, height int) {
+	if width != m.width || m.cols == nil {
+		m.cols = layoutColumns(width, m.natural)
+	}
+	m.width = width
+	m.height = max(height-m.chromeLines(), minBodyHt)
+	m.filter.Width = max(width-20, 10)
+	m.clamp()
+}
+
+// chromeLines is the number of lines above the rows.
+func (m listModel) chromeLines() int {
+	if m.filtering || m.filter.Value() != "" {
+		return 2 // filter line + column header
+	}
+	return 1
+}
+
+func (m *listModel) applyFilter() {
+	q := strings.ToLower(strings.TrimSpace(m.filter.Value()))
+	m.rows = m.rows[:0]
+	for i, se := range m.all {
+		if q == "" || matches(se, q) {
+			m.rows = append(m.rows, i)
+		}
+	}
+}
+
+func matches(se auth.Session, q string) bool {
+	for _, f := range []string{se.Name, userLabel(se), roleLabel(se), orgLabel(se), string(se.State)} {
+		if strings.Contains(strings.ToLower(f), q) {
+			return true
+		}
+	}
+	return false
+}
+
+// clamp keeps cursor and offset inside the rows and the cursor on screen.
+func (m *listModel) clamp() {
+	m.cursor = min(max(m.cursor, 0), max(len(m.rows)-1, 0))
+	if m.cursor < m.offset {
+		m.offset = m.cursor
+	}
+	if m.cursor >= m.offset+m.height {
+		m.offset = m.cursor - m.height + 1
+	}
+	m.offset = min(max(m.offset, 0), max(len(m.rows)-m.height, 0))
+}
+
+// update handles a key on the list. Session actions are returned to the
+// root as messages, so the list itself knows nothing about the keeper.
+func (m listModel) update(msg tea.KeyMsg) (listModel, tea.Cmd) {
+	if m.filtering {
+		switch {
+		case key.Matches(msg, m.fkeys.Apply):
+			m.filtering = false
+			m.filter.Blur()
+			m.setSize(m.width, m.height+m.chromeLines())
+			return m, nil
+		case key.Matches(msg, m.fkeys.Cancel):
+			return m.clearFilter(), nil
+		}
+		var cmd tea.Cmd
+		before := m.filter.Value()
+		m.filter, cmd = m.filter.Update(msg)
+		if m.filter.Value() != before {
+			m.applyFilter()
+			m.cursor = 0
+			m.clamp()
+		}
+		return m, cmd
+	}
+	switch {
+	case key.Matches(msg, m.keys.Up):
+		m.cursor--
+	case key.Matches(msg, m.keys.Down):
+		m.cursor++
+	case key.Matches(msg, m.keys.PageUp):
+		m.cursor -= m.height
+	case key.Matches(msg, m.keys.PageDown):
+		m.cursor += m.height
+	case key.Matches(msg, m.keys.Home):
+		m.cursor = 0
+	case key.Matches(msg, m.keys.End):
+		m.cursor = len(m.rows) - 1
+	case key.Matches(msg, m.keys.Filter):
+		h := m.height + m.chromeLines()
+		m.filtering = true
+		m.setSize(m.width, h)
+		return m, m.filter.Focus()
+	case key.Matches(msg, m.keys.ClearFilter):
+		if m.filter.Value() != "" {
+			return m.clearFilter(), nil
+		}
+	case key.Matches(msg, m.keys.Open):
+		if se, ok := m.selected(); ok {
+			return m, func() tea.Msg { return openDetailMsg{name: se.Name} }
+		}
+	}
+	m.clamp()
+	return m, nil
+}
+
+func (m listModel) clearFilter() listModel {
+	h := m.height + m.chromeLines()
+	m.filtering = false
+	m.filter.Blur()
+	m.filter.SetValue("")
+	m.applyFilter()
+	m.setSize(m.width, h)
+	return m
+}
+
+// view renders the table for now; live holds the keeper's recent news.
+func (m listModel) view(now time.Time, loc *time.Location, live map[string]*liveRow) string {
+	st := m.styles
+	var b strings.Builder
+	if m.filtering || m.filter.Value() != "" {
+		b.WriteString(m.filter.View())
+		b.WriteString(st.Muted.Render(fmt.Sprintf("  %d of %d", len(m.rows), len(m.all))))
+		b.WriteByte('\n')
+	}
+	// Column header.
+	b.WriteString(strings.Repeat(" ", markerW))
+	for i, c := range m.cols {
+		if i > 0 {
+			b.WriteString(strings.Repeat(" ", colGap))
+		}
+		if c.right {
+			b.WriteString(st.ColumnHeader.Render(fitRight(c.title, c.min)))
+		} else {
+			b.WriteString(st.ColumnHeader.Render(fit(c.title, c.min)))
+		}
+	}
+	if len(m.rows) == 0 {
+		b.WriteString("\n\n")
+		switch {
+		case len(m.all) == 0:
+			b.WriteString(st.Muted.Render("  No sessions yet. Press n to log in, or i to import a token response."))
+		default:
+			b.WriteString(st.Muted.Render(fmt.Sprintf("  No session matches %q. Press esc to clear the filter.", m.filter.Value())))
+		}
+		return b.String()
+	}
+	end := min(m.offset+m.height, len(m.rows))
+	for i := m.offset; i < end; i++ {
+		se := m.all[m.rows[i]]
+		b.WriteByte('\n')
+		b.WriteString(m.row(se, i == m.cursor, now, loc, live[se.Name]))
+	}
+	return b.String()
+}
+
+// row renders one session. The selected row is drawn in one style (a
+// background with nested colours would be cut by their resets) and marked
+// with ▸ so it stands out without colour too.
+func (m listModel) row(se auth.Session, selected bool, now time.Time, loc *time.Location, lr *liveRow) string {
+	st := m.styles
+	plain := selected
+	paint := func(u urgency, s string) string {
+		if plain {
+			return s
+		}
+		return st.urgent(u).Render(s)
+	}
+	var b strings.Builder
+	if selected {
+		b.WriteString("▸ ")
+	} else {
+		b.WriteString("  ")
+	}
+	for i, c := range m.cols {
+		if i > 0 {
+			b.WriteString("  ")
+		}
+		w := c.min
+		switch c.id {
+		case colName:
+			b.WriteString(fit(se.Name, w))
+		case colUser:
+			b.WriteString(fit(userLabel(se), w))
+		case colRole:
+			b.WriteString(fit(roleLabel(se), w))
+		case colOrg:
+			b.WriteString(fit(orgLabel(se), w))
+		case colAccess:
+			b.WriteString(paint(accessUrgency(se, now), fitRight(countdown(se.AccessExpiry, now), w)))
+		case colBar:
+			if plain {
+				b.WriteString(m.plainBar(se, now, w))
+			} else {
+				b.WriteString(st.lifetimeBar(se, now, w))
+			}
+		case colRefresh:
+			b.WriteString(paint(refreshUrgency(se, now), fitRight(countdown(se.RefreshExpiry, now), w)))
+		case colState:
+			text, u := stateText(se, now, lr)
+			b.WriteString(paint(u, fit(text, w)))
+		case colLast:
+			last := "never"
+			if !se.LastRefresh.IsZero() {
+				last = timefmt.Relative(se.LastRefresh, now)
+			}
+			b.WriteString(paint(urgencyMuted, fitRight(last, w)))
+		}
+	}
+	if selected {
+		return st.Selected.Render(b.String())
+	}
+	return b.String()
+}
+
+func (m listModel) plainBar(se auth.Session, now time.Time, w int) string {
+	life := accessLifetime(se)
+	frac := 0.0
+	if life > 0 {
+		frac = min(max(float64(se.AccessExpiry.Sub(now))/float64(life), 0), 1)
+	}
+	full := int(frac*float64(w) + 0.5)
+	if full == 0 && frac > 0 {
+		full = 1
+	}
+	return strings.Repeat("█", full) + strings.Repeat("░", w-full)
+}
+
+// stateText says where a session stands, in words (with a reason when it
+// failed) and how urgent that is.
+func stateText(se auth.Session, now time.Time, lr *liveRow) (string, urgency) {
+	if lr != nil {
+		if lr.reuse {
+			return "REUSE SUSPECTED", urgencyNow
+		}
+		if lr.refreshing {
+			return "refreshing…", urgencyMuted
+		}
+		if lr.note != "" && now.Before(lr.until) {
+			return lr.note, lr.noteUrg
+		}
+	}
+	withErr := func(s string) string {
+		if se.LastError != "" {
+			return s + ": " + se.LastError
+		}
+		return s
+	}
+	switch se.State {
+	case auth.StateRefreshing:
+		return "refreshing…", urgencyMuted
+	case auth.StateRetrying:
+		s := "retrying"
+		if se.NextAttempt.After(now) {
+			s += " in " + timefmt.Countdown(se.NextAttempt.Sub(now))
+		}
+		return withErr(s), urgencySoon
+	case auth.StateNeedsLogin:
+		s := "needs login"
+		if r := reasonText(se.Reason); r != "" {
+			s += ": " + r
+		}
+		return s, urgencyNow
+	case auth.StatePaused:
+		if !se.AccessExpiry.IsZero() && !se.AccessExpiry.After(now) {
+			return "paused, expired", urgencyNow
+		}
+		return "paused", urgencyMuted
+	case auth.StateExpired:
+		return "expired", urgencyNow
+	}
+	if !se.AccessExpiry.IsZero() && !se.AccessExpiry.After(now) {
+		return "expired", urgencyNow
+	}
+	if se.LastError != "" {
+		return "ok, last try failed: " + se.LastError, urgencySoon
+	}
+	return "ok", urgencyOK
+}

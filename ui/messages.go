@@ -1,0 +1,105 @@
+package ui
+
+import (
+	"time"
+
+	"github.com/tokentop/tokentop/auth"
+)
+
+// tickMsg is the once-a-second tick; it carries the time every view uses.
+type tickMsg struct{ now time.Time }
+
+// stampMsg is the store's current stamp, checked from the tick.
+type stampMsg struct {
+	stamp string
+	err   error
+}
+
+// sessionsMsg is a fresh copy of all sessions' metadata.
+type sessionsMsg struct {
+	sessions []auth.Session
+	stamp    string
+	err      error
+}
+
+// keeperEventMsg is one event from the keeper.
+type keeperEventMsg struct{ event auth.Event }
+
+// keeperClosedMsg says the keeper's event channel closed.
+type keeperClosedMsg struct{}
+
+// secretsMsg carries one session's tokens for the inspector.
+type secretsMsg struct {
+	name    string
+	secrets auth.Secrets
+	err     error
+}
+
+// timelineMsg carries one session's recent audit events.
+type timelineMsg struct {
+	name   string
+	events []auth.Event
+	err    error
+}
+
+// probeMsg is the server's verdict on a session's access token.
+type probeMsg struct {
+	name   string
+	at     time.Time
+	result auth.ProbeResult
+	err    error
+}
+
+// actionDoneMsg reports a finished session action (refresh, pause, forget...).
+type actionDoneMsg struct {
+	name   string
+	action string
+	text   string // what to put on the status line
+	err    error
+}
+
+// revokeDoneMsg reports a finished session revoke.
+type revokeDoneMsg struct {
+	name   string
+	report auth.RevokeReport
+	err    error
+}
+
+// loginDoneMsg reports a finished login from the form.
+type loginDoneMsg struct {
+	session auth.Session
+	at      time.Time
+	err     error
+}
+
+// importDoneMsg reports a finished import from the form.
+type importDoneMsg struct {
+	session auth.Session
+	err     error
+}
+
+// rawRevokeDoneMsg reports a finished revoke of a pasted token.
+type rawRevokeDoneMsg struct {
+	fingerprint string
+	kind        auth.TokenKind
+	meta        auth.Meta
+	err         error
+}
+
+// copiedMsg reports a finished copy.
+type copiedMsg struct {
+	what        string
+	fingerprint string
+	native      bool  // also on the native clipboard
+	nativeErr   error // why not, when a native clipboard was tried
+	err         error
+}
+
+// clipboardClearedMsg reports the 30-second clean-up of the native clipboard.
+type clipboardClearedMsg struct {
+	fingerprint string
+	cleared     bool
+}
+
+// openDetailMsg asks the root to open the inspector on a session.
+type openDetailMsg struct{ name string }
