@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/zalando/go-keyring"
 
+	"github.com/tokentop/tokentop/auth"
 	"github.com/tokentop/tokentop/auth/emulator"
 )
 
@@ -174,6 +176,13 @@ func sessStartServer(t testing.TB, cfg emulator.Config) *sessServer {
 			s.em.ServeHTTP(w, r)
 			return
 		}
+		// Read the body first: net/http notices a client that went away
+		// (and cancels r.Context()) only once the body has been consumed.
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
 		if !s.hold.Load() {
 			select {
 			case s.arrived <- struct{}{}:
@@ -342,3 +351,316 @@ func sessInterrupt(t testing.TB, cmd *exec.Cmd) int {
 	}
 	return cmd.ProcessState.ExitCode()
 }
+
+// sessPost sends a JSON body to the emulator as "someone else" would.
+func sessPost(t testing.TB, url, path, body string) int {
+	t.Helper()
+	resp, err := http.Post(url+path, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func TestSessKilledAfterServerRotated(t *testing.T) {
+	for _, b := range backends(t) {
+		t.Run(b, func(t *testing.T) {
+			t.Parallel()
+			s := sessStartServer(t, sessShortConfig())
+			c := newCLI(t, b)
+			name := sessName(t, c, "killed")
+			p := sessImportDue(t, c, s.em, s.url, name, 2*time.Second, 10*time.Minute, time.Hour)
+
+			// The server rotates, then the answer is held until the
+			// process dies: killed after sending and before saving.
+			s.hold.Store(true)
+			cmd, _, _ := sessStart(t, c, "token", name, "--min-valid", "5m")
+			sessWaitArrived(t, s)
+			if err := cmd.Process.Kill(); err != nil {
+				t.Fatal(err)
+			}
+			_ = cmd.Wait()
+			s.hold.Store(false)
+			if st := s.em.Stats(); st.Refreshes != 1 {
+				t.Fatalf("the server did not rotate before the kill: %+v", st)
+			}
+
+			r := c.run("", "token", name, "--min-valid", "5m")
+			t.Logf("next run:\n%s", r.stderr)
+			if r.code != 3 {
+				t.Fatalf("after the kill: exit %d, want 3 (needs login)\n%s", r.code, r.stderr)
+			}
+			for _, want := range []string{"rotation_lost", "interrupted", "lost in transit", "not stolen"} {
+				if !strings.Contains(r.stderr, want) {
+					t.Errorf("the message does not say %q", want)
+				}
+			}
+			if strings.Contains(r.stderr, "WARNING") || strings.Contains(r.stderr, "someone else") {
+				t.Error("an interrupted refresh is reported as possible theft")
+			}
+			sessNoSecrets(t, "the message", r.stdout+r.stderr, p)
+			if got := sessListSession(t, c, name); got.State != "needs_login" || got.Reason != "rotation_lost" {
+				t.Errorf("list says %s (%s), want needs_login (rotation_lost)", got.State, got.Reason)
+			}
+			// One presentation of the rotated token (to learn whether the
+			// server had rotated), and no further rotation.
+			if st := s.em.Stats(); st.Refreshes != 1 || st.ReuseDetected > 1 {
+				t.Errorf("emulator stats %+v: want 1 refresh and at most the one check of the old token", st)
+			}
+			// A second run says the same without asking the server again.
+			before := s.em.Stats()
+			again := c.run("", "token", name, "--min-valid", "5m")
+			if again.code != 3 || !strings.Contains(again.stderr, "rotation_lost") || s.em.Stats() != before {
+				t.Errorf("second run: exit %d, stats %+v -> %+v\n%s", again.code, before, s.em.Stats(), again.stderr)
+			}
+		})
+	}
+}
+
+func TestSessKilledBeforeServerRotated(t *testing.T) {
+	t.Parallel()
+	s := sessStartServer(t, sessShortConfig())
+	c := newCLI(t, "file")
+	name := sessName(t, c, "killed-early")
+	sessImportDue(t, c, s.em, s.url, name, 2*time.Second, 10*time.Minute, time.Hour)
+
+	// The request waits at the server; the process dies before the server
+	// handles it, so nothing was rotated.
+	s.em.SetLatency(time.Minute)
+	cmd, _, _ := sessStart(t, c, "token", name, "--min-valid", "5m")
+	sessWaitArrived(t, s)
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	s.em.SetLatency(0)
+
+	r := c.run("", "refresh", name)
+	t.Logf("next run:\n%s%s", r.stdout, r.stderr)
+	if r.code != 0 {
+		t.Fatalf("after the kill: exit %d, want 0 (the old refresh token was still good)\n%s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "interrupted") {
+		t.Errorf("refresh does not tell that an earlier refresh was interrupted:\n%s", r.stdout)
+	}
+	if st := s.em.Stats(); st.Refreshes != 1 || st.ReuseDetected != 0 {
+		t.Errorf("emulator stats %+v: want exactly 1 refresh and no reuse", st)
+	}
+	if got := sessListSession(t, c, name); got.State != "ok" {
+		t.Errorf("list says %s (%s), want ok", got.State, got.Reason)
+	}
+}
+
+func TestSessLostResponse(t *testing.T) {
+	for _, b := range backends(t) {
+		t.Run(b, func(t *testing.T) {
+			t.Parallel()
+			em, url := startEmulator(t, sessShortConfig())
+			c := newCLI(t, b)
+			name := sessName(t, c, "lost")
+			sessImportDue(t, c, em, url, name, 2*time.Second, 10*time.Minute, time.Hour)
+			em.DropNextRefreshResponses(1)
+			r := c.run("", "token", name, "--min-valid", "5m")
+			t.Logf("token:\n%s", r.stderr)
+			if r.code != 3 {
+				t.Fatalf("exit %d, want 3\n%s", r.code, r.stderr)
+			}
+			if !strings.Contains(r.stderr, "rotation lost in transit") && !strings.Contains(r.stderr, "lost in transit") {
+				t.Errorf("the message does not say the rotation was lost in transit:\n%s", r.stderr)
+			}
+			if strings.Contains(r.stderr, "WARNING") || strings.Contains(r.stderr, "someone else") {
+				t.Errorf("a lost answer is reported as possible theft:\n%s", r.stderr)
+			}
+			if len(em.DroppedResponses()) != 1 {
+				t.Errorf("the emulator dropped %d answers, want 1", len(em.DroppedResponses()))
+			}
+			if got := sessListSession(t, c, name); got.Reason != "rotation_lost" {
+				t.Errorf("list reason %q, want rotation_lost", got.Reason)
+			}
+		})
+	}
+}
+
+func TestSessServerUnavailable(t *testing.T) {
+	cases := []struct {
+		name   string
+		break_ func(s *sessServer)
+		want   string
+	}{
+		{"500", func(s *sessServer) { s.em.FailNext(1, http.StatusInternalServerError) }, "HTTP 500"},
+		{"503", func(s *sessServer) { s.em.FailNext(1, http.StatusServiceUnavailable) }, "HTTP 503"},
+		{"429", func(s *sessServer) { s.em.FailNext(1, http.StatusTooManyRequests) }, "HTTP 429"},
+		{"dead server", func(s *sessServer) { s.srv.Close() }, "network"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := sessStartServer(t, sessShortConfig())
+			c := newCLI(t, "file")
+			name := sessName(t, c, "down")
+			p := sessImportDue(t, c, s.em, s.url, name, 2*time.Second, 10*time.Minute, time.Hour)
+			tc.break_(s)
+			r := c.run("", "token", name, "--min-valid", "5m")
+			t.Logf("token:\n%s", r.stderr)
+			if r.code != 5 {
+				t.Fatalf("exit %d, want 5\n%s", r.code, r.stderr)
+			}
+			if r.stdout != "" {
+				t.Errorf("printed %q on stdout while failing", r.stdout)
+			}
+			if !strings.Contains(r.stderr, tc.want) || !strings.Contains(r.stderr, "unavailable") {
+				t.Errorf("stderr does not give the reason (%q):\n%s", tc.want, r.stderr)
+			}
+			sessNoSecrets(t, "the message", r.stderr, p)
+			got := sessListSession(t, c, name)
+			if got.State != "retrying" || got.LastError == "" {
+				t.Errorf("list says %s (last error %q), want retrying with the error", got.State, got.LastError)
+			}
+			if tc.name != "dead server" {
+				// The server is back: the next run refreshes.
+				if r := c.run("", "token", name, "--min-valid", "5m"); r.code != 0 || !s.em.Valid(strings.TrimSpace(r.stdout), emulator.KindAccess) {
+					t.Errorf("after the server recovered: exit %d\n%s", r.code, r.stderr)
+				}
+			}
+		})
+	}
+}
+
+func TestSessNeedsLoginReasons(t *testing.T) {
+	cases := []struct {
+		name       string
+		refreshTTL time.Duration
+		// spoil does to the stored refresh token what the case is about.
+		spoil  func(t *testing.T, s *sessServer, c *cli, name string, p sessPair)
+		reason string
+		says   []string
+		reuse  int
+	}{
+		{"refresh token expired", 500 * time.Millisecond,
+			func(t *testing.T, s *sessServer, c *cli, name string, p sessPair) { time.Sleep(700 * time.Millisecond) },
+			"refresh_expired", []string{"expired"}, 0},
+		{"used by someone else", time.Hour,
+			func(t *testing.T, s *sessServer, c *cli, name string, p sessPair) {
+				if code := sessPost(t, s.url, "/oauth/refresh-token", `{"refresh_token": "`+p.refresh+`"}`); code != 200 {
+					t.Fatalf("someone else's refresh: HTTP %d", code)
+				}
+			},
+			"rejected", []string{"WARNING", "someone else", "tokentop revoke"}, 1},
+		{"revoked by someone else", time.Hour,
+			func(t *testing.T, s *sessServer, c *cli, name string, p sessPair) {
+				if code := sessPost(t, s.url, "/oauth/revoke-token", `{"token": "`+p.refresh+`", "token_type": "refresh"}`); code != 200 {
+					t.Fatalf("revoke: HTTP %d", code)
+				}
+			},
+			// The server answers a revoked token exactly as a stolen one
+			// (401), so this can only be reported as a rejection.
+			"rejected", []string{"rejected"}, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := sessStartServer(t, sessShortConfig())
+			c := newCLI(t, "file")
+			name := sessName(t, c, "dead")
+			p := sessImportDue(t, c, s.em, s.url, name, 2*time.Second, 10*time.Minute, tc.refreshTTL)
+			tc.spoil(t, s, c, name, p)
+			r := c.run("", "token", name, "--min-valid", "5m")
+			t.Logf("token:\n%s", r.stderr)
+			if r.code != 3 {
+				t.Fatalf("exit %d, want 3\n%s", r.code, r.stderr)
+			}
+			for _, want := range append([]string{tc.reason, "log in again"}, tc.says...) {
+				if !strings.Contains(r.stderr, want) {
+					t.Errorf("stderr lacks %q", want)
+				}
+			}
+			sessNoSecrets(t, "the message", r.stderr, p)
+			if got := sessListSession(t, c, name); got.State != "needs_login" || got.Reason != tc.reason {
+				t.Errorf("list says %s (%s), want needs_login (%s)", got.State, got.Reason, tc.reason)
+			}
+			if st := s.em.Stats(); st.ReuseDetected != tc.reuse {
+				t.Errorf("emulator counted %d reuses, want %d", st.ReuseDetected, tc.reuse)
+			}
+		})
+	}
+}
+
+func TestSessRevokedByUs(t *testing.T) {
+	t.Parallel()
+	s := sessStartServer(t, sessShortConfig())
+	c := newCLI(t, "file")
+	name := sessName(t, c, "revoked")
+	sessImportDue(t, c, s.em, s.url, name, 2*time.Second, 10*time.Minute, time.Hour)
+	// Revoking the refresh token works, revoking the access token fails:
+	// tokentop keeps the session and remembers that it revoked it.
+	s.em.FailNext(0, 0)
+	rv := c.run("", "revoke", name)
+	t.Logf("revoke: exit %d\n%s%s", rv.code, rv.stdout, rv.stderr)
+	if rv.code != 0 {
+		t.Skipf("revoke NAME did not succeed (exit %d); covered by the admin tests", rv.code)
+	}
+	// Both revoked and forgotten: the session is gone, as revoke promises.
+	r := c.run("", "token", name)
+	if r.code != 1 || !strings.Contains(r.stderr, "no such session") {
+		t.Errorf("token after revoke: exit %d, want 1 and no such session\n%s", r.code, r.stderr)
+	}
+}
+
+func TestSessAdoptedNotRefreshedTwice(t *testing.T) {
+	for _, b := range backends(t) {
+		t.Run(b, func(t *testing.T) {
+			t.Parallel()
+			em, url := startEmulator(t, sessShortConfig())
+			c := newCLI(t, b)
+			name := sessName(t, c, "adopt")
+			p := sessImportDue(t, c, em, url, name, 2*time.Second, 10*time.Minute, time.Hour)
+			r := c.run("", "refresh", name)
+			t.Logf("refresh:\n%s", r.stdout)
+			if r.code != 0 {
+				t.Fatalf("refresh: exit %d\n%s", r.code, r.stderr)
+			}
+			for _, want := range []string{"refreshed", "old " + sessFingerprint(p.access), "old " + sessFingerprint(p.refresh), "new sha256:"} {
+				if !strings.Contains(r.stdout, want) {
+					t.Errorf("refresh output lacks %q", want)
+				}
+			}
+			sessNoSecrets(t, "refresh", r.stdout+r.stderr, p)
+			tok := c.run("", "token", name)
+			if tok.code != 0 || !em.Valid(strings.TrimSpace(tok.stdout), emulator.KindAccess) || strings.TrimSpace(tok.stdout) == p.access {
+				t.Fatalf("token after another process refreshed: exit %d\n%s", tok.code, tok.stderr)
+			}
+			if st := em.Stats(); st.Refreshes != 1 || st.ReuseDetected != 0 {
+				t.Errorf("emulator stats %+v: want exactly one refresh", st)
+			}
+		})
+	}
+}
+
+func TestSessRefreshAdoptsConcurrentRotation(t *testing.T) {
+	t.Parallel()
+	s := sessStartServer(t, sessShortConfig())
+	c := newCLI(t, "file")
+	name := sessName(t, c, "adopt2")
+	sessImportDue(t, c, s.em, s.url, name, 2*time.Second, 10*time.Minute, time.Hour)
+	// The first process's refresh waits 2s at the server while holding the
+	// lock; the second asks for a refresh meanwhile and must adopt the
+	// first one's pair rather than rotate again.
+	s.em.SetLatency(2 * time.Second)
+	first, _, _ := sessStart(t, c, "token", name, "--min-valid", "5m")
+	sessWaitArrived(t, s)
+	second := c.run("", "refresh", name)
+	if err := first.Wait(); err != nil {
+		t.Fatalf("the first process: %v", err)
+	}
+	t.Logf("second:\n%s%s", second.stdout, second.stderr)
+	if second.code != 0 || !strings.Contains(second.stdout, "adopted a pair another process saved") {
+		t.Errorf("second refresh: exit %d, want it to adopt\n%s%s", second.code, second.stdout, second.stderr)
+	}
+	if st := s.em.Stats(); st.Refreshes != 1 {
+		t.Errorf("emulator counted %d refreshes, want 1", st.Refreshes)
+	}
+}
+
+// sessFingerprint mirrors auth.Fingerprint for assertions.
+func sessFingerprint(tok string) string { return auth.Fingerprint(tok) }
