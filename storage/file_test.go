@@ -55,16 +55,17 @@ func TestMemoryWithDirBehaviours(t *testing.T) {
 	dir := t.TempDir()
 	s := openDir(t, dir, BackendMemory)
 	storeBehaviours(t, s, "md-")
-	testNoTokenInDir(t, s, dir)
+	testNoTokenInDir(t, s, dir, "md-")
 }
 
 // testNoTokenInDir saves pairs, records events, and then greps every file
 // under dir for any token value.
-func testNoTokenInDir(t *testing.T, s *Store, dir string) {
+func testNoTokenInDir(t *testing.T, s *Store, dir, prefix string) {
 	t.Helper()
 	ctx := context.Background()
 	var tokens []string
-	for i, n := range []string{"leak-a", "leak-b", "leak-c"} {
+	for i, n := range []string{prefix + "leak-a", prefix + "leak-b", prefix + "leak-c"} {
+		t.Cleanup(func() { _ = s.Delete(ctx, n) })
 		sec := testSecrets(n, i)
 		tokens = append(tokens, sec.AccessToken, sec.RefreshToken, sec.FrontendToken)
 		se := testSession(n, sec, testNow)
@@ -84,7 +85,7 @@ func testNoTokenInDir(t *testing.T, s *Store, dir string) {
 		}
 		unlock()
 	}
-	if err := s.Delete(ctx, "leak-c"); err != nil {
+	if err := s.Delete(ctx, prefix+"leak-c"); err != nil {
 		t.Fatal(err)
 	}
 	files := 0
