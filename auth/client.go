@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -16,9 +15,6 @@ import (
 	"sync/atomic"
 	"time"
 )
-
-// errTODO is returned by skeleton code that has not been written yet.
-var errTODO = errors.New("not implemented yet")
 
 // TokenKind is the token_type of a revoke request.
 type TokenKind string
@@ -96,7 +92,7 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 // ProbeResult says whether the API accepts an access token right now.
 type ProbeResult struct {
 	Accepted bool // 2xx, or 403 (accepted but not allowed)
-	Status   int
+	Status   int // the HTTP status, or the code of an error envelope sent with HTTP 200
 	User     User
 	Message  string
 	Meta     Meta
@@ -116,7 +112,7 @@ func (c *Client) Login(ctx context.Context, ep Endpoints, email, password string
 	if err != nil {
 		return TokenSet{}, res.meta, err
 	}
-	if !res.ok() {
+	if !res.ok() || res.envelopeFailed() {
 		return TokenSet{}, res.meta, c.apiError(op, res, password)
 	}
 	ts, err := c.tokenSet(op, res)
@@ -138,7 +134,7 @@ func (c *Client) Refresh(ctx context.Context, ep Endpoints, refreshToken string)
 	if err != nil {
 		return TokenSet{}, res.meta, err
 	}
-	if !res.ok() {
+	if !res.ok() || res.envelopeFailed() {
 		return TokenSet{}, res.meta, c.apiError(op, res, refreshToken)
 	}
 	ts, err := c.tokenSet(op, res)
@@ -162,7 +158,7 @@ func (c *Client) Revoke(ctx context.Context, ep Endpoints, token string, kind To
 	if err != nil {
 		return res.meta, err
 	}
-	if !res.ok() {
+	if !res.ok() || res.envelopeFailed() {
 		return res.meta, c.apiError(op, res, token)
 	}
 	return res.meta, nil
@@ -182,10 +178,11 @@ func (c *Client) Probe(ctx context.Context, ep Endpoints, accessToken string) (P
 	if err != nil {
 		return ProbeResult{Meta: res.meta}, err
 	}
-	pr := ProbeResult{Status: res.meta.Status, Meta: res.meta}
+	st := res.status()
+	pr := ProbeResult{Status: st, Meta: res.meta}
 	msg, _ := serverMessage(res.body, accessToken)
 	switch {
-	case res.ok():
+	case st >= 200 && st < 300:
 		pr.Accepted = true
 		if res.tooLarge {
 			pr.Message = "accepted; profile not read (response larger than 1 MiB)"
@@ -199,13 +196,13 @@ func (c *Client) Probe(ctx context.Context, ep Endpoints, accessToken string) (P
 			pr.Message = "accepted; profile unreadable: " + perr.Error()
 		}
 		return pr, nil
-	case res.meta.Status == http.StatusUnauthorized:
+	case st == http.StatusUnauthorized:
 		pr.Message = msg
 		if pr.Message == "" {
 			pr.Message = "token rejected"
 		}
 		return pr, nil
-	case res.meta.Status == http.StatusForbidden:
+	case st == http.StatusForbidden:
 		pr.Accepted = true
 		pr.Message = "accepted but not allowed"
 		if msg != "" {
@@ -319,6 +316,21 @@ type response struct {
 
 func (r response) ok() bool { return r.meta.Status >= 200 && r.meta.Status < 300 }
 
+// status is the HTTP status, or for a 2xx whose body is a failed
+// {"code": 4xx/5xx, "message"} envelope (some gateways answer errors with
+// HTTP 200), that code.
+func (r response) status() int {
+	if r.ok() && !r.tooLarge {
+		if code := envelopeCode(r.body); code >= 400 && code < 600 {
+			return code
+		}
+	}
+	return r.meta.Status
+}
+
+// envelopeFailed reports a 2xx that is an error in disguise (see status).
+func (r response) envelopeFailed() bool { return r.ok() && r.status() != r.meta.Status }
+
 // do sends one request and reads at most MaxResponseBytes of the answer.
 // secrets are redacted from anything that could end up in an error. A
 // failure to get a complete answer is a *NetworkError whose MaybeSent is
@@ -370,6 +382,7 @@ func (c *Client) do(ctx context.Context, op, method, target string, body any, au
 	received := c.clock.Now()
 
 	res := response{header: resp.Header, meta: metaFrom(resp, sent, received)}
+	res.meta.RequestID = redact(res.meta.RequestID, secrets)
 	res.body, err = io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
 	if err != nil {
 		// Headers arrived, so the server certainly had the request.
@@ -437,9 +450,9 @@ func (c *Client) tokenSet(op string, res response) (TokenSet, error) {
 	return ts, nil
 }
 
-// apiError classifies a non-2xx answer for op.
+// apiError classifies a non-2xx answer (or a failed envelope) for op.
 func (c *Client) apiError(op string, res response, secrets ...string) error {
-	st := res.meta.Status
+	st := res.status()
 	msg, _ := serverMessage(res.body, secrets...)
 	e := &APIError{Op: op, Status: st, Message: msg, RequestID: res.meta.RequestID, Meta: res.meta}
 	mentionsToken := strings.Contains(strings.ToLower(msg), "token")

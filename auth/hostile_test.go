@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -138,6 +139,15 @@ func TestHostileResponses(t *testing.T) {
 		{"redirect on GET to another host", []string{"probe"}, func(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, "http://127.0.0.2:1/elsewhere", http.StatusMovedPermanently)
 		}, ErrBadResponse, 301, "redirected"},
+		{"HTTP 200 with a failed envelope", []string{"login"}, func(w http.ResponseWriter, r *http.Request) {
+			io.WriteString(w, `{"code":401,"message":"Invalid email or password","request_id":"env-1"}`)
+		}, ErrInvalidCredentials, 401, "Invalid email or password; requestId env-1"},
+		{"HTTP 200 with a failed envelope, refresh", []string{"refresh"}, func(w http.ResponseWriter, r *http.Request) {
+			io.WriteString(w, `{"code":"401","message":"x"}`) // a string code is not an envelope code
+		}, ErrBadResponse, 200, "missing access_token"},
+		{"HTTP 200 with a 500 envelope", []string{"revoke", "probe"}, func(w http.ResponseWriter, r *http.Request) {
+			io.WriteString(w, `{"code":500,"message":"Internal error","data":null}`)
+		}, ErrServer, 500, "Internal error"},
 		{"server echoes secrets", []string{"login", "refresh", "revoke", "probe"}, func(w http.ResponseWriter, r *http.Request) {
 			b, _ := io.ReadAll(r.Body)
 			w.Header().Set("X-Request-Id", "rid-9")
@@ -162,8 +172,12 @@ func TestHostileResponses(t *testing.T) {
 				if !errors.As(err, &ae) {
 					t.Fatalf("error %q is not an *APIError", err)
 				}
-				if ae.Status != tt.status || ae.Meta.Status != tt.status || ae.Op != op {
-					t.Errorf("status/op = %d/%d/%s, want %d/%s", ae.Status, ae.Meta.Status, ae.Op, tt.status, op)
+				httpStatus := tt.status
+				if strings.Contains(tt.name, "HTTP 200") {
+					httpStatus = 200 // the status came from the envelope
+				}
+				if ae.Status != tt.status || ae.Meta.Status != httpStatus || ae.Op != op {
+					t.Errorf("status/op = %d/%d/%s, want %d/%d/%s", ae.Status, ae.Meta.Status, ae.Op, tt.status, httpStatus, op)
 				}
 				if !strings.Contains(err.Error(), tt.msg) {
 					t.Errorf("error %q does not contain %q", err, tt.msg)
@@ -275,7 +289,7 @@ func TestNetworkFailures(t *testing.T) {
 	}
 	untrustedTLS := func() Endpoints {
 		srv := httptest.NewTLSServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
-		srv.Config.ErrorLog = nil
+		srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the handshake failure is the point
 		t.Cleanup(srv.Close)
 		return Endpoints{OAuthURL: srv.URL, APIURL: srv.URL}
 	}
@@ -518,6 +532,7 @@ func TestProbeOutcomes(t *testing.T) {
 		{"200 HTML", 200, `<html>hello</html>`, true, User{}, "profile unreadable", nil},
 		{"401", 401, `{"statusCode":401,"message":"Unauthorized","error":"Invalid or expired token","requestId":"p-2"}`, false, User{}, "Unauthorized: Invalid or expired token", nil},
 		{"401 empty", 401, ``, false, User{}, "token rejected", nil},
+		{"200 carrying a 401 envelope", 200, `{"code":401,"message":"Token expired"}`, false, User{}, "Token expired", nil},
 		{"403", 403, `{"statusCode":403,"message":"Forbidden resource"}`, true, User{}, "accepted but not allowed: Forbidden resource", nil},
 		{"500", 500, `oops`, false, User{}, "", ErrServer},
 		{"429", 429, ``, false, User{}, "", ErrRateLimited},
@@ -539,8 +554,12 @@ func TestProbeOutcomes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if pr.Accepted != tt.accepted || pr.User != tt.user || pr.Status != tt.status || !strings.Contains(pr.Message, tt.msg) {
-				t.Errorf("probe = %+v, want accepted %v user %+v status %d message ~%q", pr, tt.accepted, tt.user, tt.status, tt.msg)
+			wantStatus := tt.status
+			if code := envelopeCode([]byte(tt.body)); code != 0 {
+				wantStatus = code
+			}
+			if pr.Accepted != tt.accepted || pr.User != tt.user || pr.Status != wantStatus || pr.Meta.Status != tt.status || !strings.Contains(pr.Message, tt.msg) {
+				t.Errorf("probe = %+v, want accepted %v user %+v status %d message ~%q", pr, tt.accepted, tt.user, wantStatus, tt.msg)
 			}
 			if tt.status == 401 && tt.body != "" && pr.Meta.RequestID != "p-2" {
 				t.Errorf("request id = %q, want p-2 from the body", pr.Meta.RequestID)

@@ -370,6 +370,34 @@ func jsonType(v any) string {
 	}
 }
 
+// envelopeCode is the "code" of a {"code","message"} envelope without a
+// token or user in it, or 0.
+func envelopeCode(body []byte) int {
+	b := bytes.TrimSpace(body)
+	if len(b) == 0 || b[0] != '{' {
+		return 0
+	}
+	obj, err := decodeObject(b)
+	if err != nil {
+		return 0
+	}
+	if inner, ok := obj["data"].(map[string]any); ok && (inner["access_token"] != nil || inner["user_id"] != nil || inner["user"] != nil) {
+		return 0
+	}
+	if obj["access_token"] != nil || obj["user_id"] != nil {
+		return 0
+	}
+	n, ok := obj["code"].(json.Number)
+	if !ok {
+		return 0
+	}
+	code, err := strconv.Atoi(string(n))
+	if err != nil {
+		return 0
+	}
+	return code
+}
+
 // maxMessageLen bounds a server message carried in an error.
 const maxMessageLen = 200
 
