@@ -92,7 +92,7 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 // ProbeResult says whether the API accepts an access token right now.
 type ProbeResult struct {
 	Accepted bool // 2xx, or 403 (accepted but not allowed)
-	Status   int // the HTTP status, or the code of an error envelope sent with HTTP 200
+	Status   int  // the HTTP status, or the code of an error envelope sent with HTTP 200
 	User     User
 	Message  string
 	Meta     Meta
