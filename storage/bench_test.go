@@ -70,3 +70,25 @@ func BenchmarkMetaListCached10k(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkKeyringSaveLoad is one secrets save and one load through the
+// Secret Service (skipped without one; run under .ci/with-keyring).
+func BenchmarkKeyringSaveLoad(b *testing.B) {
+	requireKeyring(b)
+	k := newKeyringSecrets(keyringService, DefaultKeyringTimeout)
+	ctx := context.Background()
+	name := keyringPrefix() + "bench"
+	sec := testSecrets(name, 1)
+	b.Cleanup(func() { _ = k.delete(ctx, name) })
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := k.set(ctx, name, sec); err != nil {
+			b.Fatal(err)
+		}
+		got, err := k.get(ctx, name)
+		if err != nil || got != sec {
+			b.Fatalf("get = %v, %v", got, err)
+		}
+	}
+}

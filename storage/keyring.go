@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"runtime"
 	"strings"
 	"time"
 
@@ -46,10 +48,31 @@ type keyringSecrets struct {
 	service string
 	timeout time.Duration
 	kr      keyringAPI
+	// busCheck reports why there is no session bus to talk to (nil: go on).
+	busCheck func() error
 }
 
 func newKeyringSecrets(service string, timeout time.Duration) *keyringSecrets {
-	return &keyringSecrets{service: service, timeout: timeout, kr: osKeyring{}}
+	return &keyringSecrets{service: service, timeout: timeout, kr: osKeyring{}, busCheck: sessionBusCheck}
+}
+
+// sessionBusCheck refuses to go on when there is no session bus address
+// and no /run/user/<uid>/bus socket, the cases where godbus would fall back
+// to "dbus-launch --autolaunch": that spawns a dbus-daemon (and, through
+// activation, a keyring daemon with a new locked keyring) that outlives us
+// and cannot be unlocked without a desktop. Saying "no Secret Service" is
+// both truer and more useful.
+func sessionBusCheck() error {
+	if runtime.GOOS != "linux" {
+		return nil
+	}
+	if a := os.Getenv("DBUS_SESSION_BUS_ADDRESS"); a != "" && a != "autolaunch:" {
+		return nil
+	}
+	if _, err := os.Stat(fmt.Sprintf("/run/user/%d/bus", os.Getuid())); err == nil {
+		return nil
+	}
+	return errors.New("no D-Bus session bus: DBUS_SESSION_BUS_ADDRESS is not set and /run/user/UID/bus does not exist")
 }
 
 type keyringResult struct {
@@ -59,6 +82,11 @@ type keyringResult struct {
 
 // call runs fn with the timeout and maps its error to a *KeyringError.
 func (k *keyringSecrets) call(ctx context.Context, op, name string, fn func() (string, error)) (string, error) {
+	if k.busCheck != nil {
+		if err := k.busCheck(); err != nil {
+			return "", &KeyringError{Op: op, Name: name, Kind: ErrKeyringUnavailable, Err: err}
+		}
+	}
 	ctx, cancel := context.WithTimeout(ctx, k.timeout)
 	defer cancel()
 	done := make(chan keyringResult, 1) // buffered: an abandoned call must not block forever on send

@@ -1,0 +1,268 @@
+package storage
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	dbus "github.com/godbus/dbus/v5"
+	"github.com/zalando/go-keyring"
+
+	"github.com/tokentop/tokentop/auth"
+)
+
+// requireKeyring skips (or, with TOKENTOP_TEST_KEYRING=1, fails) when no
+// Secret Service answers. Run under .ci/with-keyring for a private one.
+func requireKeyring(t testing.TB) {
+	t.Helper()
+	k := newKeyringSecrets(keyringService, 3*time.Second)
+	_, err := k.get(context.Background(), "tokentop-test-probe-absent")
+	if err == nil || errors.Is(err, auth.ErrSecretNotFound) {
+		return
+	}
+	if os.Getenv("TOKENTOP_TEST_KEYRING") == "1" {
+		t.Fatalf("TOKENTOP_TEST_KEYRING=1 but no usable Secret Service: %v", err)
+	}
+	t.Skipf("no usable Secret Service (%v); run under .ci/with-keyring, and set TOKENTOP_TEST_KEYRING=1 to make this a failure", err)
+}
+
+// Without any session bus the backend says so instead of letting godbus
+// autolaunch a stray dbus-daemon. Runs in a child with no bus address.
+func TestKeyringUnavailableNoBusAddress(t *testing.T) {
+	if _, err := os.Stat(fmt.Sprintf("/run/user/%d/bus", os.Getuid())); err == nil {
+		t.Skip("this machine has a /run/user/UID/bus socket, which godbus finds without an address")
+	}
+	r := runKeyringChild(t, t.TempDir(), "")
+	if !r.Unavailable || !strings.Contains(r.Err, "DBUS_SESSION_BUS_ADDRESS is not set") {
+		t.Fatalf("keyring call without a bus address = %+v, want ErrKeyringUnavailable explaining why", r)
+	}
+}
+
+// keyringPrefix keeps test items apart from real sessions and other runs.
+func keyringPrefix() string { return fmt.Sprintf("tt-test-%d-", os.Getpid()) }
+
+func openKeyring(t testing.TB) (*Store, string) {
+	t.Helper()
+	requireKeyring(t)
+	dir := t.TempDir()
+	s, err := Open(Options{ConfigDir: dir, Backend: BackendKeyring})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, dir
+}
+
+func TestKeyringBehaviours(t *testing.T) {
+	s, _ := openKeyring(t)
+	storeBehaviours(t, s, keyringPrefix())
+}
+
+// The item as another Secret Service client sees it: service "tokentop",
+// username = session name, secret = the JSON of the pair.
+func TestKeyringItemSeenBySecretTool(t *testing.T) {
+	s, _ := openKeyring(t)
+	tool, err := exec.LookPath("secret-tool")
+	if err != nil {
+		if os.Getenv("TOKENTOP_TEST_KEYRING") == "1" {
+			t.Fatalf("secret-tool not found (install libsecret-tools): %v", err)
+		}
+		t.Skip("secret-tool not found (install libsecret-tools)")
+	}
+	ctx := context.Background()
+	name := keyringPrefix() + "seen"
+	sec := testSecrets(name, 1)
+	if err := s.Put(ctx, testSession(name, sec, testNow), sec); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Delete(ctx, name) })
+	out, err := exec.Command(tool, "lookup", "service", "tokentop", "username", name).Output()
+	if err != nil {
+		t.Fatalf("secret-tool lookup: %v", err)
+	}
+	var got auth.Secrets
+	if err := json.Unmarshal(out, &got); err != nil || got != sec {
+		t.Fatalf("secret-tool sees %d bytes that decode to %v (%v), want %v", len(out), got, err, sec)
+	}
+	if err := s.Delete(ctx, name); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(tool, "lookup", "service", "tokentop", "username", name).Output(); err == nil && len(out) > 0 {
+		t.Fatalf("secret-tool still finds the item after Delete (%d bytes)", len(out))
+	}
+}
+
+// With the keyring backend no token value lands in any file of the config dir.
+func TestKeyringNoTokenInConfigDir(t *testing.T) {
+	s, dir := openKeyring(t)
+	testNoTokenInDir(t, s, dir, keyringPrefix())
+}
+
+// No D-Bus session bus at the address: a typed "unavailable" error (which
+// the command line maps to exit 4) with what to do, well before a hang.
+// Runs in a child process because godbus keeps one session bus per process.
+func TestKeyringUnavailableNoDBus(t *testing.T) {
+	dir := t.TempDir()
+	r := runKeyringChild(t, dir, "unix:path="+filepath.Join(dir, "no-such-bus"))
+	if !r.Unavailable || !r.StoreUnavail || r.Timeout {
+		t.Fatalf("keyring call without a bus = %+v, want ErrKeyringUnavailable matching auth.ErrStoreUnavailable", r)
+	}
+	if !strings.Contains(r.Err, "start a Secret Service") || !strings.Contains(r.Err, "--storage file") {
+		t.Fatalf("error does not say what to do: %s", r.Err)
+	}
+}
+
+// A bus that accepts the connection and never answers (a wedged D-Bus or a
+// keyring waiting on a prompt): the call gives up at the timeout with a
+// typed error instead of hanging.
+func TestKeyringTimeoutWhenDBusHangs(t *testing.T) {
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "bus")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c) // held open, never answered
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+	})
+	r := runKeyringChild(t, dir, "unix:path="+sock)
+	if !r.Timeout || !r.StoreUnavail {
+		t.Fatalf("keyring call to a silent bus = %+v, want ErrKeyringTimeout matching auth.ErrStoreUnavailable", r)
+	}
+	if !strings.Contains(r.Err, "unlock your keyring") {
+		t.Fatalf("error does not say what to do: %s", r.Err)
+	}
+}
+
+// runKeyringChild runs one keyring Get in a child process on the given bus
+// address. The child's call has a 700 ms timeout; the parent allows far
+// more, so only a hang past the timeout fails here.
+func runKeyringChild(t *testing.T, dir, busAddr string) childKeyringResult {
+	t.Helper()
+	c := startChild(t, "keyring-get", dir, "probe",
+		"DBUS_SESSION_BUS_ADDRESS="+busAddr, "XDG_RUNTIME_DIR="+dir, "DISPLAY=")
+	line := make(chan string, 1)
+	go func() {
+		if c.out.Scan() {
+			line <- c.out.Text()
+		}
+		close(line)
+	}()
+	var l string
+	select {
+	case l = <-line:
+	case <-time.After(60 * time.Second):
+		t.Fatalf("keyring call hung (stderr %s)", c.stderr)
+	}
+	var r childKeyringResult
+	if err := json.Unmarshal([]byte(l), &r); err != nil {
+		t.Fatalf("child said %q (stderr %s)", l, c.stderr)
+	}
+	t.Logf("child: %+v", r)
+	return r
+}
+
+// fakeKeyring fails or blocks as told, to test the mapping without D-Bus.
+type fakeKeyring struct {
+	err   error
+	block chan struct{}
+}
+
+func (f fakeKeyring) wait() error {
+	if f.block != nil {
+		<-f.block
+	}
+	return f.err
+}
+func (f fakeKeyring) Get(string, string) (string, error) { return "", f.wait() }
+func (f fakeKeyring) Set(string, string, string) error   { return f.wait() }
+func (f fakeKeyring) Delete(string, string) error        { return f.wait() }
+
+func TestKeyringErrorKinds(t *testing.T) {
+	for _, c := range []struct {
+		desc     string
+		err      error
+		kind     error
+		unavail  bool
+		hintPart string
+	}{
+		{"not found", keyring.ErrNotFound, auth.ErrSecretNotFound, false, "log in again or import"},
+		{"too big", keyring.ErrSetDataTooBig, ErrSecretTooLarge, false, "larger than"},
+		{"locked", dbus.Error{Name: "org.freedesktop.Secret.Error.IsLocked"}, ErrKeyringLocked, true, "unlock your keyring"},
+		{"prompt dismissed", errors.New("failed to unlock correct collection '/org/freedesktop/secrets/aliases/default'"), ErrKeyringLocked, true, "unlock your keyring"},
+		{"no service", &dbus.Error{Name: "org.freedesktop.DBus.Error.ServiceUnknown", Body: []any{"The name org.freedesktop.secrets was not provided by any .service files"}}, ErrKeyringUnavailable, true, "start a Secret Service"},
+		{"no bus", fmt.Errorf("dial unix /run/user/1/bus: connect: no such file or directory"), ErrKeyringUnavailable, true, "--storage file"},
+		{"no reply", dbus.Error{Name: "org.freedesktop.DBus.Error.NoReply"}, ErrKeyringTimeout, true, "unlock your keyring"},
+	} {
+		t.Run(c.desc, func(t *testing.T) {
+			k := &keyringSecrets{service: "svc", timeout: time.Second, kr: fakeKeyring{err: c.err}}
+			_, err := k.get(context.Background(), "sess")
+			var ke *KeyringError
+			if !errors.As(err, &ke) || !errors.Is(err, c.kind) {
+				t.Fatalf("get = %v, want a *KeyringError of kind %v", err, c.kind)
+			}
+			if errors.Is(err, auth.ErrStoreUnavailable) != c.unavail {
+				t.Fatalf("errors.Is(%v, ErrStoreUnavailable) = %v, want %v", err, !c.unavail, c.unavail)
+			}
+			var de dbus.Error
+			var dep *dbus.Error
+			if !errors.Is(err, c.err) && !errors.As(err, &de) && !errors.As(err, &dep) {
+				t.Fatalf("cause %v not reachable from %v", c.err, err)
+			}
+			if !strings.Contains(err.Error(), c.hintPart) || !strings.Contains(err.Error(), `"sess"`) {
+				t.Fatalf("message %q lacks %q or the session name", err, c.hintPart)
+			}
+		})
+	}
+}
+
+// A call that never returns (an unlock prompt nobody answers) is abandoned
+// at the timeout, and a cancelled context ends it sooner.
+func TestKeyringHungCallTimesOut(t *testing.T) {
+	block := make(chan struct{})
+	t.Cleanup(func() { close(block) })
+	k := &keyringSecrets{service: "svc", timeout: 100 * time.Millisecond, kr: fakeKeyring{block: block}}
+	ctx := context.Background()
+	for op, call := range map[string]func() error{
+		"get":    func() error { _, err := k.get(ctx, "s"); return err },
+		"set":    func() error { return k.set(ctx, "s", testSecrets("s", 1)) },
+		"delete": func() error { return k.delete(ctx, "s") },
+	} {
+		err := call()
+		if !errors.Is(err, ErrKeyringTimeout) || !errors.Is(err, auth.ErrStoreUnavailable) || !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("%s on a hung keyring = %v, want ErrKeyringTimeout", op, err)
+		}
+	}
+	k.timeout = time.Hour
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := k.get(cctx, "s"); !errors.Is(err, ErrKeyringTimeout) || !errors.Is(err, context.Canceled) {
+		t.Fatalf("get with a cancelled context = %v", err)
+	}
+}
