@@ -212,7 +212,12 @@ type sessColumn struct {
 	title string
 	drop  int
 	cell  func(s auth.Session, now time.Time) string
+	// shrink lets a long column be cut (with "…") rather than dropped.
+	shrink bool
 }
+
+// sessShrinkMin is the narrowest a shrinkable column gets.
+const sessShrinkMin = 16
 
 // sessStateCell is the state with its reason and, when relevant, what comes next.
 func sessStateCell(s auth.Session, now time.Time) string {
@@ -241,25 +246,25 @@ func sessSkewWords(skew time.Duration) string {
 // sessListColumns are the table's columns, in order.
 func sessListColumns() []sessColumn {
 	return []sessColumn{
-		{"NAME", 0, func(s auth.Session, _ time.Time) string { return s.Name }},
-		{"USER", 4, func(s auth.Session, _ time.Time) string {
+		{title: "NAME", drop: 0, cell: func(s auth.Session, _ time.Time) string { return s.Name }},
+		{title: "USER", drop: 4, cell: func(s auth.Session, _ time.Time) string {
 			if s.User.Email != "" {
 				return s.User.Email
 			}
 			return s.Email
 		}},
-		{"ROLE", 6, func(s auth.Session, _ time.Time) string { return auth.RoleName(s.User.RoleID) }},
-		{"ORG", 5, func(s auth.Session, _ time.Time) string {
+		{title: "ROLE", drop: 6, cell: func(s auth.Session, _ time.Time) string { return auth.RoleName(s.User.RoleID) }},
+		{title: "ORG", drop: 5, cell: func(s auth.Session, _ time.Time) string {
 			if s.User.OrgUnitID == 0 {
 				return ""
 			}
 			return strconv.FormatInt(s.User.OrgUnitID, 10)
 		}},
-		{"ACCESS", 1, func(s auth.Session, now time.Time) string { return timefmt.Relative(s.AccessExpiry, now) }},
-		{"ACCESS EXPIRES", 8, func(s auth.Session, _ time.Time) string { return timefmt.Absolute(s.AccessExpiry) }},
-		{"REFRESH", 3, func(s auth.Session, now time.Time) string { return timefmt.Relative(s.RefreshExpiry, now) }},
-		{"REFRESH EXPIRES", 7, func(s auth.Session, _ time.Time) string { return timefmt.Absolute(s.RefreshExpiry) }},
-		{"STATE", 2, sessStateCell},
+		{title: "ACCESS", drop: 1, cell: func(s auth.Session, now time.Time) string { return timefmt.Relative(s.AccessExpiry, now) }},
+		{title: "ACCESS EXPIRES", drop: 8, cell: func(s auth.Session, _ time.Time) string { return timefmt.Absolute(s.AccessExpiry) }},
+		{title: "REFRESH", drop: 3, cell: func(s auth.Session, now time.Time) string { return timefmt.Relative(s.RefreshExpiry, now) }},
+		{title: "REFRESH EXPIRES", drop: 7, cell: func(s auth.Session, _ time.Time) string { return timefmt.Absolute(s.RefreshExpiry) }},
+		{title: "STATE", drop: 2, cell: sessStateCell, shrink: true},
 	}
 }
 
@@ -284,16 +289,22 @@ func sessWriteListTable(w io.Writer, backend string, sessions []auth.Session, no
 	for i := range keep {
 		keep[i] = true
 	}
-	total := func() int {
+	// total is the line length; with squeezed, shrinkable columns count
+	// at their narrowest.
+	total := func(squeezed bool) int {
 		n := 0
 		for i, k := range keep {
 			if k {
-				n += widths[i] + 2
+				w := widths[i]
+				if squeezed && cols[i].shrink {
+					w = min(w, sessShrinkMin)
+				}
+				n += w + 2
 			}
 		}
 		return n - 2
 	}
-	for width > 0 && total() > width {
+	for width > 0 && total(true) > width {
 		worst := -1
 		for i, c := range cols {
 			if keep[i] && c.drop > 0 && (worst < 0 || c.drop > cols[worst].drop) {
@@ -304,6 +315,11 @@ func sessWriteListTable(w io.Writer, backend string, sessions []auth.Session, no
 			break
 		}
 		keep[worst] = false
+	}
+	for i := range cols {
+		if over := total(false) - width; width > 0 && over > 0 && keep[i] && cols[i].shrink {
+			widths[i] = max(widths[i]-over, min(widths[i], sessShrinkMin))
+		}
 	}
 	fmt.Fprintf(w, "Storage: %s\n", backend)
 	row := func(vals []string) {
@@ -317,6 +333,9 @@ func sessWriteListTable(w io.Writer, backend string, sessions []auth.Session, no
 		for i, v := range vals {
 			if !keep[i] {
 				continue
+			}
+			if r := []rune(v); len(r) > widths[i] {
+				v = string(r[:widths[i]-1]) + "…"
 			}
 			b.WriteString(v)
 			if i != last {

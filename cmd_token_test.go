@@ -1,0 +1,139 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tokentop/tokentop/auth"
+)
+
+func TestSessTokenFresh(t *testing.T) {
+	for _, b := range backends(t) {
+		t.Run(b, func(t *testing.T) {
+			t.Parallel()
+			em, url := startEmulator(t, sessShortConfig())
+			c := newCLI(t, b)
+			name := sessName(t, c, "fresh")
+			p := sessImport(t, c, em, url, name, 10*time.Minute, time.Hour)
+			cases := []struct {
+				args []string
+			}{
+				{[]string{"token", name}},
+				{[]string{"token", name, "--min-valid", "5m"}},
+				{[]string{"token", "--min-valid=1s", name}},
+			}
+			for _, tc := range cases {
+				r := c.run("", tc.args...)
+				if r.code != 0 || r.stdout != p.access+"\n" || r.stderr != "" {
+					t.Errorf("%v: exit %d, stdout is the token: %v, stderr %q", tc.args, r.code, r.stdout == p.access+"\n", r.stderr)
+				}
+			}
+			if st := em.Stats(); st.Refreshes != 0 {
+				t.Errorf("a fresh token was refreshed: %+v", st)
+			}
+		})
+	}
+}
+
+func TestSessTokenErrors(t *testing.T) {
+	t.Parallel()
+	em, url := startEmulator(t, sessShortConfig())
+	c := newCLI(t, "file")
+	sessImport(t, c, em, url, "ok", 10*time.Minute, time.Hour)
+	cases := []struct {
+		name     string
+		args     []string
+		code     int
+		contains string
+	}{
+		{"no such session", []string{"token", "nope"}, 1, "tokentop list"},
+		{"no name", []string{"token"}, 2, "NAME"},
+		{"two names", []string{"token", "ok", "nope"}, 2, "NAME"},
+		{"negative min-valid", []string{"token", "ok", "--min-valid", "-1m"}, 2, "negative"},
+		{"bad duration", []string{"token", "ok", "--min-valid", "ten"}, 2, "min-valid"},
+		{"longer than any token", []string{"token", "ok", "--min-valid", "2h"}, 1, "shorter than"},
+		{"refresh: no such session", []string{"refresh", "nope"}, 1, "no such session"},
+		{"bad storage", []string{"token", "ok", "--storage", "cloud"}, 2, "keyring, file or memory"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := c.run("", tc.args...)
+			t.Logf("stderr:\n%s", r.stderr)
+			if r.code != tc.code {
+				t.Fatalf("exit %d, want %d\n%s", r.code, tc.code, r.stderr)
+			}
+			if r.stdout != "" {
+				t.Errorf("stdout %q on failure", r.stdout)
+			}
+			if !strings.Contains(r.stderr, tc.contains) {
+				t.Errorf("stderr lacks %q", tc.contains)
+			}
+		})
+	}
+}
+
+// TestSessExplain checks that each error keeps its exit code after the
+// commands word it for people.
+func TestSessExplain(t *testing.T) {
+	cases := []struct {
+		err  error
+		code int
+		says string
+	}{
+		{&auth.NeedsLoginError{Session: "w", Reason: auth.ReasonRejected}, exitNeedsLogin, "WARNING"},
+		{&auth.NeedsLoginError{Session: "w", Reason: auth.ReasonRotationLost}, exitNeedsLogin, "lost in transit"},
+		{&auth.NeedsLoginError{Session: "w", Reason: auth.ReasonRefreshExpired, Message: "the refresh token expired at X"}, exitNeedsLogin, "expired at X"},
+		{fmt.Errorf("wrapped: %w", &auth.NeedsLoginError{Session: "w", Reason: auth.ReasonRevoked}), exitNeedsLogin, "revoked"},
+		{&auth.RetryError{Session: "w", Err: &auth.APIError{Op: "refresh", Kind: auth.ErrServer, Status: 502}}, exitUnavailable, "HTTP 502"},
+		{&auth.NetworkError{Op: "refresh", Err: errors.New("connection refused")}, exitUnavailable, "connection refused"},
+		{fmt.Errorf("x: %w", auth.ErrStoreUnavailable), exitStorage, "storage"},
+		{fmt.Errorf("x: %w", auth.ErrLockTimeout), exitStorage, "lock"},
+		{fmt.Errorf("x: %w", auth.ErrSessionNotFound), exitError, "no such session"},
+	}
+	for _, tc := range cases {
+		err := sessExplain("w", tc.err)
+		if got := exitCode(err); got != tc.code {
+			t.Errorf("%v: exit %d, want %d", tc.err, got, tc.code)
+		}
+		if !strings.Contains(err.Error(), tc.says) {
+			t.Errorf("%q lacks %q", err, tc.says)
+		}
+		if !errors.Is(err, tc.err) && !errors.Is(err, errors.Unwrap(tc.err)) {
+			t.Errorf("%v: the cause is no longer in the chain", tc.err)
+		}
+	}
+}
+
+func TestSessRefreshOutput(t *testing.T) {
+	now := time.Date(2026, 4, 10, 12, 0, 0, 0, time.UTC)
+	old := auth.Session{AccessFP: "sha256:aaaaaaaa", RefreshFP: "sha256:bbbbbbbb", AccessExpiry: now.Add(10 * time.Second), RefreshExpiry: now.Add(time.Hour)}
+	nw := auth.Session{AccessFP: "sha256:cccccccc", RefreshFP: "sha256:dddddddd", AccessExpiry: now.Add(7 * 24 * time.Hour), RefreshExpiry: now.Add(180 * 24 * time.Hour)}
+	cases := []struct {
+		res  auth.RefreshResult
+		want []string
+	}{
+		{auth.RefreshResult{Old: old, New: nw}, []string{
+			"w: refreshed\n",
+			"access   old sha256:aaaaaaaa  expires in 10s (2026-04-10 12:00:10Z)",
+			"new sha256:cccccccc  expires in 7d 00h (2026-04-17 12:00:00Z)",
+			"refresh  old sha256:bbbbbbbb  expires in 1h 00m",
+			"new sha256:dddddddd  expires in 180d 00h",
+		}},
+		{auth.RefreshResult{Old: old, New: nw, Adopted: true, Note: "another process had refreshed already"}, []string{
+			"adopted a pair another process saved", "note: another process had refreshed already",
+		}},
+		{auth.RefreshResult{Old: old, New: nw, Recovered: true}, []string{"interrupted earlier refresh was recovered"}},
+	}
+	for _, tc := range cases {
+		var b strings.Builder
+		sessPrintRefresh(&b, "w", tc.res, now)
+		for _, want := range tc.want {
+			if !strings.Contains(b.String(), want) {
+				t.Errorf("output lacks %q:\n%s", want, b.String())
+			}
+		}
+	}
+}
