@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strings"
 	"time"
 
 	"github.com/tokentop/tokentop/auth"
@@ -18,28 +17,41 @@ import (
 // fingerprintRE is what auth.Fingerprint produces.
 var fingerprintRE = regexp.MustCompile(`^sha256:[0-9a-f]{8}$`)
 
-// tokenLikeRE finds runs that could be tokens: 32 or more characters of the
-// base64url / JWT alphabet. Frontend tokens are 32 characters, opaque and
-// JWT tokens longer; ordinary messages have no such runs.
-var tokenLikeRE = regexp.MustCompile(`[A-Za-z0-9_\-+/=.~]{32,}`)
+// tokenLikeRE finds what could be a token: a JWT (three base64url parts,
+// the first starting "eyJ"), or a run of 32 or more characters of the
+// URL-safe alphabet without dots or slashes (opaque and frontend tokens).
+// Host names and URL paths are broken up by '.', '/' and ':' and survive.
+var tokenLikeRE = regexp.MustCompile(`eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*|[A-Za-z0-9_~+=-]{32,}`)
+
+// hexLikeRE matches UUIDs and hex digests, which are ids, not tokens.
+var hexLikeRE = regexp.MustCompile(`^[0-9a-fA-F-]+$`)
 
 // scrubEvent is the last line of defence: events carry fingerprints by
 // construction, but a fingerprint field holding anything else is replaced
-// by that value's fingerprint, and token-like runs in the message are
-// replaced by "[redacted sha256:...]", so a caller's mistake cannot put a
-// token into the audit log. Request ids are short and kept as they are.
+// by that value's fingerprint, token-like runs in the message are replaced
+// by "[redacted sha256:...]", and so is a request id that looks like a
+// token, so a caller's mistake cannot put a token into the audit log.
 func scrubEvent(e auth.Event) auth.Event {
 	e.OldFP = scrubFP(e.OldFP)
 	e.NewFP = scrubFP(e.NewFP)
-	if e.Message != "" {
-		e.Message = tokenLikeRE.ReplaceAllStringFunc(e.Message, func(s string) string {
-			return "[redacted " + auth.Fingerprint(s) + "]"
-		})
-	}
-	if len(e.RequestID) > 128 || tokenLikeRE.MatchString(e.RequestID) && strings.Count(e.RequestID, ".") >= 2 {
+	e.Message = scrubText(e.Message)
+	if len(e.RequestID) > 128 || scrubText(e.RequestID) != e.RequestID {
 		e.RequestID = "[redacted " + auth.Fingerprint(e.RequestID) + "]"
 	}
 	return e
+}
+
+// scrubText replaces token-like runs in s by their fingerprints.
+func scrubText(s string) string {
+	if s == "" {
+		return s
+	}
+	return tokenLikeRE.ReplaceAllStringFunc(s, func(run string) string {
+		if hexLikeRE.MatchString(run) {
+			return run
+		}
+		return "[redacted " + auth.Fingerprint(run) + "]"
+	})
 }
 
 func scrubFP(fp string) string {

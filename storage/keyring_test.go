@@ -266,3 +266,72 @@ func TestKeyringHungCallTimesOut(t *testing.T) {
 		t.Fatalf("get with a cancelled context = %v", err)
 	}
 }
+
+// countingKeyring fails every call and counts them.
+type countingKeyring struct {
+	mu    sync.Mutex
+	calls int
+}
+
+func (c *countingKeyring) hit() error {
+	c.mu.Lock()
+	c.calls++
+	c.mu.Unlock()
+	return errors.New("keyring must not be called")
+}
+func (c *countingKeyring) Get(string, string) (string, error) { return "", c.hit() }
+func (c *countingKeyring) Set(string, string, string) error   { return c.hit() }
+func (c *countingKeyring) Delete(string, string) error        { return c.hit() }
+
+// Listing 10,000 sessions, reading one, updating metadata, locking and the
+// audit log need no secret: the keyring is never called.
+func TestKeyringNotTouchedByMetadata(t *testing.T) {
+	s := openDir(t, t.TempDir(), BackendKeyring)
+	kr := &countingKeyring{}
+	ks := s.secrets.(*keyringSecrets)
+	ks.kr, ks.busCheck = kr, nil
+	ctx := context.Background()
+	err := s.meta.update(ctx, func(m map[string]auth.Session) (bool, error) {
+		for i := 0; i < 10000; i++ {
+			n := fmt.Sprintf("s%05d", i)
+			m[n] = testSession(n, testSecrets(n, 0), testNow)
+		}
+		return true, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := s.List(ctx)
+	if err != nil || len(list) != 10000 {
+		t.Fatalf("List = %d sessions, %v", len(list), err)
+	}
+	se, err := s.Get(ctx, "s04242")
+	if err != nil {
+		t.Fatal(err)
+	}
+	se.State = auth.StatePaused
+	if err := s.PutMeta(ctx, se); err != nil {
+		t.Fatal(err)
+	}
+	unlock, err := s.Lock(ctx, "s04242")
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlock()
+	if _, err := s.Stamp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Record(auth.Event{Session: "s04242", Kind: auth.EventPaused}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Events("s04242", 10); err != nil {
+		t.Fatal(err)
+	}
+	if kr.calls != 0 {
+		t.Fatalf("metadata operations made %d keyring calls", kr.calls)
+	}
+	// Secrets does call it (and reports the failure as a KeyringError).
+	if _, err := s.Secrets(ctx, "s04242"); !errors.Is(err, ErrKeyringUnavailable) || kr.calls != 1 {
+		t.Fatalf("Secrets = %v after %d calls", err, kr.calls)
+	}
+}

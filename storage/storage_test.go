@@ -362,6 +362,25 @@ func TestMemoryAudit(t *testing.T) {
 	}
 }
 
+func TestScrubText(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"refresh: token rejected (HTTP 401; requestId 550e8400-e29b-41d4-a716-446655440000)", ""},
+		{"POST https://platform-oauth.convirza.com/oauth/token: connection reset", ""},
+		{"dial tcp 127.0.0.1:8787: connect: connection refused", ""},
+		{"digest 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", ""},
+		{"got abcdefghijklmnopqrstuvwxyz012345 back", "got [redacted " + auth.Fingerprint("abcdefghijklmnopqrstuvwxyz012345") + "] back"},
+		{"jwt eyJhbGciOiJIUzI1NiJ9.eyJ4IjoxfQ.sig!", "jwt [redacted " + auth.Fingerprint("eyJhbGciOiJIUzI1NiJ9.eyJ4IjoxfQ.sig") + "]!"},
+	} {
+		want := c.want
+		if want == "" {
+			want = c.in
+		}
+		if got := scrubText(c.in); got != want {
+			t.Errorf("scrubText(%q) = %q, want %q", c.in, got, want)
+		}
+	}
+}
+
 func TestRecordScrubsTokens(t *testing.T) {
 	s := openMemory(t)
 	tok := "eyJhbGciOiJIUzI1NiJ9.eyJ0b2tlbklkIjoxMjM0NTY3fQ.c2lnbmF0dXJlLXNpZ25hdHVyZS1zaWc"
