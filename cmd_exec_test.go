@@ -92,6 +92,18 @@ func TestExecChildStatusAndStreams(t *testing.T) {
 	}
 }
 
+// TestExecPrintsNothingOfItsOwn: exec is transparent, so a failing child's
+// stderr is exactly what the child wrote (no "tokentop: exit status N").
+// Needs run() in main.go to stay silent for an exitCodeError without err.
+func TestExecPrintsNothingOfItsOwn(t *testing.T) {
+	s := admSeed(t, "file", emulator.Config{}, nil)
+	r := s.c.run("", "exec", s.name, "--", "sh", "-c", "echo child-says >&2; exit 9")
+	admWant(t, r, 9, nil, nil)
+	if r.stderr != "child-says\n" {
+		t.Errorf("stderr = %q, want only the child's %q", r.stderr, "child-says\n")
+	}
+}
+
 func TestExecUsage(t *testing.T) {
 	s := admSeed(t, "file", emulator.Config{}, nil)
 	tests := []struct {
