@@ -335,3 +335,80 @@ func TestKeyringNotTouchedByMetadata(t *testing.T) {
 		t.Fatalf("Secrets = %v after %d calls", err, kr.calls)
 	}
 }
+
+// throwawayKeyringPassword is the password of a keyring this test may lock:
+// TOKENTOP_TEST_KEYRING_PASSWORD, or the one .ci/with-keyring unlocks its
+// private keyring with (recognised by its temporary HOME). Never a user's.
+func throwawayKeyringPassword() string {
+	if p := os.Getenv("TOKENTOP_TEST_KEYRING_PASSWORD"); p != "" {
+		return p
+	}
+	if strings.HasPrefix(filepath.Base(os.Getenv("HOME")), "tokentop-home.") {
+		return "tokentop-ci\n" // printf 'tokentop-ci\n' | gnome-keyring-daemon --unlock
+	}
+	return ""
+}
+
+// A locked keyring (and no one to answer the unlock prompt): a typed error
+// telling the user to unlock it, and a refused Put writes no metadata.
+func TestKeyringLocked(t *testing.T) {
+	password := throwawayKeyringPassword()
+	if password == "" {
+		t.Skip("locking the keyring needs a throwaway one: run under .ci/with-keyring or set TOKENTOP_TEST_KEYRING_PASSWORD")
+	}
+	s, _ := openKeyring(t)
+	s.secrets.(*keyringSecrets).timeout = 3 * time.Second
+	conn, err := dbus.SessionBus()
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := conn.Object("org.freedesktop.secrets", "/org/freedesktop/secrets")
+	coll := dbus.ObjectPath("/org/freedesktop/secrets/aliases/default")
+	var locked []dbus.ObjectPath
+	var prompt dbus.ObjectPath
+	if err := svc.Call("org.freedesktop.Secret.Service.Lock", 0, []dbus.ObjectPath{coll}).Store(&locked, &prompt); err != nil {
+		t.Fatalf("lock the keyring: %v", err)
+	}
+	t.Cleanup(func() { unlockThrowawayKeyring(t, conn, password) })
+
+	ctx := context.Background()
+	name := keyringPrefix() + "locked"
+	checkLocked := func(op string, err error) {
+		t.Helper()
+		if !errors.Is(err, auth.ErrStoreUnavailable) || !(errors.Is(err, ErrKeyringLocked) || errors.Is(err, ErrKeyringTimeout)) {
+			t.Fatalf("%s on a locked keyring = %v, want ErrKeyringLocked (or ErrKeyringTimeout)", op, err)
+		}
+		if !strings.Contains(err.Error(), "unlock your keyring") {
+			t.Fatalf("%s error does not say to unlock: %v", op, err)
+		}
+	}
+	_, err = s.Secrets(ctx, name)
+	checkLocked("Secrets", err)
+	sec := testSecrets(name, 1)
+	checkLocked("Put", s.Put(ctx, testSession(name, sec, testNow), sec))
+	if _, err := s.Get(ctx, name); !errors.Is(err, auth.ErrSessionNotFound) {
+		t.Fatalf("metadata written although the keyring refused the secrets: %v", err)
+	}
+}
+
+// unlockThrowawayKeyring unlocks the login collection with its password
+// through gnome-keyring's internal interface (no prompt needed).
+func unlockThrowawayKeyring(t *testing.T, conn *dbus.Conn, password string) {
+	svc := conn.Object("org.freedesktop.secrets", "/org/freedesktop/secrets")
+	var ignored dbus.Variant
+	var session dbus.ObjectPath
+	if err := svc.Call("org.freedesktop.Secret.Service.OpenSession", 0, "plain", dbus.MakeVariant("")).Store(&ignored, &session); err != nil {
+		t.Fatalf("unlock the keyring again: open session: %v", err)
+	}
+	secret := struct {
+		Session     dbus.ObjectPath
+		Parameters  []byte
+		Value       []byte
+		ContentType string
+	}{session, []byte{}, []byte(password), "text/plain"}
+	err := svc.Call("org.gnome.keyring.InternalUnsupportedGuiltRiddenInterface.UnlockWithMasterPassword", 0,
+		dbus.ObjectPath("/org/freedesktop/secrets/collection/login"), secret).Err
+	if err != nil {
+		t.Fatalf("unlock the keyring again (later keyring tests will fail): %v", err)
+	}
+}
