@@ -38,9 +38,17 @@ no rotated pair is lost.`,
 			if err != nil {
 				return err
 			}
+			var watched []auth.Session
 			for _, n := range names {
-				if _, err := s.Get(ctx, n); err != nil {
+				se, err := s.Get(ctx, n)
+				if err != nil {
 					return fmt.Errorf("keepalive %s: %w", n, err)
+				}
+				watched = append(watched, se)
+			}
+			if len(names) == 0 {
+				if watched, err = s.List(ctx); err != nil {
+					return fmt.Errorf("keepalive: %w", err)
 				}
 			}
 			k, err := a.keeper()
@@ -53,6 +61,15 @@ no rotated pair is lost.`,
 			}
 			fmt.Fprintf(a.stderr, "%s keeping %s alive (storage: %s); stop with Ctrl-C\n",
 				sessStamp(time.Now()), what, s.Backend())
+			// The keeper reports skew when it changes; say up front what
+			// the last exchange measured, so it is never silent.
+			now := time.Now()
+			for _, se := range watched {
+				if se.ClockSkew >= sessSkewThreshold || se.ClockSkew <= -sessSkewThreshold {
+					sessWriteEvent(a.stderr, auth.Event{Time: now, Session: se.Name, Kind: auth.EventSkew, Skew: se.ClockSkew,
+						Message: "as measured at the last exchange"}, now)
+				}
+			}
 			err = sessRunKeeper(ctx, k, names, a.stderr)
 			fmt.Fprintf(a.stderr, "%s stopped\n", sessStamp(time.Now()))
 			return err
@@ -97,6 +114,10 @@ func sessRunKeeper(ctx context.Context, k *auth.Keeper, names []string, w io.Wri
 	}
 }
 
+// sessSkewThreshold is when a clock difference is worth showing (the
+// keeper's threshold too).
+const sessSkewThreshold = 5 * time.Second
+
 // sessUnique drops repeated names, keeping the first order.
 func sessUnique(names []string) []string {
 	seen := make(map[string]bool, len(names))
@@ -129,9 +150,9 @@ func sessEventDetail(e auth.Event, now time.Time) string {
 	at := func() string { return timefmt.Absolute(e.At) + " (" + timefmt.Relative(e.At, now) + ")" }
 	switch e.Kind {
 	case auth.EventScheduled:
-		add("next refresh at %s", at())
+		add("at %s", at())
 	case auth.EventRefreshing:
-		add("refreshing %s", sessFP(e.OldFP))
+		add("%s", sessFP(e.OldFP))
 	case auth.EventRefreshed:
 		add("%s -> %s", sessFP(e.OldFP), sessFP(e.NewFP))
 	case auth.EventAdopted:
@@ -141,7 +162,10 @@ func sessEventDetail(e auth.Event, now time.Time) string {
 			add("next attempt at %s", at())
 		}
 	case auth.EventNeedsLogin:
-		add("needs a new login: %s", sessReasonWords(e.Session, e.Reason))
+		add("needs a new login (%s)", sessReasonLabel(e.Reason))
+		if e.Message == "" {
+			add("%s", sessReasonWords(e.Session, e.Reason))
+		}
 	case auth.EventReuseSuspected:
 		add("WARNING: possible refresh token reuse by someone else; revoke with `tokentop revoke %s` and log in again", e.Session)
 	case auth.EventSkew:
@@ -151,16 +175,17 @@ func sessEventDetail(e auth.Event, now time.Time) string {
 			add("%s -> %s", sessFP(e.OldFP), sessFP(e.NewFP))
 		}
 	}
-	if e.Reason != "" && e.Kind != auth.EventNeedsLogin {
+	if e.Reason != "" && e.Kind != auth.EventNeedsLogin && e.Kind != auth.EventReuseSuspected {
 		add("reason %s", e.Reason)
 	}
-	if e.Status != 0 {
+	// The keeper's messages often quote the server's error already.
+	if e.Status != 0 && !strings.Contains(e.Message, fmt.Sprintf("HTTP %d", e.Status)) {
 		add("HTTP %d", e.Status)
 	}
 	if e.Message != "" {
 		add("%s", e.Message)
 	}
-	if e.RequestID != "" {
+	if e.RequestID != "" && !strings.Contains(e.Message, e.RequestID) {
 		add("request %s", e.RequestID)
 	}
 	return strings.Join(parts, "; ")

@@ -133,10 +133,12 @@ func sessEffectiveState(s auth.Session, now time.Time) (auth.State, auth.Reason)
 	if state == auth.StateNeedsLogin {
 		return state, reason
 	}
-	if !s.RefreshExpiry.IsZero() && !s.RefreshExpiry.After(now) {
+	// Expiry instants are the server's: compare them with its clock.
+	snow := s.ServerNow(now)
+	if !s.RefreshExpiry.IsZero() && !s.RefreshExpiry.After(snow) {
 		return auth.StateNeedsLogin, auth.ReasonRefreshExpired
 	}
-	if (state == auth.StateOK || state == auth.StatePaused) && !s.AccessExpiry.IsZero() && !s.AccessExpiry.After(now) {
+	if (state == auth.StateOK || state == auth.StatePaused) && !s.AccessExpiry.IsZero() && !s.AccessExpiry.After(snow) {
 		return auth.StateExpired, reason
 	}
 	return state, reason
@@ -158,8 +160,8 @@ func sessToJSON(s auth.Session, now time.Time) sessSessionJSON {
 		APIURL:                  s.Endpoints.APIURL,
 		AccessExpiresAt:         sessTimePtr(s.AccessExpiry),
 		RefreshExpiresAt:        sessTimePtr(s.RefreshExpiry),
-		AccessExpiresInSeconds:  sessSecondsLeft(s.AccessExpiry, now),
-		RefreshExpiresInSeconds: sessSecondsLeft(s.RefreshExpiry, now),
+		AccessExpiresInSeconds:  sessSecondsLeft(s.AccessExpiry, s.ServerNow(now)),
+		RefreshExpiresInSeconds: sessSecondsLeft(s.RefreshExpiry, s.ServerNow(now)),
 		IssuedAt:                sessTimePtr(s.IssuedAt),
 		State:                   string(state),
 		StoredState:             string(s.State),
@@ -229,7 +231,7 @@ func sessStateCell(s auth.Session, now time.Time) string {
 	if state == auth.StateRetrying && !s.NextAttempt.IsZero() {
 		out += ", next " + timefmt.Relative(s.NextAttempt, now)
 	}
-	if skew := s.ClockSkew; skew >= 5*time.Second || skew <= -5*time.Second {
+	if skew := s.ClockSkew; skew >= sessSkewThreshold || skew <= -sessSkewThreshold {
 		out += ", server clock " + sessSkewWords(skew)
 	}
 	return out
@@ -237,6 +239,8 @@ func sessStateCell(s auth.Session, now time.Time) string {
 
 // sessSkewWords says "2m 00s ahead" or "5s behind".
 func sessSkewWords(skew time.Duration) string {
+	// The Date header has whole seconds: more precision would be noise.
+	skew = skew.Round(time.Second)
 	if skew < 0 {
 		return timefmt.Countdown(-skew) + " behind"
 	}
@@ -260,9 +264,9 @@ func sessListColumns() []sessColumn {
 			}
 			return strconv.FormatInt(s.User.OrgUnitID, 10)
 		}},
-		{title: "ACCESS", drop: 1, cell: func(s auth.Session, now time.Time) string { return timefmt.Relative(s.AccessExpiry, now) }},
+		{title: "ACCESS", drop: 1, cell: func(s auth.Session, now time.Time) string { return timefmt.Relative(s.AccessExpiry, s.ServerNow(now)) }},
 		{title: "ACCESS EXPIRES", drop: 8, cell: func(s auth.Session, _ time.Time) string { return timefmt.Absolute(s.AccessExpiry) }},
-		{title: "REFRESH", drop: 3, cell: func(s auth.Session, now time.Time) string { return timefmt.Relative(s.RefreshExpiry, now) }},
+		{title: "REFRESH", drop: 3, cell: func(s auth.Session, now time.Time) string { return timefmt.Relative(s.RefreshExpiry, s.ServerNow(now)) }},
 		{title: "REFRESH EXPIRES", drop: 7, cell: func(s auth.Session, _ time.Time) string { return timefmt.Absolute(s.RefreshExpiry) }},
 		{title: "STATE", drop: 2, cell: sessStateCell, shrink: true},
 	}

@@ -275,6 +275,7 @@ func sessWho(s auth.Session) string {
 
 // sessPrintExpiries writes both expiries, relative and absolute.
 func sessPrintExpiries(w io.Writer, s auth.Session, now time.Time) {
+	now = s.ServerNow(now) // expiries are the server's instants
 	fmt.Fprintf(w, "  access token  %s  expires %s (%s)\n", s.AccessFP, timefmt.Relative(s.AccessExpiry, now), timefmt.Absolute(s.AccessExpiry))
 	fmt.Fprintf(w, "  refresh token %s  expires %s (%s)\n", s.RefreshFP, timefmt.Relative(s.RefreshExpiry, now), timefmt.Absolute(s.RefreshExpiry))
 }

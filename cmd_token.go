@@ -99,9 +99,11 @@ func sessPrintRefresh(w io.Writer, name string, res auth.RefreshResult, now time
 	if res.Note != "" {
 		fmt.Fprintf(w, "  note: %s\n", sessOneLine(res.Note))
 	}
+	// Expiries are the server's instants: count down by its clock.
+	oldNow, newNow := res.Old.ServerNow(now), res.New.ServerNow(now)
 	line := func(kind, oldFP, newFP string, oldExp, newExp time.Time) {
-		fmt.Fprintf(w, "  %-7s  old %s  expires %s (%s)\n", kind, sessFP(oldFP), timefmt.Relative(oldExp, now), timefmt.Absolute(oldExp))
-		fmt.Fprintf(w, "  %-7s  new %s  expires %s (%s)\n", "", sessFP(newFP), timefmt.Relative(newExp, now), timefmt.Absolute(newExp))
+		fmt.Fprintf(w, "  %-7s  old %s  expires %s (%s)\n", kind, sessFP(oldFP), timefmt.Relative(oldExp, oldNow), timefmt.Absolute(oldExp))
+		fmt.Fprintf(w, "  %-7s  new %s  expires %s (%s)\n", "", sessFP(newFP), timefmt.Relative(newExp, newNow), timefmt.Absolute(newExp))
 	}
 	line("access", res.Old.AccessFP, res.New.AccessFP, res.Old.AccessExpiry, res.New.AccessExpiry)
 	line("refresh", res.Old.RefreshFP, res.New.RefreshFP, res.Old.RefreshExpiry, res.New.RefreshExpiry)
