@@ -425,7 +425,11 @@ func roleText(id int) string {
 	if id == 0 {
 		return ""
 	}
-	return fmt.Sprintf("%s (%d)", auth.RoleName(id), id)
+	name := auth.RoleName(id)
+	if strings.HasPrefix(name, "role ") {
+		return name // an id tokentop has no name for
+	}
+	return fmt.Sprintf("%s (%d)", name, id)
 }
 
 func nonZero(n int64) string {

@@ -251,6 +251,19 @@ func TestInspectRawToken(t *testing.T) {
 	admWant(t, r, 1, []string{"opaque", "REJECTED", "HTTP 401"}, []string{"rejected"})
 }
 
+func TestInspectWarnings(t *testing.T) {
+	// The response claims the access token dies in 10s while the JWT says a
+	// week: inspect NAME compares the two and warns.
+	s := admSeed(t, "file", emulator.Config{TokenFormat: "jwt"}, admExpiresSoon)
+	r := s.c.run("", "inspect", s.name)
+	admWant(t, r, 0, []string{"warning", "disagrees with the response's expires_in"}, nil)
+
+	// A pasted header instead of a token.
+	r = s.c.run("Bearer "+s.tok.Access, "inspect", "--token", "-")
+	admWant(t, r, 0, []string{"warning", `starts with "Bearer"`}, nil)
+	admNoSecret(t, r, s.tok.Access)
+}
+
 func TestInspectErrors(t *testing.T) {
 	s := admSeed(t, "file", emulator.Config{}, nil)
 	tests := []struct {
