@@ -28,18 +28,21 @@ const (
 func (a *app) newExecCmd() *cobra.Command {
 	var minValid time.Duration
 	cmd := &cobra.Command{
-		Use:   "exec NAME [--min-valid D] -- CMD [ARG...]",
-		Short: "Run a command with a valid access token in its environment",
+		DisableFlagsInUseLine: true,
+		Use:                   "exec NAME [--min-valid D] -- CMD [ARG...]",
+		Short:                 "Run a command with a valid access token in its environment",
 		Long: `exec gets an access token valid for at least --min-valid (refreshing first when
 needed), then runs CMD with CONVIRZA_ACCESS_TOKEN and CONVIRZA_API_URL set in its
 environment (never on its command line, where ps would show it). CMD shares
-tokentop's stdin, stdout and stderr; SIGTERM and SIGINT are forwarded to it, and
-exec exits with its exit code (128+N when a signal N killed it).
+tokentop's stdin, stdout and stderr; SIGTERM, SIGHUP and SIGINT are forwarded to
+it, and exec exits with its exit code (128+N when a signal N killed it), printing
+nothing of its own.
 
 If CMD cannot be started, exec exits 127 (not found) or 126 (not executable), like
 a shell; exit codes 1-5 mean what they mean for every tokentop command.`,
-		Example: `  tokentop exec prod -- sh -c 'curl -sS -H "Authorization: Bearer $CONVIRZA_ACCESS_TOKEN" "$CONVIRZA_API_URL/auth/profile"'
-  tokentop exec prod --min-valid 30m -- ./nightly-report.py`,
+		Example: `  tokentop exec prod --min-valid 30m -- ./nightly-report.py
+  tokentop exec prod -- sh -c 'printf "Authorization: Bearer %s\n" "$CONVIRZA_ACCESS_TOKEN" |
+      curl -sS -H @- "$CONVIRZA_API_URL/auth/profile"'`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if cmd.ArgsLenAtDash() != 1 || len(args) < 2 {
 				return usageErr(fmt.Errorf("%s needs a session NAME, then --, then the command: tokentop exec NAME -- CMD [ARG...]", cmd.CommandPath()))

@@ -15,8 +15,9 @@ import (
 
 func (a *app) newForgetCmd() *cobra.Command {
 	return &cobra.Command{
-		Use:   "forget NAME",
-		Short: "Remove the local copy of a session; nothing is revoked",
+		DisableFlagsInUseLine: true,
+		Use:                   "forget NAME",
+		Short:                 "Remove the local copy of a session; nothing is revoked",
 		Long: `forget removes the session's keyring item and metadata from this machine.
 
 NOTHING is revoked: the access and refresh tokens stay valid at the server until

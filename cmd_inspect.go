@@ -27,8 +27,9 @@ type inspectOptions struct {
 func (a *app) newInspectCmd() *cobra.Command {
 	var o inspectOptions
 	cmd := &cobra.Command{
-		Use:   "inspect NAME | inspect --token - [--probe] [--json]",
-		Short: "Show what a token is: owner, expiries, fingerprints, JWT claims, warnings",
+		DisableFlagsInUseLine: true,
+		Use:                   "inspect NAME | inspect --token - [--probe] [--json]",
+		Short:                 "Show what a token is: owner, expiries, fingerprints, JWT claims, warnings",
 		Long: `inspect NAME shows a saved session: user, role, org unit, both expiries (relative
 and absolute UTC), the fingerprints of the access, refresh and frontend tokens,
 state and last error, and what the access token is (JWT header and claims, or

@@ -19,8 +19,9 @@ func (a *app) newRevokeCmd() *cobra.Command {
 		oauthURL string
 	)
 	cmd := &cobra.Command{
-		Use:   "revoke NAME | revoke --token - --type access|refresh [--oauth-url U]",
-		Short: "Revoke a session's tokens at the server, or a raw token read from stdin",
+		DisableFlagsInUseLine: true,
+		Use:                   "revoke NAME | revoke --token - --type access|refresh [--oauth-url U]",
+		Short:                 "Revoke a session's tokens at the server, or a raw token read from stdin",
 		Long: `revoke NAME revokes the session's refresh token, then its access token, at the
 server, reports each result by fingerprint, and forgets the session only when both
 are dead. If either could not be revoked the session is kept, and revoke says what
