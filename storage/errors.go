@@ -36,6 +36,7 @@ type KeyringError struct {
 	Err  error  // the cause from go-keyring / D-Bus, may be nil
 }
 
+// Error says what failed, why, and what to do about it.
 func (e *KeyringError) Error() string {
 	msg := fmt.Sprintf("keyring %s session %q: %v", e.Op, e.Name, e.Kind)
 	if e.Err != nil && !errors.Is(e.Err, e.Kind) {

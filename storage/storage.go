@@ -1,6 +1,18 @@
 // Package storage is where sessions live: secrets in a backend (keyring,
 // file, memory), metadata in sessions.json, one lock per session, and the
 // audit log. It implements auth.SessionStore and auth.AuditLog.
+//
+// Files in the config dir (0700): sessions.json (metadata, never a secret,
+// replaced atomically under a flock on sessions.lock), locks/NAME.lock (one
+// flock per session), events.jsonl and events.jsonl.1 (the audit log, about
+// 1 MiB each), and with the file backend secrets.json (0600, under
+// secrets.lock). With BackendMemory and no ConfigDir nothing touches disk.
+//
+// Decisions: a damaged sessions.json is left in place, copied aside once,
+// and every read and write refuses it with an error naming both files; a
+// newer-version one is left in place and refused. A secrets.json readable
+// by group or others is refused until chmod 600. Audit events get their
+// fingerprint fields and token-like text scrubbed before they are written.
 package storage
 
 import (
@@ -56,7 +68,8 @@ type auditBackend interface {
 	events(name string, limit int) ([]auth.Event, error)
 }
 
-// Store implements auth.SessionStore and auth.AuditLog.
+// Store implements auth.SessionStore and auth.AuditLog. It is safe for
+// concurrent use, and several processes may open the same config dir.
 type Store struct {
 	opts    Options
 	secrets secretBackend
