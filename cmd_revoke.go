@@ -143,9 +143,9 @@ func (a *app) runRevokeSession(cmd *cobra.Command, name string) error {
 		// Both are dead but the keeper could not remove the local copy.
 		fmt.Fprintf(w, "Both tokens are dead at the server, but the local copy of %s was not removed; remove it with: tokentop forget %s\n", name, name)
 		if err == nil {
-			err = errors.New("the local copy was not removed")
+			err = fmt.Errorf("revoke %s: the local copy was not removed", name)
 		}
-		return fmt.Errorf("revoke %s: %w", name, err)
+		return err
 	}
 	fmt.Fprintf(w, "Session %s was KEPT, because not every token could be revoked. Still alive at the server:\n", name)
 	if !refresh.dead() {
@@ -158,10 +158,10 @@ func (a *app) runRevokeSession(cmd *cobra.Command, name string) error {
 	}
 	fmt.Fprintf(w, "Try again when the server is reachable (revoking twice is harmless): tokentop revoke %s\n", name)
 	errs := []error{}
-	if rep.Refresh.Err != nil {
+	if !refresh.dead() && rep.Refresh.Err != nil {
 		errs = append(errs, fmt.Errorf("refresh token not revoked: %w", rep.Refresh.Err))
 	}
-	if rep.Access.Err != nil {
+	if !access.dead() && rep.Access.Err != nil {
 		errs = append(errs, fmt.Errorf("access token not revoked: %w", rep.Access.Err))
 	}
 	if len(errs) == 0 && err != nil {
@@ -177,21 +177,24 @@ func (a *app) runRevokeSession(cmd *cobra.Command, name string) error {
 type revokeVerdict int
 
 const (
-	verdictRevoked  revokeVerdict = iota // the server confirmed
-	verdictExpired                       // not sent: it had expired already
-	verdictFailed                        // the server did not confirm
-	verdictNotTried                      // not sent although still valid
-	verdictNoToken                       // the session had no such token
+	verdictRevoked    revokeVerdict = iota // the server confirmed
+	verdictRevokedBut                      // the server confirmed; recording it failed
+	verdictExpired                         // not sent: it had expired already
+	verdictFailed                          // the server did not confirm
+	verdictNotTried                        // not sent although still valid
+	verdictNoToken                         // the session had no such token
 )
 
 func (v revokeVerdict) dead() bool {
-	return v == verdictRevoked || v == verdictExpired || v == verdictNoToken
+	return v == verdictRevoked || v == verdictRevokedBut || v == verdictExpired || v == verdictNoToken
 }
 
 // judgeRevoke reads an outcome; an outcome with no error and no answer is
 // only "dead" when the token's own expiry has passed.
 func judgeRevoke(o auth.RevokeOutcome, expiry, now time.Time) revokeVerdict {
 	switch {
+	case o.Err != nil && o.Meta.Status >= 200 && o.Meta.Status < 300:
+		return verdictRevokedBut
 	case o.Err != nil:
 		return verdictFailed
 	case o.Meta.Status != 0:
@@ -210,6 +213,8 @@ func printRevokeLine(w io.Writer, label string, o auth.RevokeOutcome, v revokeVe
 	switch v {
 	case verdictRevoked:
 		fmt.Fprintf(w, "%s %s  revoked (%s)\n", label, fp, metaText(o.Meta))
+	case verdictRevokedBut:
+		fmt.Fprintf(w, "%s %s  revoked (%s), but: %v\n", label, fp, metaText(o.Meta), o.Err)
 	case verdictExpired:
 		fmt.Fprintf(w, "%s %s  already expired at %s, nothing to revoke\n", label, fp, timefmt.Absolute(expiry))
 	case verdictFailed:

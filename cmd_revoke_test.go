@@ -1,8 +1,10 @@
 package main
 
 import (
+	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tokentop/tokentop/auth"
 	"github.com/tokentop/tokentop/auth/emulator"
@@ -119,5 +121,36 @@ func TestRevokeErrors(t *testing.T) {
 	}
 	if !s.em.Valid(s.tok.Access, emulator.KindAccess) || !s.em.Valid(s.tok.Refresh, emulator.KindRefresh) {
 		t.Error("a failed revoke command killed a token")
+	}
+}
+
+func TestJudgeRevoke(t *testing.T) {
+	now := time.Date(2026, 4, 3, 12, 0, 0, 0, time.UTC)
+	past, future := now.Add(-time.Minute), now.Add(time.Hour)
+	ok := auth.Meta{Status: 200, RequestID: "r1"}
+	netErr := &auth.NetworkError{Op: "revoke", Err: errors.New("connection refused")}
+	tests := []struct {
+		name   string
+		o      auth.RevokeOutcome
+		expiry time.Time
+		want   revokeVerdict
+		dead   bool
+	}{
+		{"confirmed", auth.RevokeOutcome{Fingerprint: "sha256:1", Meta: ok}, future, verdictRevoked, true},
+		{"confirmed, recording failed", auth.RevokeOutcome{Fingerprint: "sha256:1", Meta: ok, Err: errors.New("disk full")}, future, verdictRevokedBut, true},
+		{"no answer", auth.RevokeOutcome{Fingerprint: "sha256:1", Err: netErr}, future, verdictFailed, false},
+		{"server error", auth.RevokeOutcome{Fingerprint: "sha256:1", Meta: auth.Meta{Status: 503}, Err: errors.New("503")}, future, verdictFailed, false},
+		{"not sent, expired", auth.RevokeOutcome{Fingerprint: "sha256:1"}, past, verdictExpired, true},
+		{"not sent, still valid", auth.RevokeOutcome{Fingerprint: "sha256:1"}, future, verdictNotTried, false},
+		{"not sent, expiry unknown", auth.RevokeOutcome{Fingerprint: "sha256:1"}, time.Time{}, verdictNotTried, false},
+		{"no such token", auth.RevokeOutcome{}, future, verdictNoToken, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := judgeRevoke(tt.o, tt.expiry, now)
+			if got != tt.want || got.dead() != tt.dead {
+				t.Errorf("judgeRevoke = %d (dead %v), want %d (dead %v)", got, got.dead(), tt.want, tt.dead)
+			}
+		})
 	}
 }
