@@ -1,11 +1,18 @@
 package main
 
 import (
+	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/spf13/cobra"
+
+	"github.com/tokentop/tokentop/auth"
 	"github.com/tokentop/tokentop/auth/emulator"
+	"github.com/tokentop/tokentop/storage"
 )
 
 // admCompletions runs cobra's hidden __complete command and returns the
@@ -83,5 +90,61 @@ func TestCompletionScripts(t *testing.T) {
 			r := c.run("", "completion", shell)
 			admWant(t, r, 0, []string{"tokentop", "__complete"}, nil)
 		})
+	}
+}
+
+// admManySessions writes n sessions' metadata (no secrets: completion never
+// reads them) into a fresh config dir with the file backend.
+func admManySessions(b *testing.B, n int) string {
+	b.Helper()
+	dir := b.TempDir()
+	s, err := storage.Open(storage.Options{ConfigDir: dir, Backend: storage.BackendFile})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	now := time.Now()
+	for i := range n {
+		se := auth.Session{
+			Name: fmt.Sprintf("session-%04d", i), Endpoints: auth.Endpoints{OAuthURL: auth.DefaultOAuthURL, APIURL: auth.DefaultAPIURL},
+			Email: "demo@example.com", User: auth.User{UserID: int64(i), Email: "demo@example.com", RoleID: 2, OrgUnitID: 1001},
+			AccessExpiry: now.Add(7 * 24 * time.Hour), RefreshExpiry: now.Add(180 * 24 * time.Hour), IssuedAt: now,
+			AccessFP: "sha256:00000000", RefreshFP: "sha256:11111111", State: auth.StateOK, CreatedAt: now, UpdatedAt: now,
+		}
+		if err := s.PutMeta(context.Background(), se); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// BenchmarkCompleteSessionNames measures what one Tab costs inside the
+// process with 1000 saved sessions: open the store, list, filter.
+func BenchmarkCompleteSessionNames(b *testing.B) {
+	dir := admManySessions(b, 1000)
+	cmd := &cobra.Command{}
+	cmd.SetContext(context.Background())
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		a := &app{configDir: dir, storageName: storage.BackendFile}
+		names, _ := a.completeSessionNames(cmd, nil, "session-09")
+		if len(names) != 100 {
+			b.Fatalf("%d names", len(names))
+		}
+		a.store.Close()
+	}
+}
+
+// BenchmarkCompleteBinary measures one Tab as the shell runs it: a whole
+// `tokentop __complete` process, with 1000 saved sessions.
+func BenchmarkCompleteBinary(b *testing.B) {
+	dir := admManySessions(b, 1000)
+	c := &cli{t: b, configDir: dir, storage: "file"}
+	b.ResetTimer()
+	for b.Loop() {
+		if r := c.run("", "__complete", "inspect", "session-09"); r.code != 0 || strings.Count(r.stdout, "\n") != 101 {
+			b.Fatalf("exit %d, %d lines", r.code, strings.Count(r.stdout, "\n"))
+		}
 	}
 }
