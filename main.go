@@ -62,6 +62,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return exitOK
 	}
 	code := exitCode(err)
+	var ec *exitCodeError
+	if errors.As(err, &ec) && ec.err == nil {
+		return code // e.g. exec's child failed: it has spoken for itself
+	}
 	fmt.Fprintf(stderr, "tokentop: %v\n", err)
 	if hint := errorHint(err); hint != "" {
 		fmt.Fprintf(stderr, "  %s\n", hint)
@@ -230,7 +234,7 @@ func exitCode(err error) int {
 		return ec.code
 	case errors.As(err, &ue), errors.Is(err, auth.ErrInvalidName):
 		return exitUsage
-	case errors.Is(err, auth.ErrNeedsLogin):
+	case errors.Is(err, auth.ErrNeedsLogin), errors.Is(err, auth.ErrSecretNotFound):
 		return exitNeedsLogin
 	case errors.Is(err, auth.ErrStoreUnavailable), errors.Is(err, auth.ErrLockTimeout):
 		return exitStorage
@@ -244,7 +248,7 @@ func exitCode(err error) int {
 // errorHint says what to do next, where the error alone does not.
 func errorHint(err error) string {
 	switch {
-	case errors.Is(err, auth.ErrNeedsLogin):
+	case errors.Is(err, auth.ErrNeedsLogin), errors.Is(err, auth.ErrSecretNotFound):
 		return "log in again: tokentop login NAME --email EMAIL"
 	case errors.Is(err, auth.ErrSessionNotFound):
 		return "see the saved sessions with: tokentop list"
