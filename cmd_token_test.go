@@ -1,8 +1,11 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -135,5 +138,43 @@ func TestSessRefreshOutput(t *testing.T) {
 				t.Errorf("output lacks %q:\n%s", want, b.String())
 			}
 		}
+	}
+}
+
+// TestSessTokenDoesNotQueryTerminal runs `tokentop token` on a pseudo-
+// terminal (script(1)) and looks for terminal queries in what it wrote.
+// bubbletea v1's package init calls lipgloss.HasDarkBackground(), which
+// sends OSC 11 and DSR queries and waits up to 5s for a terminal that does
+// not answer; until that init is gone from the binary this reports the
+// issue and skips, and TOKENTOP_STRICT_TTY=1 makes it fail.
+func TestSessTokenDoesNotQueryTerminal(t *testing.T) {
+	script, err := exec.LookPath("script")
+	if err != nil {
+		t.Skip("needs script(1) for a pseudo-terminal")
+	}
+	t.Parallel()
+	em, url := startEmulator(t, sessShortConfig())
+	c := newCLI(t, "file")
+	name := sessName(t, c, "tty")
+	p := sessImport(t, c, em, url, name, 10*time.Minute, time.Hour)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, script, "-qec", tokentopBin+" token "+name, "/dev/null")
+	cmd.Env = append(c.command(ctx).Env, "TERM=xterm-256color")
+	cmd.Stdin = strings.NewReader("")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("token on a pty: %v\n%q", err, out)
+	}
+	if !strings.Contains(string(out), p.access) {
+		t.Fatalf("token on a pty did not print the token: %q", out)
+	}
+	if strings.Contains(string(out), "\x1b]11;?") || strings.Contains(string(out), "\x1b[6n") {
+		msg := "tokentop token queried the terminal (OSC 11 background colour and DSR cursor position): " +
+			"bubbletea v1's package init calls lipgloss.HasDarkBackground()"
+		if os.Getenv("TOKENTOP_STRICT_TTY") == "1" {
+			t.Fatal(msg)
+		}
+		t.Skip("KNOWN ISSUE (set TOKENTOP_STRICT_TTY=1 to fail): " + msg)
 	}
 }
