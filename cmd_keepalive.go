@@ -16,8 +16,9 @@ import (
 
 func (a *app) newKeepaliveCmd() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "keepalive [NAME...]",
-		Short: "Keep sessions alive without the TUI, until interrupted",
+		DisableFlagsInUseLine: true,
+		Use:                   "keepalive [NAME...]",
+		Short:                 "Keep sessions alive without the TUI, until interrupted",
 		Long: `Refresh the named sessions (all saved sessions when none are named) at their
 refresh windows until SIGINT or SIGTERM, printing one line per event on stderr:
 the time (UTC), the session, what happened, fingerprints (never tokens), and
@@ -31,6 +32,7 @@ Stopping waits for a refresh in flight to finish, so no lock is left held and
 no rotated pair is lost.`,
 		Example: `  tokentop keepalive
   tokentop keepalive work staging 2>>keepalive.log`,
+		ValidArgsFunction: a.completeSessionNamesMulti,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			names := sessUnique(args)

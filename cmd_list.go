@@ -19,8 +19,9 @@ import (
 func (a *app) newListCmd() *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "list [--json]",
-		Short: "List the saved sessions with their user, expiries and state",
+		DisableFlagsInUseLine: true,
+		Use:                   "list [--json]",
+		Short:                 "List the saved sessions with their user, expiries and state",
 		Long: `List the saved sessions: name, user, role, org, when the access and refresh
 tokens expire (relative and absolute, UTC), and the state (ok, refreshing,
 retrying, needs_login with the reason, paused, expired). It reads metadata only

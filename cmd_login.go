@@ -29,8 +29,9 @@ func (a *app) newLoginCmd() *cobra.Command {
 		fromStdin bool
 	)
 	cmd := &cobra.Command{
-		Use:   "login NAME --email EMAIL [--password-stdin]",
-		Short: "Log in with email and password and save the session as NAME",
+		DisableFlagsInUseLine: true,
+		Use:                   "login NAME --email EMAIL [--password-stdin] [--oauth-url U] [--api-url U]",
+		Short:                 "Log in with email and password and save the session as NAME",
 		Long: `Log in to Convirza V3 with an email and password, and save the token pair as the
 session NAME (replacing any session of that name). The tokens go to secret
 storage; what is not secret (user, role, org, expiries) goes to sessions.json.
@@ -150,8 +151,9 @@ func sessLoginError(email string, err error, now time.Time) error {
 func (a *app) newImportCmd() *cobra.Command {
 	var ep auth.Endpoints
 	cmd := &cobra.Command{
-		Use:   "import NAME [--oauth-url U] [--api-url U] < response.json",
-		Short: "Save a token response (JSON on stdin) as the session NAME",
+		DisableFlagsInUseLine: true,
+		Use:                   "import NAME [--oauth-url U] [--api-url U] < RESPONSE.json",
+		Short:                 "Save a token response (JSON on stdin) as the session NAME",
 		Long: `Import a token pair obtained elsewhere: stdin holds the JSON that the login
 (/oauth/token) or refresh (/oauth/refresh-token) endpoint returned, either flat
 or wrapped in a {"code", "message", "data": {...}} envelope. Expiries may be

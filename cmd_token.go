@@ -15,8 +15,9 @@ import (
 func (a *app) newTokenCmd() *cobra.Command {
 	var minValid time.Duration
 	cmd := &cobra.Command{
-		Use:   "token NAME [--min-valid D]",
-		Short: "Print a valid access token for NAME (refreshing first when needed)",
+		DisableFlagsInUseLine: true,
+		Use:                   "token NAME [--min-valid D]",
+		Short:                 "Print a valid access token for NAME (refreshing first when needed)",
 		Long: `Print only the session's access token and a newline on stdout, for scripts.
 
 When the token is inside its refresh window (20% of its lifetime, at least 30s,
@@ -29,7 +30,8 @@ else -, or rotation lost in transit); 4 secret storage unavailable or locked;
 5 server or network unavailable; 1 anything else.`,
 		Example: `  curl -H "Authorization: Bearer $(tokentop token work)" https://platform-api.convirza.com/v3/auth/profile
   TOKEN=$(tokentop token work --min-valid 10m) || exit`,
-		Args: exactArgs(1, "a session NAME"),
+		Args:              exactArgs(1, "a session NAME"),
+		ValidArgsFunction: a.completeSessionNames,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if minValid < 0 {
 				return usageErr(fmt.Errorf("--min-valid %s: must not be negative", minValid))
@@ -58,8 +60,9 @@ else -, or rotation lost in transit); 4 secret storage unavailable or locked;
 
 func (a *app) newRefreshCmd() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "refresh NAME",
-		Short: "Rotate NAME's token pair now",
+		DisableFlagsInUseLine: true,
+		Use:                   "refresh NAME",
+		Short:                 "Rotate NAME's token pair now",
 		Long: `Refresh the session now, under its lock: the refresh token is exchanged for a
 new access token and a new refresh token (the old refresh token dies). Prints
 the old and new fingerprints and expiries on stdout. If another process
@@ -68,8 +71,9 @@ instead of refreshing twice.
 
 Exit codes as for token: 3 needs login, 4 storage unavailable, 5 server or
 network unavailable.`,
-		Example: `  tokentop refresh work`,
-		Args:    exactArgs(1, "a session NAME"),
+		Example:           `  tokentop refresh work`,
+		Args:              exactArgs(1, "a session NAME"),
+		ValidArgsFunction: a.completeSessionNames,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			k, err := a.keeper()
 			if err != nil {
