@@ -1,7 +1,10 @@
 package main
 
 import (
+	"context"
+	"io"
 	"net/http"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -206,4 +209,45 @@ func TestSessStorageUnavailable(t *testing.T) {
 		t.Errorf("the error does not say that storage is the problem:\n%s", r.stderr)
 	}
 	sessNoSecrets(t, "the storage error", r.stderr, sessDecodePair(t, body))
+}
+
+// TestSessLoginPromptOnTerminal types the password at the no-echo prompt of
+// a pseudo-terminal (script(1)) and checks it never shows on the screen.
+func TestSessLoginPromptOnTerminal(t *testing.T) {
+	script, err := exec.LookPath("script")
+	if err != nil {
+		t.Skip("needs script(1) for a pseudo-terminal")
+	}
+	t.Parallel()
+	em, url := startEmulator(t, emulator.Config{LoginRate: -1})
+	c := newCLI(t, "file")
+	name := sessName(t, c, "prompt")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	line := strings.Join(append([]string{tokentopBin, "login", name, "--email", emulator.DefaultUser.Email}, sessEndpointArgs(url)...), " ")
+	cmd := exec.CommandContext(ctx, script, "-qec", line, "/dev/null")
+	cmd.Env = append(c.command(ctx).Env, "TERM=dumb")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := &sessBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Type only once the prompt is there, as a person would.
+	sessWaitFor(t, out, `Password for demo@example\.com: `, 20*time.Second)
+	if _, err := io.WriteString(stdin, emulator.DefaultUser.Password+"\r"); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("login on a terminal: %v\n%s", err, out.String())
+	}
+	if strings.Contains(out.String(), emulator.DefaultUser.Password) {
+		t.Errorf("the password was echoed:\n%q", out.String())
+	}
+	if !strings.Contains(out.String(), "Logged in as demo@example.com") || em.Stats().Logins != 1 {
+		t.Errorf("login on a terminal did not log in:\n%s", out.String())
+	}
 }
