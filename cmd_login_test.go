@@ -209,6 +209,24 @@ func TestSessStorageUnavailable(t *testing.T) {
 		t.Errorf("the error does not say that storage is the problem:\n%s", r.stderr)
 	}
 	sessNoSecrets(t, "the storage error", r.stderr, sessDecodePair(t, body))
+
+	// A session saved in a working keyring, then read with the Secret
+	// Service gone: token says storage (4), list still works from metadata.
+	if len(backends(t)) < 2 {
+		return
+	}
+	k := newCLI(t, "keyring")
+	name := sessName(t, k, "gone")
+	p := sessImport(t, k, em, url, name, 10*time.Minute, time.Hour)
+	k.env = append(k.env, "DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent")
+	tok := k.run("", "token", name)
+	if tok.code != 4 || tok.stdout != "" {
+		t.Errorf("token with the Secret Service gone: exit %d, stdout %q, want 4\n%s", tok.code, tok.stdout, tok.stderr)
+	}
+	sessNoSecrets(t, "the storage error", tok.stderr, p)
+	if l := k.run("", "list"); l.code != 0 || !strings.Contains(l.stdout, name) {
+		t.Errorf("list with the Secret Service gone: exit %d\n%s", l.code, l.stderr)
+	}
 }
 
 // TestSessLoginPromptOnTerminal types the password at the no-echo prompt of
