@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/json"
@@ -160,6 +161,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !internal {
 		delay, failStatus := s.faultsFor()
 		if delay > 0 {
+			bufferBody(r)
+		}
+		if delay > 0 {
 			t := time.NewTimer(delay)
 			select {
 			case <-t.C:
@@ -311,4 +315,20 @@ func (s *Server) badBody(w http.ResponseWriter, r *http.Request, reqID string, e
 		status = http.StatusRequestEntityTooLarge
 	}
 	s.writeError(w, r, reqID, status, err.Error())
+}
+
+// bufferBody reads the request body (up to one byte past maxBody, so that
+// decodeJSON still sees an oversized body) into memory. net/http only
+// watches for the client hanging up, and cancels the request context, once
+// the body has been read to its end; without this a request delayed by
+// Latency would wait out its delay after its client had gone.
+func bufferBody(r *http.Request) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return
+	}
+	b, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil {
+		return // decodeJSON reports what is left
+	}
+	r.Body = io.NopCloser(bytes.NewReader(b))
 }
