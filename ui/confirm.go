@@ -90,11 +90,15 @@ func (c copyModel) update(msg tea.KeyMsg) (bool, string) {
 	return false, ""
 }
 
-func (c copyModel) view() string {
+func (c copyModel) view(width int) string {
 	st := c.styles
 	se := c.session
+	whatW := 28
+	if width < 70 {
+		whatW = 16 // "Authorization: …" still says which
+	}
 	line := func(k key.Binding, what, fp string) string {
-		return st.Key.Render(k.Help().Key) + "  " + fit(what, 28) + st.Muted.Render(orDash(fp))
+		return st.Key.Render(k.Help().Key) + "  " + fit(what, whatW) + st.Muted.Render(orDash(fp))
 	}
 	rows := []string{
 		st.DialogTitle.Render("Copy from " + c.name),
@@ -104,9 +108,11 @@ func (c copyModel) view() string {
 		line(c.keys.Frontend, "frontend token", se.FrontendFP),
 		line(c.keys.Bearer, "Authorization: Bearer line", se.AccessFP),
 		"",
-		st.Muted.Render("Goes to the terminal clipboard (OSC 52, works over"),
-		st.Muted.Render("SSH and tmux) and the system clipboard if there is one."),
-		st.Muted.Render("esc cancels"),
+		st.Muted.Width(min(56, max(width-8, 20))).Render("Goes to the terminal clipboard (OSC 52, works over SSH and tmux) and the system clipboard if there is one. esc cancels."),
 	}
-	return st.Dialog.Render(strings.Join(rows, "\n"))
+	d := st.Dialog
+	if width < 70 {
+		d = d.Padding(0, 1)
+	}
+	return d.Render(strings.Join(rows, "\n"))
 }

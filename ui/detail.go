@@ -142,8 +142,13 @@ func (d detailModel) content(now time.Time, loc *time.Location) string {
 	se := d.session
 	const lw = 12
 	var b strings.Builder
+	// row writes a label and its value, the value wrapped with a hanging
+	// indent so long URLs, errors and revealed tokens stay in their column.
 	row := func(label, value string) {
 		b.WriteString(st.Label.Render(fit(label, lw)))
+		if d.width > lw+10 {
+			value = strings.ReplaceAll(ansi.Wrap(value, d.width-lw, " "), "\n", "\n"+strings.Repeat(" ", lw))
+		}
 		b.WriteString(value)
 		b.WriteByte('\n')
 	}
@@ -172,7 +177,8 @@ func (d detailModel) content(now time.Time, loc *time.Location) string {
 			rel = "expires " + timefmt.Relative(t, now)
 		}
 		row(label, st.urgent(urg).Render(rel))
-		cont(t.In(loc).Format("2006-01-02 15:04:05 MST") + " local · " + timefmt.Absolute(t))
+		cont(st.Muted.Render("local ") + t.In(loc).Format("2006-01-02 15:04:05 MST"))
+		cont(st.Muted.Render("UTC   ") + timefmt.Absolute(t))
 	}
 	section("EXPIRY")
 	expiry("Access", se.AccessExpiry, accessUrgency(se, now))
@@ -266,16 +272,10 @@ func (d detailModel) content(now time.Time, loc *time.Location) string {
 	default:
 		for _, e := range d.timeline {
 			text := strings.TrimPrefix(eventText(e), e.Session+" ")
-			b.WriteString(st.Muted.Render(fit(clock(e.Time, loc), lw)))
-			b.WriteString(st.urgent(eventUrgency(e.Kind)).Render(text))
-			b.WriteByte('\n')
+			row(clock(e.Time, loc), st.urgent(eventUrgency(e.Kind)).Render(text))
 		}
 	}
-	out := strings.TrimRight(b.String(), "\n")
-	if d.width > 0 {
-		out = ansi.Wrap(out, d.width, " ")
-	}
-	return out
+	return strings.TrimRight(b.String(), "\n")
 }
 
 // inspection writes what a token is: JWT header and claims, or opaque facts.

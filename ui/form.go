@@ -27,7 +27,7 @@ func newField(st *Styles, label, placeholder string, limit int) field {
 }
 
 // fieldView renders a field: label, input, and its error under it.
-func fieldView(st *Styles, f field, focused bool, labelW int) string {
+func fieldView(st *Styles, f field, focused bool, labelW, width int) string {
 	label := st.Label
 	marker := "  "
 	if focused {
@@ -36,7 +36,7 @@ func fieldView(st *Styles, f field, focused bool, labelW int) string {
 	}
 	s := marker + label.Render(fit(f.label, labelW)) + f.input.View()
 	if f.err != "" {
-		s += "\n" + strings.Repeat(" ", labelW+2) + st.FieldError.Render("✗ "+f.err)
+		s += "\n" + errorLines(st, f.err, labelW+2, width)
 	}
 	return s
 }
@@ -73,4 +73,15 @@ func focusFields(fields []field, i int) {
 			fields[j].input.Blur()
 		}
 	}
+}
+
+// errorLines renders an inline error under a field, indented and wrapped
+// to the width (an error cut off mid-sentence would not say what to do).
+func errorLines(st *Styles, msg string, indent, width int) string {
+	w := max(width-indent, 20)
+	lines := strings.Split(st.FieldError.Width(w).Render("✗ "+msg), "\n")
+	for i := range lines {
+		lines[i] = strings.Repeat(" ", indent) + lines[i]
+	}
+	return strings.Join(lines, "\n")
 }

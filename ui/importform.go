@@ -170,10 +170,10 @@ func (m importModel) view() string {
 	st := m.styles
 	var b strings.Builder
 	b.WriteString(st.Section.Render("IMPORT A TOKEN RESPONSE"))
-	b.WriteString(st.Muted.Render("  paste what login or refresh returned"))
+	b.WriteString(st.Muted.Render("  what login/refresh returned"))
 	b.WriteString("\n\n")
 	for i, f := range m.fields {
-		b.WriteString(fieldView(st, f, i == m.focus, 11))
+		b.WriteString(fieldView(st, f, i == m.focus, 11, m.width))
 		b.WriteByte('\n')
 	}
 	label := st.Label
@@ -185,7 +185,7 @@ func (m importModel) view() string {
 	b.WriteString(m.body.View())
 	b.WriteByte('\n')
 	if m.bodyErr != "" {
-		b.WriteString("  " + st.FieldError.Render("✗ "+m.bodyErr) + "\n")
+		b.WriteString(errorLines(st, m.bodyErr, 2, m.width) + "\n")
 	}
 	switch {
 	case m.submitting:

@@ -2,21 +2,6 @@ package ui
 
 import "github.com/charmbracelet/bubbles/key"
 
-// globalKeys work on every screen (quit only when no field has the focus).
-type globalKeys struct {
-	Quit      key.Binding
-	ForceQuit key.Binding
-	Help      key.Binding
-}
-
-func newGlobalKeys() globalKeys {
-	return globalKeys{
-		Quit:      key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "quit")),
-		ForceQuit: key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
-		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
-	}
-}
-
 // listKeys are the session list's bindings.
 type listKeys struct {
 	Up, Down, PageUp, PageDown, Home, End key.Binding

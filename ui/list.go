@@ -2,9 +2,11 @@ package ui
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
+	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
@@ -42,13 +44,13 @@ type column struct {
 func listColumns() []column {
 	return []column{
 		{id: colName, title: "NAME", min: 10, max: 20, priority: 100},
-		{id: colUser, title: "USER", min: 12, max: 32, priority: 60},
+		{id: colUser, title: "USER", min: 16, max: 32, priority: 60},
 		{id: colRole, title: "ROLE", min: 5, max: 8, priority: 30},
 		{id: colOrg, title: "ORG", min: 4, max: 8, priority: 20},
-		{id: colAccess, title: "ACCESS", min: 7, max: 7, priority: 90, right: true},
+		{id: colAccess, title: "ACCESS", min: 8, max: 8, priority: 90, right: true},
 		{id: colBar, title: "", min: 10, max: 10, priority: 50},
-		{id: colRefresh, title: "REFRESH", min: 7, max: 7, priority: 70, right: true},
-		{id: colState, title: "STATE", min: 12, priority: 80},
+		{id: colRefresh, title: "REFRESH", min: 8, max: 8, priority: 70, right: true},
+		{id: colState, title: "STATE", min: 16, priority: 80},
 		{id: colLast, title: "LAST REFRESH", min: 12, max: 12, priority: 40, right: true},
 	}
 }
@@ -90,28 +92,17 @@ func layoutColumns(width int, natural map[colID]int) []column {
 		cols = append(cols[:low:low], cols[low+1:]...)
 	}
 	spare := width - need(cols)
-	// Hand out spare cells one at a time to the columns that can grow, so
-	// no column hogs the room while its neighbour is cut; STATE grows to a
-	// soft cap here and takes whatever is left at the end.
-	const stateSoftMax = 34
-	limit := func(c column) int {
-		if c.max == 0 {
-			return stateSoftMax
-		}
-		return c.max
+	// Grow the bounded columns in priority order (NAME first) up to their
+	// content's width; STATE, whose text varies, takes what is left.
+	order := make([]int, len(cols))
+	for i := range order {
+		order[i] = i
 	}
-	for spare > 0 {
-		grew := false
-		for i := range cols {
-			if spare > 0 && cols[i].min < limit(cols[i]) {
-				cols[i].min++
-				spare--
-				grew = true
-			}
-		}
-		if !grew {
-			break
-		}
+	sort.SliceStable(order, func(a, b int) bool { return cols[order[a]].priority > cols[order[b]].priority })
+	for _, i := range order {
+		g := min(spare, max(cols[i].max-cols[i].min, 0))
+		cols[i].min += g
+		spare -= g
 	}
 	for i := range cols {
 		if spare > 0 && cols[i].max == 0 {
@@ -170,10 +161,7 @@ func newListModel(st *Styles) listModel {
 func (m listModel) typing() bool { return m.filtering }
 
 // keyMap is the help for the list's current mode.
-func (m listModel) keyMap() interface {
-	ShortHelp() []key.Binding
-	FullHelp() [][]key.Binding
-} {
+func (m listModel) keyMap() help.KeyMap {
 	if m.filtering {
 		return m.fkeys
 	}
@@ -418,6 +406,10 @@ func (m listModel) row(se auth.Session, selected bool, now time.Time, loc *time.
 			b.WriteString(paint(refreshUrgency(se, now), fitRight(countdown(se.RefreshExpiry, now), w)))
 		case colState:
 			text, u := stateText(se, now, lr)
+			if len(text) > w {
+				// Narrow: the fingerprint's hex digits say enough.
+				text = strings.Replace(text, "sha256:", "", 1)
+			}
 			b.WriteString(paint(u, fit(text, w)))
 		case colLast:
 			last := "never"

@@ -80,11 +80,19 @@ func (m loginModel) update(msg tea.KeyMsg, now time.Time) (loginModel, *loginSub
 	case key.Matches(msg, m.keys.Prev):
 		m.focus = (m.focus + loginFields - 1) % loginFields
 		return m, nil, m.focusCmd()
-	case key.Matches(msg, m.keys.Submit), msg.Type == tea.KeyEnter && m.focus == loginFields-1:
+	case key.Matches(msg, m.keys.Submit):
 		return m.submit(now)
 	case msg.Type == tea.KeyEnter:
-		m.focus++
-		return m, nil, m.focusCmd()
+		// Enter submits once every field has something in it; until then
+		// it moves on to the next empty field.
+		for i := 1; i <= loginFields; i++ {
+			j := (m.focus + i) % loginFields
+			if m.fields[j].input.Value() == "" {
+				m.focus = j
+				return m, nil, m.focusCmd()
+			}
+		}
+		return m.submit(now)
 	}
 	var cmd tea.Cmd
 	f := &m.fields[m.focus]
@@ -183,7 +191,7 @@ func (m loginModel) view(now time.Time) string {
 	b.WriteString(st.Muted.Render("  the password is sent once and never stored"))
 	b.WriteString("\n\n")
 	for i, f := range m.fields {
-		b.WriteString(fieldView(st, f, i == m.focus, 11))
+		b.WriteString(fieldView(st, f, i == m.focus, 11, m.width))
 		b.WriteByte('\n')
 	}
 	b.WriteByte('\n')
@@ -195,7 +203,7 @@ func (m loginModel) view(now time.Time) string {
 	case m.err != "":
 		b.WriteString(st.Bad.Render("  " + m.err))
 	default:
-		b.WriteString(st.Muted.Render("  enter on the last field or ctrl+s logs in · esc cancels"))
+		b.WriteString(st.Muted.Render("  ctrl+s logs in (enter does once all is filled) · esc cancels"))
 	}
 	return b.String()
 }

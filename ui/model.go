@@ -211,6 +211,9 @@ func (m *Model) onTick(msg tickMsg) tea.Cmd {
 	if m.quitting {
 		return nil
 	}
+	if m.noTick {
+		return m.stampCmd()
+	}
 	// Other processes (a script running `tokentop token`) write to the
 	// store; the stamp says so cheaply. Checked once a second, off the loop.
 	return tea.Batch(tick(), m.stampCmd())
@@ -675,7 +678,12 @@ func (m Model) keyMap() help.KeyMap {
 	case screenRawRevoke:
 		return m.raw.keyMap()
 	}
-	return m.list.keyMap()
+	k := m.list.keyMap()
+	if lk, ok := k.(listKeys); ok {
+		lk.RevokeReuse.SetEnabled(m.banner != nil)
+		return lk
+	}
+	return k
 }
 
 // bodyHeight is what is left for the screen between header and footer.
@@ -721,11 +729,11 @@ func (m Model) View() string {
 	case m.confirm != nil:
 		body = lipgloss.Place(m.width, bh, lipgloss.Center, lipgloss.Center, m.confirm.view(m.width))
 	case m.copy != nil:
-		body = lipgloss.Place(m.width, bh, lipgloss.Center, lipgloss.Center, m.copy.view())
+		body = lipgloss.Place(m.width, bh, lipgloss.Center, lipgloss.Center, m.copy.view(m.width))
 	default:
 		body = m.screenView()
 	}
-	b.WriteString(padLines(body, bh))
+	b.WriteString(padLines(body, m.width, bh))
 	b.WriteByte('\n')
 	b.WriteString(m.statusView())
 	b.WriteByte('\n')
@@ -747,11 +755,17 @@ func (m Model) screenView() string {
 	return m.list.view(m.now, m.loc, m.live)
 }
 
-// padLines cuts or pads s to exactly n lines, so the footer stays put.
-func padLines(s string, n int) string {
+// padLines cuts or pads s to exactly n lines of at most w cells, so the
+// footer stays put and no line wraps (a wrapped line scrolls the screen).
+func padLines(s string, w, n int) string {
 	lines := strings.Split(s, "\n")
 	if len(lines) > n {
 		lines = lines[:n]
+	}
+	for i, l := range lines {
+		if ansi.StringWidth(l) > w {
+			lines[i] = ansi.Truncate(l, w, "…")
+		}
 	}
 	for len(lines) < n {
 		lines = append(lines, "")
@@ -762,26 +776,47 @@ func padLines(s string, n int) string {
 func (m Model) headerView() string {
 	st := m.styles
 	sep := st.Muted.Render(" · ")
-	parts := []string{st.Title.Render("tokentop")}
-	if m.demoURL != "" {
-		parts = append(parts, st.Accent.Render("demo emulator "+m.demoURL))
-	}
-	switch backend := m.store.Backend(); backend {
-	case "file":
-		parts = append(parts, st.Warn.Render("storage: FILE (secrets in a plain 0600 file)"))
-	default:
-		parts = append(parts, st.HeaderInfo.Render("storage: "+backend))
-	}
-	if abs(m.skew) > 2*time.Second {
-		parts = append(parts, st.Warn.Render("clock skew "+signedDuration(m.skew)))
-	}
 	n := len(m.sessions)
-	word := "sessions"
+	count := fmt.Sprintf("%d sessions", n)
 	if n == 1 {
-		word = "session"
+		count = "1 session"
 	}
-	parts = append(parts, st.HeaderInfo.Render(fmt.Sprintf("%d %s", n, word)))
-	return ansi.Truncate(strings.Join(parts, sep), m.width, "…")
+	// Two wordings: the full one, and a compact one for narrow terminals
+	// that still names the storage backend, the skew and the demo URL.
+	for _, compact := range []bool{false, true} {
+		parts := []string{st.Title.Render("tokentop")}
+		if m.demoURL != "" {
+			label := "demo emulator "
+			if compact {
+				label = "demo "
+			}
+			parts = append(parts, st.Accent.Render(label+m.demoURL))
+		}
+		switch backend := m.store.Backend(); {
+		case backend == "file" && compact:
+			parts = append(parts, st.Warn.Render("FILE storage"))
+		case backend == "file":
+			parts = append(parts, st.Warn.Render("storage: FILE (secrets in a plain 0600 file)"))
+		case compact:
+			parts = append(parts, st.HeaderInfo.Render(backend))
+		default:
+			parts = append(parts, st.HeaderInfo.Render("storage: "+backend))
+		}
+		if abs(m.skew) > 2*time.Second {
+			parts = append(parts, st.Warn.Render("clock skew "+signedDuration(m.skew)))
+		}
+		full := strings.Join(append(parts, st.HeaderInfo.Render(count)), sep)
+		if ansi.StringWidth(full) <= m.width {
+			return full
+		}
+		if short := strings.Join(parts, sep); compact && ansi.StringWidth(short) <= m.width {
+			return short
+		}
+		if compact {
+			return ansi.Truncate(strings.Join(parts, sep), m.width, "…")
+		}
+	}
+	return ""
 }
 
 func (m Model) bannerView() string {
@@ -809,5 +844,13 @@ func (m Model) statusView() string {
 }
 
 func (m Model) helpView() string {
-	return m.help.View(m.keyMap())
+	// bubbles' short help overruns its Width when even the "…" would not
+	// fit after an item, so cut the lines ourselves.
+	lines := strings.Split(m.help.View(m.keyMap()), "\n")
+	for i, l := range lines {
+		if ansi.StringWidth(l) > m.width {
+			lines[i] = ansi.Truncate(l, m.width, "…")
+		}
+	}
+	return strings.Join(lines, "\n")
 }

@@ -36,6 +36,7 @@ type rawRevokeModel struct {
 	err        string
 	cancelled  bool
 	width      int
+	apiURL     string // the client checks both URLs; revoke uses only OAuth
 }
 
 func newRawRevokeModel(st *Styles, ep auth.Endpoints) rawRevokeModel {
@@ -49,7 +50,7 @@ func (m rawRevokeModel) reset(ep auth.Endpoints) rawRevokeModel {
 	tok.input.EchoMode = textinput.EchoNone
 	oauth := newField(st, "OAuth URL", auth.DefaultOAuthURL, 2048)
 	oauth.input.SetValue(ep.OAuthURL)
-	n := rawRevokeModel{styles: st, keys: m.keys, token: tok, oauth: oauth, kind: auth.AccessToken}
+	n := rawRevokeModel{styles: st, keys: m.keys, token: tok, oauth: oauth, kind: auth.AccessToken, apiURL: ep.APIURL}
 	n.setWidth(m.width)
 	return n
 }
@@ -140,7 +141,7 @@ func (m rawRevokeModel) submit() (rawRevokeModel, *rawSubmit, tea.Cmd) {
 		m.focus = rawOAuth
 		return m, nil, m.focusCmd()
 	}
-	return m, &rawSubmit{token: tok, kind: m.kind, endpoints: auth.Endpoints{OAuthURL: oauth}}, nil
+	return m, &rawSubmit{token: tok, kind: m.kind, endpoints: auth.Endpoints{OAuthURL: oauth, APIURL: m.apiURL}}, nil
 }
 
 // done takes the server's answer.
@@ -164,7 +165,7 @@ func (m rawRevokeModel) view(now time.Time) string {
 	b.WriteString(st.Section.Render("REVOKE A PASTED TOKEN"))
 	b.WriteString(st.Muted.Render("  for tokens that are not stored here"))
 	b.WriteString("\n\n")
-	b.WriteString(fieldView(st, m.token, m.focus == rawToken, 11))
+	b.WriteString(fieldView(st, m.token, m.focus == rawToken, 11, m.width))
 	b.WriteByte('\n')
 	if in := m.inspected; in.Length > 0 {
 		facts := fmt.Sprintf("%s · %d chars · %s", in.Fingerprint, in.Length, in.Format)
@@ -192,7 +193,7 @@ func (m rawRevokeModel) view(now time.Time) string {
 		b.WriteString(st.Muted.Render("   ←/→ to choose"))
 	}
 	b.WriteByte('\n')
-	b.WriteString(fieldView(st, m.oauth, m.focus == rawOAuth, 11))
+	b.WriteString(fieldView(st, m.oauth, m.focus == rawOAuth, 11, m.width))
 	b.WriteString("\n\n")
 	switch {
 	case m.submitting:
@@ -200,7 +201,7 @@ func (m rawRevokeModel) view(now time.Time) string {
 	case m.err != "":
 		b.WriteString(st.Bad.Render("  " + m.err))
 	default:
-		b.WriteString(st.Muted.Render("  ctrl+s (or enter on the URL) asks for confirmation · esc cancels"))
+		b.WriteString(st.Muted.Render("  ctrl+s asks for confirmation · esc cancels"))
 	}
 	return b.String()
 }
