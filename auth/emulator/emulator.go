@@ -83,6 +83,14 @@
 // and DropNextRefreshResponses inject faults; Issue, Valid, ActiveSessions,
 // DroppedResponses and Now help tests look inside.
 //
+// # Concurrency and memory
+//
+// One mutex guards the state; token lookups are map lookups. Expired
+// tokens, dead sessions and idle rate-limit windows are pruned lazily (every
+// 30 s of emulator time or when the tables double). Rotated-away refresh
+// tokens are kept until their own expiry, to tell reuse from garbage; old
+// access tokens stay valid, and stored, until theirs, as the contract says.
+//
 // # Log
 //
 // Config.Log gets one line per request: time, method, path, status,

@@ -1,6 +1,7 @@
 package emulator_test
 
 import (
+	"errors"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -534,7 +535,7 @@ func TestParseUser(t *testing.T) {
 			}
 			continue
 		}
-		if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+		if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !errors.Is(err, emulator.ErrBadUser) {
 			t.Errorf("ParseUser(%q) error %v, want one containing %q", tt.spec, err, tt.wantErr)
 		}
 		if err != nil && strings.Contains(tt.spec, ":pw") && strings.Contains(err.Error(), "pw") {

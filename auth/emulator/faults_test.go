@@ -73,7 +73,8 @@ func TestFailRate(t *testing.T) {
 }
 
 func TestLatency(t *testing.T) {
-	h := newHarness(t, emulator.Config{Latency: time.Millisecond})
+	var log syncBuffer
+	h := newHarness(t, emulator.Config{Latency: time.Millisecond, Log: &log})
 	h.mustLogin() // configured latency: still answered
 
 	// A client that gives up while the server waits gets no answer, and the
@@ -97,6 +98,9 @@ func TestLatency(t *testing.T) {
 	h.srv.Close() // waits for every handler, including the cancelled one
 	if st := h.em.Stats(); st.Logins != 2 {
 		t.Errorf("the cancelled login was served: logins %d, want 2", st.Logins)
+	}
+	if !strings.Contains(log.String(), "POST /oauth/token canceled") {
+		t.Errorf("the log does not show the cancelled request:\n%s", log.String())
 	}
 }
 
