@@ -274,6 +274,19 @@ func (s Session) Fresh(localNow time.Time, minValid time.Duration) bool {
 	return left > s.Window() && left >= minValid && left > 0
 }
 
+// staleMarker is how old a refreshing marker must be before a reader that
+// cannot take the lock (a list, a screen) calls the refresh interrupted.
+const staleMarker = time.Minute
+
+// RefreshInterrupted reports whether the session shows a refresh that
+// started more than a minute before localNow and never finished (its process
+// was killed, or its answer was lost): the next refresh settles whether the
+// server rotated. A holder of the session lock treats any marker so, since
+// the process that set it must have released the lock.
+func (s Session) RefreshInterrupted(localNow time.Time) bool {
+	return s.refreshMarked() && localNow.Sub(s.RefreshingSince) > staleMarker
+}
+
 // refreshMarked reports whether a refresh was started and its outcome is
 // unknown (killed mid-refresh, or the answer was lost).
 func (s Session) refreshMarked() bool { return !s.RefreshingSince.IsZero() }

@@ -3,9 +3,11 @@ package auth_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -375,5 +377,58 @@ func TestSkewDetected(t *testing.T) {
 	}
 	if e.audit.Count("s", auth.EventSkew) != 1 {
 		t.Fatalf("skew reported twice: %v", e.audit.Kinds("s"))
+	}
+}
+
+// flakyStore refuses Put while failPuts > 0, as a locked keyring would.
+type flakyStore struct {
+	auth.SessionStore
+	mu       sync.Mutex
+	failPuts int
+}
+
+func (f *flakyStore) Put(ctx context.Context, s auth.Session, sec auth.Secrets) error {
+	f.mu.Lock()
+	fail := f.failPuts > 0
+	if fail {
+		f.failPuts--
+	}
+	f.mu.Unlock()
+	if fail {
+		return fmt.Errorf("keyring: %w", auth.ErrStoreUnavailable)
+	}
+	return f.SessionStore.Put(ctx, s, sec)
+}
+
+func TestUnsavedPairIsKeptAndSavedLater(t *testing.T) {
+	var fs *flakyStore
+	e := newEnv(t, envOpt{keeper: func(c *auth.KeeperConfig) {
+		fs = &flakyStore{SessionStore: c.Store}
+		c.Store = fs
+	}})
+	ctx := context.Background()
+	e.seed("s", 10*time.Minute, time.Hour)
+	fs.mu.Lock()
+	fs.failPuts = 3 // every save of the new pair fails
+	fs.mu.Unlock()
+	_, err := e.k.Refresh(ctx, "s")
+	if !errors.Is(err, auth.ErrStoreUnavailable) {
+		t.Fatalf("Refresh with a failing store: %v", err)
+	}
+	if e.audit.Count("s", auth.EventFailed) != 1 {
+		t.Fatalf("audit %v", e.audit.Kinds("s"))
+	}
+	// The store works again: the pair the server issued is saved before
+	// anything else, without sending the stored (dead) refresh token.
+	res, err := e.k.Refresh(ctx, "s")
+	if err != nil || !strings.Contains(res.Note, "earlier refresh") {
+		t.Fatalf("Refresh = %+v, %v", res, err)
+	}
+	st := e.emu.Stats()
+	if st.Refreshes != 1 || st.RefreshRejections != 0 || st.ReuseDetected != 0 {
+		t.Fatalf("stats %+v: the unsaved pair was not used", st)
+	}
+	if !e.emu.Valid(e.secrets("s").RefreshToken, emulator.KindRefresh) || res.New.AccessFP != e.get("s").AccessFP {
+		t.Fatal("the stored pair is not the live one")
 	}
 }

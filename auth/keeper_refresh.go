@@ -25,14 +25,21 @@ func (k *Keeper) refresh(ctx context.Context, before Session, good func(Session,
 	if err != nil {
 		return res, Secrets{}, fmt.Errorf("refresh %s: %w", name, err)
 	}
-	if saved, ok := k.saveUnsaved(ctx, cur); ok {
+	now := k.cfg.Clock.Now()
+	if saved, sec, ok := k.saveUnsaved(ctx, cur); ok {
+		// The pair an earlier refresh could not save is now stored: it is
+		// this refresh's result unless the caller needs more from it.
+		res.New = saved
+		res.Note = "saved the pair from an earlier refresh whose save had failed"
+		if good == nil || good(saved, now) {
+			return res, sec, nil
+		}
 		cur = saved
 	}
 	res.New = cur
 	if cur.State == StateNeedsLogin {
 		return res, Secrets{}, needsLoginFromMeta(cur)
 	}
-	now := k.cfg.Clock.Now()
 	rotatedElsewhere := cur.RefreshFP != before.RefreshFP && !cur.refreshMarked()
 	if good == nil && rotatedElsewhere || good != nil && good(cur, now) {
 		sec, err := k.cfg.Store.Secrets(ctx, name)
@@ -218,29 +225,32 @@ func (k *Keeper) persist(ctx context.Context, cur, s Session, sec Secrets) error
 
 // saveUnsaved retries saving a pair that persist could not store, if the
 // store still holds the pair it replaced. The caller holds the lock.
-func (k *Keeper) saveUnsaved(ctx context.Context, cur Session) (Session, bool) {
+func (k *Keeper) saveUnsaved(ctx context.Context, cur Session) (Session, Secrets, bool) {
 	k.mu.Lock()
 	p, ok := k.unsaved[cur.Name]
 	k.mu.Unlock()
 	if !ok {
-		return cur, false
+		return cur, Secrets{}, false
 	}
 	if cur.RefreshFP != p.fromFP {
 		// Someone stored another pair (a login, an import): ours is moot.
 		k.mu.Lock()
 		delete(k.unsaved, cur.Name)
 		k.mu.Unlock()
-		return cur, false
+		return cur, Secrets{}, false
 	}
+	// Keep what changed in metadata meanwhile (a pause).
+	p.meta.Paused = cur.Paused
+	p.meta.State = restingState(p.meta)
 	if err := k.cfg.Store.Put(persistCtx(ctx), p.meta, p.sec); err != nil {
-		return cur, false
+		return cur, Secrets{}, false
 	}
 	k.mu.Lock()
 	delete(k.unsaved, cur.Name)
 	k.mu.Unlock()
 	k.emit(Event{Session: cur.Name, Kind: EventRefreshed, OldFP: cur.AccessFP, NewFP: p.meta.AccessFP,
 		Message: "saved the pair from an earlier refresh whose save had failed"})
-	return p.meta, true
+	return p.meta, p.sec, true
 }
 
 // needsLogin records that the session cannot be refreshed any more.
