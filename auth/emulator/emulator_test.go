@@ -3,6 +3,7 @@ package emulator_test
 import (
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strconv"
 	"strings"
@@ -540,6 +541,42 @@ func TestParseUser(t *testing.T) {
 		}
 		if err != nil && strings.Contains(tt.spec, ":pw") && strings.Contains(err.Error(), "pw") {
 			t.Errorf("ParseUser(%q) error shows the password: %v", tt.spec, err)
+		}
+	}
+}
+
+// The limit is per client address (RemoteAddr), and forwarding headers do
+// not let a client pick another one. httptest.NewRequest sets RemoteAddr,
+// which a loopback server cannot vary.
+func TestLoginRatePerClientIP(t *testing.T) {
+	clk := newFakeClock()
+	em := emulator.New(emulator.Config{LoginRate: 2, Now: clk.Now})
+	login := func(remote, forwarded string) int {
+		req := httptest.NewRequest(http.MethodPost, "/oauth/token",
+			strings.NewReader(`{"email":"demo@example.com","password":"demo-password"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.RemoteAddr = remote
+		if forwarded != "" {
+			req.Header.Set("X-Forwarded-For", forwarded)
+		}
+		rec := httptest.NewRecorder()
+		em.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	for _, tc := range []struct {
+		remote, forwarded string
+		want              int
+	}{
+		{"192.0.2.1:1000", "", 200},
+		{"192.0.2.1:1001", "", 200}, // another port, same address
+		{"192.0.2.1:1002", "198.51.100.7", 429},
+		{"192.0.2.2:1000", "", 200},
+		{"[2001:db8::1]:443", "", 200},
+		{"192.0.2.2:1000", "", 200},
+		{"192.0.2.2:1000", "", 429},
+	} {
+		if got := login(tc.remote, tc.forwarded); got != tc.want {
+			t.Errorf("login from %s (forwarded %q): %d, want %d", tc.remote, tc.forwarded, got, tc.want)
 		}
 	}
 }
