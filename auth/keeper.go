@@ -675,3 +675,54 @@ func (k *Keeper) Probe(ctx context.Context, name string) (ProbeResult, error) {
 func needsLoginFromMeta(s Session) error {
 	return &NeedsLoginError{Session: s.Name, Reason: s.Reason, Message: s.LastError}
 }
+
+// RevokeToken revokes a raw token at ep (the admin path: a pasted token, no
+// stored session needed). If a stored session holds it, that session is
+// marked, under its lock, so that its later failures read "revoked by us"
+// rather than theft; the name of that session is returned ("" when none).
+func (k *Keeper) RevokeToken(ctx context.Context, ep Endpoints, token string, kind TokenKind) (string, Meta, error) {
+	fp := Fingerprint(token)
+	m, err := k.cfg.Client.Revoke(ctx, ep, token, kind)
+	if err != nil {
+		return "", m, fmt.Errorf("revoke %s token %s: %w", kind, fp, err)
+	}
+	name := k.markRevoked(ctx, fp, kind)
+	k.emit(Event{Session: name, Kind: EventRevoked, OldFP: fp, RequestID: m.RequestID, Status: m.Status,
+		Message: string(kind) + " token revoked at the server"})
+	return name, m, nil
+}
+
+// markRevoked records a revoked token in the stored session holding it.
+func (k *Keeper) markRevoked(ctx context.Context, fp string, kind TokenKind) string {
+	list, err := k.cfg.Store.List(ctx)
+	if err != nil {
+		return ""
+	}
+	for _, s := range list {
+		if s.RefreshFP != fp && s.AccessFP != fp {
+			continue
+		}
+		if kind != RefreshToken || s.RefreshFP != fp {
+			// An access token alone: the session can still refresh.
+			return s.Name
+		}
+		unlock, err := k.lock(ctx, s.Name)
+		if err != nil {
+			return s.Name
+		}
+		defer unlock()
+		cur, err := k.cfg.Store.Get(ctx, s.Name)
+		if err != nil || cur.RefreshFP != fp {
+			return s.Name
+		}
+		cur.RevokedRefreshFP = fp
+		cur.State, cur.Reason = StateNeedsLogin, ReasonRevoked
+		cur.LastError = "the refresh token was revoked by tokentop"
+		cur.NextAttempt = time.Time{}
+		cur.UpdatedAt = k.cfg.Clock.Now()
+		_ = k.cfg.Store.PutMeta(persistCtx(ctx), cur)
+		k.wake()
+		return s.Name
+	}
+	return ""
+}

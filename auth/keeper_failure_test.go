@@ -59,6 +59,25 @@ func TestRefreshNeedsLogin(t *testing.T) {
 			sends:  1,
 		},
 		{
+			name: "revoked by us, state lost",
+			before: func(e *env) {
+				// Our record of the revocation survives while the state
+				// does not (e.g. an older tokentop wrote the metadata).
+				sec := e.secrets("s")
+				c := auth.NewClient(e.srv.Client(), e.clock)
+				if _, err := c.Revoke(context.Background(), e.ep, sec.RefreshToken, auth.RefreshToken); err != nil {
+					e.t.Fatal(err)
+				}
+				s := e.get("s")
+				s.RevokedRefreshFP = auth.Fingerprint(sec.RefreshToken)
+				if err := e.store.PutMeta(context.Background(), s); err != nil {
+					e.t.Fatal(err)
+				}
+			},
+			reason: auth.ReasonRevoked,
+			sends:  1,
+		},
+		{
 			name: "revoked by someone else",
 			before: func(e *env) {
 				c := auth.NewClient(e.srv.Client(), e.clock)
@@ -430,5 +449,43 @@ func TestUnsavedPairIsKeptAndSavedLater(t *testing.T) {
 	}
 	if !e.emu.Valid(e.secrets("s").RefreshToken, emulator.KindRefresh) || res.New.AccessFP != e.get("s").AccessFP {
 		t.Fatal("the stored pair is not the live one")
+	}
+}
+
+func TestRevokeToken(t *testing.T) {
+	e := newEnv(t, envOpt{})
+	ctx := context.Background()
+	e.seed("s", 10*time.Minute, time.Hour)
+	e.seed("other", 10*time.Minute, time.Hour)
+	sec := e.secrets("s")
+
+	// A raw access token: revoked, the session can still refresh.
+	name, _, err := e.k.RevokeToken(ctx, e.ep, sec.AccessToken, auth.AccessToken)
+	if err != nil || name != "s" || e.emu.Valid(sec.AccessToken, emulator.KindAccess) {
+		t.Fatalf("RevokeToken(access) = %q, %v", name, err)
+	}
+	if s := e.get("s"); s.State != auth.StateOK {
+		t.Fatalf("state after access revoke: %s", s.State)
+	}
+	// A raw refresh token held by a stored session: it is marked revoked.
+	name, _, err = e.k.RevokeToken(ctx, e.ep, sec.RefreshToken, auth.RefreshToken)
+	if err != nil || name != "s" || e.emu.Valid(sec.RefreshToken, emulator.KindRefresh) {
+		t.Fatalf("RevokeToken(refresh) = %q, %v", name, err)
+	}
+	if s := e.get("s"); s.State != auth.StateNeedsLogin || s.Reason != auth.ReasonRevoked {
+		t.Fatalf("after refresh revoke: %s/%s", s.State, s.Reason)
+	}
+	if s := e.get("other"); s.State != auth.StateOK {
+		t.Fatal("another session was marked")
+	}
+	// A token nobody stores.
+	body, _ := e.emu.Issue(emulator.DefaultUser.Email, 0, 0)
+	e.tap.noteBody(body)
+	ts, _ := auth.ParseTokenResponse(body, e.clock.Now())
+	if name, _, err := e.k.RevokeToken(ctx, e.ep, ts.RefreshToken, auth.RefreshToken); err != nil || name != "" {
+		t.Fatalf("RevokeToken(unknown) = %q, %v", name, err)
+	}
+	if e.audit.Count("", auth.EventRevoked) != 3 {
+		t.Fatalf("audit %v", e.audit.Kinds(""))
 	}
 }
