@@ -347,6 +347,11 @@ func (k *Keeper) Token(ctx context.Context, name string, minValid time.Duration)
 	if meta.State == StateNeedsLogin {
 		return Secrets{}, meta, needsLoginFromMeta(meta)
 	}
+	// A wish no pair can meet must not burn a rotation on every call.
+	if life := meta.AccessExpiry.Sub(meta.IssuedAt); !meta.IssuedAt.IsZero() && life > 0 && minValid > life {
+		return Secrets{}, meta, fmt.Errorf("token %s: %w: the server issues tokens that live %s, %s was asked for",
+			name, ErrMinValid, life.Round(time.Second), minValid)
+	}
 	left := meta.AccessLeft(now)
 	// Fast path: no lock and no network, the common case for scripts.
 	usable := meta.Fresh(now, minValid) ||

@@ -434,9 +434,12 @@ func TestTokenMinValid(t *testing.T) {
 			t.Fatalf("step %d: handed out a token with %s left", i, left)
 		}
 	}
-	// More than the server ever gives.
+	// More than the server ever gives: refused without a refresh.
 	if _, _, err := e.k.Token(ctx, "s", time.Hour); !errors.Is(err, auth.ErrMinValid) {
 		t.Fatalf("min-valid beyond the lifetime: %v", err)
+	}
+	if got := e.emu.Stats().Refreshes; got != refreshes {
+		t.Fatalf("an impossible min-valid cost a refresh")
 	}
 }
 
