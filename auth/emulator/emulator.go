@@ -114,6 +114,10 @@ type User struct {
 	UserID    int64
 	RoleID    int
 	OrgUnitID int64
+	// TokenFormat overrides Config.TokenFormat for this user's sessions
+	// ("opaque" or "jwt"; empty: the server's format). The demo uses it to
+	// show both kinds of token side by side on one emulator.
+	TokenFormat string
 }
 
 // Config configures a Server. Zero values take the documented defaults.

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -340,4 +341,39 @@ func TestLogHasNoSecrets(t *testing.T) {
 			t.Errorf("line %d lacks the emulator time or request id: %s", i, line)
 		}
 	}
+}
+
+func TestPerUserTokenFormat(t *testing.T) {
+	jwtUser := emulator.User{Email: "jwt@example.com", Password: "pw", TokenFormat: emulator.FormatJWT}
+	plain := emulator.User{Email: "plain@example.com", Password: "pw"}
+	em := emulator.New(emulator.Config{Users: []emulator.User{jwtUser, plain}, AccessTTL: time.Minute, RefreshTTL: time.Hour})
+	for _, tc := range []struct {
+		email   string
+		wantJWT bool
+	}{{jwtUser.Email, true}, {plain.Email, false}} {
+		body, err := em.Issue(tc.email, 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r struct {
+			Access  string `json:"access_token"`
+			Refresh string `json:"refresh_token"`
+		}
+		if err := json.Unmarshal(body, &r); err != nil {
+			t.Fatal(err)
+		}
+		for _, tok := range []string{r.Access, r.Refresh} {
+			if got := strings.Count(tok, ".") == 2; got != tc.wantJWT {
+				t.Errorf("%s: token %s looks like a JWT: %v, want %v", tc.email, emuTokenShape(tok), got, tc.wantJWT)
+			}
+		}
+		if !em.Valid(r.Access, emulator.KindAccess) {
+			t.Errorf("%s: issued access token not valid", tc.email)
+		}
+	}
+}
+
+// emuTokenShape describes a token without printing it.
+func emuTokenShape(tok string) string {
+	return strconv.Itoa(len(tok)) + " chars, " + strconv.Itoa(strings.Count(tok, ".")) + " dots"
 }

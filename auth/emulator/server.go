@@ -90,7 +90,8 @@ func New(cfg Config) *Server {
 	if s.loginRate == 0 {
 		s.loginRate = DefaultLoginRate
 	}
-	if s.jwt {
+	// Any user may ask for JWTs, so a signing secret always exists.
+	{
 		s.secret = make([]byte, 32)
 		_, _ = rand.Read(s.secret)
 	}

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
+	"strings"
 	"time"
 )
 
@@ -85,9 +86,18 @@ func newUUID() string {
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 }
 
-// newToken makes a token expiring at exp in the configured format.
-func (s *Server) newToken(now, exp time.Time) string {
-	if s.jwt {
+// jwtFor reports whether ss's tokens are JWTs: the user's own format, else
+// the server's.
+func (s *Server) jwtFor(ss *session) bool {
+	if f := ss.user.TokenFormat; f != "" {
+		return strings.EqualFold(f, FormatJWT)
+	}
+	return s.jwt
+}
+
+// newToken makes a token expiring at exp, as a JWT when jwt is set.
+func (s *Server) newToken(jwt bool, now, exp time.Time) string {
+	if jwt {
 		return signJWT(s.secret, now, exp)
 	}
 	return opaqueToken()
@@ -96,8 +106,8 @@ func (s *Server) newToken(now, exp time.Time) string {
 // expiry is when a token issued now with lifetime ttl dies. JWT exp claims
 // are whole seconds, so JWT expiries are rounded up to the second to agree
 // with expires_in; opaque ones to the millisecond the response shows.
-func (s *Server) expiry(now time.Time, ttl time.Duration) time.Time {
-	if s.jwt {
+func (s *Server) expiry(jwt bool, now time.Time, ttl time.Duration) time.Time {
+	if jwt {
 		return ceilTo(now.Add(ttl), time.Second)
 	}
 	return ceilTo(now.Add(ttl), time.Millisecond)
@@ -109,13 +119,14 @@ func (s *Server) issueLocked(ss *session, now time.Time) pair {
 	if old, ok := s.refresh[ss.refresh]; ok && ss.refresh != "" {
 		old.used = true
 	}
+	jwt := s.jwtFor(ss)
 	p := pair{
-		accessExp:  s.expiry(now, ss.accessTTL),
-		refreshExp: s.expiry(now, ss.refreshTTL),
+		accessExp:  s.expiry(jwt, now, ss.accessTTL),
+		refreshExp: s.expiry(jwt, now, ss.refreshTTL),
 		frontend:   frontendToken(),
 	}
-	p.access = s.newToken(now, p.accessExp)
-	p.refresh = s.newToken(now, p.refreshExp)
+	p.access = s.newToken(jwt, now, p.accessExp)
+	p.refresh = s.newToken(jwt, now, p.refreshExp)
 	ss.refresh, ss.refreshExp = p.refresh, p.refreshExp
 	s.access[p.access] = &tokenEntry{sess: ss, exp: p.accessExp}
 	s.refresh[p.refresh] = &tokenEntry{sess: ss, exp: p.refreshExp}
