@@ -25,6 +25,9 @@ const keeperStopTimeout = 15 * time.Second
 
 // runTUI opens the TUI over the saved sessions.
 func (a *app) runTUI(ctx context.Context) error {
+	if _, err := a.terminal(); err != nil {
+		return err
+	}
 	st, err := a.openStore()
 	if err != nil {
 		return err
@@ -50,9 +53,9 @@ type tuiSetup struct {
 // foreground, and stops both cleanly: the terminal is restored by Bubble Tea
 // before we wait for in-flight refreshes to finish.
 func (a *app) runProgram(ctx context.Context, s tuiSetup) error {
-	out, ok := a.stdout.(*os.File)
-	if !ok || !term.IsTerminal(int(out.Fd())) {
-		return usageErr(errors.New("the TUI needs a terminal; in scripts use `tokentop list`, `tokentop token NAME` and friends"))
+	out, err := a.terminal()
+	if err != nil {
+		return err
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -103,6 +106,15 @@ func (a *app) runProgram(ctx context.Context, s tuiSetup) error {
 		return fmt.Errorf("run the TUI: %w", runErr)
 	}
 	return nil
+}
+
+// terminal returns stdout when it is a terminal: the TUI draws nowhere else.
+func (a *app) terminal() (*os.File, error) {
+	out, ok := a.stdout.(*os.File)
+	if !ok || !term.IsTerminal(int(out.Fd())) {
+		return nil, usageErr(errors.New("the TUI needs a terminal; in scripts use `tokentop list`, `tokentop token NAME` and friends"))
+	}
+	return out, nil
 }
 
 // Demo defaults: short enough to watch a refresh happen.
@@ -182,6 +194,9 @@ type demoSeed struct {
 }
 
 func (a *app) runDemo(ctx context.Context, accessTTL, refreshTTL time.Duration) error {
+	if _, err := a.terminal(); err != nil {
+		return err
+	}
 	users := demoUsers()
 	primary, err := startDemoServer(emulator.Config{AccessTTL: accessTTL, RefreshTTL: refreshTTL, Users: users})
 	if err != nil {
@@ -190,8 +205,8 @@ func (a *app) runDemo(ctx context.Context, accessTTL, refreshTTL time.Duration) 
 	defer primary.close()
 	// JWT SPOT: the emulator's token format is per server today, so the JWT
 	// session lives on a second emulator instance. When emulator.User gains
-	// a per-user TokenFormat, seed it on the main emulator instead and drop
-	// this second server.
+	// a per-user TokenFormat, seed it on the primary emulator instead and
+	// drop this second server.
 	jwtSrv, err := startDemoServer(emulator.Config{AccessTTL: accessTTL, RefreshTTL: refreshTTL, Users: users, TokenFormat: emulator.FormatJWT})
 	if err != nil {
 		return err
@@ -207,7 +222,24 @@ func (a *app) runDemo(ctx context.Context, accessTTL, refreshTTL time.Duration) 
 	defer st.Close()
 	client := auth.NewClient(nil, nil)
 	k := auth.NewKeeper(auth.KeeperConfig{Store: st, Client: client, Audit: st})
+	seeds, err := seedDemo(ctx, k, primary, jwtSrv, accessTTL, refreshTTL)
+	if err != nil {
+		return err
+	}
+	return a.runProgram(ctx, tuiSetup{
+		store:     st,
+		keeper:    k,
+		revoker:   client,
+		endpoints: primary.endpoints(),
+		demoURL:   primary.url,
+		status: fmt.Sprintf("demo: %d sessions seeded · n logs in as %s / %s · curl %s/_emulator/stats",
+			len(seeds), emulator.DefaultUser.Email, emulator.DefaultUser.Password, primary.url),
+	})
+}
 
+// seedDemo imports the demo's sessions: one with JWT tokens, opaque ones,
+// one whose refresh token is always close to expiry, and one paused.
+func seedDemo(ctx context.Context, k *auth.Keeper, primary, jwtSrv *demoServer, accessTTL, refreshTTL time.Duration) ([]demoSeed, error) {
 	// The expiring session's refresh token lives only a little longer than
 	// its access token, so its refresh countdown is always in the red: the
 	// keeper must rotate it in time, every time.
@@ -225,14 +257,14 @@ func (a *app) runDemo(ctx context.Context, accessTTL, refreshTTL time.Duration) 
 		}
 		body, err := srv.em.Issue(sd.email, sd.accessTTL, sd.refreshTTL)
 		if err != nil {
-			return fmt.Errorf("seed demo session %s: %w", sd.name, err)
+			return nil, fmt.Errorf("seed demo session %s: %w", sd.name, err)
 		}
 		if _, err := k.Import(ctx, sd.name, srv.endpoints(), body); err != nil {
-			return fmt.Errorf("seed demo session %s: %w", sd.name, err)
+			return nil, fmt.Errorf("seed demo session %s: %w", sd.name, err)
 		}
 		if sd.paused {
 			if err := k.SetPaused(ctx, sd.name, true); err != nil {
-				return fmt.Errorf("pause demo session %s: %w", sd.name, err)
+				return nil, fmt.Errorf("pause demo session %s: %w", sd.name, err)
 			}
 		}
 	}
@@ -245,13 +277,5 @@ func (a *app) runDemo(ctx context.Context, accessTTL, refreshTTL time.Duration) 
 			drained = true
 		}
 	}
-	return a.runProgram(ctx, tuiSetup{
-		store:     st,
-		keeper:    k,
-		revoker:   client,
-		endpoints: primary.endpoints(),
-		demoURL:   primary.url,
-		status: fmt.Sprintf("demo: %d sessions seeded · n logs in as %s / %s · curl %s/_emulator/stats",
-			len(seeds), emulator.DefaultUser.Email, emulator.DefaultUser.Password, primary.url),
-	})
+	return seeds, nil
 }

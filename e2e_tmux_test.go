@@ -1,0 +1,204 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tokentop/tokentop/auth/emulator"
+)
+
+// tuiTmux drives one tmux server on a private socket.
+type tuiTmux struct {
+	t    *testing.T
+	sock string
+}
+
+// tuiStartTmux starts a detached 120x40 tmux session running a plain shell,
+// with set-clipboard on so OSC 52 lands in tmux's paste buffer. It skips
+// when tmux is missing (CI installs it; TOKENTOP_TEST_KEYRING=1 makes it
+// required).
+func tuiStartTmux(t *testing.T) *tuiTmux {
+	t.Helper()
+	if _, err := exec.LookPath("tmux"); err != nil {
+		if os.Getenv("TOKENTOP_TEST_KEYRING") == "1" {
+			t.Fatal("tmux is required for the end-to-end TUI test (TOKENTOP_TEST_KEYRING=1)")
+		}
+		t.Skip("tmux not installed: skipping the end-to-end TUI test (apt-get install tmux)")
+	}
+	tm := &tuiTmux{t: t, sock: fmt.Sprintf("tokentop-e2e-%d-%d", os.Getpid(), time.Now().UnixNano())}
+	t.Cleanup(func() { _ = exec.Command("tmux", "-L", tm.sock, "kill-server").Run() })
+	tm.run("-f", "/dev/null", "new-session", "-d", "-x", "120", "-y", "40", "-s", "e2e",
+		"env", "-i", "PATH="+os.Getenv("PATH"), "HOME="+t.TempDir(), "TERM=xterm-256color", "PS1=$ ", "sh")
+	tm.run("set-option", "-g", "set-clipboard", "on")
+	return tm
+}
+
+func (tm *tuiTmux) run(args ...string) string {
+	tm.t.Helper()
+	out, err := exec.Command("tmux", append([]string{"-L", tm.sock}, args...)...).CombinedOutput()
+	if err != nil {
+		tm.t.Fatalf("tmux %v: %v\n%s", args, err, out)
+	}
+	return string(out)
+}
+
+// key sends one key and gives the program a moment, so keys arrive one by
+// one (runes sent together would reach the program as one key message).
+func (tm *tuiTmux) key(k string) {
+	tm.t.Helper()
+	tm.run("send-keys", "-t", "e2e", k)
+	time.Sleep(150 * time.Millisecond)
+}
+
+func (tm *tuiTmux) capture() string {
+	tm.t.Helper()
+	return tm.run("capture-pane", "-p", "-t", "e2e")
+}
+
+// waitFor polls the pane until ok says yes, for at most d.
+func (tm *tuiTmux) waitFor(what string, d time.Duration, ok func(pane string) bool) string {
+	tm.t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		pane := tm.capture()
+		if ok(pane) {
+			return pane
+		}
+		if time.Now().After(deadline) {
+			tm.t.Fatalf("timed out after %s waiting for %s; the screen:\n%s", d, what, pane)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func tuiStats(t *testing.T, url string) emulator.Stats {
+	t.Helper()
+	resp, err := http.Get(url + "/_emulator/stats")
+	if err != nil {
+		t.Fatalf("emulator stats: %v", err)
+	}
+	defer resp.Body.Close()
+	var s emulator.Stats
+	if err := json.NewDecoder(resp.Body).Decode(&s); err != nil {
+		t.Fatalf("emulator stats: %v", err)
+	}
+	return s
+}
+
+// tuiWaitStats polls the emulator's counters until ok, for at most d.
+func tuiWaitStats(t *testing.T, url, what string, d time.Duration, ok func(emulator.Stats) bool) emulator.Stats {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		s := tuiStats(t, url)
+		if ok(s) {
+			return s
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s; stats %+v", d, what, s)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// tuiLine returns the pane's line that contains s.
+func tuiLine(pane, s string) string {
+	for _, l := range strings.Split(pane, "\n") {
+		if strings.Contains(l, s) {
+			return l
+		}
+	}
+	return ""
+}
+
+// TestE2ETmuxDemo runs the real binary in tmux the way a person would:
+// watches countdowns move and an auto-refresh happen (counted by the
+// emulator), copies a token through OSC 52 into tmux's buffer, revokes a
+// session with confirmation, and quits back to the shell.
+func TestE2ETmuxDemo(t *testing.T) {
+	tm := tuiStartTmux(t)
+	tm.run("send-keys", "-t", "e2e", tokentopBin+" demo --access-ttl 10s; echo TOKENTOP-EXIT=$?", "Enter")
+
+	urlRe := regexp.MustCompile(`demo emulator (http://127\.0\.0\.1:\d+)`)
+	pane := tm.waitFor("the demo's first frame", 20*time.Second, func(p string) bool {
+		return urlRe.MatchString(p) && strings.Contains(p, "legacy-paused")
+	})
+	url := urlRe.FindStringSubmatch(pane)[1]
+
+	// Countdowns move: the paused session's refresh countdown ticks down.
+	first := tuiLine(pane, "legacy-paused")
+	tm.waitFor("the countdown to move", 5*time.Second, func(p string) bool {
+		l := tuiLine(p, "legacy-paused")
+		return l != "" && l != first
+	})
+
+	// An auto-refresh happens and the emulator counts it.
+	tuiWaitStats(t, url, "an auto-refresh", 30*time.Second, func(s emulator.Stats) bool { return s.Refreshes >= 1 })
+	tm.waitFor("the refresh on screen", 10*time.Second, func(p string) bool {
+		l := tuiLine(p, "support-desk")
+		return !strings.HasSuffix(strings.TrimSpace(l), "never")
+	})
+
+	// Copy the selected session's access token: OSC 52 lands in tmux's
+	// buffer, and the status line names it by the same fingerprint.
+	tm.key("c")
+	tm.waitFor("the copy menu", 5*time.Second, func(p string) bool { return strings.Contains(p, "Copy from") })
+	tm.key("a")
+	pane = tm.waitFor("the copy on the status line", 5*time.Second, func(p string) bool { return strings.Contains(p, "copied ") })
+	var buf string
+	deadline := time.Now().Add(5 * time.Second)
+	for buf == "" && time.Now().Before(deadline) {
+		out, err := exec.Command("tmux", "-L", tm.sock, "show-buffer").Output()
+		if err == nil {
+			buf = string(out)
+		} else {
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	if buf == "" {
+		t.Fatalf("tmux buffer is empty after copying; the screen:\n%s", pane)
+	}
+	sum := sha256.Sum256([]byte(buf))
+	fp := "sha256:" + hex.EncodeToString(sum[:4])
+	if !strings.Contains(tuiLine(pane, "copied "), fp) {
+		t.Fatalf("status line %q does not name the buffer's fingerprint %s", tuiLine(pane, "copied "), fp)
+	}
+	if strings.Contains(tm.capture(), buf) {
+		t.Fatal("the copied token is on the screen")
+	}
+
+	// Revoke a session with confirmation; the emulator counts both tokens.
+	before := tuiStats(t, url).Revocations
+	tm.key("/")
+	tm.run("send-keys", "-t", "e2e", "-l", "support-desk")
+	time.Sleep(150 * time.Millisecond)
+	tm.key("Enter")
+	tm.key("x")
+	tm.waitFor("the revoke confirmation", 5*time.Second, func(p string) bool { return strings.Contains(p, "Revoke support-desk?") })
+	tm.key("y")
+	tuiWaitStats(t, url, "both revocations", 10*time.Second, func(s emulator.Stats) bool { return s.Revocations >= before+2 })
+	tm.key("Escape") // clear the filter
+	tm.waitFor("the session to disappear", 10*time.Second, func(p string) bool {
+		return strings.Contains(p, "3 sessions") && tuiLine(p, "support-desk ") == ""
+	})
+
+	// q quits and gives the terminal back: the shell's output is visible
+	// again and the alternate screen is gone.
+	tm.key("q")
+	pane = tm.waitFor("the program to exit", 20*time.Second, func(p string) bool { return strings.Contains(p, "TOKENTOP-EXIT=") })
+	if !strings.Contains(pane, "TOKENTOP-EXIT=0") {
+		t.Fatalf("tokentop exited with an error:\n%s", pane)
+	}
+	if strings.Contains(pane, "demo emulator") {
+		t.Fatalf("the TUI is still on screen after quitting:\n%s", pane)
+	}
+}
