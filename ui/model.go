@@ -39,7 +39,14 @@ type statusLine struct {
 	text string
 	urg  urgency
 	at   time.Time
+	// until protects the answer to something the user did (a copy, a
+	// revoke) from being pushed off by routine keeper news right away.
+	until time.Time
 }
+
+// statusHold is how long a user action's result stays on the status line
+// against routine events.
+const statusHold = 6 * time.Second
 
 // banner is the loud warning about a suspected refresh-token reuse.
 type banner struct {
@@ -338,7 +345,9 @@ func (m *Model) onEvent(e auth.Event) tea.Cmd {
 			m.banner = nil
 		}
 	}
-	m.status = statusLine{text: clock(at, m.loc) + " " + eventText(e), urg: eventUrgency(e.Kind), at: at}
+	if u := eventUrgency(e.Kind); u == urgencyNow || u == urgencySoon || !m.now.Before(m.status.until) {
+		m.status = statusLine{text: clock(at, m.loc) + " " + eventText(e), urg: u, at: at}
+	}
 	if reload && !m.loading {
 		m.loading = true
 		cmds = append(cmds, m.loadCmd())
@@ -347,7 +356,7 @@ func (m *Model) onEvent(e auth.Event) tea.Cmd {
 }
 
 func (m *Model) setStatus(text string, u urgency) {
-	m.status = statusLine{text: clock(m.now, m.loc) + " " + text, urg: u, at: m.now}
+	m.status = statusLine{text: clock(m.now, m.loc) + " " + text, urg: u, at: m.now, until: m.now.Add(statusHold)}
 }
 
 // onKey routes a key: quitting first, then an open dialog, then global

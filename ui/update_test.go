@@ -486,3 +486,20 @@ func TestNarrowDropsColumns(t *testing.T) {
 		}
 	}
 }
+
+// TestStatusHoldsActionResult: routine refreshes do not push the answer to
+// a user's action off the status line at once; failures always show.
+func TestStatusHoldsActionResult(t *testing.T) {
+	h := newHarness(t, 160, 30)
+	h.keys("c", "a")
+	h.requireContains("copied acme-admin access token")
+	h.send(keeperEventMsg{auth.Event{Time: fixedNow, Session: "support-desk", Kind: auth.EventRefreshed, NewFP: "sha256:00000009"}})
+	h.requireContains("copied acme-admin access token")
+	h.send(tickMsg{now: fixedNow.Add(statusHold)})
+	h.send(keeperEventMsg{auth.Event{Time: fixedNow, Session: "support-desk", Kind: auth.EventRefreshed, NewFP: "sha256:0000000a"}})
+	h.requireContains("support-desk refreshed")
+
+	h.keys("c", "a")
+	h.send(keeperEventMsg{auth.Event{Time: fixedNow, Session: "billing-retry", Kind: auth.EventNeedsLogin, Reason: auth.ReasonRejected}})
+	h.requireContains("billing-retry needs a new login")
+}
