@@ -128,7 +128,7 @@ const (
 func demoUsers() []emulator.User {
 	return []emulator.User{
 		emulator.DefaultUser,
-		{Email: "admin@acme.example", Password: "acme-admin", UserID: 2001, RoleID: 1, OrgUnitID: 1001},
+		{Email: "admin@acme.example", Password: "acme-admin", UserID: 2001, RoleID: 1, OrgUnitID: 1001, TokenFormat: emulator.FormatJWT},
 		{Email: "support@acme.example", Password: "acme-support", UserID: 2002, RoleID: 2, OrgUnitID: 2002},
 		{Email: "viewer@acme.example", Password: "acme-viewer", UserID: 2003, RoleID: 3, OrgUnitID: 3003},
 		{Email: "legacy@acme.example", Password: "acme-legacy", UserID: 2004, RoleID: 2, OrgUnitID: 2002},
@@ -188,7 +188,6 @@ func (d *demoServer) endpoints() auth.Endpoints {
 // demoSeed is one seeded session.
 type demoSeed struct {
 	name, email           string
-	jwt                   bool
 	accessTTL, refreshTTL time.Duration
 	paused                bool
 }
@@ -203,15 +202,6 @@ func (a *app) runDemo(ctx context.Context, accessTTL, refreshTTL time.Duration) 
 		return err
 	}
 	defer primary.close()
-	// JWT SPOT: the emulator's token format is per server today, so the JWT
-	// session lives on a second emulator instance. When emulator.User gains
-	// a per-user TokenFormat, seed it on the primary emulator instead and
-	// drop this second server.
-	jwtSrv, err := startDemoServer(emulator.Config{AccessTTL: accessTTL, RefreshTTL: refreshTTL, Users: users, TokenFormat: emulator.FormatJWT})
-	if err != nil {
-		return err
-	}
-	defer jwtSrv.close()
 
 	// Memory only, no config dir: the demo never touches the user's keyring
 	// or files, whatever --storage and --config-dir say.
@@ -222,7 +212,7 @@ func (a *app) runDemo(ctx context.Context, accessTTL, refreshTTL time.Duration) 
 	defer st.Close()
 	client := auth.NewClient(nil, nil)
 	k := auth.NewKeeper(auth.KeeperConfig{Store: st, Client: client, Audit: st})
-	seeds, err := seedDemo(ctx, k, primary, jwtSrv, accessTTL, refreshTTL)
+	seeds, err := seedDemo(ctx, k, primary, accessTTL, refreshTTL)
 	if err != nil {
 		return err
 	}
@@ -237,24 +227,21 @@ func (a *app) runDemo(ctx context.Context, accessTTL, refreshTTL time.Duration) 
 	})
 }
 
-// seedDemo imports the demo's sessions: one with JWT tokens, opaque ones,
-// one whose refresh token is always close to expiry, and one paused.
-func seedDemo(ctx context.Context, k *auth.Keeper, primary, jwtSrv *demoServer, accessTTL, refreshTTL time.Duration) ([]demoSeed, error) {
+// seedDemo imports the demo's sessions: one with JWT tokens (its user's
+// token format is "jwt"), opaque ones, one whose refresh token is always
+// close to expiry, and one paused; all on the one emulator.
+func seedDemo(ctx context.Context, k *auth.Keeper, srv *demoServer, accessTTL, refreshTTL time.Duration) ([]demoSeed, error) {
 	// The expiring session's refresh token lives only a little longer than
 	// its access token, so its refresh countdown is always in the red: the
 	// keeper must rotate it in time, every time.
 	expiring := accessTTL + accessTTL/2
 	seeds := []demoSeed{
-		{name: "acme-admin", email: "admin@acme.example", jwt: true, accessTTL: accessTTL, refreshTTL: refreshTTL},
+		{name: "acme-admin", email: "admin@acme.example", accessTTL: accessTTL, refreshTTL: refreshTTL},
 		{name: "support-desk", email: "support@acme.example", accessTTL: accessTTL, refreshTTL: refreshTTL},
 		{name: "viewer-expiring", email: "viewer@acme.example", accessTTL: accessTTL, refreshTTL: min(expiring, refreshTTL)},
 		{name: "legacy-paused", email: "legacy@acme.example", accessTTL: accessTTL, refreshTTL: refreshTTL, paused: true},
 	}
 	for _, sd := range seeds {
-		srv := primary
-		if sd.jwt {
-			srv = jwtSrv
-		}
 		body, err := srv.em.Issue(sd.email, sd.accessTTL, sd.refreshTTL)
 		if err != nil {
 			return nil, fmt.Errorf("seed demo session %s: %w", sd.name, err)

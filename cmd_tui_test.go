@@ -67,17 +67,12 @@ func TestTUIDemoSeeds(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(primary.close)
-	jwtSrv, err := startDemoServer(emulator.Config{AccessTTL: access, RefreshTTL: refresh, Users: demoUsers(), TokenFormat: emulator.FormatJWT})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(jwtSrv.close)
 	st, err := storage.Open(storage.Options{Backend: storage.BackendMemory})
 	if err != nil {
 		t.Fatal(err)
 	}
 	k := auth.NewKeeper(auth.KeeperConfig{Store: st, Client: auth.NewClient(nil, nil), Audit: st})
-	seeds, err := seedDemo(ctx, k, primary, jwtSrv, access, refresh)
+	seeds, err := seedDemo(ctx, k, primary, access, refresh)
 	if err != nil {
 		t.Fatal(err)
 	}
