@@ -41,7 +41,7 @@ func TestSessKeepaliveRetriesAndRecovers(t *testing.T) {
 			c := newCLI(t, "file")
 			name := sessName(t, c, "ka")
 			p := sessImportDue(t, c, em, url, name, 2*time.Second, 10*time.Minute, time.Hour)
-			em.FailNext(2, tc.status)
+			em.FailNext(1, tc.status)
 			cmd, out, errb := sessStart(t, c, "keepalive", name)
 			sessWaitFor(t, errb, `keeping `+name+` alive \(storage: file\)`, 10*time.Second)
 			retry := sessWaitFor(t, errb, `(?m)^\S+Z `+name+` retrying .*next attempt at [^\n]*`, 20*time.Second)

@@ -108,6 +108,18 @@ func sessImportDue(t testing.TB, c *cli, em *emulator.Server, url, name string, 
 	return p
 }
 
+// sessImportExpired imports a pair whose access token, by the response,
+// lived one second and has just expired (the server keeps it valid for
+// accessTTL): the next use must refresh, and the old token cannot stand in
+// if the refresh fails.
+func sessImportExpired(t testing.TB, c *cli, em *emulator.Server, url, name string, accessTTL, refreshTTL time.Duration) sessPair {
+	t.Helper()
+	expires := time.Now().Add(time.Second)
+	p := sessImportDue(t, c, em, url, name, time.Second, accessTTL, refreshTTL)
+	time.Sleep(time.Until(expires) + 50*time.Millisecond)
+	return p
+}
+
 // sessListed is a session as `list --json` shows it (the fields tests read).
 type sessListed struct {
 	Name               string  `json:"name"`
@@ -385,12 +397,12 @@ func TestSessKilledAfterServerRotated(t *testing.T) {
 			s := sessStartServer(t, sessShortConfig())
 			c := newCLI(t, b)
 			name := sessName(t, c, "killed")
-			p := sessImportDue(t, c, s.em, s.url, name, 2*time.Second, 10*time.Minute, time.Hour)
+			p := sessImportExpired(t, c, s.em, s.url, name, 10*time.Minute, time.Hour)
 
 			// The server rotates, then the answer is held until the
 			// process dies: killed after sending and before saving.
 			s.hold.Store(true)
-			cmd, _, _ := sessStart(t, c, "token", name, "--min-valid", "5m")
+			cmd, _, _ := sessStart(t, c, "token", name)
 			sessWaitArrived(t, s)
 			if err := cmd.Process.Kill(); err != nil {
 				t.Fatal(err)
@@ -401,7 +413,7 @@ func TestSessKilledAfterServerRotated(t *testing.T) {
 				t.Fatalf("the server did not rotate before the kill: %+v", st)
 			}
 
-			r := c.run("", "token", name, "--min-valid", "5m")
+			r := c.run("", "token", name)
 			t.Logf("next run:\n%s", r.stderr)
 			if r.code != 3 {
 				t.Fatalf("after the kill: exit %d, want 3 (needs login)\n%s", r.code, r.stderr)
@@ -425,7 +437,7 @@ func TestSessKilledAfterServerRotated(t *testing.T) {
 			}
 			// A second run says the same without asking the server again.
 			before := s.em.Stats()
-			again := c.run("", "token", name, "--min-valid", "5m")
+			again := c.run("", "token", name)
 			if again.code != 3 || !strings.Contains(again.stderr, "rotation_lost") || s.em.Stats() != before {
 				t.Errorf("second run: exit %d, stats %+v -> %+v\n%s", again.code, before, s.em.Stats(), again.stderr)
 			}
@@ -438,12 +450,12 @@ func TestSessKilledBeforeServerRotated(t *testing.T) {
 	s := sessStartServer(t, sessShortConfig())
 	c := newCLI(t, "file")
 	name := sessName(t, c, "killed-early")
-	sessImportDue(t, c, s.em, s.url, name, 2*time.Second, 10*time.Minute, time.Hour)
+	sessImportExpired(t, c, s.em, s.url, name, 10*time.Minute, time.Hour)
 
 	// The request waits at the server; the process dies before the server
 	// handles it, so nothing was rotated.
 	s.em.SetLatency(time.Minute)
-	cmd, _, _ := sessStart(t, c, "token", name, "--min-valid", "5m")
+	cmd, _, _ := sessStart(t, c, "token", name)
 	sessWaitArrived(t, s)
 	if err := cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
@@ -474,9 +486,9 @@ func TestSessLostResponse(t *testing.T) {
 			em, url := startEmulator(t, sessShortConfig())
 			c := newCLI(t, b)
 			name := sessName(t, c, "lost")
-			sessImportDue(t, c, em, url, name, 2*time.Second, 10*time.Minute, time.Hour)
+			sessImportExpired(t, c, em, url, name, 10*time.Minute, time.Hour)
 			em.DropNextRefreshResponses(1)
-			r := c.run("", "token", name, "--min-valid", "5m")
+			r := c.run("", "token", name)
 			t.Logf("token:\n%s", r.stderr)
 			if r.code != 3 {
 				t.Fatalf("exit %d, want 3\n%s", r.code, r.stderr)
@@ -514,9 +526,9 @@ func TestSessServerUnavailable(t *testing.T) {
 			s := sessStartServer(t, sessShortConfig())
 			c := newCLI(t, "file")
 			name := sessName(t, c, "down")
-			p := sessImportDue(t, c, s.em, s.url, name, 2*time.Second, 10*time.Minute, time.Hour)
+			p := sessImportExpired(t, c, s.em, s.url, name, 10*time.Minute, time.Hour)
 			tc.break_(s)
-			r := c.run("", "token", name, "--min-valid", "5m")
+			r := c.run("", "token", name)
 			t.Logf("token:\n%s", r.stderr)
 			if r.code != 5 {
 				t.Fatalf("exit %d, want 5\n%s", r.code, r.stderr)
@@ -534,7 +546,7 @@ func TestSessServerUnavailable(t *testing.T) {
 			}
 			if tc.name != "dead server" {
 				// The server is back: the next run refreshes.
-				if r := c.run("", "token", name, "--min-valid", "5m"); r.code != 0 || !s.em.Valid(strings.TrimSpace(r.stdout), emulator.KindAccess) {
+				if r := c.run("", "token", name); r.code != 0 || !s.em.Valid(strings.TrimSpace(r.stdout), emulator.KindAccess) {
 					t.Errorf("after the server recovered: exit %d\n%s", r.code, r.stderr)
 				}
 			}
@@ -578,9 +590,9 @@ func TestSessNeedsLoginReasons(t *testing.T) {
 			s := sessStartServer(t, sessShortConfig())
 			c := newCLI(t, "file")
 			name := sessName(t, c, "dead")
-			p := sessImportDue(t, c, s.em, s.url, name, 2*time.Second, 10*time.Minute, tc.refreshTTL)
+			p := sessImportExpired(t, c, s.em, s.url, name, 10*time.Minute, tc.refreshTTL)
 			tc.spoil(t, s, c, name, p)
-			r := c.run("", "token", name, "--min-valid", "5m")
+			r := c.run("", "token", name)
 			t.Logf("token:\n%s", r.stderr)
 			if r.code != 3 {
 				t.Fatalf("exit %d, want 3\n%s", r.code, r.stderr)
@@ -606,7 +618,7 @@ func TestSessRevokedByUs(t *testing.T) {
 	s := sessStartServer(t, sessShortConfig())
 	c := newCLI(t, "file")
 	name := sessName(t, c, "revoked")
-	p := sessImportDue(t, c, s.em, s.url, name, 2*time.Second, 10*time.Minute, time.Hour)
+	p := sessImportExpired(t, c, s.em, s.url, name, 10*time.Minute, time.Hour)
 	// Revoking the refresh token works, revoking the access token fails:
 	// tokentop keeps the session and remembers that it revoked it itself.
 	s.failAccessRevoke.Store(true)
@@ -616,7 +628,7 @@ func TestSessRevokedByUs(t *testing.T) {
 		t.Fatalf("revoke reported success although the access token could not be revoked")
 	}
 	before := s.em.Stats()
-	r := c.run("", "token", name, "--min-valid", "5m")
+	r := c.run("", "token", name)
 	t.Logf("token:\n%s", r.stderr)
 	if r.code != 3 {
 		t.Fatalf("token after revoking: exit %d, want 3\n%s", r.code, r.stderr)
@@ -645,7 +657,7 @@ func TestSessAdoptedNotRefreshedTwice(t *testing.T) {
 			em, url := startEmulator(t, sessShortConfig())
 			c := newCLI(t, b)
 			name := sessName(t, c, "adopt")
-			p := sessImportDue(t, c, em, url, name, 2*time.Second, 10*time.Minute, time.Hour)
+			p := sessImportExpired(t, c, em, url, name, 10*time.Minute, time.Hour)
 			r := c.run("", "refresh", name)
 			t.Logf("refresh:\n%s", r.stdout)
 			if r.code != 0 {
@@ -673,12 +685,12 @@ func TestSessRefreshAdoptsConcurrentRotation(t *testing.T) {
 	s := sessStartServer(t, sessShortConfig())
 	c := newCLI(t, "file")
 	name := sessName(t, c, "adopt2")
-	sessImportDue(t, c, s.em, s.url, name, 2*time.Second, 10*time.Minute, time.Hour)
+	sessImportExpired(t, c, s.em, s.url, name, 10*time.Minute, time.Hour)
 	// The first process's refresh waits 2s at the server while holding the
 	// lock; the second asks for a refresh meanwhile and must adopt the
 	// first one's pair rather than rotate again.
 	s.em.SetLatency(2 * time.Second)
-	first, _, _ := sessStart(t, c, "token", name, "--min-valid", "5m")
+	first, _, _ := sessStart(t, c, "token", name)
 	sessWaitArrived(t, s)
 	second := c.run("", "refresh", name)
 	if err := first.Wait(); err != nil {
