@@ -36,7 +36,7 @@ shows "needs_login (refresh_expired)".
   {"storage": "keyring", "config_dir": "...", "sessions": [{"name", "email", "user": {...},
    "role", "org_unit_id", "oauth_url", "api_url", "access_expires_at", "refresh_expires_at",
    "access_expires_in_seconds", "refresh_expires_in_seconds", "state", "reason",
-   "last_error", "next_attempt", "last_refresh", "refreshes", "failures",
+   "last_error", "next_attempt", "refresh_interrupted", "last_refresh", "refreshes", "failures",
    "clock_skew_seconds", "access_fingerprint", "refresh_fingerprint", ...}]}
 Instants are RFC 3339 UTC strings or null; no token values are ever included.`,
 		Example: `  tokentop list
@@ -95,6 +95,7 @@ type sessSessionJSON struct {
 	LastError               string     `json:"last_error"`
 	NextAttempt             *time.Time `json:"next_attempt"`
 	Paused                  bool       `json:"paused"`
+	RefreshInterrupted      bool       `json:"refresh_interrupted"`
 	LastRefresh             *time.Time `json:"last_refresh"`
 	Refreshes               int        `json:"refreshes"`
 	Failures                int        `json:"failures"`
@@ -170,6 +171,7 @@ func sessToJSON(s auth.Session, now time.Time) sessSessionJSON {
 		LastError:               s.LastError,
 		NextAttempt:             sessTimePtr(s.NextAttempt),
 		Paused:                  s.Paused,
+		RefreshInterrupted:      s.RefreshInterrupted(now),
 		LastRefresh:             sessTimePtr(s.LastRefresh),
 		Refreshes:               s.Refreshes,
 		Failures:                s.Failures,
@@ -228,6 +230,10 @@ func sessStateCell(s auth.Session, now time.Time) string {
 	out := string(state)
 	if reason != "" {
 		out += " (" + string(reason) + ")"
+	}
+	if s.RefreshInterrupted(now) {
+		out += fmt.Sprintf(", a refresh by pid %d was interrupted %s; the next refresh settles it",
+			s.RefreshingPID, timefmt.Relative(s.RefreshingSince, now))
 	}
 	if state == auth.StateRetrying && !s.NextAttempt.IsZero() {
 		out += ", next " + timefmt.Relative(s.NextAttempt, now)

@@ -62,9 +62,12 @@ func TestSessListTable(t *testing.T) {
 	retry := sessSample(now)
 	retry.Name, retry.State, retry.NextAttempt = "staging", auth.StateRetrying, now.Add(30*time.Second)
 	retry.ClockSkew = 2 * time.Minute
+	killed := sessSample(now)
+	killed.Name, killed.State = "killed", auth.StateRefreshing
+	killed.RefreshingSince, killed.RefreshingPID = now.Add(-5*time.Minute), 4242
 	dead := sessSample(now)
 	dead.Name, dead.State, dead.Reason = "old", auth.StateNeedsLogin, auth.ReasonRotationLost
-	sessions := []auth.Session{dead, retry, sessSample(now)}
+	sessions := []auth.Session{killed, dead, retry, sessSample(now)}
 
 	cases := []struct {
 		width   int
@@ -74,7 +77,8 @@ func TestSessListTable(t *testing.T) {
 	}{
 		{0, []string{"Storage: keyring", "NAME", "USER", "ROLE", "ORG", "ACCESS EXPIRES", "REFRESH EXPIRES",
 			"me@example.com", "Standard", "70035", "in 4m 05s", "2026-04-10 12:04:05Z", "in 180d 00h",
-			"needs_login (rotation_lost)", "retrying, next in 30s, server clock 2m 00s ahead", "ok"}, nil, 0},
+			"needs_login (rotation_lost)", "retrying, next in 30s, server clock 2m 00s ahead", "ok",
+			"refreshing, a refresh by pid 4242 was interrupted 5m 00s ago"}, nil, 0},
 		{100, []string{"NAME", "ACCESS", "STATE", "in 4m 05s"}, []string{"ACCESS EXPIRES"}, 100},
 		{50, []string{"NAME", "ACCESS", "REFRESH", "STATE", "needs_login (rot…"}, []string{"USER", "ROLE", "REFRESH EXPIRES"}, 50},
 		{40, []string{"NAME", "ACCESS", "STATE", "needs_login", "retrying"}, []string{"USER", "REFRESH"}, 40},
@@ -133,7 +137,7 @@ func TestSessListJSONSchema(t *testing.T) {
 		"access_expires_at": "2026-04-10T12:04:05Z", "access_expires_in_seconds": 245.0,
 		"refresh_expires_in_seconds": float64(180 * 24 * 3600),
 		"state":                      "ok", "stored_state": "ok", "reason": "", "last_error": "", "last_refresh": nil, "next_attempt": nil,
-		"refreshes": 3.0, "failures": 0.0, "clock_skew_seconds": 0.0, "paused": false,
+		"refreshes": 3.0, "failures": 0.0, "clock_skew_seconds": 0.0, "paused": false, "refresh_interrupted": false,
 		"access_fingerprint": "sha256:aaaaaaaa", "refresh_fingerprint": "sha256:bbbbbbbb",
 		"user": map[string]any{"user_id": 4453.0, "email": "me@example.com", "role_id": 2.0, "org_unit_id": 70035.0},
 	}
