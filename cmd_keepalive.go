@@ -63,10 +63,19 @@ no rotated pair is lost.`,
 			}
 			fmt.Fprintf(a.stderr, "%s keeping %s alive (storage: %s); stop with Ctrl-C\n",
 				sessStamp(time.Now()), what, s.Backend())
-			// The keeper reports skew when it changes; say up front what
-			// the last exchange measured, so it is never silent.
+			// The keeper reports skew when it changes and skips sessions
+			// that need a login; say up front what metadata already knows,
+			// so neither is silent.
 			now := time.Now()
 			for _, se := range watched {
+				if state, reason := sessEffectiveState(se, now); state == auth.StateNeedsLogin {
+					msg := se.LastError
+					if msg == "" {
+						msg = sessReasonWords(se.Name, reason)
+					}
+					sessWriteEvent(a.stderr, auth.Event{Time: now, Session: se.Name, Kind: auth.EventNeedsLogin, Reason: reason,
+						Message: msg + "; left alone until you log in again"}, now)
+				}
 				if se.ClockSkew >= sessSkewThreshold || se.ClockSkew <= -sessSkewThreshold {
 					sessWriteEvent(a.stderr, auth.Event{Time: now, Session: se.Name, Kind: auth.EventSkew, Skew: se.ClockSkew,
 						Message: "as measured at the last exchange"}, now)

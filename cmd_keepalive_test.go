@@ -75,14 +75,20 @@ func TestSessKeepaliveRetriesAndRecovers(t *testing.T) {
 	}
 }
 
-func TestSessKeepaliveStopsOnSIGTERM(t *testing.T) {
+func TestSessKeepaliveNeedsLoginAndSIGTERM(t *testing.T) {
 	t.Parallel()
 	em, url := startEmulator(t, sessShortConfig())
 	c := newCLI(t, "file")
 	sessImport(t, c, em, url, "a", 10*time.Minute, time.Hour)
-	sessImport(t, c, em, url, "b", 10*time.Minute, time.Hour)
+	p := sessImportExpired(t, c, em, url, "b", 10*time.Minute, time.Hour)
+	// b's refresh token is used by someone else, so b needs a login.
+	sessPost(t, url, "/oauth/refresh-token", `{"refresh_token": "`+p.refresh+`"}`)
+	if r := c.run("", "token", "b"); r.code != 3 {
+		t.Fatalf("token b: exit %d\n%s", r.code, r.stderr)
+	}
 	cmd, _, errb := sessStart(t, c, "keepalive")
 	sessWaitFor(t, errb, `keeping all saved sessions alive`, 10*time.Second)
+	sessWaitFor(t, errb, `(?m)^\S+Z b needs_login needs a new login \(rejected\); .*left alone until you log in again`, 10*time.Second)
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
