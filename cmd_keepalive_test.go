@@ -178,3 +178,37 @@ func TestSessEventLines(t *testing.T) {
 		}
 	}
 }
+
+// TestSessKeepaliveInterruptedMidRefresh stops keepalive while its refresh
+// waits at the server: it finishes and saves that refresh, exits 0, and the
+// next process uses the saved pair without refreshing again.
+func TestSessKeepaliveInterruptedMidRefresh(t *testing.T) {
+	t.Parallel()
+	s := sessStartServer(t, sessShortConfig())
+	c := newCLI(t, "file")
+	name := sessName(t, c, "ka-int")
+	p := sessImportExpired(t, c, s.em, s.url, name, 10*time.Minute, time.Hour)
+	s.em.SetLatency(2 * time.Second)
+	cmd, _, errb := sessStart(t, c, "keepalive", name)
+	sessWaitArrived(t, s)
+	if code := sessInterrupt(t, cmd); code != 0 {
+		t.Errorf("keepalive exit %d after SIGINT mid-refresh\n%s", code, errb.String())
+	}
+	t.Logf("keepalive:\n%s", errb.String())
+	s.em.SetLatency(0)
+	r := c.run("", "token", name)
+	t.Logf("token:\n%s", r.stderr)
+	if r.code != 0 || !s.em.Valid(strings.TrimSpace(r.stdout), emulator.KindAccess) {
+		t.Fatalf("token after keepalive was stopped mid-refresh: exit %d\n%s", r.code, r.stderr)
+	}
+	if strings.TrimSpace(r.stdout) == p.access {
+		t.Error("token printed the expired token")
+	}
+	if st := s.em.Stats(); st.ReuseDetected != 0 || st.RefreshRejections != 0 || st.Refreshes != 1 {
+		t.Errorf("emulator stats %+v: want the one refresh keepalive finished, nothing presented twice", st)
+	}
+	// The refresh in flight was finished and saved before stopping.
+	if out := errb.String(); !regexp.MustCompile(`refreshed [^\n]*\n[^\n]*stopped\n$`).MatchString(out) {
+		t.Errorf("keepalive did not finish the refresh in flight before stopping:\n%s", out)
+	}
+}
