@@ -178,3 +178,22 @@ func TestSessTokenDoesNotQueryTerminal(t *testing.T) {
 		t.Skip("KNOWN ISSUE (set TOKENTOP_STRICT_TTY=1 to fail): " + msg)
 	}
 }
+
+// BenchmarkSessTokenProcess times whole `tokentop token NAME` processes on a
+// fresh session (no refresh), per backend. bench/token/run.sh compares the
+// keyring case with a minimal keyring reader.
+func BenchmarkSessTokenProcess(b *testing.B) {
+	for _, backend := range backends(b) {
+		b.Run(backend, func(b *testing.B) {
+			em, url := startEmulator(b, sessShortConfig())
+			c := newCLI(b, backend)
+			name := sessName(b, c, "bench")
+			p := sessImport(b, c, em, url, name, time.Hour, 2*time.Hour)
+			for b.Loop() {
+				if r := c.run("", "token", name); r.code != 0 || r.stdout != p.access+"\n" {
+					b.Fatalf("token: exit %d\n%s", r.code, r.stderr)
+				}
+			}
+		})
+	}
+}
