@@ -1,15 +1,18 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/tokentop/tokentop/auth"
 	"github.com/tokentop/tokentop/internal/timefmt"
@@ -230,7 +233,7 @@ func (a *app) runInspectRaw(cmd *cobra.Command, o inspectOptions) error {
 			return usageErr(fmt.Errorf("--api-url: %w", err))
 		}
 	}
-	tok, err := readSecret(a.stdin, "token")
+	tok, err := a.readToken()
 	if err != nil {
 		return err
 	}
@@ -249,6 +252,23 @@ func (a *app) runInspectRaw(cmd *cobra.Command, o inspectOptions) error {
 		return err
 	}
 	return failure
+}
+
+// readToken reads the token for --token -: from a pipe or file as
+// readSecret does, or, when stdin is a terminal, from a prompt that does not
+// echo, so a pasted token never lands on the screen or in scrollback.
+func (a *app) readToken() (string, error) {
+	f, ok := a.stdin.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return readSecret(a.stdin, "token")
+	}
+	fmt.Fprint(a.stderr, "Paste the token (input hidden), then press Enter: ")
+	b, err := term.ReadPassword(int(f.Fd()))
+	fmt.Fprintln(a.stderr)
+	if err != nil {
+		return "", fmt.Errorf("read the token from the terminal: %w", err)
+	}
+	return readSecret(bytes.NewReader(b), "token")
 }
 
 // probeOutcome records a probe in the report and returns the command's

@@ -4,6 +4,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -292,5 +294,58 @@ func TestInspectErrors(t *testing.T) {
 				t.Errorf("stdout on failure: %q", r.stdout)
 			}
 		})
+	}
+}
+
+// TestInspectPromptHidesToken pastes a token at a real terminal (tmux):
+// inspect --token - prompts without echo, so the token never reaches the
+// screen, and inspects what was pasted.
+func TestInspectPromptHidesToken(t *testing.T) {
+	tmux, err := exec.LookPath("tmux")
+	if err != nil {
+		t.Skip("tmux not installed")
+	}
+	const token = "pasted-token-0123456789abcdef"
+	c := newCLI(t, "file")
+	socket := admName(t)
+	tm := func(args ...string) string {
+		t.Helper()
+		out, err := exec.Command(tmux, append([]string{"-L", socket}, args...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("tmux %v: %v: %s", args, err, out)
+		}
+		return string(out)
+	}
+	shell := fmt.Sprintf("TOKENTOP_CONFIG_DIR=%s TOKENTOP_STORAGE=file %s inspect --token -; echo exit=$?; sleep 60",
+		c.configDir, tokentopBin)
+	tm("new-session", "-d", "-x", "120", "-y", "30", shell)
+	t.Cleanup(func() { exec.Command(tmux, "-L", socket, "kill-server").Run() })
+	admWaitPane(t, tm, "input hidden")
+	tm("send-keys", "-l", token)
+	tm("send-keys", "Enter")
+	pane := admWaitPane(t, tm, "exit=")
+	for _, want := range []string{auth.Fingerprint(token), "opaque", "exit=0"} {
+		if !strings.Contains(pane, want) {
+			t.Errorf("screen lacks %q:\n%s", want, pane)
+		}
+	}
+	if strings.Contains(pane, token) {
+		t.Errorf("the pasted token was echoed:\n%s", pane)
+	}
+}
+
+// admWaitPane polls the tmux pane until it shows want, and returns it.
+func admWaitPane(t *testing.T, tm func(...string) string, want string) string {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		pane := tm("capture-pane", "-p")
+		if strings.Contains(pane, want) {
+			return pane
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the screen never showed %q:\n%s", want, pane)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -93,7 +93,7 @@ func (a *app) runRevokeRaw(cmd *cobra.Command, kind auth.TokenKind, oauthURL str
 	if err := auth.CheckEndpoints(ep); err != nil {
 		return usageErr(fmt.Errorf("--oauth-url: %w", err))
 	}
-	tok, err := readSecret(a.stdin, "token")
+	tok, err := a.readToken()
 	if err != nil {
 		return err
 	}
