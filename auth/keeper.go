@@ -111,6 +111,9 @@ type Keeper struct {
 	// attempt persists it before anything else.
 	unsaved map[string]unsavedPair
 	running bool
+	// idle, when set (by tests, before Run), is called each time Run is
+	// about to wait, with the time its wait was computed from.
+	idle func(now time.Time, inflight int)
 }
 
 type unsavedPair struct {
@@ -370,7 +373,7 @@ func (k *Keeper) Token(ctx context.Context, name string, minValid time.Duration)
 		// slow path, which re-reads both under the lock.
 	}
 	good := func(s Session, now time.Time) bool { return s.Fresh(now, minValid) }
-	res, sec, err := k.refresh(ctx, meta, good)
+	res, sec, err := k.refresh(ctx, meta, good, false)
 	if err != nil {
 		var re *RetryError
 		if errors.As(err, &re) && res.Old.AccessFP != "" {
@@ -409,7 +412,7 @@ func (k *Keeper) Refresh(ctx context.Context, name string) (RefreshResult, error
 	if err != nil {
 		return RefreshResult{}, fmt.Errorf("refresh %s: %w", name, err)
 	}
-	res, _, err := k.refresh(ctx, meta, nil)
+	res, _, err := k.refresh(ctx, meta, nil, false)
 	return res, err
 }
 

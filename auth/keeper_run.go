@@ -46,6 +46,11 @@ func (k *Keeper) Run(ctx context.Context, names ...string) error {
 			sc.only[n] = true
 		}
 	}
+	// A nudge left from before Run (a login, say) is covered by the first load.
+	select {
+	case <-k.nudge:
+	default:
+	}
 	if err := sc.reload(ctx, true); err != nil {
 		return fmt.Errorf("keeper: %w", err)
 	}
@@ -56,10 +61,8 @@ func (k *Keeper) Run(ctx context.Context, names ...string) error {
 	nextPoll := clock.Now().Add(k.cfg.PollInterval)
 	done := make(chan doneMsg, k.cfg.MaxInFlight)
 	var wg sync.WaitGroup
+	// In-flight refreshes finish even when ctx ends (see refresh's detach).
 	defer wg.Wait()
-	// In-flight refreshes finish even when ctx ends: a rotation cut short
-	// between the server's answer and the save would lose the session.
-	work := context.WithoutCancel(ctx)
 
 	for {
 		now := clock.Now()
@@ -70,7 +73,7 @@ func (k *Keeper) Run(ctx context.Context, names ...string) error {
 			wg.Add(1)
 			go func(e schedEntry) {
 				defer wg.Done()
-				done <- doneMsg{name: e.name, err: k.autoRefresh(work, e)}
+				done <- doneMsg{name: e.name, err: k.autoRefresh(ctx, e)}
 			}(*e)
 		}
 		wake := nextPoll
@@ -78,6 +81,14 @@ func (k *Keeper) Run(ctx context.Context, names ...string) error {
 			wake = sc.heap[0].due
 		}
 		timer.Reset(max(wake.Sub(now), 0))
+		// The wait was computed from now: if the clock jumped meanwhile (a
+		// fake clock in tests, a resumed laptop), compute it again.
+		if clock.Now().Sub(now) > time.Millisecond {
+			continue
+		}
+		if k.idle != nil {
+			k.idle(now, sc.inflight)
+		}
 
 		select {
 		case <-ctx.Done():
@@ -100,10 +111,10 @@ func (k *Keeper) Run(ctx context.Context, names ...string) error {
 // metadata and events, except those the store itself caused.
 func (k *Keeper) autoRefresh(ctx context.Context, e schedEntry) error {
 	before := Session{Name: e.name, RefreshFP: e.refreshFP, AccessFP: e.accessFP}
-	_, _, err := k.refresh(ctx, before, autoSatisfied)
+	_, _, err := k.refresh(ctx, before, autoSatisfied, true)
 	var nl *NeedsLoginError
 	var re *RetryError
-	if err != nil && !errors.As(err, &nl) && !errors.As(err, &re) && !errors.Is(err, ErrSessionNotFound) {
+	if err != nil && !errors.As(err, &nl) && !errors.As(err, &re) && !errors.Is(err, ErrSessionNotFound) && ctx.Err() == nil {
 		k.emit(Event{Session: e.name, Kind: EventFailed, Message: err.Error()})
 	}
 	return err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -13,9 +14,50 @@ import (
 	"github.com/tokentop/tokentop/auth/emulator"
 )
 
-// run starts k.Run in the background and stops it at the end of the test.
+// loopState is what the keeper loop last reported before waiting.
+type loopState struct {
+	mu       sync.Mutex
+	changed  *sync.Cond
+	now      time.Time
+	inflight int
+	waits    int
+}
+
+func (ls *loopState) idle(now time.Time, inflight int) {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	ls.now, ls.inflight = now, inflight
+	ls.waits++
+	ls.changed.Broadcast()
+}
+
+// waitFor waits until ok accepts the loop's last report.
+func (ls *loopState) waitFor(t *testing.T, what string, ok func(now time.Time, inflight int) bool) {
+	t.Helper()
+	guard := time.AfterFunc(20*time.Second, func() { // hang guard, not a timing assertion
+		ls.mu.Lock()
+		defer ls.mu.Unlock()
+		ls.waits = -1
+		ls.changed.Broadcast()
+	})
+	defer guard.Stop()
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	for ls.waits == 0 || !ok(ls.now, ls.inflight) {
+		if ls.waits < 0 {
+			t.Fatalf("the keeper loop never got to: %s", what)
+		}
+		ls.changed.Wait()
+	}
+}
+
+// run starts k.Run in the background, waits until its loop is up, and stops
+// it at the end of the test.
 func (e *env) run(k *auth.Keeper, names ...string) {
 	e.t.Helper()
+	e.loop = &loopState{}
+	e.loop.changed = sync.NewCond(&e.loop.mu)
+	auth.SetIdleHook(k, e.loop.idle)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- k.Run(ctx, names...) }()
@@ -25,6 +67,7 @@ func (e *env) run(k *auth.Keeper, names ...string) {
 			e.t.Errorf("Run: %v", err)
 		}
 	})
+	e.loop.waitFor(e.t, "its first wait", func(time.Time, int) bool { return true })
 }
 
 // requests counts the requests the emulator answered (not its time-driven
@@ -50,17 +93,16 @@ func waitEventFunc(t *testing.T, k *auth.Keeper, what string, ok func(auth.Event
 	}
 }
 
-// advance moves the clock by d (at least one poll interval) and waits until
-// the loop has handled it and re-armed its timer.
+// advance moves the clock by d (at least one poll interval, so the loop's
+// timer fires) and waits until the loop has caught up with the new time and
+// has nothing in flight.
 func (e *env) advance(d time.Duration) {
 	e.t.Helper()
-	r := e.clock.Resets()
 	e.clock.Advance(d)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second) // hang guard
-	defer cancel()
-	if err := e.clock.WaitResets(ctx, r+1); err != nil {
-		e.t.Fatal("the keeper loop did not wake up")
-	}
+	target := e.clock.Now()
+	e.loop.waitFor(e.t, "idle at "+target.String(), func(now time.Time, inflight int) bool {
+		return !now.Before(target) && inflight == 0
+	})
 }
 
 func TestRunRefreshesAtTheWindow(t *testing.T) {
@@ -319,4 +361,32 @@ func TestRunOnce(t *testing.T) {
 	if err := e.k.Run(context.Background()); !errors.Is(err, auth.ErrRunning) {
 		t.Fatalf("second Run = %v", err)
 	}
+}
+
+func TestRunStopFinishesInFlightRefresh(t *testing.T) {
+	e := newEnv(t, envOpt{})
+	e.seed("s", 100*time.Second, time.Hour)
+	e.emu.SetLatency(100 * time.Millisecond) // real time: the refresh is in flight when Run stops
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.k.Run(ctx) }()
+	waitEvent(t, e.k, "s", auth.EventScheduled)
+	e.clock.Advance(70 * time.Second)
+	waitEvent(t, e.k, "s", auth.EventRefreshing)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	// Run returned only after the answer was saved: the stored refresh
+	// token is the live one, and the lock is free.
+	if !e.emu.Valid(e.secrets("s").RefreshToken, emulator.KindRefresh) || e.get("s").State != auth.StateOK {
+		t.Fatal("stopping the keeper lost the rotated pair")
+	}
+	lctx, lcancel := context.WithTimeout(context.Background(), 20*time.Second) // hang guard
+	defer lcancel()
+	unlock, err := e.store.Lock(lctx, "s")
+	if err != nil {
+		t.Fatalf("lock left held: %v", err)
+	}
+	unlock()
 }

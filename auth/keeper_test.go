@@ -37,6 +37,7 @@ type env struct {
 	audit *authtest.AuditRecorder
 	k     *auth.Keeper
 	tap   *tapTransport
+	loop  *loopState // set by run
 	// intercept, when set, answers a request instead of the emulator.
 	mu        sync.Mutex
 	intercept func(w http.ResponseWriter, r *http.Request, body []byte) bool
@@ -50,6 +51,8 @@ type envOpt struct {
 func newEnv(t *testing.T, o envOpt) *env {
 	t.Helper()
 	e := &env{t: t, clock: authtest.NewFakeClock(t0), audit: &authtest.AuditRecorder{}}
+	trails.Store(t.Name(), e.audit)
+	t.Cleanup(func() { trails.Delete(t.Name()) })
 	cfg := o.emu
 	cfg.Now = e.clock.Now
 	if cfg.LoginRate == 0 {
@@ -163,7 +166,7 @@ func waitEvent(t *testing.T, k *auth.Keeper, session string, kind auth.EventKind
 				return ev
 			}
 		case <-guard.C:
-			t.Fatalf("no %s event for %q", kind, session)
+			t.Fatalf("no %s event for %q; the audit log has %v", kind, session, auditTrail(t))
 		}
 	}
 }
@@ -609,4 +612,19 @@ func TestEventsNeverBlock(t *testing.T) {
 	if n := len(e.audit.Events()); n != 11 {
 		t.Fatalf("audit has %d events, want all 11", n)
 	}
+}
+
+// trails maps a running test to its audit recorder, for failure messages.
+var trails sync.Map
+
+func auditTrail(t *testing.T) string {
+	v, ok := trails.Load(t.Name())
+	if !ok {
+		return "(none)"
+	}
+	var b strings.Builder
+	for _, ev := range v.(*authtest.AuditRecorder).Events() {
+		b.WriteString("\n  " + ev.Time.Format("15:04:05.000") + " " + ev.Session + " " + string(ev.Kind) + " at=" + ev.At.Format("15:04:05.0") + " " + ev.Message)
+	}
+	return b.String()
 }
