@@ -98,13 +98,32 @@ func (a *app) runRevokeRaw(cmd *cobra.Command, kind auth.TokenKind, oauthURL str
 		return err
 	}
 	fp := auth.Fingerprint(tok)
-	meta, err := auth.NewClient(nil, nil).Revoke(cmd.Context(), ep, tok, kind)
+	var (
+		session string
+		meta    auth.Meta
+	)
+	// Through the keeper when storage opens, so a saved session holding this
+	// token is marked as revoked by us (its next 401 then reads as our doing,
+	// not theft). Without storage the admin path still works.
+	if k, kerr := a.keeper(); kerr == nil {
+		session, meta, err = k.RevokeToken(cmd.Context(), ep, tok, kind)
+	} else {
+		meta, err = auth.NewClient(nil, nil).Revoke(cmd.Context(), ep, tok, kind)
+		if err != nil {
+			err = fmt.Errorf("revoke %s token %s: %w", kind, fp, err)
+		}
+	}
 	if err != nil {
-		return fmt.Errorf("revoke %s token %s: %w", kind, fp, err)
+		return err
 	}
 	fmt.Fprintf(a.stdout, "revoked %s token %s at %s (%s)\n", kind, fp, ep.OAuthURL, metaText(meta))
 	fmt.Fprintln(a.stderr, "The server answers the same for unknown or already dead tokens: the token is dead now.")
-	if kind == auth.AccessToken {
+	switch {
+	case session != "" && kind == auth.RefreshToken:
+		fmt.Fprintf(a.stderr, "It was the refresh token of saved session %s, which now needs a new login; its access token lives until it expires unless you run: tokentop revoke %s\n", session, session)
+	case session != "":
+		fmt.Fprintf(a.stderr, "It was the access token of saved session %s, which can still refresh; to end the session: tokentop revoke %s\n", session, session)
+	case kind == auth.AccessToken:
 		fmt.Fprintln(a.stderr, "Only the access token was revoked: its refresh token (if you know it) can still mint new ones; revoke it with --type refresh.")
 	}
 	return nil

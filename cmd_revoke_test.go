@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -78,7 +79,8 @@ func TestRevokeRawToken(t *testing.T) {
 				tok, other, otherKind = s.tok.Access, s.tok.Refresh, emulator.KindRefresh
 			}
 			r := s.c.run(tok+"\n", "revoke", "--token", "-", "--type", kind, "--oauth-url", s.url)
-			admWant(t, r, 0, []string{"revoked " + kind + " token " + auth.Fingerprint(tok), "HTTP 200"}, []string{"dead now"})
+			admWant(t, r, 0, []string{"revoked " + kind + " token " + auth.Fingerprint(tok), "HTTP 200"},
+				[]string{"dead now", "of saved session " + s.name, "tokentop revoke " + s.name})
 			admNoSecret(t, r, tok)
 			if s.em.Valid(tok, kind) {
 				t.Errorf("the emulator still accepts the revoked %s token", kind)
@@ -86,9 +88,37 @@ func TestRevokeRawToken(t *testing.T) {
 			if !s.em.Valid(other, otherKind) {
 				t.Errorf("revoking the %s token killed the %s token too", kind, otherKind)
 			}
-			// The stored session is not touched by a raw revoke.
-			admWant(t, s.c.run("", "inspect", s.name), 0, nil, nil)
+			// The stored session holding it is kept, and marked when its
+			// refresh token is gone.
+			wantState := "state           ok"
+			if kind == "refresh" {
+				wantState = "state           needs_login (revoked)"
+			}
+			admWant(t, s.c.run("", "inspect", s.name), 0, []string{wantState}, nil)
 		})
+	}
+}
+
+func TestRevokeRawTokenNotStored(t *testing.T) {
+	// A token no saved session holds, with no usable config dir at all: the
+	// admin path needs no storage.
+	em, url := startEmulator(t, emulator.Config{})
+	body, err := em.Issue(emulator.DefaultUser.Email, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var resp struct {
+		Access string `json:"access_token"`
+	}
+	if err := json.Unmarshal(body, &resp); err != nil {
+		t.Fatal(err)
+	}
+	c := newCLI(t, "file")
+	c.configDir = "/nonexistent/tokentop-config"
+	r := c.run(resp.Access, "revoke", "--token", "-", "--type", "access", "--oauth-url", url)
+	admWant(t, r, 0, []string{"revoked access token " + auth.Fingerprint(resp.Access)}, []string{"--type refresh"})
+	if em.Valid(resp.Access, emulator.KindAccess) {
+		t.Error("the emulator still accepts the revoked access token")
 	}
 }
 
