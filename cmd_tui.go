@@ -76,7 +76,12 @@ func (a *app) runProgram(ctx context.Context, s tuiSetup) error {
 	// One writer for frames and OSC 52 clipboard writes, so a copy can never
 	// land in the middle of a frame (see ui.SyncWriter).
 	w := ui.NewSyncWriter(out)
-	styles := ui.NewStyles(lipgloss.NewRenderer(out))
+	r := lipgloss.NewRenderer(out)
+	// Bubble Tea's init has already asked the terminal for its background
+	// colour (on stdout); reuse that answer instead of a second round trip,
+	// which costs up to 5 s on a terminal that never answers.
+	r.SetHasDarkBackground(lipgloss.HasDarkBackground())
+	styles := ui.NewStyles(r)
 	model := ui.New(ui.Config{
 		Store:     s.store,
 		Keeper:    s.keeper,
