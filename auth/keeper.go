@@ -350,8 +350,10 @@ func (k *Keeper) Token(ctx context.Context, name string, minValid time.Duration)
 	if meta.State == StateNeedsLogin {
 		return Secrets{}, meta, needsLoginFromMeta(meta)
 	}
-	// A wish no pair can meet must not burn a rotation on every call.
-	if life := meta.AccessExpiry.Sub(meta.IssuedAt); !meta.IssuedAt.IsZero() && life > 0 && minValid > life {
+	// A wish no pair can meet must not burn a rotation on every call. The
+	// lifetime is known once a refresh issued the pair (an imported pair's
+	// IssuedAt is only when it was imported).
+	if life := meta.AccessExpiry.Sub(meta.IssuedAt); !meta.LastRefresh.IsZero() && life > 0 && minValid > life {
 		return Secrets{}, meta, fmt.Errorf("token %s: %w: the server issues tokens that live %s, %s was asked for",
 			name, ErrMinValid, life.Round(time.Second), minValid)
 	}

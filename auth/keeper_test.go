@@ -437,12 +437,22 @@ func TestTokenMinValid(t *testing.T) {
 			t.Fatalf("step %d: handed out a token with %s left", i, left)
 		}
 	}
-	// More than the server ever gives: refused without a refresh.
+	// More than the server ever gives: refused, and once the lifetime is
+	// known from a refresh, without another one.
 	if _, _, err := e.k.Token(ctx, "s", time.Hour); !errors.Is(err, auth.ErrMinValid) {
 		t.Fatalf("min-valid beyond the lifetime: %v", err)
 	}
 	if got := e.emu.Stats().Refreshes; got != refreshes {
 		t.Fatalf("an impossible min-valid cost a refresh")
+	}
+	// An imported pair's lifetime is unknown (imported late in its life,
+	// it looks short): a refresh is tried, then the answer judged.
+	e.seed("imported", 10*time.Minute, time.Hour)
+	if _, _, err := e.k.Token(ctx, "imported", time.Hour); !errors.Is(err, auth.ErrMinValid) {
+		t.Fatalf("min-valid beyond the lifetime: %v", err)
+	}
+	if got := e.emu.Stats().Refreshes; got != refreshes+1 {
+		t.Fatalf("%d refreshes, want %d", got, refreshes+1)
 	}
 }
 
