@@ -418,7 +418,7 @@ func TestSessKilledAfterServerRotated(t *testing.T) {
 			if r.code != 3 {
 				t.Fatalf("after the kill: exit %d, want 3 (needs login)\n%s", r.code, r.stderr)
 			}
-			for _, want := range []string{"rotation_lost", "interrupted", "lost in transit", "not stolen"} {
+			for _, want := range []string{"rotation_lost", "interrupted", "rotation lost in transit", "not stolen"} {
 				if !strings.Contains(r.stderr, want) {
 					t.Errorf("the message does not say %q", want)
 				}
@@ -493,7 +493,7 @@ func TestSessLostResponse(t *testing.T) {
 			if r.code != 3 {
 				t.Fatalf("exit %d, want 3\n%s", r.code, r.stderr)
 			}
-			if !strings.Contains(r.stderr, "rotation lost in transit") && !strings.Contains(r.stderr, "lost in transit") {
+			if !strings.Contains(r.stderr, "rotation lost in transit") {
 				t.Errorf("the message does not say the rotation was lost in transit:\n%s", r.stderr)
 			}
 			if strings.Contains(r.stderr, "WARNING") || strings.Contains(r.stderr, "someone else") {

@@ -144,10 +144,16 @@ func (e *sessNeedsLogin) Error() string {
 	return msg
 }
 
-// sessReasonLabel is the reason code, or "unknown reason" when empty.
+// sessReasonLabel is the reason code (for scripts that grep), with the
+// words for the two that must never be confused: theft and a lost answer.
 func sessReasonLabel(r auth.Reason) string {
-	if r == auth.ReasonNone {
+	switch r {
+	case auth.ReasonNone:
 		return "unknown reason"
+	case auth.ReasonRotationLost:
+		return string(r) + ": rotation lost in transit, not theft"
+	case auth.ReasonRejected:
+		return string(r) + ": possible reuse by someone else"
 	}
 	return string(r)
 }
