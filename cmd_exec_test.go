@@ -37,9 +37,10 @@ func TestExecHandsAWorkingToken(t *testing.T) {
 }
 
 func TestExecRefreshesFirst(t *testing.T) {
-	// The imported response says the access token dies in 10s: exec must
-	// refresh before the child starts, and hand it the new token.
-	s := admSeed(t, "file", emulator.Config{}, admExpiresSoon)
+	// The access token is about to expire: exec must refresh before the
+	// child starts, and hand it the new token.
+	s := admSeed(t, "file", emulator.Config{}, nil)
+	admMakeDue(t, s)
 	r := s.c.run("", append([]string{"exec", s.name, "--"}, admProbeChild()...)...)
 	admWant(t, r, 0, []string{"ACCEPTED"}, nil)
 	if strings.Contains(r.stdout, auth.Fingerprint(s.tok.Access)) {
@@ -101,6 +102,23 @@ func TestExecPrintsNothingOfItsOwn(t *testing.T) {
 	admWant(t, r, 9, nil, nil)
 	if r.stderr != "child-says\n" {
 		t.Errorf("stderr = %q, want only the child's %q", r.stderr, "child-says\n")
+	}
+}
+
+func TestExecShortLivedTokens(t *testing.T) {
+	// Tokens that live 30s can never satisfy the default --min-valid 1m:
+	// the default gives way, an explicit wish fails without a refresh.
+	s := admSeed(t, "file", emulator.Config{AccessTTL: 30 * time.Second}, nil)
+	r := s.c.run("", append([]string{"exec", s.name, "--"}, admProbeChild()...)...)
+	admWant(t, r, 0, []string{"ACCEPTED"}, nil)
+	// (The keeper learns the lifetime from the first refresh, which the
+	// first exec may have spent; from then on an impossible wish is refused
+	// up front.)
+	before := s.em.Stats().Refreshes
+	r = s.c.run("", "exec", s.name, "--min-valid", "1m", "--", "true")
+	admWant(t, r, exitError, nil, []string{"minimum validity", "1m"})
+	if got := s.em.Stats().Refreshes - before; got != 0 {
+		t.Errorf("%d refreshes spent on a wish no token can meet", got)
 	}
 }
 

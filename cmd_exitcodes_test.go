@@ -31,12 +31,14 @@ func TestExitCodes(t *testing.T) {
 	s := admSeed(t, "file", emulator.Config{}, nil)
 	// A session whose refresh token the server has revoked, and whose access
 	// token (it believes) is about to expire: any use needs a new login.
-	dead := admSeedInto(t, s.c, s.em, s.url, admExpiresSoon)
+	dead := admSeedInto(t, s.c, s.em, s.url, nil)
+	admMakeDue(t, dead)
 	if r := s.c.run(dead.tok.Refresh, "revoke", "--token", "-", "--type", "refresh", "--oauth-url", s.url); r.code != 0 {
 		t.Fatalf("revoke the refresh token: %d %s", r.code, r.stderr)
 	}
 	// A session on a server that has gone away.
-	gone := admSeedInto(t, s.c, s.em, s.url, admExpiresSoon)
+	gone := admSeedInto(t, s.c, s.em, s.url, nil)
+	admMakeDue(t, gone)
 	down := admClosedURL(t)
 	noKeyring := admNoKeyring(t, s.c)
 	// Commands that fail half-way on a storage error run on their own session.

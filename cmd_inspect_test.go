@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/tokentop/tokentop/auth"
 	"github.com/tokentop/tokentop/auth/emulator"
+	"github.com/tokentop/tokentop/storage"
 )
 
 // admTokens are the secrets of one seeded session, for assertions only.
@@ -86,11 +88,27 @@ func admSeedInto(t *testing.T, c *cli, em *emulator.Server, url string, mutate f
 	return &admSession{c: c, em: em, url: url, name: name, tok: tok}
 }
 
-// admExpiresSoon makes an imported response claim that the access token
-// expires in 10s (the server keeps its real, longer expiry), so the keeper
-// must refresh before handing it out.
-func admExpiresSoon(resp map[string]any) {
-	resp["expires_in"] = time.Now().Add(10 * time.Second).UTC().Format("2006-01-02T15:04:05.000Z")
+// admMakeDue rewrites the session's metadata as if its 7-day access token
+// had 10s left (the server keeps its real expiry): deep inside the refresh
+// window, so the next use must refresh first. No sleeping, no clock games.
+func admMakeDue(t *testing.T, s *admSession) {
+	t.Helper()
+	st, err := storage.Open(storage.Options{ConfigDir: s.c.configDir, Backend: s.c.storage})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	se, err := st.Get(ctx, s.name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	se.AccessExpiry = time.Now().Add(10 * time.Second)
+	se.IssuedAt = se.AccessExpiry.Add(-7 * 24 * time.Hour)
+	if err := st.PutMeta(ctx, se); err != nil {
+		t.Fatal(err)
+	}
+	s.tok.AccessExpiry = se.AccessExpiry
 }
 
 // admWant fails unless r exited with code and, if given, has each of
@@ -254,9 +272,10 @@ func TestInspectRawToken(t *testing.T) {
 }
 
 func TestInspectWarnings(t *testing.T) {
-	// The response claims the access token dies in 10s while the JWT says a
+	// The metadata says the access token dies in 10s while the JWT says a
 	// week: inspect NAME compares the two and warns.
-	s := admSeed(t, "file", emulator.Config{TokenFormat: "jwt"}, admExpiresSoon)
+	s := admSeed(t, "file", emulator.Config{TokenFormat: "jwt"}, nil)
+	admMakeDue(t, s)
 	r := s.c.run("", "inspect", s.name)
 	admWant(t, r, 0, []string{"warning", "disagrees with the response's expires_in"}, nil)
 
