@@ -2,6 +2,8 @@ package main
 
 import (
 	"net/http"
+	"os"
+	"path/filepath"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -41,6 +43,12 @@ func TestExitCodes(t *testing.T) {
 	admMakeDue(t, gone)
 	down := admClosedURL(t)
 	noKeyring := admNoKeyring(t, s.c)
+	// A session whose secret is gone from storage (a keyring item deleted
+	// by hand): its metadata alone cannot produce a token.
+	lost := admSeed(t, "file", emulator.Config{}, nil)
+	if err := os.Remove(filepath.Join(lost.c.configDir, "secrets.json")); err != nil {
+		t.Fatal(err)
+	}
 	// Commands that fail half-way on a storage error run on their own session.
 	victim := admSeedInto(t, s.c, s.em, s.url, nil)
 	victim2 := admSeedInto(t, s.c, s.em, s.url, nil)
@@ -73,6 +81,9 @@ func TestExitCodes(t *testing.T) {
 		{"3 exec needs login", s.c, "", []string{"exec", dead.name, "--", "true"}, 0, exitNeedsLogin, "needs a new login"},
 		{"3 exec still needs login", s.c, "", []string{"exec", dead.name, "--", "true"}, 0, exitNeedsLogin, "tokentop login"},
 		{"3 refresh needs login", s.c, "", []string{"refresh", dead.name}, 0, exitNeedsLogin, "login"},
+
+		{"3 exec secret missing", lost.c, "", []string{"exec", lost.name, "--", "true"}, 0, exitNeedsLogin, "not found"},
+		{"3 inspect secret missing", lost.c, "", []string{"inspect", lost.name}, 0, exitNeedsLogin, "not inspected"},
 
 		{"4 inspect keyring unreachable", noKeyring, "", []string{"inspect", s.name}, 0, exitStorage, "not inspected"},
 		{"4 exec keyring unreachable", noKeyring, "", []string{"exec", s.name, "--", "true"}, 0, exitStorage, ""},
