@@ -589,3 +589,38 @@ func TestGivenClientRedirectPolicy(t *testing.T) {
 		t.Error("NewClient modified the caller's http.Client")
 	}
 }
+
+// steppingTestClock advances by step on every Now, like a slow round trip.
+type steppingTestClock struct {
+	mu   sync.Mutex
+	t    time.Time
+	step time.Duration
+}
+
+func (c *steppingTestClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t := c.t
+	c.t = c.t.Add(c.step)
+	return t
+}
+
+func (c *steppingTestClock) NewTimer(d time.Duration) Timer { return SystemClock{}.NewTimer(d) }
+
+// TestClockOffsetUsesMidpoint: with a 2 s round trip and a server exactly in
+// step with us, the server stamped Date at the midpoint, so the offset is
+// only the half second of Date's truncation, not -1.5 s.
+func TestClockOffsetUsesMidpoint(t *testing.T) {
+	t0 := time.Date(2026, 4, 3, 12, 0, 0, 0, time.UTC)
+	ep := hostileServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Date", t0.Add(time.Second).Format(http.TimeFormat))
+		io.WriteString(w, `{"code":200,"message":"Success","data":{"user_id":1}}`)
+	})
+	pr, err := NewClient(nil, &steppingTestClock{t: t0, step: 2 * time.Second}).Probe(context.Background(), ep, "acc-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pr.Meta.ClockOffset != 500*time.Millisecond {
+		t.Errorf("ClockOffset = %v, want 500ms", pr.Meta.ClockOffset)
+	}
+}

@@ -56,8 +56,9 @@ type TokenSet struct {
 	AccessExpiry  time.Time
 	RefreshExpiry time.Time
 	User          User
-	// IssuedAt is when the pair was received, by the local clock corrected
-	// for server skew; with AccessExpiry it gives the access lifetime.
+	// IssuedAt is when the pair was received, by the local clock (the
+	// exchange's Meta.ClockOffset converts it to the server's clock, which
+	// wrote the expiry instants).
 	IssuedAt time.Time
 }
 
