@@ -460,7 +460,7 @@ func (c *Client) apiError(op string, res response, secrets ...string) error {
 	case st >= 300 && st < 400:
 		e.Kind = ErrBadResponse
 		loc := snippet(redact(res.header.Get("Location"), secrets), 120)
-		e.Message = "the server redirected to " + strconv.Quote(loc) + ", which is not followed so credentials are not re-sent; use the final URL as the base URL"
+		e.Message = "the server redirected to " + strconv.Quote(loc) + ", which tokentop does not follow (it would re-send credentials or tokens elsewhere); check the base URL, e.g. https:// instead of http://"
 	case st == http.StatusTooManyRequests:
 		e.Kind = ErrRateLimited
 		e.RetryAfter = retryAfter(res.header.Get("Retry-After"), res.meta.ServerTime, c.clock.Now())
