@@ -294,10 +294,15 @@ func TestEmulatorFaults(t *testing.T) {
 		t.Errorf("refresh with the rescued pair: %v", err)
 	}
 
-	emu.SetLatency(5 * time.Second)
-	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
-	defer cancel()
-	_, err = c.Probe(short, ep, ts.AccessToken)
+	// A slow server: the deadline passes once the request has arrived.
+	emu.SetLatency(time.Minute)
+	short := newDeadlineOnSignal()
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		short.fire()
+		emu.ServeHTTP(w, r)
+	}))
+	defer slow.Close()
+	_, err = c.Probe(short, Endpoints{OAuthURL: slow.URL, APIURL: slow.URL + "/v3"}, ts.AccessToken)
 	if !errors.As(err, &ne) || !ne.MaybeSent || !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("slow server: err = %v, want a deadline NetworkError with MaybeSent", err)
 	}

@@ -233,46 +233,73 @@ func TestRateLimitRetryAfter(t *testing.T) {
 	}
 }
 
+// deadlineOnSignal is a context whose deadline passes when fire is called,
+// so a test can let the deadline expire exactly after the server has read
+// the request, however slow the machine is.
+type deadlineOnSignal struct {
+	context.Context
+	done chan struct{}
+	once sync.Once
+}
+
+func newDeadlineOnSignal() *deadlineOnSignal {
+	c := &deadlineOnSignal{Context: context.Background(), done: make(chan struct{})}
+	time.AfterFunc(10*time.Second, c.fire) // a bug shows as a failure, not a hang
+	return c
+}
+
+func (c *deadlineOnSignal) fire()                       { c.once.Do(func() { close(c.done) }) }
+func (c *deadlineOnSignal) Done() <-chan struct{}       { return c.done }
+func (c *deadlineOnSignal) Deadline() (time.Time, bool) { return time.Now().Add(time.Hour), true }
+func (c *deadlineOnSignal) Err() error {
+	select {
+	case <-c.done:
+		return context.DeadlineExceeded
+	default:
+		return nil
+	}
+}
+
 // TestNetworkFailures checks MaybeSent, which decides later whether a
 // rotation might have been lost in transit.
 func TestNetworkFailures(t *testing.T) {
-	release := make(chan struct{})
-	var once sync.Once
-	t.Cleanup(func() { once.Do(func() { close(release) }) })
-	stall := func(w http.ResponseWriter, r *http.Request) {
-		io.ReadAll(r.Body)
-		select {
-		case <-release:
-		case <-r.Context().Done():
+	// stall reads the request, lets the client's deadline pass, and keeps
+	// the connection open until the client gives up.
+	stall := func(partial bool) func(*deadlineOnSignal) Endpoints {
+		return func(ctx *deadlineOnSignal) Endpoints {
+			return hostileServer(t, func(w http.ResponseWriter, r *http.Request) {
+				io.ReadAll(r.Body)
+				if partial {
+					io.WriteString(w, `{"access_token":"acc`)
+					w.(http.Flusher).Flush()
+				}
+				ctx.fire()
+				<-r.Context().Done()
+			})
 		}
 	}
-	stallMidBody := func(w http.ResponseWriter, r *http.Request) {
-		io.ReadAll(r.Body)
-		io.WriteString(w, `{"access_token":"acc`)
-		w.(http.Flusher).Flush()
-		select {
-		case <-release:
-		case <-r.Context().Done():
-		}
+	hangUp := func(*deadlineOnSignal) Endpoints {
+		return hostileServer(t, func(w http.ResponseWriter, r *http.Request) {
+			io.ReadAll(r.Body)
+			conn, _, err := w.(http.Hijacker).Hijack()
+			if err != nil {
+				t.Errorf("hijack: %v", err)
+				return
+			}
+			conn.Close()
+		})
 	}
-	hangUp := func(w http.ResponseWriter, r *http.Request) {
-		io.ReadAll(r.Body)
-		conn, _, err := w.(http.Hijacker).Hijack()
-		if err != nil {
-			t.Errorf("hijack: %v", err)
-			return
-		}
-		conn.Close()
+	cutMidBody := func(*deadlineOnSignal) Endpoints {
+		return hostileServer(t, func(w http.ResponseWriter, r *http.Request) {
+			io.ReadAll(r.Body)
+			w.Header().Set("Content-Length", "1000")
+			io.WriteString(w, `{"access_token":"acc`)
+			w.(http.Flusher).Flush()
+			conn, _, _ := w.(http.Hijacker).Hijack()
+			conn.Close()
+		})
 	}
-	cutMidBody := func(w http.ResponseWriter, r *http.Request) {
-		io.ReadAll(r.Body)
-		w.Header().Set("Content-Length", "1000")
-		io.WriteString(w, `{"access_token":"acc`)
-		w.(http.Flusher).Flush()
-		conn, _, _ := w.(http.Hijacker).Hijack()
-		conn.Close()
-	}
-	refused := func() Endpoints {
+	refused := func(*deadlineOnSignal) Endpoints {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
@@ -281,28 +308,34 @@ func TestNetworkFailures(t *testing.T) {
 		l.Close()
 		return Endpoints{OAuthURL: u, APIURL: u + "/v3"}
 	}
-	plainAsTLS := func() Endpoints {
+	plainAsTLS := func(*deadlineOnSignal) Endpoints {
 		srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 		t.Cleanup(srv.Close)
 		u := strings.Replace(srv.URL, "http://", "https://", 1)
 		return Endpoints{OAuthURL: u, APIURL: u}
 	}
-	untrustedTLS := func() Endpoints {
+	untrustedTLS := func(*deadlineOnSignal) Endpoints {
 		srv := httptest.NewTLSServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 		srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the handshake failure is the point
 		t.Cleanup(srv.Close)
 		return Endpoints{OAuthURL: srv.URL, APIURL: srv.URL}
 	}
+	stallBeforeWrite := func(ctx *deadlineOnSignal) Endpoints {
+		// The deadline passes before the client has even connected.
+		ctx.fire()
+		return hostileServer(t, func(http.ResponseWriter, *http.Request) { t.Error("request arrived after its deadline") })
+	}
 	tests := []struct {
 		name      string
-		ep        func() Endpoints
+		ep        func(*deadlineOnSignal) Endpoints
 		maybeSent bool
 		cause     error // matched with errors.Is when set
 	}{
-		{"stalls past the deadline", func() Endpoints { return hostileServer(t, stall) }, true, context.DeadlineExceeded},
-		{"stalls in the middle of the body", func() Endpoints { return hostileServer(t, stallMidBody) }, true, context.DeadlineExceeded},
-		{"hangs up after reading the request", func() Endpoints { return hostileServer(t, hangUp) }, true, nil},
-		{"cuts the body short", func() Endpoints { return hostileServer(t, cutMidBody) }, true, io.ErrUnexpectedEOF},
+		{"stalls past the deadline", stall(false), true, context.DeadlineExceeded},
+		{"stalls in the middle of the body", stall(true), true, context.DeadlineExceeded},
+		{"deadline before sending", stallBeforeWrite, false, context.DeadlineExceeded},
+		{"hangs up after reading the request", hangUp, true, nil},
+		{"cuts the body short", cutMidBody, true, io.ErrUnexpectedEOF},
 		{"connection refused", refused, false, nil},
 		{"TLS to a plain server", plainAsTLS, false, nil},
 		{"untrusted certificate", untrustedTLS, false, nil},
@@ -310,9 +343,8 @@ func TestNetworkFailures(t *testing.T) {
 	for _, tt := range tests {
 		for _, op := range []string{"login", "refresh", "revoke", "probe"} {
 			t.Run(tt.name+"/"+op, func(t *testing.T) {
-				ep := tt.ep()
-				ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
-				defer cancel()
+				ctx := newDeadlineOnSignal()
+				ep := tt.ep(ctx)
 				err := call(ctx, NewClient(nil, nil), ep, op)
 				var ne *NetworkError
 				if !errors.As(err, &ne) || !errors.Is(err, ErrNetwork) {
