@@ -92,7 +92,8 @@ func (a *app) runExec(cmd *cobra.Command, name string, minValid time.Duration, p
 		// The default minute is longer than this server's tokens live (an
 		// emulator with seconds-long lifetimes): settle for a token outside
 		// its refresh window instead of failing on a wish nobody made. The
-		// keeper refuses before refreshing, so no rotation was spent.
+		// keeper either refused up front or has just refreshed, so this
+		// second call hands out a fresh token without another rotation.
 		sec, se, err = k.Token(cmd.Context(), name, 0)
 	}
 	if err != nil {
