@@ -149,6 +149,13 @@ func (a *app) runRevokeSession(cmd *cobra.Command, name string) error {
 		// Nothing was attempted (storage, lock): the session is untouched.
 		return err
 	}
+	if !rep.Forgotten && rep.Refresh.Fingerprint != se.RefreshFP {
+		// Another process rotated the pair between our read and the
+		// keeper's lock: report the expiries of the pair it revoked.
+		if cur, gerr := s.Get(ctx, name); gerr == nil && cur.RefreshFP == rep.Refresh.Fingerprint {
+			se = cur
+		}
+	}
 	refresh := judgeRevoke(rep.Refresh, se.RefreshExpiry, now)
 	access := judgeRevoke(rep.Access, se.AccessExpiry, now)
 	printRevokeLine(a.stdout, "refresh token", rep.Refresh, refresh, se.RefreshExpiry)
