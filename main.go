@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tokentop/tokentop/auth"
+	"github.com/tokentop/tokentop/internal/quietinit"
 	"github.com/tokentop/tokentop/storage"
 )
 
@@ -30,6 +31,7 @@ const (
 )
 
 func main() {
+	quietinit.Restore()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
@@ -253,6 +255,10 @@ func errorHint(err error) string {
 	case errors.Is(err, auth.ErrSessionNotFound):
 		return "see the saved sessions with: tokentop list"
 	case errors.Is(err, auth.ErrRateLimited):
+		var ae *auth.APIError
+		if errors.As(err, &ae) && ae.Op != "login" {
+			return "the server is rate limiting; keepalive and the TUI retry by themselves, or try again in a minute"
+		}
 		return "the server limits logins to 10 a minute; wait and try again"
 	}
 	return ""

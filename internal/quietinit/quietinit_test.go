@@ -1,0 +1,25 @@
+package quietinit
+
+import "testing"
+
+func TestWantsTUI(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want bool
+	}{
+		{nil, true},
+		{[]string{"demo"}, true},
+		{[]string{"--storage", "file"}, true},
+		{[]string{"--config-dir", "token", "demo", "--access-ttl", "10s"}, true},
+		{[]string{"--config-dir=/tmp/x"}, true},
+		{[]string{"token", "prod"}, false},
+		{[]string{"--storage", "demo", "list"}, false},
+		{[]string{"exec", "prod", "--", "demo"}, false},
+		{[]string{"--help"}, true},
+		{[]string{"--", "demo"}, false},
+	} {
+		if got := WantsTUI(tc.args); got != tc.want {
+			t.Errorf("WantsTUI(%q) = %v, want %v", tc.args, got, tc.want)
+		}
+	}
+}
