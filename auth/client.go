@@ -382,7 +382,7 @@ func (c *Client) do(ctx context.Context, op, method, target string, body any, au
 	received := c.clock.Now()
 
 	res := response{header: resp.Header, meta: metaFrom(resp, sent, received)}
-	res.meta.RequestID = redact(res.meta.RequestID, secrets)
+	res.meta.RequestID = cleanMessage(res.meta.RequestID, secrets, 100)
 	res.body, err = io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
 	if err != nil {
 		// Headers arrived, so the server certainly had the request.
@@ -459,7 +459,7 @@ func (c *Client) apiError(op string, res response, secrets ...string) error {
 	switch {
 	case st >= 300 && st < 400:
 		e.Kind = ErrBadResponse
-		loc := snippet(redact(res.header.Get("Location"), secrets), 120)
+		loc := cleanMessage(res.header.Get("Location"), secrets, 120)
 		e.Message = "the server redirected to " + strconv.Quote(loc) + ", which tokentop does not follow (it would re-send credentials or tokens elsewhere); check the base URL, e.g. https:// instead of http://"
 	case st == http.StatusTooManyRequests:
 		e.Kind = ErrRateLimited

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 	"unicode"
+	"unicode/utf8"
 )
 
 var fuzzNow = time.Date(2026, 4, 3, 12, 0, 0, 0, time.UTC)
@@ -132,6 +133,39 @@ func FuzzInspect(f *testing.F) {
 			for _, w := range in.Warnings {
 				if strings.Contains(w, token) {
 					t.Fatalf("warning %q quotes the token", w)
+				}
+			}
+		}
+	})
+}
+
+// FuzzServerMessage: whatever the server says, the message is one clean
+// line of bounded length that never contains the secret sent.
+func FuzzServerMessage(f *testing.F) {
+	for _, seed := range [][2]string{
+		{`{"statusCode":401,"message":"Unauthorized","error":"token hunter2-token is bad","requestId":"hunter2-token"}`, "hunter2-token"},
+		{`<html><title>bad pass</title><body>my<b> </b>pass word</body></html>`, "my pass word"},
+		{"token abc\u200bdef123 rejected", "abcdef123"},
+		{`{"error":"invalid_grant","error_description":"refresh token a%2Bb%2Fc%3D expired"}`, "a+b/c="},
+		{`{"message":["one","two"],"error":{"message":"nested secret-xyz"}}`, "secret-xyz"},
+		{"plain \x1b[31mred\x1b[0m text", "red"},
+	} {
+		f.Add([]byte(seed[0]), seed[1])
+	}
+	f.Fuzz(func(t *testing.T, body []byte, secret string) {
+		msg, id := serverMessage(body, secret)
+		for _, out := range []string{msg, id} {
+			if strings.ContainsFunc(out, func(r rune) bool { return unicode.IsControl(r) || r == '\n' }) {
+				t.Fatalf("output %q has control characters", out)
+			}
+			if n := utf8.RuneCountInString(out); n > maxMessageLen+1 {
+				t.Fatalf("output is %d runes", n)
+			}
+			// Short secrets can occur by chance in any text ("[redacted]"
+			// itself holds "a"); a leak is a secret of some length.
+			for _, form := range []string{secret, normalizeText(secret)} {
+				if utf8.RuneCountInString(form) >= 6 && !strings.Contains("[redacted]", form) && strings.Contains(out, form) {
+					t.Fatalf("output %q contains the secret %q", out, form)
 				}
 			}
 		}

@@ -413,7 +413,7 @@ func serverMessage(body []byte, secrets ...string) (msg, requestID string) {
 		if looksHTML(text) {
 			text = stripTags(text)
 		}
-		return sanitizeText(redact(text, secrets), maxMessageLen), ""
+		return cleanMessage(text, secrets, maxMessageLen), ""
 	}
 	if env, ok := obj["data"].(map[string]any); ok && obj["message"] == nil && obj["error"] == nil {
 		obj = env
@@ -438,10 +438,10 @@ func serverMessage(body []byte, secrets ...string) (msg, requestID string) {
 		add(textValue(obj["detail"]))
 		add(textValue(obj["title"]))
 	}
-	msg = sanitizeText(redact(strings.Join(parts, ": "), secrets), maxMessageLen)
+	msg = cleanMessage(strings.Join(parts, ": "), secrets, maxMessageLen)
 	for _, k := range []string{"requestId", "request_id", "requestID"} {
 		if id := textValue(obj[k]); id != "" {
-			requestID = sanitizeText(redact(id, secrets), 100)
+			requestID = cleanMessage(id, secrets, 100)
 			break
 		}
 	}
@@ -539,36 +539,60 @@ func stripTags(s string) string {
 
 // sanitizeText makes server-provided text safe for one line of a terminal:
 // no control characters or escape sequences, whitespace collapsed, at most
-// max runes.
-func sanitizeText(s string, max int) string {
+// max runes (and an ellipsis).
+func sanitizeText(s string, max int) string { return truncateRunes(normalizeText(s), max) }
+
+// normalizeText drops invisible format characters and collapses runs of
+// whitespace and control characters into single spaces.
+func normalizeText(s string) string {
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, "\ufffd")
 	}
 	var b strings.Builder
 	space := false
-	n := 0
 	for _, r := range s {
-		if unicode.IsSpace(r) || unicode.IsControl(r) || r == '\u200b' || r == '\ufeff' || (r >= '\u202a' && r <= '\u202e') || (r >= '\u2066' && r <= '\u2069') {
+		if unicode.Is(unicode.Cf, r) { // zero-width and bidi marks: dropped
+			continue
+		}
+		if unicode.IsSpace(r) || unicode.IsControl(r) {
 			space = b.Len() > 0
 			continue
 		}
 		if space {
-			if n+1 >= max {
-				b.WriteString("…")
-				return b.String()
-			}
 			b.WriteByte(' ')
-			n++
 			space = false
 		}
-		if n >= max {
-			b.WriteString("…")
-			return b.String()
-		}
 		b.WriteRune(r)
-		n++
 	}
 	return b.String()
+}
+
+// truncateRunes cuts s to max runes, marking the cut with an ellipsis.
+func truncateRunes(s string, max int) string {
+	n := 0
+	for i := range s {
+		if n == max {
+			return strings.TrimRight(s[:i], " ") + "…"
+		}
+		n++
+	}
+	return s
+}
+
+// cleanMessage turns server text into a safe one-line message: secrets are
+// redacted before and after normalising (which could join a secret's
+// pieces, or a secret with spaces, back together), and only then is the
+// text truncated, so no prefix of a secret survives.
+func cleanMessage(s string, secrets []string, max int) string {
+	s = normalizeText(redact(s, secrets))
+	norm := make([]string, 0, len(secrets))
+	for _, sec := range secrets {
+		if n := normalizeText(sec); n != sec {
+			norm = append(norm, n)
+		}
+	}
+	s = redact(redact(s, secrets), norm)
+	return truncateRunes(s, max)
 }
 
 // snippet is a short sanitised excerpt of s, for error messages about values

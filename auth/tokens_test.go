@@ -196,6 +196,10 @@ func TestServerMessage(t *testing.T) {
 		{"terminal escapes stripped", "bad \x1b[31mred\x1b[0m\x07 thing", nil, "bad [31mred [0m thing", ""},
 		{"echoed token redacted", `{"message":"refresh token tok-SECRET-123 is invalid","requestId":"x"}`, []string{"tok-SECRET-123"}, "refresh token [redacted] is invalid", "x"},
 		{"echoed password redacted in text", "wrong password hunter2 for user", []string{"hunter2"}, "wrong password [redacted] for user", ""},
+		{"password with a space rejoined by whitespace collapsing", "bad password my\n\tpass word", []string{"my pass word"}, "bad password [redacted]", ""},
+		{"secret split by a zero-width space", "token abc\u200bdef123 rejected", []string{"abcdef123"}, "token [redacted] rejected", ""},
+		{"secret split by an HTML tag", "<p>password is my<b> </b>pass</p>", []string{"my pass"}, "password is [redacted]", ""},
+		{"secret as an HTML entity", "<p>token &#97;bc123</p>", []string{"abc123"}, "token [redacted]", ""},
 		{"url-escaped token redacted", `{"message":"bad token a%2Bb%2Fc"}`, []string{"a+b/c"}, "bad token [redacted]", ""},
 		{"empty", ``, nil, "", ""},
 	}
