@@ -115,7 +115,7 @@ func (c *Client) Login(ctx context.Context, ep Endpoints, email, password string
 	if !res.ok() || res.envelopeFailed() {
 		return TokenSet{}, res.meta, c.apiError(op, res, password)
 	}
-	ts, err := c.tokenSet(op, res)
+	ts, err := c.tokenSet(op, res, password)
 	return ts, res.meta, err
 }
 
@@ -137,7 +137,7 @@ func (c *Client) Refresh(ctx context.Context, ep Endpoints, refreshToken string)
 	if !res.ok() || res.envelopeFailed() {
 		return TokenSet{}, res.meta, c.apiError(op, res, refreshToken)
 	}
-	ts, err := c.tokenSet(op, res)
+	ts, err := c.tokenSet(op, res, refreshToken)
 	return ts, res.meta, err
 }
 
@@ -436,7 +436,7 @@ func metaFrom(resp *http.Response, sent, received time.Time) Meta {
 }
 
 // tokenSet parses a 2xx login or refresh answer.
-func (c *Client) tokenSet(op string, res response) (TokenSet, error) {
+func (c *Client) tokenSet(op string, res response, secrets ...string) (TokenSet, error) {
 	if res.tooLarge {
 		return TokenSet{}, &APIError{Op: op, Kind: ErrBadResponse, Status: res.meta.Status,
 			Message: "response larger than 1 MiB", RequestID: res.meta.RequestID, Meta: res.meta}
@@ -445,7 +445,7 @@ func (c *Client) tokenSet(op string, res response) (TokenSet, error) {
 	ts, err := parseTokenResponse(res.body, now, res.meta.ClockOffset)
 	if err != nil {
 		return TokenSet{}, &APIError{Op: op, Kind: ErrBadResponse, Status: res.meta.Status,
-			Message: strings.TrimPrefix(err.Error(), ErrBadResponse.Error()+": "), RequestID: res.meta.RequestID, Meta: res.meta}
+			Message: cleanMessage(strings.TrimPrefix(err.Error(), ErrBadResponse.Error()+": "), secrets, 300), RequestID: res.meta.RequestID, Meta: res.meta}
 	}
 	return ts, nil
 }

@@ -98,6 +98,9 @@ func TestHostileResponses(t *testing.T) {
 		{"200 expired at issue", []string{"login"}, func(w http.ResponseWriter, r *http.Request) {
 			io.WriteString(w, `{"access_token":"a","refresh_token":"r","expires_in":"2020-01-01T00:00:00Z","refresh_expires_in":60}`)
 		}, ErrBadResponse, 200, "already past"},
+		{"200 echoing the sent token in a field", []string{"refresh"}, func(w http.ResponseWriter, r *http.Request) {
+			io.WriteString(w, `{"access_token":"a","refresh_token":"r","expires_in":"ref-SECRET","refresh_expires_in":60}`)
+		}, ErrBadResponse, 200, `"[redacted]" is neither an ISO-8601 instant`},
 		{"200 five MiB", []string{"login", "refresh"}, func(w http.ResponseWriter, r *http.Request) {
 			io.WriteString(w, `{"access_token":"`+big+`"}`)
 		}, ErrBadResponse, 200, "response larger than 1 MiB"},
