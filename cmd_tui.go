@@ -96,7 +96,10 @@ func (a *app) runProgram(ctx context.Context, s tuiSetup) error {
 		Status:    s.status,
 		Context:   ctx,
 	})
-	p := tea.NewProgram(model, tea.WithAltScreen(), tea.WithOutput(w), tea.WithContext(ctx))
+	// 20 frames a second is plenty for a dashboard that changes once a
+	// second and for typing; Bubble Tea's default 60 wakes the renderer
+	// three times as often and alone costs most of the idle CPU.
+	p := tea.NewProgram(model, tea.WithAltScreen(), tea.WithOutput(w), tea.WithContext(ctx), tea.WithFPS(20))
 	_, runErr := p.Run()
 	cancel()
 	select {
