@@ -95,9 +95,17 @@ type inspectReport struct {
 	TokenError string           `json:"token_error,omitempty"`
 	tokenErr   error
 	Probe      *inspectProbe `json:"probe,omitempty"`
+	// Events are the session's newest audit events, oldest first (for
+	// inspect NAME; fingerprints only, never tokens).
+	Events []auth.Event `json:"events,omitempty"`
+	// EventsError says why Events could not be read.
+	EventsError string `json:"events_error,omitempty"`
 	// AccessToken is the secret itself, only with --show-token.
 	AccessToken string `json:"access_token,omitempty"`
 }
+
+// inspectEvents is how many of the newest audit events inspect NAME shows.
+const inspectEvents = 10
 
 // inspectSession is the metadata part of a saved session.
 type inspectSession struct {
@@ -197,6 +205,13 @@ func (a *app) runInspectSession(cmd *cobra.Command, name string, o inspectOption
 	}
 	now := time.Now()
 	rep := inspectReport{Source: "session", CheckedAt: now.UTC(), Session: newInspectSession(se, s.Backend(), now)}
+	// The timeline is what support asks first ("what happened to it?"); it
+	// comes from the audit log, which holds no secrets.
+	if evs, err := s.Events(name, inspectEvents); err != nil {
+		rep.EventsError = err.Error()
+	} else {
+		rep.Events = evs
+	}
 	// Metadata is shown even when secret storage is unavailable (it is all
 	// most support questions need), but the command then fails with exit 4,
 	// so a script never mistakes a partial answer for a full one.
@@ -363,6 +378,9 @@ func writeInspectText(w io.Writer, rep inspectReport) {
 	if p := rep.Probe; p != nil {
 		k.line("probe", "%s", probeText(*p))
 	}
+	if rep.Session != nil {
+		writeEvents(w, rep)
+	}
 	if rep.AccessToken != "" {
 		k.line("token", "%s", rep.AccessToken)
 	}
@@ -403,6 +421,47 @@ func writeInspection(k kv, in auth.Inspection, now time.Time) {
 	}
 	for _, warn := range in.Warnings {
 		k.line("warning", "%s", warn)
+	}
+}
+
+// writeEvents prints the session's timeline, newest last.
+func writeEvents(w io.Writer, rep inspectReport) {
+	fmt.Fprintln(w)
+	switch {
+	case rep.EventsError != "":
+		fmt.Fprintf(w, "%-15s unavailable: %s\n", "events", rep.EventsError)
+		return
+	case len(rep.Events) == 0:
+		fmt.Fprintf(w, "%-15s none recorded\n", "events")
+		return
+	}
+	fmt.Fprintf(w, "last %d events (audit log)\n", len(rep.Events))
+	for _, e := range rep.Events {
+		var d []string
+		switch {
+		case e.OldFP != "" && e.NewFP != "":
+			d = append(d, e.OldFP+" -> "+e.NewFP)
+		case e.OldFP != "":
+			d = append(d, e.OldFP)
+		case e.NewFP != "":
+			d = append(d, e.NewFP)
+		}
+		if e.Status != 0 {
+			d = append(d, fmt.Sprintf("HTTP %d", e.Status))
+		}
+		if e.Reason != "" {
+			d = append(d, string(e.Reason))
+		}
+		if !e.At.IsZero() {
+			d = append(d, "at "+timefmt.Absolute(e.At))
+		}
+		if e.Message != "" {
+			d = append(d, e.Message)
+		}
+		if e.RequestID != "" {
+			d = append(d, "request id "+e.RequestID)
+		}
+		fmt.Fprintf(w, "  %s  %-15s %s\n", timefmt.Absolute(e.Time), e.Kind, strings.Join(d, "; "))
 	}
 }
 

@@ -154,6 +154,7 @@ func TestInspectSession(t *testing.T) {
 				s.name, emulator.DefaultUser.Email, "Admin (1)", "1001", "user id 12345",
 				auth.Fingerprint(tok.Access), auth.Fingerprint(tok.Refresh), auth.Fingerprint(tok.Frontend),
 				"opaque", "expires in 6d", "expires in 179d", s.url + "/v3", "storage: " + backend,
+				"events (audit log)", "imported ",
 			}, nil)
 			admNoSecret(t, r, tok.Access, tok.Refresh, tok.Frontend)
 			if strings.Contains(r.stdout, "probe") {
@@ -198,7 +199,8 @@ func TestInspectSessionJSON(t *testing.T) {
 			Status    int    `json:"status"`
 			RequestID string `json:"request_id"`
 		} `json:"probe"`
-		AccessToken *string `json:"access_token"`
+		AccessToken *string      `json:"access_token"`
+		Events      []auth.Event `json:"events"`
 	}
 	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
 		t.Fatalf("inspect --json is not JSON: %v\n%s", err, r.stdout)
@@ -224,6 +226,8 @@ func TestInspectSessionJSON(t *testing.T) {
 		t.Errorf("probe = %+v", got.Probe)
 	case got.AccessToken != nil:
 		t.Error("access_token present without --show-token")
+	case len(got.Events) == 0 || got.Events[0].Kind != auth.EventImported || got.Events[0].Session != s.name:
+		t.Errorf("events = %+v, want the import first", got.Events)
 	}
 
 	r = s.c.run("", "inspect", s.name, "--json", "--show-token")
