@@ -107,3 +107,48 @@ func BenchmarkTokenFastPath(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkKeeperReload10k is the cost of one stamp poll that finds a change
+// (another process wrote one session): the loop re-reads and re-checks all
+// 10,000 sessions. One op is one such poll.
+func BenchmarkKeeperReload10k(b *testing.B) {
+	const n = 10_000
+	st := benchStore(b, n)
+	clock := authtest.NewFakeClock(t0)
+	k := auth.NewKeeper(auth.KeeperConfig{
+		Store: st, Client: auth.NewClient(nil, clock), Clock: clock, PollInterval: time.Second,
+	})
+	waits := make(chan time.Time, 1)
+	auth.SetIdleHook(k, func(now time.Time, _ int) {
+		select {
+		case <-waits:
+		default:
+		}
+		waits <- now
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- k.Run(ctx) }()
+	<-waits
+	s, err := st.Get(ctx, "session-00042")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		s.UpdatedAt = s.UpdatedAt.Add(time.Second)
+		if err := st.PutMeta(ctx, s); err != nil {
+			b.Fatal(err)
+		}
+		clock.Advance(time.Second)
+		target := clock.Now()
+		for now := <-waits; now.Before(target); now = <-waits {
+		}
+	}
+	b.StopTimer()
+	cancel()
+	if err := <-done; err != nil {
+		b.Fatal(err)
+	}
+}
