@@ -374,7 +374,8 @@ func jsonType(v any) string {
 // token or user in it, or 0.
 func envelopeCode(body []byte) int {
 	b := bytes.TrimSpace(body)
-	if len(b) == 0 || b[0] != '{' {
+	// Cheap test first: this runs on every successful answer.
+	if len(b) == 0 || b[0] != '{' || !bytes.Contains(b, []byte(`"code"`)) {
 		return 0
 	}
 	obj, err := decodeObject(b)
