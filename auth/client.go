@@ -180,7 +180,6 @@ func (c *Client) Probe(ctx context.Context, ep Endpoints, accessToken string) (P
 	}
 	st := res.status()
 	pr := ProbeResult{Status: st, Meta: res.meta}
-	msg, _ := serverMessage(res.body, accessToken)
 	switch {
 	case st >= 200 && st < 300:
 		pr.Accepted = true
@@ -197,7 +196,7 @@ func (c *Client) Probe(ctx context.Context, ep Endpoints, accessToken string) (P
 		}
 		return pr, nil
 	case st == http.StatusUnauthorized:
-		pr.Message = msg
+		pr.Message, _ = serverMessage(res.body, accessToken)
 		if pr.Message == "" {
 			pr.Message = "token rejected"
 		}
@@ -205,7 +204,7 @@ func (c *Client) Probe(ctx context.Context, ep Endpoints, accessToken string) (P
 	case st == http.StatusForbidden:
 		pr.Accepted = true
 		pr.Message = "accepted but not allowed"
-		if msg != "" {
+		if msg, _ := serverMessage(res.body, accessToken); msg != "" {
 			pr.Message += ": " + msg
 		}
 		return pr, nil
