@@ -372,3 +372,26 @@ func admWaitPane(t *testing.T, tm func(...string) string, want string) string {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+func TestInspectStorageUnavailable(t *testing.T) {
+	// Metadata is still shown (text and JSON) when the keyring is out of
+	// reach, and the exit code says the answer is partial.
+	s := admSeed(t, "file", emulator.Config{}, nil)
+	nk := admNoKeyring(t, s.c)
+	r := nk.run("", "inspect", s.name)
+	admWant(t, r, exitStorage, []string{emulator.DefaultUser.Email, auth.Fingerprint(s.tok.Refresh), "not inspected: secret storage unavailable"},
+		[]string{"tokentop: "})
+
+	r = nk.run("", "inspect", s.name, "--json", "--probe")
+	if r.code != exitStorage {
+		t.Fatalf("exit %d, want %d: %s", r.code, exitStorage, r.stderr)
+	}
+	var got map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, r.stdout)
+	}
+	tokenErr, _ := got["token_error"].(string)
+	if got["session"] == nil || got["token"] != nil || !strings.Contains(tokenErr, "no Secret Service") || got["probe"] != nil {
+		t.Errorf("want session, token null, token_error and no probe; got %s", r.stdout)
+	}
+}
