@@ -489,3 +489,43 @@ func TestRevokeToken(t *testing.T) {
 		t.Fatalf("audit %v", e.audit.Kinds(""))
 	}
 }
+
+func TestLostAnswerThenServerDownRemembersTheRotation(t *testing.T) {
+	e := newEnv(t, envOpt{})
+	ctx := context.Background()
+	e.seed("s", 10*time.Minute, time.Hour)
+	// The first refresh rotates at the server and its answer is lost; the
+	// immediate retry meets a server error, so the outcome stays unknown.
+	e.emu.DropNextRefreshResponses(1)
+	var mu sync.Mutex
+	refreshes := 0
+	e.setIntercept(func(w http.ResponseWriter, r *http.Request, _ []byte) bool {
+		if !strings.HasSuffix(r.URL.Path, "/oauth/refresh-token") {
+			return false
+		}
+		mu.Lock()
+		refreshes++
+		n := refreshes
+		mu.Unlock()
+		if n == 2 {
+			http.Error(w, `{"statusCode":503,"message":"Service Unavailable"}`, http.StatusServiceUnavailable)
+			return true
+		}
+		return false
+	})
+	_, err := e.k.Refresh(ctx, "s")
+	if !errors.Is(err, auth.ErrServer) {
+		t.Fatalf("Refresh = %v", err)
+	}
+	s := e.get("s")
+	if s.State != auth.StateRetrying || s.RefreshingSince.IsZero() || s.RefreshingFP != s.RefreshFP {
+		t.Fatalf("the unknown outcome was not remembered: %+v", s)
+	}
+	// The next attempt is refused: that is the lost rotation, not theft.
+	e.clock.Advance(s.NextAttempt.Sub(e.clock.Now()))
+	_, err = e.k.Refresh(ctx, "s")
+	e.needsLogin(err, "s", auth.ReasonRotationLost)
+	if e.audit.Count("s", auth.EventReuseSuspected) != 0 {
+		t.Fatal("a lost rotation was reported as reuse")
+	}
+}

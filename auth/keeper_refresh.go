@@ -12,7 +12,10 @@ import (
 // 2): it adopts a pair that another process saved since before was read,
 // returns the stored pair when good says it already suffices, and otherwise
 // rotates it. good == nil means "rotate unless another process just did".
-func (k *Keeper) refresh(ctx context.Context, before Session, good func(Session, time.Time) bool) (RefreshResult, Secrets, error) {
+// With detach, ctx can cancel the wait for the lock but not what follows:
+// a rotation cut short between the server's answer and the save would lose
+// the session, so a stopping keeper finishes what it sent.
+func (k *Keeper) refresh(ctx context.Context, before Session, good func(Session, time.Time) bool, detach bool) (RefreshResult, Secrets, error) {
 	name := before.Name
 	res := RefreshResult{Old: before, New: before}
 	unlock, err := k.lock(ctx, name)
@@ -20,6 +23,9 @@ func (k *Keeper) refresh(ctx context.Context, before Session, good func(Session,
 		return res, Secrets{}, fmt.Errorf("refresh %s: %w", name, err)
 	}
 	defer unlock()
+	if detach {
+		ctx = context.WithoutCancel(ctx)
+	}
 
 	cur, err := k.cfg.Store.Get(ctx, name)
 	if err != nil {
@@ -153,7 +159,7 @@ func (k *Keeper) rotate(ctx context.Context, cur Session, res RefreshResult) (Re
 		}
 		return k.needsLogin(ctx, cur, res, reason, msg, err, m)
 	}
-	return k.retryLater(ctx, cur, res, err, m, lost)
+	return k.retryLater(ctx, cur, res, err, m, lost, sentFP)
 }
 
 // maybeSent reports whether a failed refresh may have rotated the pair at the
@@ -283,7 +289,7 @@ func (k *Keeper) needsLogin(ctx context.Context, cur Session, res RefreshResult,
 
 // retryLater records a transient failure (rules 4 and 5) and when to try
 // again.
-func (k *Keeper) retryLater(ctx context.Context, cur Session, res RefreshResult, cause error, m Meta, lost bool) (RefreshResult, Secrets, error) {
+func (k *Keeper) retryLater(ctx context.Context, cur Session, res RefreshResult, cause error, m Meta, lost bool, sentFP string) (RefreshResult, Secrets, error) {
 	now := k.cfg.Clock.Now()
 	m = metaOf(cause, m)
 	var retryAfter time.Duration
@@ -302,7 +308,7 @@ func (k *Keeper) retryLater(ctx context.Context, cur Session, res RefreshResult,
 	// Keep (or set) the marker while a rotation may have happened unseen:
 	// the next attempt must read a 401 as "lost in transit", not theft.
 	if lost {
-		s.RefreshingSince, s.RefreshingPID, s.RefreshingFP = now, k.cfg.PID, cur.RefreshFP
+		s.RefreshingSince, s.RefreshingPID, s.RefreshingFP = now, k.cfg.PID, sentFP
 	} else if !cur.refreshMarked() {
 		s.clearMarker()
 	}
