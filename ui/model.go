@@ -455,7 +455,13 @@ func (m *Model) onListKey(msg tea.KeyMsg) tea.Cmd {
 		switch {
 		case key.Matches(msg, k.RevokeReuse):
 			name := m.banner.session
-			return m.askRevoke(name)
+			cmd := m.askRevoke(name)
+			if m.confirm != nil {
+				// Be honest about what this can and cannot do.
+				m.confirm.body += " A pair the other party got by rotating our refresh token is not known here: " +
+					"have an admin revoke it at the server, then log in again."
+			}
+			return cmd
 		case msg.Type == tea.KeyEsc:
 			m.banner = nil
 			return nil
@@ -853,13 +859,57 @@ func (m Model) statusView() string {
 }
 
 func (m Model) helpView() string {
+	km := m.keyMap()
+	if m.help.ShowAll {
+		// The full view drops whole columns that do not fit; on a narrow
+		// terminal flow every binding into lines instead, so none is lost.
+		wide := m.help
+		wide.Width = 0
+		if lipgloss.Width(wide.View(km)) > m.width {
+			return m.flowHelp(km)
+		}
+	}
 	// bubbles' short help overruns its Width when even the "…" would not
 	// fit after an item, so cut the lines ourselves.
-	lines := strings.Split(m.help.View(m.keyMap()), "\n")
+	lines := strings.Split(m.help.View(km), "\n")
 	for i, l := range lines {
 		if ansi.StringWidth(l) > m.width {
 			lines[i] = ansi.Truncate(l, m.width, "…")
 		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// flowHelp lays out every enabled binding as "key desc" items, as many to
+// a line as fit.
+func (m Model) flowHelp(km help.KeyMap) string {
+	st := m.help.Styles
+	sep := st.ShortSeparator.Render(" • ")
+	var lines []string
+	line, lw := "", 0
+	for _, group := range km.FullHelp() {
+		for _, b := range group {
+			if !b.Enabled() {
+				continue
+			}
+			item := st.ShortKey.Render(b.Help().Key) + " " + st.ShortDesc.Render(b.Help().Desc)
+			iw := lipgloss.Width(item)
+			switch {
+			case lw == 0:
+				line, lw = item, iw
+			case lw+3+iw <= m.width:
+				line, lw = line+sep+item, lw+3+iw
+			default:
+				lines = append(lines, line)
+				line, lw = item, iw
+			}
+		}
+	}
+	if lw > 0 {
+		lines = append(lines, line)
+	}
+	for i, l := range lines {
+		lines[i] = ansi.Truncate(l, m.width, "…")
 	}
 	return strings.Join(lines, "\n")
 }
