@@ -4,11 +4,15 @@ import (
 	"errors"
 	"strings"
 
+	"fmt"
+	"time"
+
 	"github.com/charmbracelet/bubbles/key"
-	"github.com/charmbracelet/bubbles/textarea"
+	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/tokentop/tokentop/auth"
+	"github.com/tokentop/tokentop/internal/timefmt"
 )
 
 // Import form fields, in tab order; the text area comes last.
@@ -16,7 +20,7 @@ const (
 	importName = iota
 	importOAuth
 	importAPI
-	importBody // the text area
+	importBody // the pasted response (hidden)
 	importFields
 )
 
@@ -30,13 +34,18 @@ type importSubmit struct {
 // maxImportBody bounds a pasted token response.
 const maxImportBody = 256 << 10
 
-// importModel is the form that stores a pasted token response.
+// importModel is the form that stores a pasted token response. The
+// response holds live tokens, so it is never echoed: the form shows what it
+// parsed instead (fingerprints, user, expiries), which is what the person
+// needs to check anyway.
 type importModel struct {
 	styles     *Styles
 	keys       formKeys
 	fields     []field // name and URLs
-	body       textarea.Model
+	body       textinput.Model
 	bodyErr    string
+	preview    *auth.TokenSet // parsed from body as it is pasted
+	previewErr string
 	focus      int
 	err        string
 	submitting bool
@@ -57,13 +66,13 @@ func (m importModel) reset(ep auth.Endpoints) importModel {
 	f[importOAuth].input.SetValue(ep.OAuthURL)
 	f[importAPI] = newField(st, "API URL", auth.DefaultAPIURL, 2048)
 	f[importAPI].input.SetValue(ep.APIURL)
-	ta := textarea.New()
-	st.styleTextArea(&ta)
-	ta.ShowLineNumbers = false
-	ta.CharLimit = maxImportBody
-	ta.Placeholder = `{"access_token": "…", "refresh_token": "…", "expires_in": "…", …}`
-	ta.SetHeight(6)
-	n := importModel{styles: st, keys: m.keys, fields: f, body: ta, width: m.width}
+	body := textinput.New()
+	st.styleTextInput(&body)
+	body.Prompt = ""
+	body.EchoMode = textinput.EchoNone
+	body.CharLimit = maxImportBody
+	body.Placeholder = `paste {"access_token": …, "refresh_token": …} (stays hidden)`
+	n := importModel{styles: st, keys: m.keys, fields: f, body: body, width: m.width}
 	n.setWidth(m.width)
 	return n
 }
@@ -73,7 +82,7 @@ func (m *importModel) setWidth(w int) {
 	for i := range m.fields {
 		m.fields[i].input.Width = max(w-16, 10)
 	}
-	m.body.SetWidth(max(w-4, 10))
+	m.body.Width = max(w-16, 10)
 }
 
 func (m *importModel) focusCmd() tea.Cmd {
@@ -86,27 +95,36 @@ func (m *importModel) focusCmd() tea.Cmd {
 	return nil
 }
 
-// update handles a key; enter inside the text area is a newline, so the
-// form is sent with ctrl+s.
-func (m importModel) update(msg tea.KeyMsg) (importModel, *importSubmit, tea.Cmd) {
+// update handles a key; ctrl+s (or enter on the response) imports.
+func (m importModel) update(msg tea.KeyMsg, now time.Time) (importModel, *importSubmit, tea.Cmd) {
 	switch {
 	case key.Matches(msg, m.keys.Cancel):
 		m.cancelled = true
 		return m, nil, nil
-	case key.Matches(msg, m.keys.Submit):
+	case key.Matches(msg, m.keys.Submit), msg.Type == tea.KeyEnter && m.focus == importBody:
 		return m.submit()
-	case msg.Type == tea.KeyTab, msg.Type == tea.KeyEnter && m.focus != importBody,
-		m.focus != importBody && key.Matches(msg, m.keys.Next):
+	case msg.Type == tea.KeyEnter, key.Matches(msg, m.keys.Next):
 		m.focus = (m.focus + 1) % importFields
 		return m, nil, m.focusCmd()
-	case msg.Type == tea.KeyShiftTab, m.focus != importBody && key.Matches(msg, m.keys.Prev):
+	case key.Matches(msg, m.keys.Prev):
 		m.focus = (m.focus + importFields - 1) % importFields
 		return m, nil, m.focusCmd()
 	}
 	var cmd tea.Cmd
 	if m.focus == importBody {
+		before := m.body.Value()
 		m.body, cmd = m.body.Update(msg)
-		m.bodyErr = ""
+		if v := m.body.Value(); v != before {
+			m.bodyErr = ""
+			m.preview, m.previewErr = nil, ""
+			if body := strings.TrimSpace(v); body != "" {
+				if ts, err := auth.ParseTokenResponse([]byte(body), now); err != nil {
+					m.previewErr = err.Error()
+				} else {
+					m.preview = &ts
+				}
+			}
+		}
 		return m, nil, cmd
 	}
 	f := &m.fields[m.focus]
@@ -122,17 +140,15 @@ func (m importModel) submit() (importModel, *importSubmit, tea.Cmd) {
 	val := func(i int) string { return strings.TrimSpace(m.fields[i].input.Value()) }
 	m.fields[importName].err = checkName(val(importName))
 	body := strings.TrimSpace(m.body.Value())
-	switch {
-	case body == "":
+	if body == "" {
 		m.bodyErr = "paste the JSON the server returned from login or refresh"
-	case !strings.HasPrefix(body, "{"):
-		m.bodyErr = "that is not a JSON object: paste the whole token response, starting with {"
 	}
 	if m.fields[importName].err != "" {
 		m.focus = importName
 		return m, nil, m.focusCmd()
 	}
-	if m.bodyErr != "" {
+	if m.bodyErr != "" || m.previewErr != "" {
+		// The parse error is already shown under the response.
 		m.focus = importBody
 		return m, nil, m.focusCmd()
 	}
@@ -181,11 +197,21 @@ func (m importModel) view() string {
 	if m.focus == importBody {
 		label, marker = st.LabelFocus, "▸ "
 	}
-	b.WriteString(marker + label.Render("Token response (JSON)") + "\n")
-	b.WriteString(m.body.View())
-	b.WriteByte('\n')
+	b.WriteString(marker + label.Render(fit("Response", 11)) + m.body.View() + "\n")
+	const indent = 13
+	pad := strings.Repeat(" ", indent)
+	switch {
+	case m.preview != nil:
+		ts := m.preview
+		b.WriteString(pad + st.Good.Render(fmt.Sprintf("%d chars · %s · %s · org %d", len(m.body.Value()),
+			orDash(ts.User.Email), orDash(auth.RoleName(ts.User.RoleID)), ts.User.OrgUnitID)) + "\n")
+		b.WriteString(pad + st.Muted.Render(fmt.Sprintf("access %s · expires %s", auth.Fingerprint(ts.AccessToken), timefmt.Absolute(ts.AccessExpiry))) + "\n")
+		b.WriteString(pad + st.Muted.Render(fmt.Sprintf("refresh %s · expires %s", auth.Fingerprint(ts.RefreshToken), timefmt.Absolute(ts.RefreshExpiry))) + "\n")
+	case m.previewErr != "":
+		b.WriteString(errorLines(st, m.previewErr, indent, m.width) + "\n")
+	}
 	if m.bodyErr != "" {
-		b.WriteString(errorLines(st, m.bodyErr, 2, m.width) + "\n")
+		b.WriteString(errorLines(st, m.bodyErr, 13, m.width) + "\n")
 	}
 	switch {
 	case m.submitting:

@@ -416,7 +416,7 @@ func (m *Model) onKey(msg tea.KeyMsg) tea.Cmd {
 	case screenImport:
 		var cmd tea.Cmd
 		var sub *importSubmit
-		m.imp, sub, cmd = m.imp.update(msg)
+		m.imp, sub, cmd = m.imp.update(msg, m.now)
 		if m.imp.cancelled {
 			m.imp.cancelled = false
 			m.screen = screenList

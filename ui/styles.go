@@ -3,7 +3,6 @@ package ui
 import (
 	"github.com/charmbracelet/bubbles/cursor"
 	"github.com/charmbracelet/bubbles/help"
-	"github.com/charmbracelet/bubbles/textarea"
 	"github.com/charmbracelet/bubbles/textinput"
 	"github.com/charmbracelet/lipgloss"
 )
@@ -124,25 +123,4 @@ func (s Styles) styleTextInput(ti *textinput.Model) {
 	ti.Cursor.Style = s.r.NewStyle().Reverse(true)
 	ti.Cursor.TextStyle = s.r.NewStyle()
 	_ = ti.Cursor.SetMode(cursor.CursorStatic) // a static cursor needs no command
-}
-
-// styleTextArea does for a text area what styleTextInput does for an input.
-func (s Styles) styleTextArea(ta *textarea.Model) {
-	focused := textarea.Style{
-		Base:             s.r.NewStyle(),
-		CursorLine:       s.r.NewStyle(),
-		CursorLineNumber: s.Muted,
-		EndOfBuffer:      s.BarEmpty,
-		LineNumber:       s.BarEmpty,
-		Placeholder:      s.Muted,
-		Prompt:           s.Accent,
-		Text:             s.r.NewStyle(),
-	}
-	blurred := focused
-	blurred.Prompt = s.Muted
-	ta.FocusedStyle = focused
-	ta.BlurredStyle = blurred
-	ta.Cursor.Style = s.r.NewStyle().Reverse(true)
-	ta.Cursor.TextStyle = s.r.NewStyle()
-	_ = ta.Cursor.SetMode(cursor.CursorStatic)
 }

@@ -433,10 +433,15 @@ func TestImportForm(t *testing.T) {
 	h.keys("i")
 	h.typeText("imp")
 	h.keys("tab", "tab", "tab")
-	h.send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(`{"access_token":"a","refresh_token":"r"}`), Paste: true})
+	body := fmt.Sprintf(`{"access_token":"secret-access-value","refresh_token":"secret-refresh-value","expires_in":%q,"refresh_expires_in":%q,"user":{"user_id":7,"email":"pasted@example.com","role_id":2,"org_unit_id":77}}`,
+		fixedNow.Add(time.Hour).Format(time.RFC3339), fixedNow.Add(24*time.Hour).Format(time.RFC3339))
+	h.send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(body), Paste: true})
+	// The pasted response holds live tokens: never echoed, only described.
+	h.requireNotContains("secret-access-value", "secret-refresh-value")
+	h.requireContains("pasted@example.com", auth.Fingerprint("secret-access-value"), auth.Fingerprint("secret-refresh-value"))
 	h.keys("ctrl+s")
 	got := h.keeper.called()
-	if len(got) != 1 || got[0] != `import imp {"access_token":"a","refresh_token":"r"}` {
+	if len(got) != 1 || got[0] != "import imp "+body {
 		t.Fatalf("keeper calls %q", got)
 	}
 	h.requireContains("imported imp")
