@@ -1,0 +1,209 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// RevokeOutcome is the server's answer for one token.
+type RevokeOutcome struct {
+	Fingerprint string
+	Meta        Meta
+	Err         error
+}
+
+// RevokeReport is the outcome of revoking a session.
+type RevokeReport struct {
+	Refresh, Access RevokeOutcome
+	Forgotten       bool // both succeeded and the local copy was removed
+}
+
+// Revoke revokes the refresh token, then the access token, and forgets the
+// session only when both succeeded.
+func (k *Keeper) Revoke(ctx context.Context, name string) (RevokeReport, error) {
+	var rep RevokeReport
+	unlock, err := k.lock(ctx, name)
+	if err != nil {
+		return rep, fmt.Errorf("revoke %s: %w", name, err)
+	}
+	defer unlock()
+	meta, err := k.cfg.Store.Get(ctx, name)
+	if err != nil {
+		return rep, fmt.Errorf("revoke %s: %w", name, err)
+	}
+	sec, err := k.cfg.Store.Secrets(ctx, name)
+	if err != nil {
+		return rep, fmt.Errorf("revoke %s: %w", name, err)
+	}
+	rep.Refresh.Fingerprint = Fingerprint(sec.RefreshToken)
+	rep.Refresh.Meta, rep.Refresh.Err = k.cfg.Client.Revoke(ctx, meta.Endpoints, sec.RefreshToken, RefreshToken)
+	if rep.Refresh.Err == nil {
+		k.emit(Event{Session: name, Kind: EventRevoked, OldFP: rep.Refresh.Fingerprint, RequestID: rep.Refresh.Meta.RequestID,
+			Status: rep.Refresh.Meta.Status, Message: "refresh token revoked at the server"})
+		// Remember it, so that a later 401 is explained as our own doing
+		// even if the access token cannot be revoked now.
+		meta.RevokedRefreshFP = rep.Refresh.Fingerprint
+		meta.State, meta.Reason = StateNeedsLogin, ReasonRevoked
+		meta.LastError = "the refresh token was revoked by tokentop"
+		meta.NextAttempt = time.Time{}
+		meta.UpdatedAt = k.cfg.Clock.Now()
+		if err := k.cfg.Store.PutMeta(persistCtx(ctx), meta); err != nil {
+			rep.Refresh.Err = fmt.Errorf("revoked, but recording that failed: %w", err)
+		}
+	} else {
+		k.emit(Event{Session: name, Kind: EventFailed, OldFP: rep.Refresh.Fingerprint, RequestID: rep.Refresh.Meta.RequestID,
+			Status: rep.Refresh.Meta.Status, Message: "revoking the refresh token failed: " + rep.Refresh.Err.Error()})
+	}
+	rep.Access.Fingerprint = Fingerprint(sec.AccessToken)
+	rep.Access.Meta, rep.Access.Err = k.cfg.Client.Revoke(ctx, meta.Endpoints, sec.AccessToken, AccessToken)
+	if rep.Access.Err == nil {
+		k.emit(Event{Session: name, Kind: EventRevoked, OldFP: rep.Access.Fingerprint, RequestID: rep.Access.Meta.RequestID,
+			Status: rep.Access.Meta.Status, Message: "access token revoked at the server"})
+	} else {
+		k.emit(Event{Session: name, Kind: EventFailed, OldFP: rep.Access.Fingerprint, RequestID: rep.Access.Meta.RequestID,
+			Status: rep.Access.Meta.Status, Message: "revoking the access token failed: " + rep.Access.Err.Error()})
+	}
+	k.wake()
+	if rep.Refresh.Err != nil || rep.Access.Err != nil {
+		return rep, fmt.Errorf("revoke %s: %w (the session is kept; nothing was forgotten)", name, errors.Join(rep.Refresh.Err, rep.Access.Err))
+	}
+	if err := k.cfg.Store.Delete(persistCtx(ctx), name); err != nil {
+		return rep, fmt.Errorf("revoke %s: both tokens revoked, but removing the local copy failed: %w", name, err)
+	}
+	rep.Forgotten = true
+	k.emit(Event{Session: name, Kind: EventForgotten, OldFP: rep.Access.Fingerprint, Message: "removed the local copy after revoking both tokens"})
+	return rep, nil
+}
+
+// Forget removes the local copy only; nothing is revoked.
+func (k *Keeper) Forget(ctx context.Context, name string) error {
+	unlock, err := k.lock(ctx, name)
+	if err != nil {
+		return fmt.Errorf("forget %s: %w", name, err)
+	}
+	defer unlock()
+	meta, err := k.cfg.Store.Get(ctx, name)
+	if err != nil {
+		return fmt.Errorf("forget %s: %w", name, err)
+	}
+	if err := k.cfg.Store.Delete(ctx, name); err != nil {
+		return fmt.Errorf("forget %s: %w", name, err)
+	}
+	k.mu.Lock()
+	delete(k.unsaved, name)
+	k.mu.Unlock()
+	k.emit(Event{Session: name, Kind: EventForgotten, OldFP: meta.AccessFP,
+		Message: "removed the local copy only; nothing was revoked at the server"})
+	k.wake()
+	return nil
+}
+
+// SetPaused switches auto-refresh off or on for a session.
+func (k *Keeper) SetPaused(ctx context.Context, name string, paused bool) error {
+	unlock, err := k.lock(ctx, name)
+	if err != nil {
+		return fmt.Errorf("pause %s: %w", name, err)
+	}
+	defer unlock()
+	meta, err := k.cfg.Store.Get(ctx, name)
+	if err != nil {
+		return fmt.Errorf("pause %s: %w", name, err)
+	}
+	if meta.Paused == paused {
+		return nil
+	}
+	meta.Paused = paused
+	meta.UpdatedAt = k.cfg.Clock.Now()
+	// A session that needs a login keeps saying so, paused or not; a
+	// retrying one resumes retrying.
+	switch {
+	case meta.State == StateNeedsLogin || meta.State == StateRetrying:
+	case paused:
+		meta.State = StatePaused
+	case meta.AccessLeft(meta.UpdatedAt) <= 0:
+		meta.State = StateExpired
+	default:
+		meta.State = StateOK
+	}
+	if err := k.cfg.Store.PutMeta(ctx, meta); err != nil {
+		return fmt.Errorf("pause %s: %w", name, err)
+	}
+	kind, msg := EventResumed, "auto-refresh resumed"
+	if paused {
+		kind, msg = EventPaused, "auto-refresh paused"
+	}
+	k.emit(Event{Session: name, Kind: kind, Message: msg})
+	k.wake()
+	return nil
+}
+
+// Probe asks the server whether the session's access token is accepted now.
+func (k *Keeper) Probe(ctx context.Context, name string) (ProbeResult, error) {
+	meta, err := k.cfg.Store.Get(ctx, name)
+	if err != nil {
+		return ProbeResult{}, fmt.Errorf("probe %s: %w", name, err)
+	}
+	sec, err := k.cfg.Store.Secrets(ctx, name)
+	if err != nil {
+		return ProbeResult{}, fmt.Errorf("probe %s: %w", name, err)
+	}
+	res, err := k.cfg.Client.Probe(ctx, meta.Endpoints, sec.AccessToken)
+	if err != nil {
+		return res, fmt.Errorf("probe %s: %w", name, err)
+	}
+	k.noteSkew(meta, meta.ClockSkew, res.Meta)
+	return res, nil
+}
+
+// RevokeToken revokes a raw token at ep (the admin path: a pasted token, no
+// stored session needed). If a stored session holds it, that session is
+// marked, under its lock, so that its later failures read "revoked by us"
+// rather than theft; the name of that session is returned ("" when none).
+func (k *Keeper) RevokeToken(ctx context.Context, ep Endpoints, token string, kind TokenKind) (string, Meta, error) {
+	fp := Fingerprint(token)
+	m, err := k.cfg.Client.Revoke(ctx, ep, token, kind)
+	if err != nil {
+		return "", m, fmt.Errorf("revoke %s token %s: %w", kind, fp, err)
+	}
+	name := k.markRevoked(ctx, fp, kind)
+	k.emit(Event{Session: name, Kind: EventRevoked, OldFP: fp, RequestID: m.RequestID, Status: m.Status,
+		Message: string(kind) + " token revoked at the server"})
+	return name, m, nil
+}
+
+// markRevoked records a revoked token in the stored session holding it.
+func (k *Keeper) markRevoked(ctx context.Context, fp string, kind TokenKind) string {
+	list, err := k.cfg.Store.List(ctx)
+	if err != nil {
+		return ""
+	}
+	for _, s := range list {
+		if s.RefreshFP != fp && s.AccessFP != fp {
+			continue
+		}
+		if kind != RefreshToken || s.RefreshFP != fp {
+			// An access token alone: the session can still refresh.
+			return s.Name
+		}
+		unlock, err := k.lock(ctx, s.Name)
+		if err != nil {
+			return s.Name
+		}
+		defer unlock()
+		cur, err := k.cfg.Store.Get(ctx, s.Name)
+		if err != nil || cur.RefreshFP != fp {
+			return s.Name
+		}
+		cur.RevokedRefreshFP = fp
+		cur.State, cur.Reason = StateNeedsLogin, ReasonRevoked
+		cur.LastError = "the refresh token was revoked by tokentop"
+		cur.NextAttempt = time.Time{}
+		cur.UpdatedAt = k.cfg.Clock.Now()
+		_ = k.cfg.Store.PutMeta(persistCtx(ctx), cur)
+		k.wake()
+		return s.Name
+	}
+	return ""
+}
