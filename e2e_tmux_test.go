@@ -202,3 +202,39 @@ func TestE2ETmuxDemo(t *testing.T) {
 		t.Fatalf("the TUI is still on screen after quitting:\n%s", pane)
 	}
 }
+
+// TestE2ETmuxOtherProcess: the TUI over a file-backed config dir shows a
+// session that another process (a script running `tokentop import`) adds
+// while it runs, flags the file backend in the header, and quits cleanly.
+func TestE2ETmuxOtherProcess(t *testing.T) {
+	tm := tuiStartTmux(t)
+	em, url := startEmulator(t, emulator.Config{})
+	c := newCLI(t, "file")
+	tuiImport := func(name string) {
+		t.Helper()
+		body, err := em.Issue(emulator.DefaultUser.Email, 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := c.run(string(body), "import", name, "--oauth-url", url, "--api-url", url+"/v3"); r.code != 0 {
+			t.Fatalf("import %s: exit %d: %s", name, r.code, r.stderr)
+		}
+	}
+	tuiImport("first-one")
+	tm.run("send-keys", "-t", "e2e", fmt.Sprintf("TOKENTOP_CONFIG_DIR=%s TOKENTOP_STORAGE=file %s; echo TOKENTOP-EXIT=$?", c.configDir, tokentopBin), "Enter")
+	tm.waitFor("the first frame", 20*time.Second, func(p string) bool {
+		return strings.Contains(p, "first-one") && strings.Contains(p, "storage: FILE")
+	})
+	tuiImport("second-one")
+	added := time.Now()
+	tm.waitFor("the other process's session", 10*time.Second, func(p string) bool {
+		return strings.Contains(p, "second-one") && strings.Contains(p, "2 sessions")
+	})
+	// Reported, not asserted (no timed assertions): the design says 2 s.
+	t.Logf("the other process's session appeared %s after its import finished", time.Since(added).Round(10*time.Millisecond))
+	tm.key("q")
+	pane := tm.waitFor("the program to exit", 20*time.Second, func(p string) bool { return strings.Contains(p, "TOKENTOP-EXIT=") })
+	if !strings.Contains(pane, "TOKENTOP-EXIT=0") {
+		t.Fatalf("tokentop exited with an error:\n%s", pane)
+	}
+}
