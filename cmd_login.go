@@ -42,7 +42,8 @@ line of stdin with --password-stdin.`,
 		Example: `  tokentop login work --email me@example.com
   pass show convirza | tokentop login work --email me@example.com --password-stdin
   tokentop login local --email demo@example.com --oauth-url http://127.0.0.1:8787 --api-url http://127.0.0.1:8787/v3`,
-		Args: exactArgs(1, "a session NAME"),
+		Args:              exactArgs(1, "a session NAME"),
+		ValidArgsFunction: a.completeSessionNames,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
 			if err := storage.ValidateName(name); err != nil {
@@ -164,7 +165,8 @@ Tokens are never accepted as flag values: pipe the JSON in.`,
   curl -s -X POST https://platform-oauth.convirza.com/oauth/token -H 'Content-Type: application/json' \
       -d @creds.json | tokentop import work
   tokentop import local --oauth-url http://127.0.0.1:8787 --api-url http://127.0.0.1:8787/v3 < response.json`,
-		Args: exactArgs(1, "a session NAME"),
+		Args:              exactArgs(1, "a session NAME"),
+		ValidArgsFunction: a.completeSessionNames,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
 			if err := storage.ValidateName(name); err != nil {

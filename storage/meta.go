@@ -12,7 +12,6 @@ import (
 	"sort"
 	"strconv"
 	"sync"
-	"syscall"
 
 	"github.com/tokentop/tokentop/auth"
 )
@@ -61,10 +60,7 @@ func newFileMeta(dir string, locks *procLocks) *fileMeta {
 // statStamp is the change detector: mtime in ns, size and inode. Every save
 // renames a new file into place, so the inode changes too.
 func statStamp(fi os.FileInfo) string {
-	ino := uint64(0)
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		ino = uint64(st.Ino)
-	}
+	ino := inode(fi)
 	return strconv.FormatInt(fi.ModTime().UnixNano(), 10) + "-" + strconv.FormatInt(fi.Size(), 10) + "-" + strconv.FormatUint(ino, 10)
 }
 
