@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/charmbracelet/bubbles/textinput"
+	"github.com/charmbracelet/lipgloss"
 
 	"github.com/tokentop/tokentop/auth"
 )
@@ -78,8 +79,13 @@ func focusFields(fields []field, i int) {
 // errorLines renders an inline error under a field, indented and wrapped
 // to the width (an error cut off mid-sentence would not say what to do).
 func errorLines(st *Styles, msg string, indent, width int) string {
+	return messageLines(st.FieldError, "✗ "+msg, indent, width)
+}
+
+// messageLines renders msg in style, indented and wrapped to the width.
+func messageLines(style lipgloss.Style, msg string, indent, width int) string {
 	w := max(width-indent, 20)
-	lines := strings.Split(st.FieldError.Width(w).Render("✗ "+msg), "\n")
+	lines := strings.Split(style.Width(w).Render(msg), "\n")
 	for i := range lines {
 		lines[i] = strings.Repeat(" ", indent) + lines[i]
 	}

@@ -217,7 +217,7 @@ func (m importModel) view() string {
 	case m.submitting:
 		b.WriteString(st.Muted.Render("  importing…"))
 	case m.err != "":
-		b.WriteString(st.Bad.Render("  " + m.err))
+		b.WriteString(messageLines(st.Bad, m.err, 2, m.width))
 	default:
 		b.WriteString(st.Muted.Render("  ctrl+s imports · tab moves · esc cancels"))
 	}

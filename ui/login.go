@@ -199,9 +199,10 @@ func (m loginModel) view(now time.Time) string {
 	case m.submitting:
 		b.WriteString(st.Muted.Render("  logging in…"))
 	case now.Before(m.retryAt):
-		b.WriteString(st.Bad.Render(fmt.Sprintf("  %s: retry in %s", orDash(m.err), timefmt.Countdown(m.retryAt.Sub(now)))))
+		// The countdown first: it is what the person is waiting for.
+		b.WriteString(messageLines(st.Bad, fmt.Sprintf("retry in %s: %s", timefmt.Countdown(m.retryAt.Sub(now)), orDash(m.err)), 2, m.width))
 	case m.err != "":
-		b.WriteString(st.Bad.Render("  " + m.err))
+		b.WriteString(messageLines(st.Bad, m.err, 2, m.width))
 	default:
 		b.WriteString(st.Muted.Render("  ctrl+s logs in (enter does once all is filled) · esc cancels"))
 	}

@@ -199,7 +199,7 @@ func (m rawRevokeModel) view(now time.Time) string {
 	case m.submitting:
 		b.WriteString(st.Muted.Render("  revoking…"))
 	case m.err != "":
-		b.WriteString(st.Bad.Render("  " + m.err))
+		b.WriteString(messageLines(st.Bad, m.err, 2, m.width))
 	default:
 		b.WriteString(st.Muted.Render("  ctrl+s asks for confirmation · esc cancels"))
 	}
