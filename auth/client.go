@@ -441,7 +441,7 @@ func (c *Client) tokenSet(op string, res response, secrets ...string) (TokenSet,
 			Message: "response larger than 1 MiB", RequestID: res.meta.RequestID, Meta: res.meta}
 	}
 	now := c.clock.Now()
-	ts, err := parseTokenResponse(res.body, now, res.meta.ClockOffset)
+	ts, err := parseTokenResponse(res.body, now, res.meta.ClockOffset, false)
 	if err != nil {
 		return TokenSet{}, &APIError{Op: op, Kind: ErrBadResponse, Status: res.meta.Status,
 			Message: cleanMessage(strings.TrimPrefix(err.Error(), ErrBadResponse.Error()+": "), secrets, 300), RequestID: res.meta.RequestID, Meta: res.meta}

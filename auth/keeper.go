@@ -336,7 +336,7 @@ func (k *Keeper) Import(ctx context.Context, name string, ep Endpoints, response
 	if err := CheckEndpoints(ep); err != nil {
 		return Session{}, fmt.Errorf("import %s: %w", name, err)
 	}
-	ts, err := ParseTokenResponse(response, k.cfg.Clock.Now())
+	ts, err := ParseSavedTokenResponse(response, k.cfg.Clock.Now())
 	if err != nil {
 		return Session{}, fmt.Errorf("import %s: %w: expected the JSON body that /oauth/token or /oauth/refresh-token returns, "+
 			"with access_token, refresh_token and expires_in (flat or inside \"data\"): %w", name, ErrNotToken, err)

@@ -42,13 +42,22 @@ const (
 //
 // Errors match ErrBadResponse and never contain token values.
 func ParseTokenResponse(body []byte, now time.Time) (TokenSet, error) {
-	return parseTokenResponse(body, now, 0)
+	return parseTokenResponse(body, now, 0, false)
+}
+
+// ParseSavedTokenResponse is ParseTokenResponse for a response saved earlier
+// and imported now: its access token may already have expired (a support
+// engineer pastes what a customer sent yesterday), so only the refresh
+// token must still be alive. The keeper refreshes such a pair at once.
+func ParseSavedTokenResponse(body []byte, now time.Time) (TokenSet, error) {
+	return parseTokenResponse(body, now, 0, true)
 }
 
 // parseTokenResponse is ParseTokenResponse with the server's clock offset,
 // so "already expired" is judged by the server's clock, which wrote the
 // instants, rather than a possibly skewed local one.
-func parseTokenResponse(body []byte, now time.Time, offset time.Duration) (TokenSet, error) {
+// With saved, an access expiry in the past is accepted.
+func parseTokenResponse(body []byte, now time.Time, offset time.Duration, saved bool) (TokenSet, error) {
 	obj, err := decodeObject(body)
 	if err != nil {
 		return TokenSet{}, badResponse("token response: %v", err)
@@ -77,11 +86,15 @@ func parseTokenResponse(body []byte, now time.Time, offset time.Duration) (Token
 		}
 	}
 	serverNow := now.Add(offset)
-	if ts.AccessExpiry, err = expiryField(obj, "expires_in", now, serverNow); err != nil {
+	if ts.AccessExpiry, err = expiryField(obj, "expires_in", now, serverNow, saved); err != nil {
 		return TokenSet{}, err
 	}
-	if ts.RefreshExpiry, err = expiryField(obj, "refresh_expires_in", now, serverNow); err != nil {
+	if ts.RefreshExpiry, err = expiryField(obj, "refresh_expires_in", now, serverNow, saved); err != nil {
 		return TokenSet{}, err
+	}
+	if saved && !ts.RefreshExpiry.After(serverNow) {
+		return TokenSet{}, badResponse("token response: the refresh token expired at %s, so this pair can no longer be refreshed; log in instead",
+			ts.RefreshExpiry.UTC().Format(time.RFC3339))
 	}
 	if v, ok := obj["user"]; ok && v != nil {
 		m, ok := v.(map[string]any)
@@ -190,7 +203,8 @@ func isControlOrSpace(r rune) bool { return r <= ' ' || r == 0x7f || r == '\u00a
 // expiryField reads an expiry: an ISO-8601 instant, or seconds from now as a
 // number or numeric string. Instants must lie after serverNow and within
 // 2000..2200.
-func expiryField(obj map[string]any, key string, now, serverNow time.Time) (time.Time, error) {
+// With allowPast, an instant before serverNow is accepted.
+func expiryField(obj map[string]any, key string, now, serverNow time.Time, allowPast bool) (time.Time, error) {
 	v, ok := obj[key]
 	if !ok || v == nil {
 		return time.Time{}, badResponse("token response: missing %s", key)
@@ -202,7 +216,7 @@ func expiryField(obj map[string]any, key string, now, serverNow time.Time) (time
 	switch {
 	case t.Before(minExpiry) || !t.Before(maxExpiry):
 		return time.Time{}, badResponse("token response: %s: %s is not a plausible expiry (outside 2000..2200)", key, t.UTC().Format(time.RFC3339))
-	case !t.After(serverNow):
+	case !allowPast && !t.After(serverNow):
 		return time.Time{}, badResponse("token response: %s: %s is already past (server time %s); check the clocks", key, t.UTC().Format(time.RFC3339), serverNow.UTC().Format(time.RFC3339))
 	}
 	return t, nil

@@ -168,10 +168,10 @@ func TestParseTokenResponseUsesServerClockForPast(t *testing.T) {
 	// The server's clock is an hour behind ours: an expiry 30 minutes ago by
 	// our clock is 30 minutes ahead by the server's, which wrote it.
 	body := []byte(`{"access_token":"A","refresh_token":"R","expires_in":"2026-04-03T11:30:00Z","refresh_expires_in":"2026-10-01T00:00:00Z"}`)
-	if _, err := parseTokenResponse(body, parseNow, -time.Hour); err != nil {
+	if _, err := parseTokenResponse(body, parseNow, -time.Hour, false); err != nil {
 		t.Fatalf("with the server an hour behind: %v", err)
 	}
-	if _, err := parseTokenResponse(body, parseNow, 0); err == nil {
+	if _, err := parseTokenResponse(body, parseNow, 0, false); err == nil {
 		t.Fatal("with no skew the past expiry was accepted")
 	}
 }
@@ -222,5 +222,40 @@ func TestServerMessageTruncatesAfterRedacting(t *testing.T) {
 	long, _ := serverMessage([]byte(strings.Repeat("word ", 500)))
 	if n := len([]rune(long)); n > maxMessageLen+1 || !strings.HasSuffix(long, "…") {
 		t.Errorf("long message not truncated to %d runes with an ellipsis: %d runes", maxMessageLen, n)
+	}
+}
+
+func TestParseSavedTokenResponse(t *testing.T) {
+	for _, tc := range []struct {
+		name, body string
+		wantErr    string
+	}{
+		{"access expired, refresh alive",
+			`{"access_token":"A","refresh_token":"R","expires_in":"2026-04-03T11:00:00Z","refresh_expires_in":"2026-10-01T00:00:00Z"}`, ""},
+		{"both alive",
+			`{"access_token":"A","refresh_token":"R","expires_in":"2026-04-04T00:00:00Z","refresh_expires_in":"2026-10-01T00:00:00Z"}`, ""},
+		{"refresh expired",
+			`{"access_token":"A","refresh_token":"R","expires_in":"2026-04-01T00:00:00Z","refresh_expires_in":"2026-04-02T00:00:00Z"}`,
+			"can no longer be refreshed; log in instead"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ts, err := ParseSavedTokenResponse([]byte(tc.body), parseNow)
+			if tc.wantErr == "" {
+				if err != nil {
+					t.Fatalf("ParseSavedTokenResponse: %v", err)
+				}
+				if ts.AccessToken != "A" || ts.RefreshToken != "R" {
+					t.Fatalf("tokens not parsed: %v", ts.Secrets())
+				}
+				return
+			}
+			if err == nil || !errors.Is(err, ErrBadResponse) || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("err = %v, want ErrBadResponse saying %q", err, tc.wantErr)
+			}
+		})
+	}
+	// A fresh login or refresh response with a past expiry stays an error.
+	if _, err := ParseTokenResponse([]byte(`{"access_token":"A","refresh_token":"R","expires_in":"2026-04-03T11:00:00Z","refresh_expires_in":"2026-10-01T00:00:00Z"}`), parseNow); err == nil {
+		t.Fatal("ParseTokenResponse accepted an expired access token")
 	}
 }
