@@ -703,12 +703,23 @@ func (m Model) keyMap() help.KeyMap {
 
 // bodyHeight is what is left for the screen between header and footer.
 func (m Model) bodyHeight() int {
-	h := m.height - 2 - 1 - lipgloss.Height(m.helpView()) // header+gap, status, help
+	h := m.height - 2 // header, status
+	if m.gapShown() {
+		h--
+	}
+	if m.helpShown() {
+		h -= lipgloss.Height(m.helpView())
+	}
 	if m.banner != nil {
 		h -= lipgloss.Height(m.bannerView())
 	}
 	return max(h, 1)
 }
+
+// On short terminals the blank line under the header, then the help line,
+// give their room to the sessions.
+func (m Model) gapShown() bool  { return m.height >= 12 }
+func (m Model) helpShown() bool { return m.height >= 7 || m.help.ShowAll }
 
 // relayout gives every screen its size after anything that changes it.
 func (m *Model) relayout() {
@@ -733,7 +744,10 @@ func (m Model) View() string {
 	}
 	var b strings.Builder
 	b.WriteString(m.headerView())
-	b.WriteString("\n\n")
+	b.WriteByte('\n')
+	if m.gapShown() {
+		b.WriteByte('\n')
+	}
 	if m.banner != nil {
 		b.WriteString(m.bannerView())
 		b.WriteByte('\n')
@@ -751,8 +765,10 @@ func (m Model) View() string {
 	b.WriteString(padLines(body, m.width, bh))
 	b.WriteByte('\n')
 	b.WriteString(m.statusView())
-	b.WriteByte('\n')
-	b.WriteString(m.helpView())
+	if m.helpShown() {
+		b.WriteByte('\n')
+		b.WriteString(m.helpView())
+	}
 	return b.String()
 }
 

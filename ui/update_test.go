@@ -8,6 +8,7 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/tokentop/tokentop/auth"
 )
@@ -507,4 +508,27 @@ func TestStatusHoldsActionResult(t *testing.T) {
 	h.keys("c", "a")
 	h.send(keeperEventMsg{auth.Event{Time: fixedNow, Session: "billing-retry", Kind: auth.EventNeedsLogin, Reason: auth.ReasonRejected}})
 	h.requireContains("billing-retry needs a new login")
+}
+
+// TestTinyTerminals: every screen survives tiny and odd sizes without a
+// line wider than the terminal.
+func TestTinyTerminals(t *testing.T) {
+	screens := [][]string{nil, {"enter"}, {"x"}, {"c"}, {"n"}, {"i"}, {"X"}, {"?"}, {"/"}}
+	for _, sz := range []struct{ w, h int }{{20, 5}, {30, 8}, {45, 12}, {80, 6}} {
+		for _, keys := range screens {
+			h := newHarness(t, sz.w, sz.h)
+			h.keys(keys...)
+			v := h.view()
+			for i, l := range strings.Split(v, "\n") {
+				if w := ansi.StringWidth(l); w > sz.w {
+					t.Errorf("%dx%d %v: line %d is %d wide: %q", sz.w, sz.h, keys, i+1, w, l)
+				}
+			}
+			if keys == nil || keys[0] != "?" {
+				if n := strings.Count(v, "\n") + 1; n > sz.h {
+					t.Errorf("%dx%d %v: %d lines", sz.w, sz.h, keys, n)
+				}
+			}
+		}
+	}
 }
