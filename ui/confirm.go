@@ -45,9 +45,13 @@ func (c confirmModel) update(msg tea.KeyMsg) (confirmModel, bool, tea.Cmd) {
 	return c, false, nil
 }
 
-func (c confirmModel) view(width int) string {
+func (c confirmModel) view(width, height int) string {
 	st := c.styles
+	compact := width < 60 || height < 14
 	w := min(max(width-8, 20), 64)
+	if compact {
+		w = max(width-6, 16)
+	}
 	no, yes := st.ButtonFocus, st.Button
 	noLabel, yesLabel := "[ No ]", "  "+c.yesLabel+"  "
 	if c.yesFocus {
@@ -55,6 +59,11 @@ func (c confirmModel) view(width int) string {
 		noLabel, yesLabel = "  No  ", "[ "+c.yesLabel+" ]"
 	}
 	buttons := lipgloss.JoinHorizontal(lipgloss.Top, no.Render(noLabel), "  ", yes.Render(yesLabel))
+	if compact {
+		// Every line counts: no blank lines, no hint (the help line has it).
+		inner := st.DialogTitle.Render(c.title) + "\n" + st.r.NewStyle().Width(w).Render(c.body) + "\n" + buttons
+		return st.Dialog.Padding(0, 1).Render(inner)
+	}
 	inner := st.DialogTitle.Render(c.title) + "\n\n" +
 		st.r.NewStyle().Width(w).Render(c.body) + "\n\n" +
 		buttons + "   " + st.Muted.Render("y yes · n no")

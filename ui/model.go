@@ -756,7 +756,7 @@ func (m Model) View() string {
 	var body string
 	switch {
 	case m.confirm != nil:
-		body = lipgloss.Place(m.width, bh, lipgloss.Center, lipgloss.Center, m.confirm.view(m.width))
+		body = lipgloss.Place(m.width, bh, lipgloss.Center, lipgloss.Center, m.confirm.view(m.width, bh))
 	case m.copy != nil:
 		body = lipgloss.Place(m.width, bh, lipgloss.Center, lipgloss.Center, m.copy.view(m.width))
 	default:
