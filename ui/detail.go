@@ -153,6 +153,16 @@ func (d detailModel) content(now time.Time, loc *time.Location) string {
 		b.WriteByte('\n')
 	}
 	cont := func(value string) { row("", value) }
+	// tokenRow breaks a revealed token at exact widths: a word wrap would
+	// break after '-' and make a token look shorter than it is.
+	tokenRow := func(label, tok string) {
+		b.WriteString(st.Label.Render(fit(label, lw)))
+		if d.width > lw+10 {
+			tok = strings.ReplaceAll(ansi.Hardwrap(tok, d.width-lw, false), "\n", "\n"+strings.Repeat(" ", lw))
+		}
+		b.WriteString(tok)
+		b.WriteByte('\n')
+	}
 	section := func(title string) {
 		b.WriteByte('\n')
 		b.WriteString(st.Section.Render(title))
@@ -222,7 +232,7 @@ func (d detailModel) content(now time.Time, loc *time.Location) string {
 	default:
 		show := func(label, tok string) {
 			if d.reveal && tok != "" {
-				row(label, tok)
+				tokenRow(label, tok)
 			} else {
 				row(label, mask(tok))
 			}
