@@ -15,9 +15,20 @@ import (
 // clipboard) off the update loop and come back as typed messages.
 
 // tick arms the next one-second tick, aligned to the wall clock so every
-// countdown on screen changes at the same moment.
-func tick() tea.Cmd {
-	return tea.Every(time.Second, func(t time.Time) tea.Msg { return tickMsg{now: t} })
+// countdown on screen changes at the same moment. The tick also carries
+// the store's change stamp, read here in the command's goroutine: one
+// message (and one frame) a second instead of two.
+func (m Model) tick() tea.Cmd {
+	return tea.Every(time.Second, m.stampedTick)
+}
+
+// stampedTick is the tick's message for time t: t and the store's stamp
+// (cheap: a stat of the index, no secrets, no parsing).
+func (m Model) stampedTick(t time.Time) tea.Msg {
+	ctx, cancel := m.withTimeout(storeTimeout)
+	defer cancel()
+	s, err := m.store.Stamp(ctx)
+	return tickMsg{now: t, stamp: s, stampErr: err}
 }
 
 // waitEvent waits for the keeper's next event; the root re-arms it after
@@ -37,16 +48,6 @@ func waitEvent(ch <-chan auth.Event) tea.Cmd {
 
 func (m Model) withTimeout(d time.Duration) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(m.ctx, d)
-}
-
-// stampCmd reads the store's change stamp (cheap: no secrets, no parsing).
-func (m Model) stampCmd() tea.Cmd {
-	return func() tea.Msg {
-		ctx, cancel := m.withTimeout(storeTimeout)
-		defer cancel()
-		s, err := m.store.Stamp(ctx)
-		return stampMsg{stamp: s, err: err}
-	}
 }
 
 // loadCmd re-reads all sessions' metadata (never secrets).

@@ -107,8 +107,8 @@ func (s Styles) lifetimeBar(se auth.Session, now time.Time, width int) string {
 	if full == 0 && frac > 0 {
 		full = 1
 	}
-	return s.urgent(accessUrgency(se, now)).Render(strings.Repeat("█", full)) +
-		s.BarEmpty.Render(strings.Repeat("░", width-full))
+	return s.urgencyPaint[accessUrgency(se, now)].render(strings.Repeat("█", full)) +
+		s.barEmpty.render(strings.Repeat("░", width-full))
 }
 
 // fit pads or truncates plain text to exactly w cells.

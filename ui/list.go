@@ -338,9 +338,9 @@ func (m listModel) view(now time.Time, loc *time.Location, live map[string]*live
 			b.WriteString(strings.Repeat(" ", colGap))
 		}
 		if c.right {
-			b.WriteString(st.ColumnHeader.Render(fitRight(c.title, c.min)))
+			b.WriteString(st.colHeader.render(fitRight(c.title, c.min)))
 		} else {
-			b.WriteString(st.ColumnHeader.Render(fit(c.title, c.min)))
+			b.WriteString(st.colHeader.render(fit(c.title, c.min)))
 		}
 	}
 	if len(m.rows) == 0 {
@@ -372,7 +372,7 @@ func (m listModel) row(se auth.Session, selected bool, now time.Time, loc *time.
 		if plain {
 			return s
 		}
-		return st.urgent(u).Render(s)
+		return st.urgencyPaint[u].render(s)
 	}
 	var b strings.Builder
 	if selected {

@@ -6,13 +6,12 @@ import (
 	"github.com/tokentop/tokentop/auth"
 )
 
-// tickMsg is the once-a-second tick; it carries the time every view uses.
-type tickMsg struct{ now time.Time }
-
-// stampMsg is the store's current stamp, checked from the tick.
-type stampMsg struct {
-	stamp string
-	err   error
+// tickMsg is the once-a-second tick; it carries the time every view uses
+// and the store's change stamp read at that time ("" when not read).
+type tickMsg struct {
+	now      time.Time
+	stamp    string
+	stampErr error
 }
 
 // sessionsMsg is a fresh copy of all sessions' metadata.

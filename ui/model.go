@@ -151,7 +151,7 @@ func New(cfg Config) Model {
 func (m Model) Init() tea.Cmd {
 	cmds := []tea.Cmd{waitEvent(m.keeper.Events())}
 	if !m.noTick {
-		cmds = append(cmds, tick())
+		cmds = append(cmds, m.tick())
 	}
 	if m.stamp == "" {
 		cmds = append(cmds, m.loadCmd())
@@ -167,11 +167,6 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.width, m.height = msg.Width, msg.Height
 	case tickMsg:
 		cmd = m.onTick(msg)
-	case stampMsg:
-		if msg.err == nil && msg.stamp != m.stamp && !m.loading {
-			m.loading = true
-			cmd = m.loadCmd()
-		}
 	case sessionsMsg:
 		cmd = m.onSessions(msg)
 	case keeperEventMsg:
@@ -218,12 +213,17 @@ func (m *Model) onTick(msg tickMsg) tea.Cmd {
 	if m.quitting {
 		return nil
 	}
-	if m.noTick {
-		return m.stampCmd()
-	}
+	var cmds []tea.Cmd
 	// Other processes (a script running `tokentop token`) write to the
-	// store; the stamp says so cheaply. Checked once a second, off the loop.
-	return tea.Batch(tick(), m.stampCmd())
+	// store; the stamp the tick carries says so cheaply.
+	if msg.stampErr == nil && msg.stamp != "" && msg.stamp != m.stamp && !m.loading {
+		m.loading = true
+		cmds = append(cmds, m.loadCmd())
+	}
+	if !m.noTick {
+		cmds = append(cmds, m.tick())
+	}
+	return tea.Batch(cmds...)
 }
 
 func (m *Model) onSessions(msg sessionsMsg) tea.Cmd {

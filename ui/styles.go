@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"strings"
+
 	"github.com/charmbracelet/bubbles/cursor"
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/textinput"
@@ -43,6 +45,33 @@ type Styles struct {
 	Key        lipgloss.Style
 
 	Help help.Styles
+
+	// Pre-rendered escape sequences of the list's per-cell styles.
+	urgencyPaint [urgencyMuted + 1]paint
+	barEmpty     paint
+	colHeader    paint
+}
+
+// paint is a style reduced to the escape sequences around its text. The
+// list paints a few hundred cells a frame; lipgloss' Render (which resolves
+// adaptive colours and measures text each time) costs most of a frame, and
+// these cells need nothing but colour.
+type paint struct{ pre, post string }
+
+func newPaint(st lipgloss.Style) paint {
+	const mark = "\uE000" // a private-use rune: never in our own text
+	pre, post, ok := strings.Cut(st.Render(mark), mark)
+	if !ok {
+		return paint{}
+	}
+	return paint{pre: pre, post: post}
+}
+
+func (p paint) render(s string) string {
+	if p.pre == "" && p.post == "" {
+		return s
+	}
+	return p.pre + s + p.post
 }
 
 // NewStyles builds the styles for renderer r. A renderer whose colour profile
@@ -93,6 +122,12 @@ func NewStyles(r *lipgloss.Renderer) Styles {
 	keyStyle := ns().Foreground(colorMuted)
 	descStyle := ns().Foreground(colorFaint)
 	sepStyle := ns().Foreground(colorFaint)
+	for u := range s.urgencyPaint {
+		s.urgencyPaint[u] = newPaint(s.urgent(urgency(u)))
+	}
+	s.barEmpty = newPaint(s.BarEmpty)
+	s.colHeader = newPaint(s.ColumnHeader)
+
 	s.Help = help.Styles{
 		Ellipsis:       sepStyle,
 		ShortKey:       keyStyle,

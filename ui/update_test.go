@@ -327,13 +327,13 @@ func TestTickMovesCountdowns(t *testing.T) {
 func TestOtherProcessWrites(t *testing.T) {
 	h := newHarness(t, 100, 30)
 	lists := h.store.lists
-	h.send(tickMsg{now: fixedNow.Add(time.Second)})
+	h.send(h.m.stampedTick(fixedNow.Add(time.Second)))
 	if h.store.lists != lists {
 		t.Fatal("reloaded although nothing changed")
 	}
 	se := auth.Session{Name: "from-script", Email: "x@example.com", AccessExpiry: fixedNow.Add(time.Hour), State: auth.StateOK}
 	h.store.put(se, auth.Secrets{AccessToken: "x"})
-	h.send(tickMsg{now: fixedNow.Add(2 * time.Second)})
+	h.send(h.m.stampedTick(fixedNow.Add(2 * time.Second)))
 	h.requireContains("from-script", "6 sessions")
 }
 
