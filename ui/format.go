@@ -189,8 +189,11 @@ func clock(t time.Time, loc *time.Location) string {
 // eventText is one line about an event, for the status line and timeline.
 func eventText(e auth.Event) string {
 	var b strings.Builder
-	b.WriteString(e.Session)
-	b.WriteString(" ")
+	if e.Session != "" {
+		b.WriteString(e.Session)
+		b.WriteString(" ")
+	}
+	msg := e.Message
 	switch e.Kind {
 	case auth.EventRefreshed:
 		fmt.Fprintf(&b, "refreshed %s → %s", orDash(e.OldFP), orDash(e.NewFP))
@@ -198,8 +201,6 @@ func eventText(e auth.Event) string {
 		fmt.Fprintf(&b, "adopted %s from another process", orDash(e.NewFP))
 	case auth.EventRefreshing:
 		b.WriteString("refreshing…")
-	case auth.EventScheduled:
-		b.WriteString("refresh scheduled")
 	case auth.EventRetrying:
 		b.WriteString("retrying")
 	case auth.EventNeedsLogin:
@@ -207,25 +208,41 @@ func eventText(e auth.Event) string {
 		if r := reasonText(e.Reason); r != "" {
 			b.WriteString(": " + r)
 		}
-	case auth.EventReuseSuspected:
-		b.WriteString("REFRESH TOKEN REUSE SUSPECTED")
-	case auth.EventSkew:
-		fmt.Fprintf(&b, "server clock differs by %s", signedDuration(e.Skew))
 	case auth.EventLogin:
 		fmt.Fprintf(&b, "logged in %s", orDash(e.NewFP))
 	case auth.EventImported:
 		fmt.Fprintf(&b, "imported %s", orDash(e.NewFP))
+		msg = ""
+	case auth.EventReuseSuspected:
+		// The keeper's message already shouts it.
+		if !strings.Contains(msg, "REUSE SUSPECTED") {
+			b.WriteString("REFRESH TOKEN REUSE SUSPECTED")
+			if msg != "" {
+				b.WriteString(": ")
+			}
+		}
+		b.WriteString(msg)
+		msg = ""
 	default:
-		b.WriteString(strings.ReplaceAll(string(e.Kind), "_", " "))
+		// Scheduled, skew, revoked, forgotten, paused, resumed, failed: the
+		// keeper's message says it in full; the kind is the fallback.
+		if msg == "" {
+			msg = strings.ReplaceAll(string(e.Kind), "_", " ")
+			if e.Kind == auth.EventSkew {
+				msg = "server clock differs by " + signedDuration(e.Skew)
+			}
+		}
+		b.WriteString(msg)
+		msg = ""
 	}
-	if e.Kind != auth.EventNeedsLogin && e.Reason != "" {
+	if e.Kind != auth.EventNeedsLogin && e.Kind != auth.EventReuseSuspected && e.Reason != "" {
 		b.WriteString(" (" + reasonText(e.Reason) + ")")
 	}
 	if e.Status != 0 {
 		fmt.Fprintf(&b, " HTTP %d", e.Status)
 	}
-	if e.Message != "" {
-		b.WriteString(": " + e.Message)
+	if msg != "" {
+		b.WriteString(": " + msg)
 	}
 	if e.RequestID != "" {
 		b.WriteString(" req " + e.RequestID)

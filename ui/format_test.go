@@ -1,0 +1,35 @@
+package ui
+
+import (
+	"testing"
+	"time"
+
+	"github.com/tokentop/tokentop/auth"
+)
+
+func TestEventText(t *testing.T) {
+	tests := []struct {
+		e    auth.Event
+		want string
+	}{
+		{auth.Event{Session: "a", Kind: auth.EventRefreshed, OldFP: "sha256:1", NewFP: "sha256:2", Status: 200, RequestID: "r1"},
+			"a refreshed sha256:1 → sha256:2 HTTP 200 req r1"},
+		{auth.Event{Session: "a", Kind: auth.EventImported, NewFP: "sha256:2", Message: "imported a token pair"}, "a imported sha256:2"},
+		{auth.Event{Session: "a", Kind: auth.EventScheduled, Message: "next refresh"}, "a next refresh"},
+		{auth.Event{Session: "a", Kind: auth.EventForgotten, Message: "removed the local copy only; nothing was revoked at the server"},
+			"a removed the local copy only; nothing was revoked at the server"},
+		{auth.Event{Session: "a", Kind: auth.EventReuseSuspected, Status: 401, Reason: auth.ReasonRejected, Message: "REFRESH TOKEN REUSE SUSPECTED: rejected while valid"},
+			"a REFRESH TOKEN REUSE SUSPECTED: rejected while valid HTTP 401"},
+		{auth.Event{Session: "a", Kind: auth.EventReuseSuspected}, "a REFRESH TOKEN REUSE SUSPECTED"},
+		{auth.Event{Session: "a", Kind: auth.EventNeedsLogin, Reason: auth.ReasonRefreshExpired, Message: "refresh token expired at 12:00"},
+			"a needs a new login: refresh token expired: refresh token expired at 12:00"},
+		{auth.Event{Session: "a", Kind: auth.EventSkew, Skew: -3 * time.Second}, "a server clock differs by -3s"},
+		{auth.Event{Kind: auth.EventFailed, Message: "reading the session list: boom"}, "reading the session list: boom"},
+		{auth.Event{Session: "a", Kind: auth.EventRetrying, Status: 503, Message: "server error"}, "a retrying HTTP 503: server error"},
+	}
+	for _, tt := range tests {
+		if got := eventText(tt.e); got != tt.want {
+			t.Errorf("eventText(%s) = %q, want %q", tt.e.Kind, got, tt.want)
+		}
+	}
+}
