@@ -232,6 +232,9 @@ func eventText(e auth.Event) string {
 				msg = "server clock differs by " + signedDuration(e.Skew)
 			}
 		}
+		if e.Kind == auth.EventFailed && e.Message != "" {
+			b.WriteString("failed: ")
+		}
 		b.WriteString(msg)
 		msg = ""
 	}
