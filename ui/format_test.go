@@ -24,7 +24,7 @@ func TestEventText(t *testing.T) {
 		{auth.Event{Session: "a", Kind: auth.EventNeedsLogin, Reason: auth.ReasonRefreshExpired, Message: "refresh token expired at 12:00"},
 			"a needs a new login: refresh token expired: refresh token expired at 12:00"},
 		{auth.Event{Session: "a", Kind: auth.EventSkew, Skew: -3 * time.Second}, "a server clock differs by -3s"},
-		{auth.Event{Kind: auth.EventFailed, Message: "failed: reading the session list: boom"}, "failed: reading the session list: boom"},
+		{auth.Event{Kind: auth.EventFailed, Message: "reading the session list: boom"}, "failed: reading the session list: boom"},
 		{auth.Event{Session: "a", Kind: auth.EventRetrying, Status: 503, Message: "server error"}, "a retrying HTTP 503: server error"},
 	}
 	for _, tt := range tests {
