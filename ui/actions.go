@@ -1,7 +1,9 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
+	"strings"
 
 	tea "github.com/charmbracelet/bubbletea"
 
@@ -83,4 +85,85 @@ func (m *Model) onRawRevokeDone(msg rawRevokeDoneMsg) tea.Cmd {
 	}
 	m.setStatus(fmt.Sprintf("revoked %s token %s at the server (HTTP %d%s)", msg.kind, msg.fingerprint, msg.meta.Status, reqID(msg.meta)), urgencyOK)
 	return nil
+}
+
+func (m *Model) onCopied(msg copiedMsg) tea.Cmd {
+	if msg.err != nil {
+		m.setStatus("copy "+msg.what+" failed: "+msg.err.Error(), urgencyNow)
+		return nil
+	}
+	where := "terminal clipboard (OSC 52)"
+	if msg.native {
+		where = "terminal and system clipboards; the system one is cleared in 30s"
+	}
+	m.setStatus(fmt.Sprintf("copied %s %s to the %s", msg.what, msg.fingerprint, where), urgencyOK)
+	if msg.native {
+		return m.clipboard.clearCmd(msg.fingerprint)
+	}
+	return nil
+}
+
+func (m *Model) onActionDone(msg actionDoneMsg) tea.Cmd {
+	if msg.err != nil {
+		if msg.action == "refresh" {
+			lr := m.liveRow(msg.name)
+			lr.refreshing = false
+			lr.note, lr.noteUrg, lr.until = "failed: "+errText(msg.err), urgencyNow, m.now.Add(noteFor)
+		}
+		m.setStatus(fmt.Sprintf("%s %s failed: %s", msg.action, msg.name, errText(msg.err)), urgencyNow)
+	} else {
+		if msg.action == "refresh" {
+			m.liveRow(msg.name).refreshing = false
+		}
+		m.setStatus(msg.text, urgencyOK)
+		if msg.action == "forget" {
+			delete(m.live, msg.name)
+			m.leaveDetailOf(msg.name)
+		}
+	}
+	return m.reload()
+}
+
+func (m *Model) onRevokeDone(msg revokeDoneMsg) tea.Cmd {
+	rep := msg.report
+	switch {
+	case msg.err == nil && rep.Forgotten:
+		m.setStatus(fmt.Sprintf("%s revoked at the server (refresh %s%s, access %s%s) and forgotten locally",
+			msg.name, orDash(rep.Refresh.Fingerprint), reqID(rep.Refresh.Meta), orDash(rep.Access.Fingerprint), reqID(rep.Access.Meta)), urgencyOK)
+		delete(m.live, msg.name)
+		if m.banner != nil && m.banner.session == msg.name {
+			m.banner = nil
+		}
+		m.leaveDetailOf(msg.name)
+	default:
+		var parts []string
+		if rep.Refresh.Err != nil {
+			parts = append(parts, "refresh token: "+errText(rep.Refresh.Err))
+		}
+		if rep.Access.Err != nil {
+			parts = append(parts, "access token: "+errText(rep.Access.Err))
+		}
+		if msg.err != nil && len(parts) == 0 {
+			parts = append(parts, errText(msg.err))
+		}
+		m.setStatus(fmt.Sprintf("revoke %s failed (%s); the session is kept so you can retry with x",
+			msg.name, strings.Join(parts, "; ")), urgencyNow)
+	}
+	return m.reload()
+}
+
+func reqID(meta auth.Meta) string {
+	if meta.RequestID == "" {
+		return ""
+	}
+	return " req " + meta.RequestID
+}
+
+// errText is an error for the status line: the API error's own words.
+func errText(err error) string {
+	var nl *auth.NeedsLoginError
+	if errors.As(err, &nl) {
+		return "needs a new login: " + reasonText(nl.Reason)
+	}
+	return err.Error()
 }

@@ -1,0 +1,227 @@
+package ui
+
+import (
+	"fmt"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/tokentop/tokentop/auth"
+)
+
+// onKey routes a key: quitting first, then an open dialog, then global
+// keys (unless a field is being typed in), then the active screen.
+func (m *Model) onKey(msg tea.KeyMsg) tea.Cmd {
+	if msg.Type == tea.KeyCtrlC {
+		m.quitting = true
+		return tea.Quit
+	}
+	if m.confirm != nil {
+		c, done, cmd := m.confirm.update(msg)
+		m.confirm = &c
+		if done {
+			m.confirm = nil
+		}
+		return cmd
+	}
+	if m.copy != nil {
+		done, what := m.copy.update(msg)
+		name := m.copy.name
+		if done {
+			m.copy = nil
+		}
+		if what != "" {
+			m.setStatus(fmt.Sprintf("copying %s %s…", name, what), urgencyMuted)
+			return m.copySessionCmd(name, what)
+		}
+		return nil
+	}
+	if !m.typing() {
+		switch {
+		case key.Matches(msg, m.quitKeys):
+			m.quitting = true
+			return tea.Quit
+		case key.Matches(msg, m.helpKeys):
+			m.help.ShowAll = !m.help.ShowAll
+			return nil
+		}
+	}
+	switch m.screen {
+	case screenList:
+		return m.onListKey(msg)
+	case screenDetail:
+		return m.onDetailKey(msg)
+	case screenLogin:
+		var cmd tea.Cmd
+		var sub *loginSubmit
+		m.login, sub, cmd = m.login.update(msg, m.now)
+		if m.login.cancelled {
+			m.login.cancelled = false
+			m.screen = screenList
+		}
+		if sub != nil {
+			return tea.Batch(cmd, m.loginCmd(sub.name, sub.endpoints, sub.email, sub.password))
+		}
+		return cmd
+	case screenImport:
+		var cmd tea.Cmd
+		var sub *importSubmit
+		m.imp, sub, cmd = m.imp.update(msg, m.now)
+		if m.imp.cancelled {
+			m.imp.cancelled = false
+			m.screen = screenList
+		}
+		if sub != nil {
+			return tea.Batch(cmd, m.importCmd(sub.name, sub.endpoints, sub.body))
+		}
+		return cmd
+	case screenRawRevoke:
+		return m.onRawRevokeKey(msg)
+	}
+	return nil
+}
+
+// typing reports whether a text field has the keyboard (then q is a letter).
+func (m Model) typing() bool {
+	switch m.screen {
+	case screenList:
+		return m.list.typing()
+	case screenLogin, screenImport, screenRawRevoke:
+		return true
+	}
+	return false
+}
+
+// onListKey handles session actions on the list; movement and the filter
+// belong to the list model.
+func (m *Model) onListKey(msg tea.KeyMsg) tea.Cmd {
+	if m.list.typing() {
+		var cmd tea.Cmd
+		m.list, cmd = m.list.update(msg)
+		return cmd
+	}
+	k := m.list.keys
+	if m.banner != nil {
+		switch {
+		case key.Matches(msg, k.RevokeReuse):
+			name := m.banner.session
+			cmd := m.askRevoke(name)
+			if m.confirm != nil {
+				// Be honest about what this can and cannot do.
+				m.confirm.body += " A pair the other party got by rotating our refresh token is not known here: " +
+					"have an admin revoke it at the server, then log in again."
+			}
+			return cmd
+		case msg.Type == tea.KeyEsc:
+			m.banner = nil
+			return nil
+		}
+	}
+	switch {
+	case key.Matches(msg, k.Login):
+		m.login = m.login.reset(m.endpoints)
+		m.screen = screenLogin
+		return m.login.focusCmd()
+	case key.Matches(msg, k.Import):
+		m.imp = m.imp.reset(m.endpoints)
+		m.screen = screenImport
+		return m.imp.focusCmd()
+	case key.Matches(msg, k.RevokeRaw):
+		m.raw = m.raw.reset(m.endpoints)
+		m.screen = screenRawRevoke
+		return m.raw.focusCmd()
+	}
+	se, ok := m.list.selected()
+	if ok {
+		if cmd, handled := m.sessionAction(msg, se, k.Refresh, k.Pause, k.Copy, k.Revoke, k.Forget); handled {
+			return cmd
+		}
+	}
+	var cmd tea.Cmd
+	m.list, cmd = m.list.update(msg)
+	return cmd
+}
+
+// sessionAction runs the actions shared by the list and the inspector.
+func (m *Model) sessionAction(msg tea.KeyMsg, se auth.Session, refresh, pause, copyKey, revoke, forget key.Binding) (tea.Cmd, bool) {
+	switch {
+	case key.Matches(msg, refresh):
+		m.liveRow(se.Name).refreshing = true
+		m.setStatus("refreshing "+se.Name+"…", urgencyMuted)
+		return m.refreshCmd(se.Name), true
+	case key.Matches(msg, pause):
+		return m.pauseCmd(se.Name, !se.Paused && se.State != auth.StatePaused), true
+	case key.Matches(msg, copyKey):
+		c := newCopyModel(m.styles, se)
+		m.copy = &c
+		return nil, true
+	case key.Matches(msg, revoke):
+		return m.askRevoke(se.Name), true
+	case key.Matches(msg, forget):
+		c := newConfirmModel(m.styles, "Forget "+se.Name+" locally?",
+			"This removes the local copy only. Nothing is revoked: both tokens stay valid at the server until they expire ("+
+				countdown(se.RefreshExpiry, m.now)+" for the refresh token).",
+			"Forget", m.forgetCmd(se.Name))
+		m.confirm = &c
+		return nil, true
+	}
+	return nil, false
+}
+
+func (m *Model) askRevoke(name string) tea.Cmd {
+	se, ok := m.session(name)
+	if !ok {
+		m.setStatus(name+" is no longer stored", urgencySoon)
+		return nil
+	}
+	c := newConfirmModel(m.styles, "Revoke "+name+"?",
+		"Both tokens ("+orDash(se.RefreshFP)+" refresh, "+orDash(se.AccessFP)+" access) will be revoked at "+
+			se.Endpoints.OAuthURL+", then the session is forgotten locally. Anyone holding them loses access.",
+		"Revoke", m.revokeCmd(name))
+	m.confirm = &c
+	return nil
+}
+
+func (m *Model) openDetail(name string) tea.Cmd {
+	se, ok := m.session(name)
+	if !ok {
+		return nil
+	}
+	m.detail = m.detail.open(se)
+	m.detail.setSize(m.width, m.bodyHeight())
+	m.detail.refreshContent(m.now, m.loc)
+	m.screen = screenDetail
+	return tea.Batch(m.secretsCmd(name), m.timelineCmd(name))
+}
+
+func (m *Model) onDetailKey(msg tea.KeyMsg) tea.Cmd {
+	k := m.detail.keys
+	se := m.detail.session
+	switch {
+	case key.Matches(msg, k.Back):
+		m.detail = m.detail.close()
+		m.screen = screenList
+		return nil
+	case key.Matches(msg, k.Probe):
+		m.detail.probing = true
+		m.detail.refreshContent(m.now, m.loc)
+		return m.probeCmd(se.Name)
+	case key.Matches(msg, k.Reveal):
+		m.detail.reveal = !m.detail.reveal
+		m.detail.refreshContent(m.now, m.loc)
+		return nil
+	}
+	if cmd, handled := m.sessionAction(msg, se, k.Refresh, k.Pause, k.Copy, k.Revoke, k.Forget); handled {
+		return cmd
+	}
+	var cmd tea.Cmd
+	m.detail, cmd = m.detail.update(msg)
+	return cmd
+}
+
+func (m *Model) leaveDetailOf(name string) {
+	if m.screen == screenDetail && m.detail.name == name {
+		m.detail = m.detail.close()
+		m.screen = screenList
+	}
+}
