@@ -84,7 +84,7 @@ manual). The token itself is printed only with --show-token.`,
 }
 
 // inspectReport is inspect's output; its JSON form is the documented
-// schema (docs/manual.md), so fields are only ever added.
+// schema (README.md, "inspect --json"), so fields are only ever added.
 type inspectReport struct {
 	Source    string          `json:"source"` // "session" or "stdin"
 	CheckedAt time.Time       `json:"checked_at"`
