@@ -17,6 +17,15 @@ func (a *app) completeSessionNames(cmd *cobra.Command, args []string, toComplete
 	return a.sessionNamesExcept(cmd, nil, toComplete), cobra.ShellCompDirectiveNoFileComp
 }
 
+// completeSessionNameUnlessToken is completeSessionNames for commands whose
+// NAME gives way to --token - (inspect, revoke).
+func (a *app) completeSessionNameUnlessToken(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+	if cmd.Flags().Changed("token") {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	return a.completeSessionNames(cmd, args, toComplete)
+}
+
 // completeSessionNamesMulti completes every positional argument with the
 // saved session names not given yet, for commands taking NAME... (keepalive).
 func (a *app) completeSessionNamesMulti(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {

@@ -48,12 +48,7 @@ manual). The token itself is printed only with --show-token.`,
 		Example: `  tokentop inspect prod
   tokentop inspect prod --probe --json
   pbpaste | tokentop inspect --token - --probe --api-url https://platform-api.convirza.com/v3`,
-		ValidArgsFunction: func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-			if cmd.Flags().Changed("token") {
-				return nil, cobra.ShellCompDirectiveNoFileComp
-			}
-			return a.completeSessionNames(cmd, args, toComplete)
-		},
+		ValidArgsFunction: a.completeSessionNameUnlessToken,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f := cmd.Flags()
 			if !f.Changed("token") {

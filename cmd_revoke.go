@@ -37,12 +37,7 @@ the confirmation, so scripts work.`,
 		Example: `  tokentop revoke prod
   pbpaste | tokentop revoke --token - --type refresh
   tokentop revoke --token - --type access --oauth-url http://127.0.0.1:8787 < leaked.txt`,
-		ValidArgsFunction: func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-			if cmd.Flags().Changed("token") {
-				return nil, cobra.ShellCompDirectiveNoFileComp
-			}
-			return a.completeSessionNames(cmd, args, toComplete)
-		},
+		ValidArgsFunction: a.completeSessionNameUnlessToken,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f := cmd.Flags()
 			if !f.Changed("token") {
