@@ -192,5 +192,5 @@ func sessExplain(name string, err error) error {
 	case errors.Is(err, auth.ErrStoreUnavailable), errors.Is(err, auth.ErrLockTimeout):
 		return fmt.Errorf("session %q: secret storage is unavailable: %w", name, err)
 	}
-	return fmt.Errorf("session %q: %w", name, err)
+	return err // the keeper's errors already name the session
 }

@@ -56,7 +56,7 @@ func TestSessTokenErrors(t *testing.T) {
 		{"two names", []string{"token", "ok", "nope"}, 2, "NAME"},
 		{"negative min-valid", []string{"token", "ok", "--min-valid", "-1m"}, 2, "negative"},
 		{"bad duration", []string{"token", "ok", "--min-valid", "ten"}, 2, "min-valid"},
-		{"longer than any token", []string{"token", "ok", "--min-valid", "2h"}, 1, "shorter than"},
+		{"longer than any token", []string{"token", "ok", "--min-valid", "2h"}, 1, "longer than the server's access-token lifetime"},
 		{"refresh: no such session", []string{"refresh", "nope"}, 1, "no such session"},
 		{"bad storage", []string{"token", "ok", "--storage", "cloud"}, 2, "keyring, file or memory"},
 	}

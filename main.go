@@ -252,8 +252,6 @@ func errorHint(err error) string {
 	switch {
 	case errors.Is(err, auth.ErrNeedsLogin), errors.Is(err, auth.ErrSecretNotFound):
 		return "log in again: tokentop login NAME --email EMAIL"
-	case errors.Is(err, auth.ErrSessionNotFound):
-		return "see the saved sessions with: tokentop list"
 	case errors.Is(err, auth.ErrRateLimited):
 		var ae *auth.APIError
 		if errors.As(err, &ae) && ae.Op != "login" {

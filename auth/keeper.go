@@ -17,7 +17,7 @@ var ErrNeedsLogin = errors.New("session needs a new login")
 
 // ErrMinValid is returned by Token when even a fresh pair does not live as
 // long as the caller asked for.
-var ErrMinValid = errors.New("the server issues access tokens shorter than the requested minimum validity")
+var ErrMinValid = errors.New("the requested minimum validity is longer than the server's access-token lifetime")
 
 // ErrNotToken is returned by Import when the input is not a token response.
 var ErrNotToken = errors.New("not a token response")
@@ -246,7 +246,7 @@ func (k *Keeper) Token(ctx context.Context, name string, minValid time.Duration)
 	// lifetime is known once a refresh issued the pair (an imported pair's
 	// IssuedAt is only when it was imported).
 	if life := meta.AccessExpiry.Sub(meta.IssuedAt); !meta.LastRefresh.IsZero() && life > 0 && minValid > life {
-		return Secrets{}, meta, fmt.Errorf("token %s: %w: the server issues tokens that live %s, %s was asked for",
+		return Secrets{}, meta, fmt.Errorf("token %s: %w (tokens live %s, %s was asked for)",
 			name, ErrMinValid, life.Round(time.Second), minValid)
 	}
 	left := meta.AccessLeft(now)
@@ -283,7 +283,7 @@ func (k *Keeper) Token(ctx context.Context, name string, minValid time.Duration)
 		return Secrets{}, res.New, err
 	}
 	if l := res.New.AccessLeft(k.cfg.Clock.Now()); l < minValid {
-		return Secrets{}, res.New, fmt.Errorf("token %s: %w: a fresh token lives %s, %s was asked for",
+		return Secrets{}, res.New, fmt.Errorf("token %s: %w (a fresh token lives %s, %s was asked for)",
 			name, ErrMinValid, l.Round(time.Second), minValid)
 	}
 	return sec, res.New, nil
