@@ -56,7 +56,7 @@ Point tokentop at it with --oauth-url URL --api-url URL/v3. Stop it with Ctrl-C.
 	f.Var(&o.refreshTTL, "refresh-ttl", "refresh token lifetime, e.g. 10m, 180d")
 	f.StringVar(&o.tokenFormat, "token-format", emulator.FormatOpaque, "token format: opaque or jwt")
 	f.StringArrayVar(&o.users, "user", nil,
-		"accepted account EMAIL:PASSWORD[:ROLE_ID[:ORG_UNIT_ID]] (repeatable; default "+emulator.DefaultUser.Email+")")
+		"accepted account EMAIL:PASSWORD[:ROLE_ID[:ORG_UNIT_ID]] (repeatable; default "+emulator.DefaultUser().Email+")")
 	f.IntVar(&o.loginRate, "login-rate", emulator.DefaultLoginRate, "logins a minute per client IP; negative: unlimited")
 	f.Float64Var(&o.failRate, "fail-rate", 0, "fraction of requests answered 500 at random, 0 to 1")
 	f.Var(&o.latency, "latency", "delay added to every request, e.g. 200ms")

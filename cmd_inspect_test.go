@@ -54,7 +54,7 @@ func admSeed(t *testing.T, backend string, cfg emulator.Config, mutate func(map[
 // admSeedInto imports one more session issued by em into c.
 func admSeedInto(t *testing.T, c *cli, em *emulator.Server, url string, mutate func(map[string]any)) *admSession {
 	t.Helper()
-	body, err := em.Issue(emulator.DefaultUser.Email, 0, 0)
+	body, err := em.Issue(emulator.DefaultUser().Email, 0, 0)
 	if err != nil {
 		t.Fatalf("issue: %v", err)
 	}
@@ -151,7 +151,7 @@ func TestInspectSession(t *testing.T) {
 
 			r := s.c.run("", "inspect", s.name)
 			admWant(t, r, 0, []string{
-				s.name, emulator.DefaultUser.Email, "Admin (1)", "1001", "user id 12345",
+				s.name, emulator.DefaultUser().Email, "Admin (1)", "1001", "user id 12345",
 				auth.Fingerprint(tok.Access), auth.Fingerprint(tok.Refresh), auth.Fingerprint(tok.Frontend),
 				"opaque", "expires in 6d", "expires in 179d", s.url + "/v3", "storage: " + backend,
 				"events (audit log)", "imported ",
@@ -209,7 +209,7 @@ func TestInspectSessionJSON(t *testing.T) {
 	switch {
 	case got.Source != "session", se.Name != s.name, se.Storage != "file", se.Role != "Admin":
 		t.Errorf("source/name/storage/role = %q %q %q %q", got.Source, se.Name, se.Storage, se.Role)
-	case se.User.Email != emulator.DefaultUser.Email || se.User.OrgUnitID != 1001:
+	case se.User.Email != emulator.DefaultUser().Email || se.User.OrgUnitID != 1001:
 		t.Errorf("user = %+v", se.User)
 	case se.AccessFP != auth.Fingerprint(s.tok.Access), se.RefreshFP != auth.Fingerprint(s.tok.Refresh),
 		se.FrontendFP != auth.Fingerprint(s.tok.Frontend):
@@ -236,7 +236,7 @@ func TestInspectSessionJSON(t *testing.T) {
 
 func TestInspectRawToken(t *testing.T) {
 	em, url := startEmulator(t, emulator.Config{TokenFormat: "jwt"})
-	body, err := em.Issue(emulator.DefaultUser.Email, time.Hour, 0)
+	body, err := em.Issue(emulator.DefaultUser().Email, time.Hour, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,7 +260,7 @@ func TestInspectRawToken(t *testing.T) {
 	}
 
 	r = c.run(resp.Access, "inspect", "--token", "-", "--probe", "--api-url", url+"/v3")
-	admWant(t, r, 0, []string{"ACCEPTED", "HTTP 200", "as " + emulator.DefaultUser.Email}, nil)
+	admWant(t, r, 0, []string{"ACCEPTED", "HTTP 200", "as " + emulator.DefaultUser().Email}, nil)
 	admNoSecret(t, r, resp.Access)
 
 	r = c.run(resp.Access, "inspect", "--token", "-", "--json")
@@ -379,7 +379,7 @@ func TestInspectStorageUnavailable(t *testing.T) {
 	s := admSeed(t, "file", emulator.Config{}, nil)
 	nk := admNoKeyring(t, s.c)
 	r := nk.run("", "inspect", s.name)
-	admWant(t, r, exitStorage, []string{emulator.DefaultUser.Email, auth.Fingerprint(s.tok.Refresh), "not inspected: secret storage unavailable"},
+	admWant(t, r, exitStorage, []string{emulator.DefaultUser().Email, auth.Fingerprint(s.tok.Refresh), "not inspected: secret storage unavailable"},
 		[]string{"tokentop: "})
 
 	r = nk.run("", "inspect", s.name, "--json", "--probe")

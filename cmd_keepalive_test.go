@@ -108,7 +108,7 @@ func TestSessClockSkew(t *testing.T) {
 	em.ShiftClock(2 * time.Minute)
 	c := newCLI(t, "file")
 	name := sessName(t, c, "skew")
-	r := c.run(emulator.DefaultUser.Password+"\n", append([]string{"login", name, "--email", emulator.DefaultUser.Email, "--password-stdin"}, sessEndpointArgs(url)...)...)
+	r := c.run(emulator.DefaultUser().Password+"\n", append([]string{"login", name, "--email", emulator.DefaultUser().Email, "--password-stdin"}, sessEndpointArgs(url)...)...)
 	if r.code != 0 {
 		t.Fatalf("login: exit %d\n%s", r.code, r.stderr)
 	}

@@ -193,7 +193,7 @@ func TestSessListCommand(t *testing.T) {
 			if r.code != 0 {
 				t.Fatalf("list: exit %d\n%s", r.code, r.stderr)
 			}
-			for _, want := range []string{"Storage: " + b, name, emulator.DefaultUser.Email, "Admin", "1001", "in 9m 5", "in 59m 5", "ok"} {
+			for _, want := range []string{"Storage: " + b, name, emulator.DefaultUser().Email, "Admin", "1001", "in 9m 5", "in 59m 5", "ok"} {
 				if !strings.Contains(r.stdout, want) {
 					t.Errorf("list lacks %q:\n%s", want, r.stdout)
 				}

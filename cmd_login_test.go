@@ -19,16 +19,16 @@ func TestSessLogin(t *testing.T) {
 			em, url := startEmulator(t, emulator.Config{LoginRate: -1})
 			c := newCLI(t, b)
 			name := sessName(t, c, "login")
-			pw := emulator.DefaultUser.Password
+			pw := emulator.DefaultUser().Password
 
-			r := c.run(pw+"\n", append([]string{"login", name, "--email", emulator.DefaultUser.Email, "--password-stdin"}, sessEndpointArgs(url)...)...)
+			r := c.run(pw+"\n", append([]string{"login", name, "--email", emulator.DefaultUser().Email, "--password-stdin"}, sessEndpointArgs(url)...)...)
 			if r.code != 0 {
 				t.Fatalf("login: exit %d\n%s", r.code, r.stderr)
 			}
 			if r.stdout != "" {
 				t.Errorf("login printed on stdout (data only goes there): %q", r.stdout)
 			}
-			for _, want := range []string{emulator.DefaultUser.Email, "Admin", "org 1001", "user 12345", "access token", "refresh token", "expires in"} {
+			for _, want := range []string{emulator.DefaultUser().Email, "Admin", "org 1001", "user 12345", "access token", "refresh token", "expires in"} {
 				if !strings.Contains(r.stderr, want) {
 					t.Errorf("login message lacks %q:\n%s", want, r.stderr)
 				}
@@ -48,7 +48,7 @@ func TestSessLogin(t *testing.T) {
 			}
 			sessNoSecrets(t, "login", r.stderr, sessPair{access: strings.TrimSpace(tok.stdout)})
 			s := sessListSession(t, c, name)
-			if s.Email != emulator.DefaultUser.Email || s.Role != "Admin" || s.OrgUnitID != 1001 || s.State != "ok" {
+			if s.Email != emulator.DefaultUser().Email || s.Role != "Admin" || s.OrgUnitID != 1001 || s.State != "ok" {
 				t.Errorf("list after login: %+v", s)
 			}
 		})
@@ -58,7 +58,7 @@ func TestSessLogin(t *testing.T) {
 func TestSessLoginErrors(t *testing.T) {
 	t.Parallel()
 	em, url := startEmulator(t, emulator.Config{LoginRate: -1})
-	email := emulator.DefaultUser.Email
+	email := emulator.DefaultUser().Email
 	ep := sessEndpointArgs(url)
 	cases := []struct {
 		name     string
@@ -70,9 +70,9 @@ func TestSessLoginErrors(t *testing.T) {
 	}{
 		{"wrong password", "not-the-password\n", append([]string{"login", "w", "--email", email, "--password-stdin"}, ep...), nil, 1,
 			[]string{"wrong email or password"}},
-		{"rate limited", emulator.DefaultUser.Password + "\n", append([]string{"login", "w", "--email", email, "--password-stdin"}, ep...),
+		{"rate limited", emulator.DefaultUser().Password + "\n", append([]string{"login", "w", "--email", email, "--password-stdin"}, ep...),
 			func() { em.FailNext(1, http.StatusTooManyRequests) }, 5, []string{"retry in 1s", "limiting login"}},
-		{"server error", emulator.DefaultUser.Password + "\n", append([]string{"login", "w", "--email", email, "--password-stdin"}, ep...),
+		{"server error", emulator.DefaultUser().Password + "\n", append([]string{"login", "w", "--email", email, "--password-stdin"}, ep...),
 			func() { em.FailNext(1, http.StatusInternalServerError) }, 5, []string{"HTTP 500"}},
 		{"no terminal and no --password-stdin", "", append([]string{"login", "w", "--email", email}, ep...), nil, 2,
 			[]string{"--password-stdin"}},
@@ -101,7 +101,7 @@ func TestSessLoginErrors(t *testing.T) {
 					t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
 				}
 			}
-			if strings.Contains(r.stderr, emulator.DefaultUser.Password) || strings.Contains(r.stderr, "not-the-password") {
+			if strings.Contains(r.stderr, emulator.DefaultUser().Password) || strings.Contains(r.stderr, "not-the-password") {
 				t.Error("an error shows the password")
 			}
 		})
@@ -118,7 +118,7 @@ func TestSessImport(t *testing.T) {
 			em, url := startEmulator(t, sessShortConfig())
 			c := newCLI(t, b)
 			name := sessName(t, c, "imp")
-			body, err := em.Issue(emulator.DefaultUser.Email, time.Hour, 2*time.Hour)
+			body, err := em.Issue(emulator.DefaultUser().Email, time.Hour, 2*time.Hour)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -147,7 +147,7 @@ func TestSessImport(t *testing.T) {
 func TestSessImportErrors(t *testing.T) {
 	t.Parallel()
 	em, url := startEmulator(t, sessShortConfig())
-	body, err := em.Issue(emulator.DefaultUser.Email, 0, 0)
+	body, err := em.Issue(emulator.DefaultUser().Email, 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +195,7 @@ func TestSessImportErrors(t *testing.T) {
 func TestSessStorageUnavailable(t *testing.T) {
 	t.Parallel()
 	em, url := startEmulator(t, sessShortConfig())
-	body, err := em.Issue(emulator.DefaultUser.Email, 0, 0)
+	body, err := em.Issue(emulator.DefaultUser().Email, 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,7 +242,7 @@ func TestSessLoginPromptOnTerminal(t *testing.T) {
 	name := sessName(t, c, "prompt")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	line := strings.Join(append([]string{tokentopBin, "login", name, "--email", emulator.DefaultUser.Email}, sessEndpointArgs(url)...), " ")
+	line := strings.Join(append([]string{tokentopBin, "login", name, "--email", emulator.DefaultUser().Email}, sessEndpointArgs(url)...), " ")
 	cmd := exec.CommandContext(ctx, script, "-qec", line, "/dev/null")
 	cmd.Env = append(c.command(ctx).Env, "TERM=dumb")
 	stdin, err := cmd.StdinPipe()
@@ -256,13 +256,13 @@ func TestSessLoginPromptOnTerminal(t *testing.T) {
 	}
 	// Type only once the prompt is there, as a person would.
 	sessWaitFor(t, out, `Password for demo@example\.com: `, 20*time.Second)
-	if _, err := io.WriteString(stdin, emulator.DefaultUser.Password+"\r"); err != nil {
+	if _, err := io.WriteString(stdin, emulator.DefaultUser().Password+"\r"); err != nil {
 		t.Fatal(err)
 	}
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("login on a terminal: %v\n%s", err, out.String())
 	}
-	if strings.Contains(out.String(), emulator.DefaultUser.Password) {
+	if strings.Contains(out.String(), emulator.DefaultUser().Password) {
 		t.Errorf("the password was echoed:\n%q", out.String())
 	}
 	if !strings.Contains(out.String(), "Logged in as demo@example.com") || em.Stats().Logins != 1 {

@@ -103,7 +103,7 @@ func TestNoCommandPrintsSecrets(t *testing.T) {
 	)
 	em := emulator.New(emulator.Config{LoginRate: -1, Users: []emulator.User{
 		{Email: email, Password: password, UserID: 7, RoleID: 2, OrgUnitID: 70035},
-		emulator.DefaultUser,
+		emulator.DefaultUser(),
 	}})
 	rec := &admRecorder{h: em, tokens: map[string]bool{}}
 	srv := httptest.NewServer(rec)
@@ -127,7 +127,7 @@ func TestNoCommandPrintsSecrets(t *testing.T) {
 
 	must(run(password+"\n", append([]string{"login", "a", "--email", email, "--password-stdin"}, ep...)...), "login")
 	run(wrong+"\n", append([]string{"login", "w", "--email", email, "--password-stdin"}, ep...)...)
-	body, err := em.Issue(emulator.DefaultUser.Email, 0, 0)
+	body, err := em.Issue(emulator.DefaultUser().Email, 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -66,7 +66,7 @@ func sessEndpointArgs(url string) []string {
 // the emulator's) and imports it as name.
 func sessImport(t testing.TB, c *cli, em *emulator.Server, url, name string, accessTTL, refreshTTL time.Duration) sessPair {
 	t.Helper()
-	body, err := em.Issue(emulator.DefaultUser.Email, accessTTL, refreshTTL)
+	body, err := em.Issue(emulator.DefaultUser().Email, accessTTL, refreshTTL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +86,7 @@ func sessImport(t testing.TB, c *cli, em *emulator.Server, url, name string, acc
 // while the test runs.
 func sessImportDue(t testing.TB, c *cli, em *emulator.Server, url, name string, left, accessTTL, refreshTTL time.Duration) sessPair {
 	t.Helper()
-	body, err := em.Issue(emulator.DefaultUser.Email, accessTTL, refreshTTL)
+	body, err := em.Issue(emulator.DefaultUser().Email, accessTTL, refreshTTL)
 	if err != nil {
 		t.Fatal(err)
 	}

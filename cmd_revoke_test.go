@@ -103,7 +103,7 @@ func TestRevokeRawTokenNotStored(t *testing.T) {
 	// A token no saved session holds, with no usable config dir at all: the
 	// admin path needs no storage.
 	em, url := startEmulator(t, emulator.Config{})
-	body, err := em.Issue(emulator.DefaultUser.Email, 0, 0)
+	body, err := em.Issue(emulator.DefaultUser().Email, 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -135,7 +135,7 @@ const (
 // one suggested for the login form.
 func demoUsers() []emulator.User {
 	return []emulator.User{
-		emulator.DefaultUser,
+		emulator.DefaultUser(),
 		{Email: "admin@acme.example", Password: "acme-admin", UserID: 2001, RoleID: 1, OrgUnitID: 1001, TokenFormat: emulator.FormatJWT},
 		{Email: "support@acme.example", Password: "acme-support", UserID: 2002, RoleID: 2, OrgUnitID: 2002},
 		{Email: "viewer@acme.example", Password: "acme-viewer", UserID: 2003, RoleID: 3, OrgUnitID: 3003},
@@ -231,7 +231,7 @@ func (a *app) runDemo(ctx context.Context, accessTTL, refreshTTL time.Duration) 
 		endpoints: primary.endpoints(),
 		demoURL:   primary.url,
 		status: fmt.Sprintf("demo: %d sessions seeded · n logs in as %s / %s · curl %s/_emulator/stats",
-			len(seeds), emulator.DefaultUser.Email, emulator.DefaultUser.Password, primary.url),
+			len(seeds), emulator.DefaultUser().Email, emulator.DefaultUser().Password, primary.url),
 	})
 }
 

@@ -212,7 +212,7 @@ func TestE2ETmuxOtherProcess(t *testing.T) {
 	c := newCLI(t, "file")
 	tuiImport := func(name string) {
 		t.Helper()
-		body, err := em.Issue(emulator.DefaultUser.Email, 0, 0)
+		body, err := em.Issue(emulator.DefaultUser().Email, 0, 0)
 		if err != nil {
 			t.Fatal(err)
 		}

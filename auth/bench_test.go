@@ -15,7 +15,7 @@ func BenchmarkLogin(b *testing.B) {
 	c := NewClient(nil, nil)
 	ctx := context.Background()
 	for b.Loop() {
-		if _, _, err := c.Login(ctx, ep, emulator.DefaultUser.Email, emulator.DefaultUser.Password); err != nil {
+		if _, _, err := c.Login(ctx, ep, emulator.DefaultUser().Email, emulator.DefaultUser().Password); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -27,7 +27,7 @@ func BenchmarkRefresh(b *testing.B) {
 	_, ep := benchEmu(b)
 	c := NewClient(nil, nil)
 	ctx := context.Background()
-	ts, _, err := c.Login(ctx, ep, emulator.DefaultUser.Email, emulator.DefaultUser.Password)
+	ts, _, err := c.Login(ctx, ep, emulator.DefaultUser().Email, emulator.DefaultUser().Password)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -43,7 +43,7 @@ func BenchmarkProbe(b *testing.B) {
 	_, ep := benchEmu(b)
 	c := NewClient(nil, nil)
 	ctx := context.Background()
-	ts, _, err := c.Login(ctx, ep, emulator.DefaultUser.Email, emulator.DefaultUser.Password)
+	ts, _, err := c.Login(ctx, ep, emulator.DefaultUser().Email, emulator.DefaultUser().Password)
 	if err != nil {
 		b.Fatal(err)
 	}

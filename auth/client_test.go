@@ -32,7 +32,7 @@ func emuClient() *Client { return NewClient(nil, fixedTestClock{emuBase}) }
 
 func login(t *testing.T, c *Client, ep Endpoints) TokenSet {
 	t.Helper()
-	ts, _, err := c.Login(context.Background(), ep, emulator.DefaultUser.Email, emulator.DefaultUser.Password)
+	ts, _, err := c.Login(context.Background(), ep, emulator.DefaultUser().Email, emulator.DefaultUser().Password)
 	if err != nil {
 		t.Fatalf("login: %v", err)
 	}
@@ -44,11 +44,11 @@ func TestEmulatorLogin(t *testing.T) {
 		t.Run(format, func(t *testing.T) {
 			_, ep := startEmu(t, emulator.Config{TokenFormat: format, AccessTTL: time.Hour, RefreshTTL: 48 * time.Hour})
 			c := emuClient()
-			ts, meta, err := c.Login(context.Background(), ep, emulator.DefaultUser.Email, emulator.DefaultUser.Password)
+			ts, meta, err := c.Login(context.Background(), ep, emulator.DefaultUser().Email, emulator.DefaultUser().Password)
 			if err != nil {
 				t.Fatal(err)
 			}
-			wantUser := User{UserID: emulator.DefaultUser.UserID, Email: emulator.DefaultUser.Email, RoleID: emulator.DefaultUser.RoleID, OrgUnitID: emulator.DefaultUser.OrgUnitID}
+			wantUser := User{UserID: emulator.DefaultUser().UserID, Email: emulator.DefaultUser().Email, RoleID: emulator.DefaultUser().RoleID, OrgUnitID: emulator.DefaultUser().OrgUnitID}
 			if ts.User != wantUser {
 				t.Errorf("user = %+v, want %+v", ts.User, wantUser)
 			}
@@ -79,7 +79,7 @@ func TestEmulatorLogin(t *testing.T) {
 func TestEmulatorLoginRejected(t *testing.T) {
 	_, ep := startEmu(t, emulator.Config{})
 	c := emuClient()
-	_, meta, err := c.Login(context.Background(), ep, emulator.DefaultUser.Email, "wrong-SECRET")
+	_, meta, err := c.Login(context.Background(), ep, emulator.DefaultUser().Email, "wrong-SECRET")
 	var ae *APIError
 	if !errors.Is(err, ErrInvalidCredentials) || !errors.As(err, &ae) {
 		t.Fatalf("err = %v, want ErrInvalidCredentials", err)
@@ -127,7 +127,7 @@ func TestEmulatorRotation(t *testing.T) {
 
 	for name, tok := range map[string]string{"old": first.AccessToken, "new": second.AccessToken} {
 		pr, err := c.Probe(ctx, ep, tok)
-		if err != nil || !pr.Accepted || pr.Status != 200 || pr.User.UserID != emulator.DefaultUser.UserID {
+		if err != nil || !pr.Accepted || pr.Status != 200 || pr.User.UserID != emulator.DefaultUser().UserID {
 			t.Errorf("probe %s access token = %+v, %v; want accepted with the user", name, pr, err)
 		}
 	}
@@ -208,15 +208,15 @@ func TestEmulatorRateLimit(t *testing.T) {
 	c := emuClient()
 	ctx := context.Background()
 	for i := range 3 {
-		pw := emulator.DefaultUser.Password
+		pw := emulator.DefaultUser().Password
 		if i == 1 {
 			pw = "wrong" // failed attempts count too
 		}
-		if _, _, err := c.Login(ctx, ep, emulator.DefaultUser.Email, pw); err != nil && !errors.Is(err, ErrInvalidCredentials) {
+		if _, _, err := c.Login(ctx, ep, emulator.DefaultUser().Email, pw); err != nil && !errors.Is(err, ErrInvalidCredentials) {
 			t.Fatalf("login %d: %v", i+1, err)
 		}
 	}
-	_, _, err := c.Login(ctx, ep, emulator.DefaultUser.Email, emulator.DefaultUser.Password)
+	_, _, err := c.Login(ctx, ep, emulator.DefaultUser().Email, emulator.DefaultUser().Password)
 	var ae *APIError
 	if !errors.Is(err, ErrRateLimited) || !errors.As(err, &ae) {
 		t.Fatalf("4th login: err = %v, want ErrRateLimited", err)
@@ -227,7 +227,7 @@ func TestEmulatorRateLimit(t *testing.T) {
 		t.Errorf("RetryAfter = %v status %d, want 1m0s and 429", ae.RetryAfter, ae.Status)
 	}
 	// Refresh is not rate limited. Issue seeds a pair without a login.
-	body, err := emu.Issue(emulator.DefaultUser.Email, 0, 0)
+	body, err := emu.Issue(emulator.DefaultUser().Email, 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

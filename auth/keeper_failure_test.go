@@ -338,7 +338,7 @@ func TestAdoptAfterRejection(t *testing.T) {
 			return false
 		}
 		// Meanwhile, someone imports a new pair.
-		fresh, err := e.emu.Issue(emulator.DefaultUser.Email, 10*time.Minute, time.Hour)
+		fresh, err := e.emu.Issue(emulator.DefaultUser().Email, 10*time.Minute, time.Hour)
 		if err != nil {
 			t.Error(err)
 		}
@@ -367,7 +367,7 @@ func TestAdoptAfterRejection(t *testing.T) {
 func TestSkewDetected(t *testing.T) {
 	e := newEnv(t, envOpt{emu: emulator.Config{AccessTTL: 10 * time.Minute, RefreshTTL: time.Hour}})
 	ctx := context.Background()
-	u := emulator.DefaultUser
+	u := emulator.DefaultUser()
 	if _, err := e.k.Login(ctx, "s", e.ep, u.Email, u.Password); err != nil {
 		t.Fatal(err)
 	}
@@ -479,7 +479,7 @@ func TestRevokeToken(t *testing.T) {
 		t.Fatal("another session was marked")
 	}
 	// A token nobody stores.
-	body, _ := e.emu.Issue(emulator.DefaultUser.Email, 0, 0)
+	body, _ := e.emu.Issue(emulator.DefaultUser().Email, 0, 0)
 	e.tap.noteBody(body)
 	ts, _ := auth.ParseTokenResponse(body, e.clock.Now())
 	if name, _, err := e.k.RevokeToken(ctx, e.ep, ts.RefreshToken, auth.RefreshToken); err != nil || name != "" {

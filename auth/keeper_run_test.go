@@ -211,7 +211,7 @@ func TestRunFollowsOtherProcesses(t *testing.T) {
 	waitEvent(t, e.k, "s", auth.EventRefreshed)
 
 	// Logged in again elsewhere: the new pair's window is used.
-	u := emulator.DefaultUser
+	u := emulator.DefaultUser()
 	fresh, err := other.Login(ctx, "s", e.ep, u.Email, u.Password)
 	if err != nil {
 		t.Fatal(err)
@@ -271,7 +271,7 @@ func TestRunRetriesAndRecovers(t *testing.T) {
 func TestRunSkewRefreshesBeforeServerExpiry(t *testing.T) {
 	e := newEnv(t, envOpt{emu: emulator.Config{AccessTTL: 10 * time.Minute, RefreshTTL: time.Hour}})
 	e.emu.ShiftClock(2 * time.Minute)
-	u := emulator.DefaultUser
+	u := emulator.DefaultUser()
 	s, err := e.k.Login(context.Background(), "s", e.ep, u.Email, u.Password)
 	if err != nil {
 		t.Fatal(err)

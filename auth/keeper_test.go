@@ -114,7 +114,7 @@ func (e *env) setIntercept(f func(w http.ResponseWriter, r *http.Request, body [
 // seed imports a fresh emulator session with the given lifetimes.
 func (e *env) seed(name string, access, refresh time.Duration) auth.Session {
 	e.t.Helper()
-	body, err := e.emu.Issue(emulator.DefaultUser.Email, access, refresh)
+	body, err := e.emu.Issue(emulator.DefaultUser().Email, access, refresh)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -307,7 +307,7 @@ func TestRefreshWindow(t *testing.T) {
 func TestLoginImportAndToken(t *testing.T) {
 	e := newEnv(t, envOpt{emu: emulator.Config{AccessTTL: 10 * time.Minute, RefreshTTL: time.Hour}})
 	ctx := context.Background()
-	u := emulator.DefaultUser
+	u := emulator.DefaultUser()
 
 	s, err := e.k.Login(ctx, "work", e.ep, u.Email, u.Password)
 	if err != nil {
@@ -353,7 +353,7 @@ func TestLoginImportAndToken(t *testing.T) {
 func TestImport(t *testing.T) {
 	e := newEnv(t, envOpt{})
 	ctx := context.Background()
-	body, err := e.emu.Issue(emulator.DefaultUser.Email, time.Hour, 24*time.Hour)
+	body, err := e.emu.Issue(emulator.DefaultUser().Email, time.Hour, 24*time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -566,7 +566,7 @@ func TestForgetAndPause(t *testing.T) {
 		t.Fatalf("resumed: %+v", s)
 	}
 	res, err := e.k.Probe(ctx, "s")
-	if err != nil || !res.Accepted || res.User.Email != emulator.DefaultUser.Email {
+	if err != nil || !res.Accepted || res.User.Email != emulator.DefaultUser().Email {
 		t.Fatalf("Probe = %+v, %v", res, err)
 	}
 	if err := e.k.Forget(ctx, "s"); err != nil {

@@ -46,7 +46,7 @@ func BenchmarkServeRefresh(b *testing.B) {
 			srv := httptest.NewServer(em)
 			defer srv.Close()
 			c := srv.Client()
-			first, err := em.Issue(emulator.DefaultUser.Email, 0, 0)
+			first, err := em.Issue(emulator.DefaultUser().Email, 0, 0)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -125,7 +125,7 @@ type Config struct {
 	AccessTTL   time.Duration // default 7 days
 	RefreshTTL  time.Duration // default 180 days
 	TokenFormat string        // "opaque" (default) or "jwt"
-	Users       []User        // default: DefaultUser
+	Users       []User        // default: DefaultUser()
 	LoginRate   int           // /oauth/token requests per minute per client IP; 0: 10; <0: unlimited
 	FailRate    float64       // fraction of requests answered 500 at random
 	Latency     time.Duration // added to every request
@@ -153,8 +153,11 @@ const (
 	KindRefresh = "refresh"
 )
 
-// DefaultUser is the account used when Config.Users is empty.
-var DefaultUser = User{Email: "demo@example.com", Password: "demo-password", UserID: 12345, RoleID: 1, OrgUnitID: 1001}
+// DefaultUser is the account used when Config.Users is empty (a function, so
+// that nobody can change it for everyone).
+func DefaultUser() User {
+	return User{Email: "demo@example.com", Password: "demo-password", UserID: 12345, RoleID: 1, OrgUnitID: 1001}
+}
 
 // Stats are counters since start (GET /_emulator/stats).
 type Stats struct {

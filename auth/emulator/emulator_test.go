@@ -119,7 +119,7 @@ func TestLogin(t *testing.T) {
 func TestDefaultsAndUserIDs(t *testing.T) {
 	h := newHarness(t, emulator.Config{})
 	r := h.mustLogin()
-	checkTokenResponse(t, r, emulator.DefaultUser, h.clk.Now(), emulator.DefaultAccessTTL, emulator.DefaultRefreshTTL)
+	checkTokenResponse(t, r, emulator.DefaultUser(), h.clk.Now(), emulator.DefaultAccessTTL, emulator.DefaultRefreshTTL)
 	if got := r.str("expires_in"); got != "2026-04-10T12:00:00.000Z" {
 		t.Errorf("default access expiry %s, want 7 days after 2026-04-03T12:00Z", got)
 	}
@@ -137,7 +137,7 @@ func TestDefaultsAndUserIDs(t *testing.T) {
 func TestSubSecondLifetimes(t *testing.T) {
 	h := newHarness(t, emulator.Config{AccessTTL: 1500 * time.Millisecond, RefreshTTL: 3 * time.Second})
 	r := h.mustLogin()
-	checkTokenResponse(t, r, emulator.DefaultUser, h.clk.Now(), 1500*time.Millisecond, 3*time.Second)
+	checkTokenResponse(t, r, emulator.DefaultUser(), h.clk.Now(), 1500*time.Millisecond, 3*time.Second)
 	h.clk.Advance(1499 * time.Millisecond)
 	if p := h.profile(r.str("access_token")); p.status != 200 {
 		t.Fatalf("profile 1ms before expiry: %d", p.status)
@@ -156,11 +156,11 @@ func TestLoginRateLimit(t *testing.T) {
 			}
 			// Every attempt counts, failed ones too (brute-force protection).
 			for i := range limit {
-				pw := emulator.DefaultUser.Password
+				pw := emulator.DefaultUser().Password
 				if i%2 == 1 {
 					pw = "wrong"
 				}
-				if r := h.login(emulator.DefaultUser.Email, pw); r.status == 429 {
+				if r := h.login(emulator.DefaultUser().Email, pw); r.status == 429 {
 					t.Fatalf("request %d of %d refused", i+1, limit)
 				}
 				h.clk.Advance(time.Second)
@@ -196,7 +196,7 @@ func TestLoginRateLimit(t *testing.T) {
 // mustLoginStatus logs the default user in and asserts the status.
 func (h *harness) mustLoginStatus(status int) reply {
 	h.t.Helper()
-	r := h.login(emulator.DefaultUser.Email, emulator.DefaultUser.Password)
+	r := h.login(emulator.DefaultUser().Email, emulator.DefaultUser().Password)
 	if r.status != status {
 		h.t.Fatalf("login: %d, want %d: %s", r.status, status, r.raw)
 	}
@@ -221,7 +221,7 @@ func TestRefreshRotation(t *testing.T) {
 	h.clk.Advance(10 * time.Minute)
 
 	second := h.refresh(first.str("refresh_token"))
-	checkTokenResponse(t, second, emulator.DefaultUser, h.clk.Now(), time.Hour, 24*time.Hour)
+	checkTokenResponse(t, second, emulator.DefaultUser(), h.clk.Now(), time.Hour, 24*time.Hour)
 	for _, k := range []string{"access_token", "refresh_token", "frontend_token"} {
 		if second.str(k) == first.str(k) {
 			t.Errorf("%s was not rotated", k)

@@ -22,7 +22,7 @@ func TestFailNext(t *testing.T) {
 		t.Run(fmt.Sprint(status), func(t *testing.T) {
 			h := newHarness(t, emulator.Config{})
 			h.em.FailNext(2, status)
-			checkError(t, h.login(emulator.DefaultUser.Email, emulator.DefaultUser.Password), status, "/oauth/token")
+			checkError(t, h.login(emulator.DefaultUser().Email, emulator.DefaultUser().Password), status, "/oauth/token")
 			// Observation is never failed, and does not use up a fault.
 			if st := h.stats(); st.Logins != 0 {
 				t.Fatalf("a failed login was counted: %+v", st)
@@ -259,7 +259,7 @@ func TestConcurrency(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			l := h.login(emulator.DefaultUser.Email, emulator.DefaultUser.Password)
+			l := h.login(emulator.DefaultUser().Email, emulator.DefaultUser().Password)
 			if l.status != 200 {
 				errs <- fmt.Errorf("worker %d login: %d", w, l.status)
 				return

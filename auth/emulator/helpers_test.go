@@ -133,7 +133,7 @@ func (h *harness) login(email, password string) reply {
 // mustLogin logs the default user in and returns the token response.
 func (h *harness) mustLogin() reply {
 	h.t.Helper()
-	r := h.login(emulator.DefaultUser.Email, emulator.DefaultUser.Password)
+	r := h.login(emulator.DefaultUser().Email, emulator.DefaultUser().Password)
 	if r.status != http.StatusOK {
 		h.t.Fatalf("login: %d %s", r.status, r.raw)
 	}

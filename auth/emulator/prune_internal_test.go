@@ -11,7 +11,7 @@ func TestPruneExpired(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	s := New(Config{Now: func() time.Time { return now }, AccessTTL: time.Minute, RefreshTTL: time.Hour})
 	for range 3000 {
-		body, err := s.Issue(DefaultUser.Email, 0, 0)
+		body, err := s.Issue(DefaultUser().Email, 0, 0)
 		if err != nil || len(body) == 0 {
 			t.Fatal(err)
 		}
@@ -24,7 +24,7 @@ func TestPruneExpired(t *testing.T) {
 		t.Fatalf("%d entries before expiry, want 6000", n)
 	}
 	now = now.Add(2 * time.Hour)
-	if _, err := s.Issue(DefaultUser.Email, 0, 0); err != nil { // triggers the sweep
+	if _, err := s.Issue(DefaultUser().Email, 0, 0); err != nil { // triggers the sweep
 		t.Fatal(err)
 	}
 	s.mu.Lock()

@@ -64,7 +64,7 @@ func New(cfg Config) *Server {
 		cfg.TokenFormat = FormatOpaque
 	}
 	if len(cfg.Users) == 0 {
-		cfg.Users = []User{DefaultUser}
+		cfg.Users = []User{DefaultUser()}
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

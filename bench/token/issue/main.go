@@ -13,7 +13,7 @@ import (
 
 func main() {
 	em := emulator.New(emulator.Config{})
-	body, err := em.Issue(emulator.DefaultUser.Email, 24*time.Hour, 48*time.Hour)
+	body, err := em.Issue(emulator.DefaultUser().Email, 24*time.Hour, 48*time.Hour)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "issue:", err)
 		os.Exit(1)
