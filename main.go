@@ -82,9 +82,10 @@ func (a *app) rootCmd() *cobra.Command {
 		Long: `tokentop logs in to Convirza V3 (or imports a token pair), keeps the secrets in the
 OS keyring, refreshes before expiry with single-use refresh-token rotation, and lets
 you inspect, copy and revoke tokens: in the TUI (run with no command) or from scripts.`,
-		SilenceUsage:  true,
-		SilenceErrors: true,
-		Args:          noArgs,
+		SilenceUsage:               true,
+		SilenceErrors:              true,
+		SuggestionsMinimumDistance: 2,
+		Args:                       noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.runTUI(cmd.Context())
 		},
@@ -210,6 +211,13 @@ func (e *exitCodeError) Unwrap() error { return e.err }
 
 // noArgs and exactArgs are cobra argument checks that fail as usage errors.
 func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 && cmd.HasSubCommands() {
+		msg := fmt.Sprintf("unknown command %q (see %s --help)", args[0], cmd.CommandPath())
+		if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+			msg = fmt.Sprintf("unknown command %q; did you mean %q? (see %s --help)", args[0], s[0], cmd.CommandPath())
+		}
+		return usageErr(errors.New(msg))
+	}
 	if len(args) > 0 {
 		return usageErr(fmt.Errorf("%s takes no arguments, got %q (see %s --help)", cmd.CommandPath(), args[0], cmd.CommandPath()))
 	}

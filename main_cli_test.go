@@ -1,0 +1,38 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+)
+
+// TestRootUsageErrors runs the command line in-process: mistakes in it are
+// usage errors (exit 2) that say what was wrong and what to do.
+func TestRootUsageErrors(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"tokn", "prod"}, `unknown command "tokn"; did you mean "token"?`},
+		{[]string{"frobnicate"}, `unknown command "frobnicate" (see tokentop --help)`},
+		{[]string{"token"}, "tokentop token needs a session NAME"},
+		{[]string{"list", "--no-such-flag"}, "unknown flag: --no-such-flag"},
+		{[]string{"--storage", "vault", "list"}, `--storage "vault": choose keyring, file or memory`},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			var out, errb bytes.Buffer
+			t.Setenv("TOKENTOP_CONFIG_DIR", t.TempDir())
+			code := run(context.Background(), tc.args, strings.NewReader(""), &out, &errb)
+			if code != exitUsage {
+				t.Errorf("exit %d, want %d\n%s", code, exitUsage, errb.String())
+			}
+			if !strings.Contains(errb.String(), tc.want) {
+				t.Errorf("stderr %q lacks %q", errb.String(), tc.want)
+			}
+			if out.Len() != 0 {
+				t.Errorf("a usage error printed to stdout: %q", out.String())
+			}
+		})
+	}
+}
