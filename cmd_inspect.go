@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
 	"strings"
 	"time"
 
@@ -387,12 +386,7 @@ func writeInspection(k kv, in auth.Inspection, now time.Time) {
 	case "jwt":
 		k.line("format", "JWT, %d characters, signature not verified", in.Length)
 		k.line("header", "%s", compactJSON(in.Header))
-		keys := make([]string, 0, len(in.Claims))
-		for c := range in.Claims {
-			keys = append(keys, c)
-		}
-		sort.Strings(keys)
-		for i, c := range keys {
+		for i, c := range in.ClaimNames() {
 			label := ""
 			if i == 0 {
 				label = "claims"

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -283,3 +284,13 @@ func (in *Inspection) claimTime(claims map[string]any, name string) (time.Time, 
 }
 
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// ClaimNames returns the JWT's claim names in sorted order, for display.
+func (in Inspection) ClaimNames() []string {
+	names := make([]string, 0, len(in.Claims))
+	for c := range in.Claims {
+		names = append(names, c)
+	}
+	sort.Strings(names)
+	return names
+}

@@ -203,3 +203,13 @@ func TestInspectWarningsNeverEchoTheToken(t *testing.T) {
 		}
 	}
 }
+
+func TestInspectionClaimNamesSorted(t *testing.T) {
+	in := Inspection{Claims: map[string]any{"tokenId": "x", "exp": 2, "iat": 1}}
+	if got := strings.Join(in.ClaimNames(), ","); got != "exp,iat,tokenId" {
+		t.Fatalf("ClaimNames = %s", got)
+	}
+	if got := (Inspection{}).ClaimNames(); len(got) != 0 {
+		t.Fatalf("ClaimNames of an opaque token = %v", got)
+	}
+}

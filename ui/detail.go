@@ -3,7 +3,6 @@ package ui
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -301,12 +300,7 @@ func (d detailModel) inspection(b *strings.Builder, row func(string, string), ti
 	row("Format", fmt.Sprintf("%s · %d chars · %s", in.Format, in.Length, in.Alphabet))
 	if in.Format == "jwt" {
 		row("Header", compactJSON(in.Header))
-		keys := make([]string, 0, len(in.Claims))
-		for k := range in.Claims {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for i, k := range keys {
+		for i, k := range in.ClaimNames() {
 			label := ""
 			if i == 0 {
 				label = "Claims"
