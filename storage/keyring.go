@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	dbus "github.com/godbus/dbus/v5"
@@ -41,15 +42,21 @@ func (osKeyring) Delete(service, user string) error        { return keyring.Dele
 // Every call runs in its own goroutine bounded by timeout, because a locked
 // keyring can wait forever on an unlock prompt and a dead D-Bus peer may
 // never answer. A call that times out is abandoned (its goroutine finishes
-// or stays blocked in go-keyring); a Set that times out may still complete
-// later, which is harmless because metadata is only written after a Set
-// that succeeded, and the keeper re-reads secrets under the session lock.
+// or stays blocked in go-keyring), and an abandoned Set may still complete
+// later, when the keyring is unlocked. Calls for one session therefore run
+// strictly one after another in the order they were made: otherwise a
+// late-completing older Set could overwrite a newer pair saved after it, and
+// the newest refresh token (the only one the server still accepts) would be
+// lost.
 type keyringSecrets struct {
 	service string
 	timeout time.Duration
 	kr      keyringAPI
 	// busCheck reports why there is no session bus to talk to (nil: go on).
 	busCheck func() error
+
+	mu   sync.Mutex
+	tail map[string]chan struct{} // per session: closed when its last queued call ends
 }
 
 func newKeyringSecrets(service string, timeout time.Duration) *keyringSecrets {
@@ -89,9 +96,14 @@ func (k *keyringSecrets) call(ctx context.Context, op, name string, fn func() (s
 	}
 	ctx, cancel := context.WithTimeout(ctx, k.timeout)
 	defer cancel()
+	prev, mine := k.enqueue(name)
 	done := make(chan keyringResult, 1) // buffered: an abandoned call must not block forever on send
 	go func() {
+		if prev != nil {
+			<-prev // the session's earlier calls, even abandoned ones, come first
+		}
 		v, err := fn()
+		k.dequeue(name, mine) // before answering, so a caller that got its answer finds its call gone
 		done <- keyringResult{v, err}
 	}()
 	select {
@@ -104,6 +116,31 @@ func (k *keyringSecrets) call(ctx context.Context, op, name string, fn func() (s
 		return "", &KeyringError{Op: op, Name: name, Kind: ErrKeyringTimeout,
 			Err: fmt.Errorf("no answer within %s: %w", k.timeout, ctx.Err())}
 	}
+}
+
+// enqueue makes a call the last in name's queue: it returns the channel of
+// the call before it (nil when none is pending) and its own, which dequeue
+// closes when the call ends.
+func (k *keyringSecrets) enqueue(name string) (prev, mine chan struct{}) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.tail == nil {
+		k.tail = make(map[string]chan struct{})
+	}
+	prev = k.tail[name]
+	mine = make(chan struct{})
+	k.tail[name] = mine
+	return prev, mine
+}
+
+// dequeue ends a call queued by enqueue, letting the next one run.
+func (k *keyringSecrets) dequeue(name string, mine chan struct{}) {
+	k.mu.Lock()
+	if k.tail[name] == mine {
+		delete(k.tail, name) // nothing queued after it: keep the map small
+	}
+	k.mu.Unlock()
+	close(mine)
 }
 
 // classifyKeyringError maps what go-keyring returns on Linux: ErrNotFound,

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"os/exec"
@@ -410,5 +411,101 @@ func unlockThrowawayKeyring(t *testing.T, conn *dbus.Conn, password string) {
 		dbus.ObjectPath("/org/freedesktop/secrets/collection/login"), secret).Err
 	if err != nil {
 		t.Fatalf("unlock the keyring again (later keyring tests will fail): %v", err)
+	}
+}
+
+// gatedKeyring holds its first Set until gate is closed, as a keyring
+// waiting on an unlock prompt would, and stores values per account.
+type gatedKeyring struct {
+	gate     chan struct{}
+	mu       sync.Mutex
+	vals     map[string]string
+	sets     int
+	finished int
+}
+
+func (g *gatedKeyring) Get(_, user string) (string, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	v, ok := g.vals[user]
+	if !ok {
+		return "", keyring.ErrNotFound
+	}
+	return v, nil
+}
+
+func (g *gatedKeyring) Set(_, user, pass string) error {
+	g.mu.Lock()
+	n := g.sets
+	g.sets++
+	g.mu.Unlock()
+	if n == 0 {
+		<-g.gate
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.vals[user] = pass
+	g.finished++
+	return nil
+}
+
+func (g *gatedKeyring) Delete(string, string) error { return nil }
+
+func (g *gatedKeyring) state() (map[string]string, int) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return maps.Clone(g.vals), g.finished
+}
+
+// A save abandoned at its timeout that completes later (the keyring was
+// unlocked) must not overwrite a newer pair saved after it: calls for one
+// session keep their order, while other sessions are not held up.
+func TestKeyringAbandonedSetNeverOverwritesANewerOne(t *testing.T) {
+	g := &gatedKeyring{gate: make(chan struct{}), vals: map[string]string{}}
+	k := &keyringSecrets{service: "svc", timeout: 5 * time.Second, kr: g}
+	older, newer := testSecrets("s", 1), testSecrets("s", 2)
+	bg := context.Background()
+
+	ctx, cancel := context.WithTimeout(bg, 20*time.Millisecond)
+	defer cancel()
+	if err := k.set(ctx, "s", older); !errors.Is(err, ErrKeyringTimeout) {
+		t.Fatalf("set on a keyring waiting for an unlock = %v, want ErrKeyringTimeout", err)
+	}
+	// Another session is not queued behind the hung one.
+	if err := k.set(bg, "other", testSecrets("other", 1)); err != nil {
+		t.Fatalf("set of another session while one call hangs: %v", err)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- k.set(bg, "s", newer) }()
+	// Give the newer save a chance to overtake (it would, unordered), then
+	// let the abandoned one finish.
+	for range 20 {
+		if v, _ := g.state(); v["s"] != "" {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	close(g.gate)
+	if err := <-errc; err != nil {
+		t.Fatalf("newer set: %v", err)
+	}
+	for {
+		if _, n := g.state(); n == 3 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	got, err := k.get(bg, "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != newer {
+		t.Fatalf("keyring holds %v after the abandoned save completed, want the newer %v", got, newer)
+	}
+	k.mu.Lock()
+	left := len(k.tail)
+	k.mu.Unlock()
+	if left != 0 {
+		t.Errorf("%d call queues left after every call ended", left)
 	}
 }
