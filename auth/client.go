@@ -254,13 +254,14 @@ func checkBaseURL(what, raw string) error {
 	if strings.TrimSpace(raw) == "" {
 		return fmt.Errorf("%w: %s is empty; give a base URL such as %s", ErrInvalidURL, what, exampleFor(what))
 	}
+	shown := snippet(hideUserinfo(raw), 100)
 	u, err := url.Parse(raw)
 	if err != nil {
-		return fmt.Errorf("%w: %s %q does not parse; give a base URL such as %s", ErrInvalidURL, what, snippet(raw, 100), exampleFor(what))
+		return fmt.Errorf("%w: %s %q does not parse; give a base URL such as %s", ErrInvalidURL, what, shown, exampleFor(what))
 	}
 	switch {
 	case !u.IsAbs() || u.Host == "" || u.Hostname() == "":
-		return fmt.Errorf("%w: %s %q is not absolute; give scheme and host, such as %s", ErrInvalidURL, what, snippet(raw, 100), exampleFor(what))
+		return fmt.Errorf("%w: %s %q is not absolute; give scheme and host, such as %s", ErrInvalidURL, what, shown, exampleFor(what))
 	case u.User != nil:
 		return fmt.Errorf("%w: %s must not carry credentials (user:password@); give them to login instead", ErrInvalidURL, what)
 	case u.RawQuery != "" || u.Fragment != "":
@@ -273,10 +274,26 @@ func checkBaseURL(what, raw string) error {
 		if isLoopback(u.Hostname()) {
 			return nil
 		}
-		return fmt.Errorf("%w: %s %q uses plain http:// to a non-loopback host, which would send passwords and tokens unencrypted; use https:// (plain http is allowed only for 127.0.0.1, ::1 and localhost)", ErrInsecureURL, what, snippet(raw, 100))
+		return fmt.Errorf("%w: %s %q uses plain http:// to a non-loopback host, which would send passwords and tokens unencrypted; use https:// (plain http is allowed only for 127.0.0.1, ::1 and localhost)", ErrInsecureURL, what, shown)
 	default:
-		return fmt.Errorf("%w: %s %q has scheme %q; use https://", ErrInvalidURL, what, snippet(raw, 100), snippet(u.Scheme, 20))
+		return fmt.Errorf("%w: %s %q has scheme %q; use https://", ErrInvalidURL, what, shown, snippet(u.Scheme, 20))
 	}
+}
+
+// hideUserinfo replaces what looks like "user:password@" in a URL the user
+// typed, even one that does not parse, so that an error quoting the URL
+// cannot show a password: everything after "scheme://" (or from the start)
+// up to the last '@' goes.
+func hideUserinfo(raw string) string {
+	at := strings.LastIndexByte(raw, '@')
+	if at < 0 {
+		return raw
+	}
+	start := 0
+	if i := strings.Index(raw, "//"); i >= 0 && i < at {
+		start = i + 2
+	}
+	return raw[:start] + "[redacted]" + raw[at:]
 }
 
 func exampleFor(what string) string {

@@ -391,6 +391,13 @@ func TestCheckEndpoints(t *testing.T) {
 		{"https://example.com/?x=1", DefaultAPIURL, ErrInvalidURL, "query"},
 		{"https://exa mple.com", DefaultAPIURL, ErrInvalidURL, "does not parse"},
 		{DefaultOAuthURL, "https://", ErrInvalidURL, "not absolute"},
+		// Credentials in URLs that fail an earlier check are not echoed either.
+		{"user:pw@platform-oauth.convirza.com", DefaultAPIURL, ErrInvalidURL, "not absolute"},
+		{"//user:pw@platform-oauth.convirza.com", DefaultAPIURL, ErrInvalidURL, "not absolute"},
+		{"https://user:p w@example.com", DefaultAPIURL, ErrInvalidURL, "does not parse"},
+		{"https://user:pw@example.com/%zz", DefaultAPIURL, ErrInvalidURL, "does not parse"},
+		{DefaultOAuthURL, "http://user:pw@[::1", ErrInvalidURL, "does not parse"},
+		{"ftp://user:pw@example.com", DefaultAPIURL, ErrInvalidURL, "credentials"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.oauth+" "+tt.api, func(t *testing.T) {
@@ -404,7 +411,7 @@ func TestCheckEndpoints(t *testing.T) {
 			if !errors.Is(err, tt.kind) || !strings.Contains(err.Error(), tt.msg) {
 				t.Fatalf("err = %v, want %v saying %q", err, tt.kind, tt.msg)
 			}
-			if strings.Contains(err.Error(), ":pw@") {
+			if strings.Contains(err.Error(), "pw@") || strings.Contains(err.Error(), "p w@") {
 				t.Errorf("error shows URL credentials: %v", err)
 			}
 		})
