@@ -63,12 +63,14 @@ func accessUrgency(se auth.Session, now time.Time) urgency {
 }
 
 // refreshUrgency: a refresh token that dies before the next planned refresh
-// (or within two access lifetimes) cannot save the session much longer.
+// (or within two access lifetimes) cannot save the session much longer. Once
+// the session needs a login its refresh token is dead whatever its expiry
+// says, so the countdown is muted rather than a reassuring green.
 func refreshUrgency(se auth.Session, now time.Time) urgency {
 	left := se.RefreshExpiry.Sub(now)
 	life := accessLifetime(se)
 	switch {
-	case se.RefreshExpiry.IsZero():
+	case se.RefreshExpiry.IsZero(), se.State == auth.StateNeedsLogin && left > 0:
 		return urgencyMuted
 	case left <= 0:
 		return urgencyNow

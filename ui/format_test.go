@@ -33,3 +33,31 @@ func TestEventText(t *testing.T) {
 		}
 	}
 }
+
+func TestRefreshUrgency(t *testing.T) {
+	now := time.Date(2026, 4, 10, 12, 0, 0, 0, time.UTC)
+	base := auth.Session{IssuedAt: now.Add(-time.Minute), AccessExpiry: now.Add(time.Minute)}
+	tests := []struct {
+		name    string
+		state   auth.State
+		refresh time.Duration
+		want    urgency
+	}{
+		{"plenty left", auth.StateOK, 3 * time.Hour, urgencyOK},
+		{"within two lifetimes", auth.StateOK, 3 * time.Minute, urgencySoon},
+		{"within one lifetime", auth.StateOK, 90 * time.Second, urgencyNow},
+		{"expired", auth.StateOK, -time.Second, urgencyNow},
+		{"needs login: the token is dead whatever its expiry", auth.StateNeedsLogin, 3 * time.Hour, urgencyMuted},
+		{"needs login and expired", auth.StateNeedsLogin, -time.Second, urgencyNow},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			se := base
+			se.State = tt.state
+			se.RefreshExpiry = now.Add(tt.refresh)
+			if got := refreshUrgency(se, now); got != tt.want {
+				t.Errorf("refreshUrgency = %d, want %d", got, tt.want)
+			}
+		})
+	}
+}

@@ -36,22 +36,30 @@ type column struct {
 	id       colID
 	title    string
 	min, max int // max 0: takes whatever is left
+	// keep is how much of its widest content the column keeps before
+	// lower-priority columns are dropped: "legacy-pa…" cannot be told from
+	// its neighbours, and "Stan…" is not a role.
+	keep     int
 	priority int
 	right    bool
 }
 
-// columns in display order.
+// columns in display order. Priorities are what a support engineer looks
+// at first: which session (NAME), whether it works now (ACCESS, STATE),
+// whether it will keep working (REFRESH), whose it is (USER), then the bar,
+// ROLE and ORG; LAST REFRESH is history the inspector also shows, so it is
+// the first to go.
 func listColumns() []column {
 	return []column{
-		{id: colName, title: "NAME", min: 10, max: 20, priority: 100},
-		{id: colUser, title: "USER", min: 16, max: 32, priority: 60},
-		{id: colRole, title: "ROLE", min: 5, max: 8, priority: 30},
-		{id: colOrg, title: "ORG", min: 4, max: 8, priority: 20},
+		{id: colName, title: "NAME", min: 10, max: 20, keep: 16, priority: 100},
+		{id: colUser, title: "USER", min: 16, max: 32, priority: 70},
+		{id: colRole, title: "ROLE", min: 5, max: 8, keep: 8, priority: 50},
+		{id: colOrg, title: "ORG", min: 4, max: 8, priority: 40},
 		{id: colAccess, title: "ACCESS", min: 8, max: 8, priority: 90, right: true},
-		{id: colBar, title: "", min: 10, max: 10, priority: 50},
-		{id: colRefresh, title: "REFRESH", min: 8, max: 8, priority: 70, right: true},
-		{id: colState, title: "STATE", min: 16, priority: 80},
-		{id: colLast, title: "LAST REFRESH", min: 12, max: 12, priority: 40, right: true},
+		{id: colBar, title: "", min: 10, max: 10, priority: 60},
+		{id: colRefresh, title: "REFRESH", min: 8, max: 8, priority: 80, right: true},
+		{id: colState, title: "STATE", min: 18, priority: 85},
+		{id: colLast, title: "LAST REFRESH", min: 12, max: 12, priority: 30, right: true},
 	}
 }
 
@@ -70,6 +78,9 @@ func layoutColumns(width int, natural map[colID]int) []column {
 	for i, c := range cols {
 		if n, ok := natural[c.id]; ok && c.max > 0 {
 			cols[i].max = max(min(n, c.max), c.min)
+		}
+		if c.keep > 0 {
+			cols[i].min = max(c.min, min(natural[c.id], c.keep))
 		}
 	}
 	need := func(cs []column) int {
