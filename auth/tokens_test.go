@@ -2,6 +2,7 @@ package auth
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -257,5 +258,24 @@ func TestParseSavedTokenResponse(t *testing.T) {
 	// A fresh login or refresh response with a past expiry stays an error.
 	if _, err := ParseTokenResponse([]byte(`{"access_token":"A","refresh_token":"R","expires_in":"2026-04-03T11:00:00Z","refresh_expires_in":"2026-10-01T00:00:00Z"}`), parseNow); err == nil {
 		t.Fatal("ParseTokenResponse accepted an expired access token")
+	}
+}
+
+// A token set printed by mistake (%v in a log line, %+v in a test failure,
+// nested in another struct) shows fingerprints, never a token.
+func TestTokenSetFormattingRedacts(t *testing.T) {
+	ts := TokenSet{AccessToken: "access-SECRET-1", RefreshToken: "refresh-SECRET-2", FrontendToken: "frontendsecret3",
+		AccessExpiry: time.Date(2026, 4, 10, 12, 0, 0, 0, time.UTC), User: User{UserID: 42}}
+	wrapped := struct{ Pair TokenSet }{ts}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+		for _, v := range []any{ts, &ts, wrapped} {
+			out := fmt.Sprintf(verb, v)
+			if strings.Contains(out, "SECRET") || strings.Contains(out, "frontendsecret") {
+				t.Errorf("%s of %T shows a token: %s", verb, v, out)
+			}
+			if !strings.Contains(out, Fingerprint(ts.RefreshToken)) {
+				t.Errorf("%s of %T lacks the refresh fingerprint: %s", verb, v, out)
+			}
+		}
 	}
 }

@@ -62,6 +62,17 @@ type TokenSet struct {
 	IssuedAt time.Time
 }
 
+// String shows the set with its tokens as fingerprints, so a stray %v or
+// %+v (a log line, a test failure) cannot leak them.
+func (t TokenSet) String() string {
+	return "TokenSet{access " + Fingerprint(t.AccessToken) + " until " + t.AccessExpiry.UTC().Format(time.RFC3339) +
+		", refresh " + Fingerprint(t.RefreshToken) + " until " + t.RefreshExpiry.UTC().Format(time.RFC3339) +
+		", frontend " + Fingerprint(t.FrontendToken) + ", user " + strconv.FormatInt(t.User.UserID, 10) + "}"
+}
+
+// GoString redacts like String (%#v).
+func (t TokenSet) GoString() string { return t.String() }
+
 // Secrets returns the secret part of the set, as stored in the keyring.
 func (t TokenSet) Secrets() Secrets {
 	return Secrets{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken, FrontendToken: t.FrontendToken}
