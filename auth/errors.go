@@ -35,6 +35,8 @@ type APIError struct {
 	Meta       Meta
 }
 
+// Error says which call failed, the kind, the status, the server's message,
+// Retry-After and requestId; never a token or a password.
 func (e *APIError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: %v (HTTP %d", e.Op, e.Kind, e.Status)
@@ -64,6 +66,8 @@ type NetworkError struct {
 	Err       error
 }
 
+// Error says which call failed, whether the request may have reached the
+// server, and the cause.
 func (e *NetworkError) Error() string {
 	sent := "request not sent"
 	if e.MaybeSent {
