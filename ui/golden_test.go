@@ -27,7 +27,7 @@ func TestGolden(t *testing.T) {
 			// A refresh in flight and one just done, as the keeper reports them.
 			h.send(keeperEventMsg{auth.Event{Time: fixedNow, Session: "support-desk", Kind: auth.EventRefreshing}})
 			h.send(keeperEventMsg{auth.Event{Time: fixedNow, Session: "acme-admin", Kind: auth.EventRefreshed,
-				OldFP: "sha256:a1000000", NewFP: "sha256:a1b2c3d4", Status: 200, RequestID: "req-42"}})
+				OldFP: "sha256:a10003e9", NewFP: "sha256:a1b2c3d4", Status: 200, RequestID: "req-42"}})
 		}},
 		{name: "list_scrolled", setup: func(h *harness) { h.keys("G") }},
 		{name: "list_filter", setup: func(h *harness) { h.keys("/"); h.typeText("acme") }},

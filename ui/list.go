@@ -134,8 +134,13 @@ type liveRow struct {
 	refreshing bool
 	note       string
 	noteUrg    urgency
-	until      time.Time
-	reuse      bool
+	// noteFP is the access fingerprint a "new …" note is about and oldFP
+	// the one it replaced (the metadata may not be reloaded yet); once the
+	// stored token is neither, another process rotated again and the note
+	// is stale.
+	noteFP, oldFP string
+	until  time.Time
+	reuse  bool
 }
 
 // listModel is the session list: a windowed table that renders only the
@@ -459,7 +464,7 @@ func stateText(se auth.Session, now time.Time, lr *liveRow) (string, urgency) {
 		if lr.refreshing {
 			return "refreshing…", urgencyMuted
 		}
-		if lr.note != "" && now.Before(lr.until) {
+		if lr.note != "" && now.Before(lr.until) && (lr.noteFP == "" || se.AccessFP == lr.noteFP || se.AccessFP == lr.oldFP) {
 			return lr.note, lr.noteUrg
 		}
 	}

@@ -254,8 +254,31 @@ func (m *Model) onSessions(msg sessionsMsg) tea.Cmd {
 	return m.timelineCmd(se.Name)
 }
 
-// setSessions installs a metadata snapshot.
+// setSessions installs a metadata snapshot. A token that changed without
+// an event from our keeper (a script ran `tokentop token` or `refresh`)
+// gets the same "new …" note as our own refreshes.
 func (m *Model) setSessions(ss []auth.Session) {
+	if m.sessions != nil {
+		prev := make(map[string]string, len(m.sessions))
+		for _, se := range m.sessions {
+			prev[se.Name] = se.AccessFP
+		}
+		for _, se := range ss {
+			old, ok := prev[se.Name]
+			if !ok || old == se.AccessFP || se.AccessFP == "" {
+				continue
+			}
+			if lr := m.live[se.Name]; lr != nil && (lr.refreshing || lr.noteFP == se.AccessFP) {
+				continue // our own refresh: its event says it
+			}
+			lr := m.liveRow(se.Name)
+			lr.note, lr.noteUrg, lr.noteFP, lr.oldFP, lr.until = "new "+se.AccessFP, urgencyOK, se.AccessFP, old, m.now.Add(noteFor)
+			if !m.now.Before(m.status.until) {
+				m.status = statusLine{text: clock(m.now, m.loc) + " " + se.Name + " has a new access token " + se.AccessFP,
+					urg: urgencyOK, at: m.now}
+			}
+		}
+	}
 	m.sessions = ss
 	m.list.setSessions(ss)
 	var skew time.Duration
@@ -317,6 +340,10 @@ func (m *Model) onEvent(e auth.Event) tea.Cmd {
 	case auth.EventRefreshed, auth.EventAdopted:
 		lr.refreshing = false
 		lr.note, lr.noteUrg, lr.until = "new "+orDash(e.NewFP), urgencyOK, m.now.Add(noteFor)
+		lr.noteFP, lr.oldFP = e.NewFP, e.OldFP
+	case auth.EventPaused, auth.EventResumed:
+		// The row must say "paused" (or the state) now, not old news.
+		lr.note = ""
 	case auth.EventRetrying, auth.EventFailed, auth.EventNeedsLogin:
 		lr.refreshing = false
 		why := e.Message
@@ -326,7 +353,7 @@ func (m *Model) onEvent(e auth.Event) tea.Cmd {
 		if why == "" {
 			why = strings.ReplaceAll(string(e.Kind), "_", " ")
 		}
-		lr.note, lr.noteUrg, lr.until = "failed: "+why, urgencyNow, m.now.Add(noteFor)
+		lr.note, lr.noteUrg, lr.noteFP, lr.oldFP, lr.until = "failed: "+why, urgencyNow, "", "", m.now.Add(noteFor)
 	case auth.EventReuseSuspected:
 		lr.refreshing = false
 		lr.reuse = true

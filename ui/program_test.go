@@ -35,7 +35,7 @@ func TestProgramKeeperEventsAndQuit(t *testing.T) {
 
 	k.events <- auth.Event{Time: fixedNow, Session: "acme-admin", Kind: auth.EventRefreshing}
 	waitFor("refreshing…")
-	k.events <- auth.Event{Time: fixedNow, Session: "acme-admin", Kind: auth.EventRefreshed, OldFP: "sha256:a1000000", NewFP: "sha256:feedf00d"}
+	k.events <- auth.Event{Time: fixedNow, Session: "acme-admin", Kind: auth.EventRefreshed, OldFP: "sha256:a10003e9", NewFP: "sha256:feedf00d"}
 	waitFor("sha256:feedf00d")
 
 	tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("q")})

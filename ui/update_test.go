@@ -3,6 +3,7 @@ package ui
 import (
 	"encoding/base64"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -279,8 +280,8 @@ func TestKeeperEvents(t *testing.T) {
 	h := newHarness(t, 160, 30)
 	h.send(keeperEventMsg{auth.Event{Time: fixedNow, Session: "acme-admin", Kind: auth.EventRefreshing}})
 	h.requireContains("refreshing…")
-	h.send(keeperEventMsg{auth.Event{Time: fixedNow, Session: "acme-admin", Kind: auth.EventRefreshed, OldFP: "sha256:00000001", NewFP: "sha256:00000002"}})
-	h.requireContains("new sha256:00000002", "refreshed sha256:00000001 → sha256:00000002")
+	h.send(keeperEventMsg{auth.Event{Time: fixedNow, Session: "acme-admin", Kind: auth.EventRefreshed, OldFP: "sha256:a10003e9", NewFP: "sha256:00000002"}})
+	h.requireContains("new sha256:00000002", "refreshed sha256:a10003e9 → sha256:00000002")
 	// The note fades with time (the tick's time, not the wall clock).
 	h.send(tickMsg{now: fixedNow.Add(noteFor + time.Second)})
 	h.requireNotContains("new sha256:00000002")
@@ -530,5 +531,34 @@ func TestTinyTerminals(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestRotationByAnotherProcess: a script rotating a session while the TUI
+// is open shows as the new fingerprint, never as our own older news.
+func TestRotationByAnotherProcess(t *testing.T) {
+	h := newHarness(t, 160, 30)
+	h.send(keeperEventMsg{auth.Event{Time: fixedNow, Session: "acme-admin", Kind: auth.EventRefreshed, OldFP: "sha256:a10003e9", NewFP: "sha256:00000002"}})
+	h.requireContains("new sha256:00000002")
+
+	se := h.store.sessions["acme-admin"]
+	se.AccessFP = "sha256:0000000c"
+	h.store.put(se, h.store.secrets["acme-admin"])
+	h.send(h.m.stampedTick(fixedNow.Add(time.Second)))
+	h.requireContains("new sha256:0000000c", "acme-admin has a new access token sha256:0000000c")
+	h.requireNotContains("new sha256:00000002")
+}
+
+// TestPauseClearsNote: after p the row says paused, not the last refresh.
+func TestPauseClearsNote(t *testing.T) {
+	h := newHarness(t, 160, 30)
+	h.send(keeperEventMsg{auth.Event{Time: fixedNow, Session: "acme-admin", Kind: auth.EventRefreshed, OldFP: "sha256:a10003e9", NewFP: "sha256:00000002"}})
+	se := h.store.sessions["acme-admin"]
+	se.State, se.Paused = auth.StatePaused, true
+	h.store.put(se, h.store.secrets["acme-admin"])
+	h.send(keeperEventMsg{auth.Event{Time: fixedNow, Session: "acme-admin", Kind: auth.EventPaused, Message: "auto-refresh paused"}})
+	h.requireNotContains("new sha256:00000002")
+	if !strings.Contains(h.view(), "acme-admin") || !regexp.MustCompile(`acme-admin .*paused`).MatchString(h.view()) {
+		t.Fatalf("row does not say paused:\n%s", h.view())
 	}
 }
