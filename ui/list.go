@@ -139,8 +139,8 @@ type liveRow struct {
 	// stored token is neither, another process rotated again and the note
 	// is stale.
 	noteFP, oldFP string
-	until  time.Time
-	reuse  bool
+	until         time.Time
+	reuse         bool
 }
 
 // listModel is the session list: a windowed table that renders only the
