@@ -425,6 +425,11 @@ func serverMessage(body []byte, secrets ...string) (msg, requestID string) {
 	obj, err := decodeObject(body)
 	if err != nil {
 		text := string(bytes.TrimSpace(body))
+		if strings.HasPrefix(text, "{") || strings.HasPrefix(text, "[") {
+			// Broken JSON (truncated, or cut at the 1 MiB cap) may hold
+			// tokens the server issued, which no redaction knows about.
+			return fmt.Sprintf("malformed JSON body (%d bytes), not shown: it may hold tokens", len(text)), ""
+		}
 		if looksHTML(text) {
 			text = stripTags(text)
 		}

@@ -203,6 +203,9 @@ func TestServerMessage(t *testing.T) {
 		{"secret as an HTML entity", "<p>token &#97;bc123</p>", []string{"abc123"}, "token [redacted]", ""},
 		{"url-escaped token redacted", `{"message":"bad token a%2Bb%2Fc"}`, []string{"a+b/c"}, "bad token [redacted]", ""},
 		{"empty", ``, nil, "", ""},
+		{"truncated JSON never quoted (it may hold tokens nobody sent)", `{"access_token":"new-TOKEN-value","message":"oo`, nil,
+			"malformed JSON body (47 bytes), not shown: it may hold tokens", ""},
+		{"JSON array", `["new-TOKEN-value"]`, nil, "malformed JSON body (19 bytes), not shown: it may hold tokens", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
