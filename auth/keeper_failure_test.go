@@ -529,3 +529,43 @@ func TestLostAnswerThenServerDownRemembersTheRotation(t *testing.T) {
 		t.Fatal("a lost rotation was reported as reuse")
 	}
 }
+
+// While the store still refuses the pair the server issued, nothing may
+// send the stored refresh token: the server retired it, so sending it would
+// read as a lost rotation (or theft) and end the session we still hold.
+func TestUnsavedPairIsNeverRefreshedOver(t *testing.T) {
+	var fs *flakyStore
+	e := newEnv(t, envOpt{keeper: func(c *auth.KeeperConfig) {
+		fs = &flakyStore{SessionStore: c.Store}
+		c.Store = fs
+	}})
+	ctx := context.Background()
+	e.seed("s", 10*time.Minute, time.Hour)
+	fs.mu.Lock()
+	fs.failPuts = 4 // the three saves of the first refresh, and the next attempt's
+	fs.mu.Unlock()
+	if _, err := e.k.Refresh(ctx, "s"); !errors.Is(err, auth.ErrStoreUnavailable) {
+		t.Fatalf("first Refresh with a failing store: %v", err)
+	}
+	// Token and Refresh both land on the pair that could not be saved.
+	if _, _, err := e.k.Token(ctx, "s", 20*time.Minute); !errors.Is(err, auth.ErrStoreUnavailable) {
+		t.Fatalf("Token while the pair is still unsaved: %v, want the store error", err)
+	}
+	if st := e.emu.Stats(); st.Refreshes != 1 || st.RefreshRejections != 0 || st.ReuseDetected != 0 {
+		t.Fatalf("stats %+v: the retired refresh token was sent while the live pair was held in memory", st)
+	}
+	if s := e.get("s"); s.State == auth.StateNeedsLogin {
+		t.Fatalf("the session was given up (%s: %s) while its live pair is held in memory", s.Reason, s.LastError)
+	}
+	// The store is back: the held pair is saved, not rotated again.
+	res, err := e.k.Refresh(ctx, "s")
+	if err != nil || !strings.Contains(res.Note, "earlier refresh") {
+		t.Fatalf("Refresh after the store recovered = %+v, %v", res, err)
+	}
+	if !e.emu.Valid(e.secrets("s").RefreshToken, emulator.KindRefresh) {
+		t.Fatal("the stored refresh token is not the live one")
+	}
+	if st := e.emu.Stats(); st.Refreshes != 1 || st.ReuseDetected != 0 {
+		t.Fatalf("stats %+v: want the one refresh whose pair was held", st)
+	}
+}

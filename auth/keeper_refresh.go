@@ -32,7 +32,13 @@ func (k *Keeper) refresh(ctx context.Context, before Session, good func(Session,
 		return res, Secrets{}, fmt.Errorf("refresh %s: %w", name, err)
 	}
 	now := k.cfg.Clock.Now()
-	if saved, sec, ok := k.saveUnsaved(ctx, cur); ok {
+	saved, sec, ok, err := k.saveUnsaved(ctx, cur)
+	if err != nil {
+		// The server retired the stored refresh token when it issued the
+		// held pair: sending it now would end the session we still hold.
+		return res, Secrets{}, fmt.Errorf("refresh %s: %w", name, err)
+	}
+	if ok {
 		// The pair an earlier refresh could not save is now stored: it is
 		// this refresh's result unless the caller needs more from it.
 		res.New = saved
@@ -230,33 +236,37 @@ func (k *Keeper) persist(ctx context.Context, cur, s Session, sec Secrets) error
 }
 
 // saveUnsaved retries saving a pair that persist could not store, if the
-// store still holds the pair it replaced. The caller holds the lock.
-func (k *Keeper) saveUnsaved(ctx context.Context, cur Session) (Session, Secrets, bool) {
+// store still holds the pair it replaced. The caller holds the lock. It
+// reports ok when it saved one, and an error when one is held but the store
+// still refuses it: the stored refresh token is then dead at the server and
+// must not be sent.
+func (k *Keeper) saveUnsaved(ctx context.Context, cur Session) (Session, Secrets, bool, error) {
 	k.mu.Lock()
 	p, ok := k.unsaved[cur.Name]
 	k.mu.Unlock()
 	if !ok {
-		return cur, Secrets{}, false
+		return cur, Secrets{}, false, nil
 	}
 	if cur.RefreshFP != p.fromFP {
 		// Someone stored another pair (a login, an import): ours is moot.
 		k.mu.Lock()
 		delete(k.unsaved, cur.Name)
 		k.mu.Unlock()
-		return cur, Secrets{}, false
+		return cur, Secrets{}, false, nil
 	}
 	// Keep what changed in metadata meanwhile (a pause).
 	p.meta.Paused = cur.Paused
 	p.meta.State = restingState(p.meta)
 	if err := k.cfg.Store.Put(persistCtx(ctx), p.meta, p.sec); err != nil {
-		return cur, Secrets{}, false
+		return cur, Secrets{}, false, fmt.Errorf("the pair an earlier refresh could not save is still unsaved "+
+			"(it is held in memory; keep this process running): %w", err)
 	}
 	k.mu.Lock()
 	delete(k.unsaved, cur.Name)
 	k.mu.Unlock()
 	k.emit(Event{Session: cur.Name, Kind: EventRefreshed, OldFP: cur.AccessFP, NewFP: p.meta.AccessFP,
 		Message: "saved the pair from an earlier refresh whose save had failed"})
-	return p.meta, p.sec, true
+	return p.meta, p.sec, true, nil
 }
 
 // needsLogin records that the session cannot be refreshed any more.
