@@ -103,12 +103,37 @@ func TestExitCodes(t *testing.T) {
 			}
 			r := tt.c.run(tt.stdin, tt.args...)
 			admWant(t, r, tt.code, nil, []string{tt.inStderr})
-			if tt.code != exitOK && !strings.HasPrefix(r.stderr, "tokentop: ") && !strings.Contains(r.stderr, "\ntokentop: ") {
-				t.Errorf("no \"tokentop: \" error line on stderr:\n%s", r.stderr)
+			if tt.code != exitOK {
+				admErrorLine(t, r)
 			}
 			admNoSecret(t, r, s.tok.Access, s.tok.Refresh, dead.tok.Access, dead.tok.Refresh)
 		})
 	}
 	// The 4s left the session alone, and nothing above lost it.
 	admWant(t, s.c.run("", "inspect", s.name), exitOK, nil, nil)
+}
+
+// admErrorLine returns the one "tokentop: " line of a failed command's
+// stderr, failing the test unless there is exactly one and nothing but one
+// indented hint follows it (the README's promise).
+func admErrorLine(t *testing.T, r result) string {
+	t.Helper()
+	lines := strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n")
+	at := -1
+	for i, l := range lines {
+		if strings.HasPrefix(l, "tokentop: ") {
+			if at >= 0 {
+				t.Errorf("two \"tokentop: \" lines on stderr:\n%s", r.stderr)
+			}
+			at = i
+		}
+	}
+	switch {
+	case at < 0:
+		t.Errorf("no \"tokentop: \" error line on stderr:\n%s", r.stderr)
+		return ""
+	case len(lines)-at > 2 || (len(lines)-at == 2 && !strings.HasPrefix(lines[at+1], "  ")):
+		t.Errorf("stderr goes on after its \"tokentop: \" line (only one indented hint may follow):\n%s", r.stderr)
+	}
+	return lines[at]
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -178,20 +179,55 @@ func (a *app) runRevokeSession(cmd *cobra.Command, name string) error {
 			orDash(rep.Access.Fingerprint), timefmt.Absolute(se.AccessExpiry), timefmt.Relative(se.AccessExpiry, now))
 	}
 	fmt.Fprintf(w, "Try again when the server is reachable (revoking twice is harmless): tokentop revoke %s\n", name)
-	errs := []error{}
-	if !refresh.dead() && rep.Refresh.Err != nil {
-		errs = append(errs, fmt.Errorf("refresh token not revoked: %w", rep.Refresh.Err))
+	var refreshErr, accessErr error
+	if !refresh.dead() {
+		refreshErr = rep.Refresh.Err
 	}
-	if !access.dead() && rep.Access.Err != nil {
-		errs = append(errs, fmt.Errorf("access token not revoked: %w", rep.Access.Err))
+	if !access.dead() {
+		accessErr = rep.Access.Err
 	}
-	if len(errs) == 0 && err != nil {
-		errs = append(errs, err)
+	return revokeError(name, refreshErr, accessErr, err)
+}
+
+// revokeFailure is revoke NAME's error when the session was kept: one line
+// for the user (the details are on stdout already), while errors.Is and the
+// exit code still see every cause.
+type revokeFailure struct {
+	msg  string
+	errs []error
+}
+
+func (e *revokeFailure) Error() string   { return e.msg }
+func (e *revokeFailure) Unwrap() []error { return e.errs }
+
+// revokeError builds revoke NAME's one-line error from why each token was not
+// revoked (nil: it was, or it needed no revoking) and the keeper's own error.
+func revokeError(name string, refreshErr, accessErr, keeperErr error) error {
+	var msg string
+	var errs []error
+	switch {
+	case refreshErr != nil && accessErr != nil && refreshErr.Error() == accessErr.Error():
+		msg = fmt.Sprintf("refresh and access tokens not revoked: %v", refreshErr)
+		errs = []error{refreshErr, accessErr}
+	case refreshErr != nil && accessErr != nil:
+		msg = fmt.Sprintf("refresh token not revoked: %v; access token not revoked: %v", refreshErr, accessErr)
+		errs = []error{refreshErr, accessErr}
+	case refreshErr != nil:
+		msg = fmt.Sprintf("refresh token not revoked: %v", refreshErr)
+		errs = []error{refreshErr}
+	case accessErr != nil:
+		msg = fmt.Sprintf("access token not revoked: %v", accessErr)
+		errs = []error{accessErr}
+	case keeperErr != nil:
+		msg = keeperErr.Error()
+		errs = []error{keeperErr}
+	default:
+		msg = "not every token was revoked"
 	}
-	if len(errs) == 0 {
-		errs = append(errs, errors.New("not every token was revoked"))
-	}
-	return fmt.Errorf("revoke %s: %w", name, errors.Join(errs...))
+	// Newlines from a server message or a wrapped error would break the
+	// one-line rule of every tokentop error.
+	msg = strings.Join(strings.Fields(msg), " ")
+	return &revokeFailure{msg: "revoke " + name + ": " + msg, errs: errs}
 }
 
 // revokeVerdict is what one RevokeOutcome means for the token.

@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -37,9 +39,12 @@ func TestRevokeSessionServerDown(t *testing.T) {
 		refreshAlive bool   // after the first revoke
 		accessAlive  bool   // after the first revoke
 		inStderr     string // what revoke says is still alive
+		errLine      string // the tokentop: line (each server answer has its own request id)
 	}{
-		{"both fail", 2, true, true, "refresh token " + "%R" + " until"},
-		{"refresh fails, access revoked", 1, true, false, "whoever holds it can mint new access tokens"},
+		{"both fail", 2, true, true, "refresh token " + "%R" + " until",
+			"tokentop: revoke %N: refresh token not revoked: revoke: server error (HTTP 503*); access token not revoked: revoke: server error (HTTP 503*)"},
+		{"refresh fails, access revoked", 1, true, false, "whoever holds it can mint new access tokens",
+			"tokentop: revoke %N: refresh token not revoked: revoke: server error (HTTP 503*)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -49,7 +54,10 @@ func TestRevokeSessionServerDown(t *testing.T) {
 			want := strings.ReplaceAll(tt.inStderr, "%R", auth.Fingerprint(s.tok.Refresh))
 			admWant(t, r, exitUnavailable,
 				[]string{"refresh token " + auth.Fingerprint(s.tok.Refresh) + "  NOT revoked"},
-				[]string{"was KEPT", want, "tokentop revoke " + s.name, "refresh token not revoked"})
+				[]string{"was KEPT", want, "tokentop revoke " + s.name})
+			if got, want := admErrorLine(t, r), strings.ReplaceAll(tt.errLine, "%N", s.name); !admGlob(want, got) {
+				t.Errorf("error line\n got %q\nwant %q", got, want)
+			}
 			admNoSecret(t, r, s.tok.Access, s.tok.Refresh, s.tok.Frontend)
 			if got := s.em.Valid(s.tok.Refresh, emulator.KindRefresh); got != tt.refreshAlive {
 				t.Errorf("refresh token valid = %v, want %v", got, tt.refreshAlive)
@@ -183,4 +191,47 @@ func TestJudgeRevoke(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestRevokeError(t *testing.T) {
+	netErr := fmt.Errorf("revoke: %w: connection refused", auth.ErrNetwork)
+	srvErr := fmt.Errorf("revoke: %w (HTTP 503:\nbusy)", auth.ErrServer)
+	storeErr := fmt.Errorf("keyring: %w", auth.ErrStoreUnavailable)
+	tests := []struct {
+		name                 string
+		refresh, access, kpr error
+		want                 string
+		is                   []error
+		code                 int
+	}{
+		{"both, same cause", netErr, netErr, nil, "revoke p: refresh and access tokens not revoked: revoke: network failure: connection refused", []error{auth.ErrNetwork}, exitUnavailable},
+		{"both, different causes", netErr, srvErr, nil, "revoke p: refresh token not revoked: revoke: network failure: connection refused; access token not revoked: revoke: server error (HTTP 503: busy)", []error{auth.ErrNetwork, auth.ErrServer}, exitUnavailable},
+		{"refresh only", srvErr, nil, nil, "revoke p: refresh token not revoked: revoke: server error (HTTP 503: busy)", []error{auth.ErrServer}, exitUnavailable},
+		{"access only", nil, netErr, storeErr, "revoke p: access token not revoked: revoke: network failure: connection refused", []error{auth.ErrNetwork}, exitUnavailable},
+		{"keeper only", nil, nil, storeErr, "revoke p: keyring: secret storage unavailable", []error{auth.ErrStoreUnavailable}, exitStorage},
+		{"no cause known", nil, nil, nil, "revoke p: not every token was revoked", nil, exitError},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := revokeError("p", tt.refresh, tt.access, tt.kpr)
+			if err.Error() != tt.want {
+				t.Errorf("message\n got %q\nwant %q", err.Error(), tt.want)
+			}
+			for _, target := range tt.is {
+				if !errors.Is(err, target) {
+					t.Errorf("errors.Is(err, %v) = false", target)
+				}
+			}
+			if got := exitCode(err); got != tt.code {
+				t.Errorf("exit code %d, want %d", got, tt.code)
+			}
+		})
+	}
+}
+
+// admGlob matches s against pattern, where each * stands for any text
+// without a ")" (enough to skip a server message and its request id).
+func admGlob(pattern, s string) bool {
+	re := strings.ReplaceAll(regexp.QuoteMeta(pattern), `\*`, `[^)]*`)
+	return regexp.MustCompile("^" + re + "$").MatchString(s)
 }
