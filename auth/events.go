@@ -36,7 +36,7 @@ type Event struct {
 	Status    int           `json:"status,omitempty"`
 	Reason    Reason        `json:"reason,omitempty"`
 	Message   string        `json:"message,omitempty"`
-	At        time.Time     `json:"at,omitempty"` // scheduled / next attempt instant
+	At        time.Time     `json:"at,omitzero"` // scheduled / next attempt instant
 	Skew      time.Duration `json:"skew_ns,omitempty"`
 	PID       int           `json:"pid,omitempty"`
 }

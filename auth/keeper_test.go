@@ -638,3 +638,32 @@ func auditTrail(t *testing.T) string {
 	}
 	return b.String()
 }
+
+// Instants that are not set are left out of the audit log and sessions.json
+// rather than written as year 1, which readers would show as a date.
+func TestJSONLeavesOutUnsetInstants(t *testing.T) {
+	tests := []struct {
+		name string
+		v    any
+		keys []string
+	}{
+		{"event", auth.Event{Time: t0, Session: "s", Kind: auth.EventRefreshing}, []string{"at"}},
+		{"session", auth.Session{Name: "s", AccessExpiry: t0, RefreshExpiry: t0, IssuedAt: t0, CreatedAt: t0, UpdatedAt: t0},
+			[]string{"next_attempt", "last_refresh", "refreshing_since"}},
+	}
+	for _, tt := range tests {
+		b, err := json.Marshal(tt.v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range tt.keys {
+			if _, ok := m[k]; ok {
+				t.Errorf("%s: %q is present while unset: %s", tt.name, k, b)
+			}
+		}
+	}
+}

@@ -55,12 +55,12 @@ type Session struct {
 	State       State     `json:"state"`
 	Reason      Reason    `json:"reason,omitempty"`
 	LastError   string    `json:"last_error,omitempty"`
-	NextAttempt time.Time `json:"next_attempt,omitempty"`
+	NextAttempt time.Time `json:"next_attempt,omitzero"`
 	Paused      bool      `json:"paused,omitempty"`
 
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
-	LastRefresh time.Time `json:"last_refresh,omitempty"`
+	LastRefresh time.Time `json:"last_refresh,omitzero"`
 	Refreshes   int       `json:"refreshes"`
 	Failures    int       `json:"failures"`
 	// ClockSkew is the server clock minus ours, from the last exchange.
