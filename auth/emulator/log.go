@@ -7,6 +7,8 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // fingerprint names a token without revealing it: "sha256:" and the first 8
@@ -63,13 +65,16 @@ func (s *Server) writeLog(at time.Time, method, path, ip, reqID string, d time.D
 	_, _ = io.WriteString(s.cfg.Log, b.String())
 }
 
-// sanitize keeps request-controlled text from forging log lines.
+// sanitize keeps request-controlled text from forging log lines or driving
+// the terminal: C0, DEL and C1 controls (U+009B is a one-character CSI for
+// many terminals), invisible format characters such as bidi overrides, and
+// invalid UTF-8 all become '?'.
 func sanitize(s string) string {
 	if len(s) > 200 {
 		s = s[:200] + "…"
 	}
 	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == utf8.RuneError {
 			return '?'
 		}
 		return r
