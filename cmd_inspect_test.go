@@ -230,6 +230,10 @@ func TestInspectSessionJSON(t *testing.T) {
 		t.Errorf("events = %+v, want the import first", got.Events)
 	}
 
+	if strings.Contains(r.stdout, "0001-01-01") {
+		t.Errorf("inspect --json prints an unset instant as the year 1:\n%s", r.stdout)
+	}
+
 	r = s.c.run("", "inspect", s.name, "--json", "--show-token")
 	admWant(t, r, 0, []string{`"access_token": "` + s.tok.Access + `"`}, nil)
 }
@@ -393,5 +397,35 @@ func TestInspectStorageUnavailable(t *testing.T) {
 	tokenErr, _ := got["token_error"].(string)
 	if got["session"] == nil || got["token"] != nil || !strings.Contains(tokenErr, "no Secret Service") || got["probe"] != nil {
 		t.Errorf("want session, token null, token_error and no probe; got %s", r.stdout)
+	}
+}
+
+func TestInspectEventJSON(t *testing.T) {
+	at := time.Date(2026, 4, 3, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name   string
+		ev     auth.Event
+		wantAt string // "" means absent
+	}{
+		{"no instant", auth.Event{Kind: auth.EventRefreshed, OldFP: "sha256:1", NewFP: "sha256:2"}, ""},
+		{"scheduled", auth.Event{Kind: auth.EventScheduled, At: at}, "2026-04-03T12:00:00Z"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b, err := json.Marshal(newInspectEvents([]auth.Event{tt.ev})[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got map[string]any
+			if err := json.Unmarshal(b, &got); err != nil {
+				t.Fatal(err)
+			}
+			if a, ok := got["at"]; (tt.wantAt == "") == ok || (ok && a != tt.wantAt) {
+				t.Errorf("at = %v (present %v), want %q: %s", a, ok, tt.wantAt, b)
+			}
+			if got["kind"] != string(tt.ev.Kind) || (tt.ev.OldFP != "" && got["old_fingerprint"] != tt.ev.OldFP) {
+				t.Errorf("the other fields did not survive: %s", b)
+			}
+		})
 	}
 }
