@@ -161,13 +161,22 @@ func sessEventDetail(e auth.Event, now time.Time) string {
 	at := func() string { return timefmt.Absolute(e.At) + " (" + timefmt.Relative(e.At, now) + ")" }
 	switch e.Kind {
 	case auth.EventScheduled:
-		add("at %s", at())
+		// "next refresh at ..." reads better than "at ...; next refresh".
+		if e.Message != "" && !strings.ContainsAny(e.Message, ";:") {
+			add("%s at %s", e.Message, at())
+			e.Message = ""
+		} else {
+			add("at %s", at())
+		}
 	case auth.EventRefreshing:
 		add("%s", sessFP(e.OldFP))
 	case auth.EventRefreshed:
 		add("%s -> %s", sessFP(e.OldFP), sessFP(e.NewFP))
 	case auth.EventAdopted:
-		add("%s -> %s saved by another process", sessFP(e.OldFP), sessFP(e.NewFP))
+		add("%s -> %s", sessFP(e.OldFP), sessFP(e.NewFP))
+		if e.Message == "" {
+			add("saved by another process")
+		}
 	case auth.EventRetrying:
 		if !e.At.IsZero() {
 			add("next attempt at %s", at())
@@ -178,7 +187,16 @@ func sessEventDetail(e auth.Event, now time.Time) string {
 			add("%s", sessReasonWords(e.Session, e.Reason))
 		}
 	case auth.EventReuseSuspected:
-		add("WARNING: possible refresh token reuse by someone else; revoke with `tokentop revoke %s` and log in again", e.Session)
+		// The alarm comes first; the keeper's message already shouts.
+		msg := e.Message
+		if msg == "" {
+			msg = fmt.Sprintf("WARNING: possible refresh token reuse by someone else; revoke with `tokentop revoke %s` and log in again", e.Session)
+		}
+		add("%s", msg)
+		if e.OldFP != "" && !strings.Contains(msg, e.OldFP) {
+			add("refresh token %s", e.OldFP)
+		}
+		e.Message = ""
 	case auth.EventSkew:
 		add("server clock %s; scheduling by server time", sessSkewWords(e.Skew))
 	default:

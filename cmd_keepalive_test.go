@@ -88,7 +88,7 @@ func TestSessKeepaliveNeedsLoginAndSIGTERM(t *testing.T) {
 	}
 	cmd, _, errb := sessStart(t, c, "keepalive")
 	sessWaitFor(t, errb, `keeping all saved sessions alive`, 10*time.Second)
-	sessWaitFor(t, errb, `(?m)^\S+Z b needs_login needs a new login \(rejected: possible reuse by someone else\); .*left alone until you log in again`, 10*time.Second)
+	sessWaitFor(t, errb, `(?m)^\S+Z b needs_login needs a new login \(rejected\); .*someone else.*left alone until you log in again`, 10*time.Second)
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +156,19 @@ func TestSessEventLines(t *testing.T) {
 		{auth.Event{Time: now, Session: "w", Kind: auth.EventRetrying, At: now.Add(2 * time.Second), Status: 503, Message: "refresh: server error"},
 			"2026-04-10T12:00:00Z w retrying next attempt at 2026-04-10 12:00:02Z (in 2s); HTTP 503; refresh: server error"},
 		{auth.Event{Time: now, Session: "w", Kind: auth.EventNeedsLogin, Reason: auth.ReasonRotationLost, Message: "line one\nline two"},
-			"2026-04-10T12:00:00Z w needs_login needs a new login (rotation_lost: rotation lost in transit, not theft); line one line two"},
+			"2026-04-10T12:00:00Z w needs_login needs a new login (rotation_lost); line one line two"},
+		{auth.Event{Time: now, Session: "w", Kind: auth.EventNeedsLogin, Reason: auth.ReasonRotationLost},
+			"2026-04-10T12:00:00Z w needs_login needs a new login (rotation_lost); an earlier refresh was interrupted"},
+		{auth.Event{Time: now, Session: "w", Kind: auth.EventScheduled, At: now.Add(10 * time.Second), Message: "next refresh"},
+			"2026-04-10T12:00:00Z w scheduled next refresh at 2026-04-10 12:00:10Z (in 10s)\n"},
+		{auth.Event{Time: now, Session: "w", Kind: auth.EventAdopted, OldFP: "sha256:aaaaaaaa", NewFP: "sha256:bbbbbbbb",
+			Message: "another process had refreshed already; its pair was adopted"},
+			"2026-04-10T12:00:00Z w adopted sha256:aaaaaaaa -> sha256:bbbbbbbb; another process had refreshed already; its pair was adopted\n"},
+		{auth.Event{Time: now, Session: "w", Kind: auth.EventAdopted, OldFP: "sha256:aaaaaaaa", NewFP: "sha256:bbbbbbbb"},
+			"2026-04-10T12:00:00Z w adopted sha256:aaaaaaaa -> sha256:bbbbbbbb; saved by another process\n"},
+		{auth.Event{Time: now, Session: "w", Kind: auth.EventReuseSuspected, OldFP: "sha256:cccccccc", Status: 401, RequestID: "r3",
+			Message: "REFRESH TOKEN REUSE SUSPECTED: someone else may hold a copy of refresh token sha256:cccccccc"},
+			"2026-04-10T12:00:00Z w reuse_suspected REFRESH TOKEN REUSE SUSPECTED: someone else may hold a copy of refresh token sha256:cccccccc; HTTP 401; request r3\n"},
 		{auth.Event{Time: now, Session: "w", Kind: auth.EventNeedsLogin, Reason: auth.ReasonRefreshExpired},
 			"2026-04-10T12:00:00Z w needs_login needs a new login (refresh_expired); the refresh token has expired"},
 		{auth.Event{Time: now, Session: "w", Kind: auth.EventRetrying, Status: 429, RequestID: "r2", Message: "rate limited (HTTP 429; requestId r2)"},

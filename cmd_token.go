@@ -136,7 +136,8 @@ func (e *sessNeedsLogin) Error() string {
 	}
 	msg := fmt.Sprintf("session %q needs a new login (%s): %s", e.name, sessReasonLabel(e.nl.Reason), words)
 	if e.nl.Reason == auth.ReasonRejected {
-		msg = "WARNING: possible refresh token reuse by someone else. " + msg
+		// The words say who may hold the token and what to do: say it once.
+		msg = "WARNING: " + msg
 	}
 	if e.nl.Err != nil {
 		msg += " (server: " + e.nl.Err.Error() + ")"
@@ -144,16 +145,11 @@ func (e *sessNeedsLogin) Error() string {
 	return msg
 }
 
-// sessReasonLabel is the reason code (for scripts that grep), with the
-// words for the two that must never be confused: theft and a lost answer.
+// sessReasonLabel is the reason code, for scripts that grep; the words that
+// follow it (the keeper's, or sessReasonWords) explain it, so it does not.
 func sessReasonLabel(r auth.Reason) string {
-	switch r {
-	case auth.ReasonNone:
+	if r == auth.ReasonNone {
 		return "unknown reason"
-	case auth.ReasonRotationLost:
-		return string(r) + ": rotation lost in transit, not theft"
-	case auth.ReasonRejected:
-		return string(r) + ": possible reuse by someone else"
 	}
 	return string(r)
 }
@@ -168,8 +164,8 @@ func sessReasonWords(name string, r auth.Reason) string {
 	case auth.ReasonRevoked:
 		return "the refresh token was revoked"
 	case auth.ReasonRejected:
-		return "WARNING: the server rejected a refresh token that should still be valid; " +
-			"someone else may have used a copy of it. Revoke it (tokentop revoke " + name + ") and log in again"
+		return "the server rejected a refresh token that should still be valid: " +
+			"someone else may have used a copy of it; revoke the session (tokentop revoke " + name + ") and log in again"
 	case auth.ReasonRotationLost:
 		return "an earlier refresh was interrupted: the server rotated the pair but the new tokens never arrived " +
 			"(rotation lost in transit, not theft)"
@@ -189,7 +185,11 @@ func sessExplain(name string, err error) error {
 		return &sessNeedsLogin{name: name, nl: nl, err: err}
 	case errors.Is(err, auth.ErrRateLimited), errors.Is(err, auth.ErrServer), errors.Is(err, auth.ErrNetwork):
 		return fmt.Errorf("session %q: the server is unavailable, try again later: %w", name, err)
-	case errors.Is(err, auth.ErrStoreUnavailable), errors.Is(err, auth.ErrLockTimeout):
+	case errors.Is(err, auth.ErrLockTimeout):
+		// Not the keyring: another tokentop holds the session's lock.
+		return fmt.Errorf("session %q: another tokentop process has held the session's lock too long "+
+			"(its refresh may be stuck at the server); try again: %w", name, err)
+	case errors.Is(err, auth.ErrStoreUnavailable):
 		return fmt.Errorf("session %q: secret storage is unavailable: %w", name, err)
 	}
 	return err // the keeper's errors already name the session

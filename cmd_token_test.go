@@ -92,11 +92,14 @@ func TestSessExplain(t *testing.T) {
 		{&auth.RetryError{Session: "w", Err: &auth.APIError{Op: "refresh", Kind: auth.ErrServer, Status: 502}}, exitUnavailable, "HTTP 502"},
 		{&auth.NetworkError{Op: "refresh", Err: errors.New("connection refused")}, exitUnavailable, "connection refused"},
 		{fmt.Errorf("x: %w", auth.ErrStoreUnavailable), exitStorage, "storage"},
-		{fmt.Errorf("x: %w", auth.ErrLockTimeout), exitStorage, "lock"},
+		{fmt.Errorf("x: %w", auth.ErrLockTimeout), exitStorage, "another tokentop process"},
 		{fmt.Errorf("x: %w", auth.ErrSessionNotFound), exitError, "no such session"},
 	}
 	for _, tc := range cases {
 		err := sessExplain("w", tc.err)
+		if strings.Contains(err.Error(), "secret storage") && errors.Is(err, auth.ErrLockTimeout) {
+			t.Errorf("%q blames secret storage for another process's lock", err)
+		}
 		if got := exitCode(err); got != tc.code {
 			t.Errorf("%v: exit %d, want %d", tc.err, got, tc.code)
 		}
@@ -105,6 +108,32 @@ func TestSessExplain(t *testing.T) {
 		}
 		if !errors.Is(err, tc.err) && !errors.Is(err, errors.Unwrap(tc.err)) {
 			t.Errorf("%v: the cause is no longer in the chain", tc.err)
+		}
+	}
+}
+
+// TestSessNeedsLoginSaysItOnce: the reason's explanation comes from one
+// place (the keeper's words, else ours), not from a label and the words.
+func TestSessNeedsLoginSaysItOnce(t *testing.T) {
+	cases := []struct {
+		nl   *auth.NeedsLoginError
+		once []string
+	}{
+		{&auth.NeedsLoginError{Session: "w", Reason: auth.ReasonRejected,
+			Message: "the server rejected the refresh token while it should still be valid: someone else may have used this refresh token; revoke the session (tokentop revoke w) and log in again"},
+			[]string{"WARNING", "someone else", "tokentop revoke w"}},
+		{&auth.NeedsLoginError{Session: "w", Reason: auth.ReasonRejected}, []string{"WARNING", "someone else", "tokentop revoke w"}},
+		{&auth.NeedsLoginError{Session: "w", Reason: auth.ReasonRotationLost,
+			Message: "the server rotated the pair but its answer never arrived, and the retry with the same token was refused: rotation lost in transit, not stolen"},
+			[]string{"lost in transit", "rotation_lost", "not"}},
+		{&auth.NeedsLoginError{Session: "w", Reason: auth.ReasonRotationLost}, []string{"lost in transit", "rotation_lost", "not theft"}},
+	}
+	for _, tc := range cases {
+		msg := sessExplain("w", tc.nl).Error()
+		for _, w := range tc.once {
+			if n := strings.Count(msg, w); n != 1 {
+				t.Errorf("%q says %q %d times, want once", msg, w, n)
+			}
 		}
 	}
 }

@@ -153,11 +153,11 @@ func (k *Keeper) rotate(ctx context.Context, cur Session, res RefreshResult) (Re
 			reason, msg = ReasonRevoked, "the refresh token was revoked by tokentop"
 		case lost:
 			reason = ReasonRotationLost
-			msg = "the server rotated the pair but its answer was lost in transit, so the new refresh token never arrived; " +
-				"the rotation was lost in transit, not stolen"
+			msg = "the server rotated the pair but its answer never arrived, and the retry with the same token was refused: " +
+				"rotation lost in transit, not stolen"
 		case interrupted:
 			reason = ReasonRotationLost
-			msg = intr + ", and the server had already rotated the pair; the rotation was lost in transit, not stolen"
+			msg = intr + ", and the server had already rotated the pair: rotation lost in transit, not stolen"
 		default:
 			reason = ReasonRejected
 			msg = "the server rejected the refresh token while it should still be valid: someone else may have used this refresh token; " +
@@ -284,8 +284,9 @@ func (k *Keeper) needsLogin(ctx context.Context, cur Session, res RefreshResult,
 	perr := k.cfg.Store.PutMeta(persistCtx(ctx), s)
 	res.New = s
 	if reason == ReasonRejected {
+		// Short: the needs-login event that follows explains and advises.
 		k.emit(Event{Session: s.Name, Kind: EventReuseSuspected, OldFP: cur.RefreshFP, RequestID: m.RequestID,
-			Status: m.Status, Reason: reason, Message: "REFRESH TOKEN REUSE SUSPECTED: " + msg})
+			Status: m.Status, Reason: reason, Message: "REFRESH TOKEN REUSE SUSPECTED: someone else may hold a copy of refresh token " + cur.RefreshFP})
 	}
 	k.emit(Event{Session: s.Name, Kind: EventNeedsLogin, OldFP: cur.AccessFP, RequestID: m.RequestID,
 		Status: m.Status, Reason: reason, Message: msg})
