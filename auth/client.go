@@ -303,10 +303,12 @@ func exampleFor(what string) string {
 	return DefaultOAuthURL
 }
 
-// isLoopback reports whether host is 127.0.0.0/8, ::1 or localhost.
+// isLoopback reports whether host is 127.0.0.0/8, ::1 or localhost. Names
+// under .localhost are not trusted: Go resolves them through DNS (search
+// domains included), which may answer with a remote address.
 func isLoopback(host string) bool {
 	h := strings.TrimSuffix(strings.ToLower(host), ".")
-	if h == "localhost" || strings.HasSuffix(h, ".localhost") {
+	if h == "localhost" {
 		return true
 	}
 	if i := strings.IndexByte(h, '%'); i >= 0 { // zone, as in fe80::1%lo

@@ -383,6 +383,7 @@ func TestCheckEndpoints(t *testing.T) {
 		{"http://platform-oauth.convirza.com", DefaultAPIURL, ErrInsecureURL, "unencrypted; use https://"},
 		{DefaultOAuthURL, "http://10.0.0.1/v3", ErrInsecureURL, "API URL"},
 		{"http://127.0.0.1.example.com", DefaultAPIURL, ErrInsecureURL, "only for 127.0.0.1, ::1 and localhost"},
+		{"http://evil.localhost:8787", DefaultAPIURL, ErrInsecureURL, "only for 127.0.0.1, ::1 and localhost"},
 		{"", DefaultAPIURL, ErrInvalidURL, "OAuth URL is empty"},
 		{"platform-oauth.convirza.com", DefaultAPIURL, ErrInvalidURL, "not absolute"},
 		{"/oauth", DefaultAPIURL, ErrInvalidURL, "not absolute"},
