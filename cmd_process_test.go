@@ -479,6 +479,40 @@ func TestSessKilledBeforeServerRotated(t *testing.T) {
 	}
 }
 
+// TestSessTokenTellsRecoveredRefresh: killed before the server rotated,
+// the next `tokentop token` recovers and says so on stderr, while stdout
+// holds only the token.
+func TestSessTokenTellsRecoveredRefresh(t *testing.T) {
+	t.Parallel()
+	s := sessStartServer(t, sessShortConfig())
+	c := newCLI(t, "file")
+	name := sessName(t, c, "killed-token")
+	sessImportExpired(t, c, s.em, s.url, name, 10*time.Minute, time.Hour)
+	s.em.SetLatency(time.Minute)
+	cmd, _, _ := sessStart(t, c, "token", name)
+	sessWaitArrived(t, s)
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	s.em.SetLatency(0)
+
+	r := c.run("", "token", name)
+	t.Logf("next run:\n%s", r.stderr)
+	if r.code != 0 || !s.em.Valid(strings.TrimSpace(r.stdout), emulator.KindAccess) || strings.Count(r.stdout, "\n") != 1 {
+		t.Fatalf("after the kill: exit %d, stdout %d bytes\n%s", r.code, len(r.stdout), r.stderr)
+	}
+	for _, want := range []string{"interrupted", "recovered"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("token does not say %q about the interrupted refresh:\n%s", want, r.stderr)
+		}
+	}
+	// A routine refresh stays quiet.
+	if r := c.run("", "token", name); r.stderr != "" {
+		t.Errorf("a plain token run wrote to stderr: %q", r.stderr)
+	}
+}
+
 func TestSessLostResponse(t *testing.T) {
 	for _, b := range backends(t) {
 		t.Run(b, func(t *testing.T) {

@@ -44,6 +44,7 @@ else -, or rotation lost in transit); 4 secret storage unavailable or locked;
 			if err != nil {
 				return sessExplain(args[0], err)
 			}
+			sessTokenNotes(a.stderr, k.Events())
 			if sec.AccessToken == "" {
 				return fmt.Errorf("session %q: secret storage holds no access token", args[0])
 			}
@@ -88,6 +89,22 @@ network unavailable.`,
 		},
 	}
 	return cmd
+}
+
+// sessTokenNotes tells on stderr (stdout holds only the token) anything
+// unusual the refresh behind a token did, such as settling a refresh that a
+// killed process left unfinished. Routine events stay quiet for scripts.
+func sessTokenNotes(w io.Writer, events <-chan auth.Event) {
+	for {
+		select {
+		case e := <-events:
+			if e.Kind == auth.EventRefreshed && e.Message != "" {
+				fmt.Fprintf(w, "tokentop: note: session %q: %s\n", e.Session, sessOneLine(e.Message))
+			}
+		default:
+			return
+		}
+	}
 }
 
 // sessPrintRefresh shows what a refresh changed, by fingerprint.
