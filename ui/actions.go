@@ -98,7 +98,7 @@ func (m *Model) onCopied(msg copiedMsg) tea.Cmd {
 	}
 	m.setStatus(fmt.Sprintf("copied %s %s to the %s", msg.what, msg.fingerprint, where), urgencyOK)
 	if msg.native {
-		return m.clipboard.clearCmd(msg.fingerprint)
+		return m.clipboard.clearCmd(msg.valueFP, msg.fingerprint)
 	}
 	return nil
 }

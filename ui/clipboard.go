@@ -60,16 +60,21 @@ func NewClipboard(out io.Writer) *Clipboard {
 	return &Clipboard{Terminal: out, Native: SystemClipboard(), Screen: screen}
 }
 
-// copyCmd copies value in the background and reports by fingerprint.
-func (c *Clipboard) copyCmd(what, value string) tea.Cmd {
+// copyCmd copies value in the background and reports by fingerprint:
+// shown is the fingerprint the status line names (the token's, also when
+// value is a whole "Authorization: Bearer …" line), or "" for value's own.
+func (c *Clipboard) copyCmd(what, value, shown string) tea.Cmd {
 	fp := auth.Fingerprint(value)
+	if shown == "" {
+		shown = fp
+	}
 	if c == nil {
 		return func() tea.Msg {
-			return copiedMsg{what: what, fingerprint: fp, err: errors.New("no clipboard configured")}
+			return copiedMsg{what: what, fingerprint: shown, valueFP: fp, err: errors.New("no clipboard configured")}
 		}
 	}
 	return func() tea.Msg {
-		msg := copiedMsg{what: what, fingerprint: fp}
+		msg := copiedMsg{what: what, fingerprint: shown, valueFP: fp}
 		if c.Terminal != nil {
 			seq := osc52.New(value)
 			if c.Screen {
@@ -92,19 +97,22 @@ func (c *Clipboard) copyCmd(what, value string) tea.Cmd {
 
 // clearCmd empties the native clipboard after clipboardClearAfter if it
 // still holds the value with fingerprint fp (the user may have copied
-// something else since; that is left alone). Only the fingerprint is kept
-// while waiting, never the token.
-func (c *Clipboard) clearCmd(fp string) tea.Cmd {
+// something else since; that is left alone), and reports it as shown. Only
+// fingerprints are kept while waiting, never the token.
+func (c *Clipboard) clearCmd(fp, shown string) tea.Cmd {
 	if c == nil || c.Native == nil {
 		return nil
 	}
-	return tea.Tick(clipboardClearAfter, func(time.Time) tea.Msg {
-		cur, err := c.Native.ReadAll()
-		if err != nil || auth.Fingerprint(cur) != fp {
-			return clipboardClearedMsg{fingerprint: fp}
-		}
-		return clipboardClearedMsg{fingerprint: fp, cleared: c.Native.WriteAll("") == nil}
-	})
+	return tea.Tick(clipboardClearAfter, func(time.Time) tea.Msg { return c.clearIfOurs(fp, shown) })
+}
+
+// clearIfOurs is clearCmd's work once the time is up.
+func (c *Clipboard) clearIfOurs(fp, shown string) tea.Msg {
+	cur, err := c.Native.ReadAll()
+	if err != nil || auth.Fingerprint(cur) != fp {
+		return clipboardClearedMsg{fingerprint: shown}
+	}
+	return clipboardClearedMsg{fingerprint: shown, cleared: c.Native.WriteAll("") == nil}
 }
 
 // SyncWriter serialises writes to the terminal. Bubble Tea's standard

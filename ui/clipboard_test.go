@@ -37,7 +37,7 @@ func TestSyncWriterKeepsFramesWhole(t *testing.T) {
 	go func() {
 		defer wg.Done()
 		for range n {
-			if msg := cb.copyCmd("x", "token-value")().(copiedMsg); msg.err != nil {
+			if msg := cb.copyCmd("x", "token-value", "")().(copiedMsg); msg.err != nil {
 				t.Error(msg.err)
 				return
 			}
@@ -63,11 +63,11 @@ func TestSyncWriterKeepsFramesWhole(t *testing.T) {
 
 func TestCopyWithoutClipboard(t *testing.T) {
 	var c *Clipboard
-	msg := c.copyCmd("acme access token", "tok")().(copiedMsg)
+	msg := c.copyCmd("acme access token", "tok", "")().(copiedMsg)
 	if msg.err == nil {
 		t.Fatal("copy without a clipboard should say so")
 	}
-	if c.clearCmd("sha256:x") != nil {
+	if c.clearCmd("sha256:x", "sha256:x") != nil {
 		t.Fatal("nothing to clear without a native clipboard")
 	}
 }

@@ -190,7 +190,7 @@ func (m Model) copySessionCmd(name, what string) tea.Cmd {
 		if err != nil {
 			return copiedMsg{what: name + " " + what, err: err}
 		}
-		var v string
+		var v, shown string
 		switch what {
 		case copyAccess:
 			v = sec.AccessToken
@@ -201,11 +201,14 @@ func (m Model) copySessionCmd(name, what string) tea.Cmd {
 		case copyBearer:
 			if sec.AccessToken != "" {
 				v = "Authorization: Bearer " + sec.AccessToken
+				// Name the token, not the line: it is what the list shows.
+				what += " with access token"
+				shown = auth.Fingerprint(sec.AccessToken)
 			}
 		}
 		if v == "" {
 			return copiedMsg{what: name + " " + what, err: fmt.Errorf("%s has no %s", name, what)}
 		}
-		return m.clipboard.copyCmd(name+" "+what, v)()
+		return m.clipboard.copyCmd(name+" "+what, v, shown)()
 	}
 }

@@ -222,11 +222,13 @@ func TestCopy(t *testing.T) {
 	_, sec := tuiSessions()
 	tests := []struct {
 		key, want string
+		status    string // the fingerprint the status line names
 	}{
-		{"a", sec["acme-admin"].AccessToken},
-		{"r", sec["acme-admin"].RefreshToken},
-		{"f", sec["acme-admin"].FrontendToken},
-		{"b", "Authorization: Bearer " + sec["acme-admin"].AccessToken},
+		{"a", sec["acme-admin"].AccessToken, "access token " + auth.Fingerprint(sec["acme-admin"].AccessToken)},
+		{"r", sec["acme-admin"].RefreshToken, "refresh token " + auth.Fingerprint(sec["acme-admin"].RefreshToken)},
+		{"f", sec["acme-admin"].FrontendToken, "frontend token " + auth.Fingerprint(sec["acme-admin"].FrontendToken)},
+		{"b", "Authorization: Bearer " + sec["acme-admin"].AccessToken,
+			"Bearer line with access token " + auth.Fingerprint(sec["acme-admin"].AccessToken)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.key, func(t *testing.T) {
@@ -235,7 +237,8 @@ func TestCopy(t *testing.T) {
 			h.m.clipboard.Native = native
 			h.keys("c")
 			h.requireContains("Copy from acme-admin")
-			// Run the copy, but not the 30 s clean-up timer it arms.
+			// Run the copy, but not the 30 s clean-up timer it arms
+			// (clearIfOurs below is what the timer runs).
 			next, cmd := h.m.Update(keyMsg(tt.key))
 			h.m = next.(Model)
 			msg := cmd()
@@ -251,15 +254,17 @@ func TestCopy(t *testing.T) {
 			if native.text != tt.want {
 				t.Fatal("the system clipboard does not hold the copy")
 			}
-			h.requireContains("copied acme-admin", auth.Fingerprint(tt.want))
+			h.requireContains("copied acme-admin", tt.status)
 			h.requireNotContains(tt.want)
-			// The clean-up clears only our own value.
-			h.send(clearAfter(h.m.clipboard, auth.Fingerprint(tt.want)))
+			// The clean-up clears only our own value, and names the token.
+			shown := tt.status[strings.LastIndex(tt.status, " ")+1:]
+			h.send(h.m.clipboard.clearIfOurs(auth.Fingerprint(tt.want), shown))
 			if native.text != "" {
 				t.Fatal("clipboard not cleared")
 			}
+			h.requireContains("cleared the system clipboard (" + shown + ")")
 			native.text = "something else"
-			h.send(clearAfter(h.m.clipboard, auth.Fingerprint(tt.want)))
+			h.send(h.m.clipboard.clearIfOurs(auth.Fingerprint(tt.want), shown))
 			if native.text != "something else" {
 				t.Fatal("clean-up cleared a value that was not ours")
 			}
@@ -267,14 +272,6 @@ func TestCopy(t *testing.T) {
 	}
 }
 
-// clearAfter runs the clipboard clean-up without waiting 30 seconds.
-func clearAfter(c *Clipboard, fp string) tea.Msg {
-	cur, _ := c.Native.ReadAll()
-	if auth.Fingerprint(cur) != fp {
-		return clipboardClearedMsg{fingerprint: fp}
-	}
-	return clipboardClearedMsg{fingerprint: fp, cleared: c.Native.WriteAll("") == nil}
-}
 
 func TestKeeperEvents(t *testing.T) {
 	h := newHarness(t, 160, 30)
