@@ -90,8 +90,8 @@ type copiedMsg struct {
 	what        string
 	fingerprint string // of the token, for the status line
 	valueFP     string // of what was copied, to clear only our own value
-	native      bool  // also on the native clipboard
-	nativeErr   error // why not, when a native clipboard was tried
+	native      bool   // also on the native clipboard
+	nativeErr   error  // why not, when a native clipboard was tried
 	err         error
 }
 

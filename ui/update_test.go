@@ -272,7 +272,6 @@ func TestCopy(t *testing.T) {
 	}
 }
 
-
 func TestKeeperEvents(t *testing.T) {
 	h := newHarness(t, 160, 30)
 	h.send(keeperEventMsg{auth.Event{Time: fixedNow, Session: "acme-admin", Kind: auth.EventRefreshing}})
