@@ -369,14 +369,36 @@ func (m *Model) onEvent(e auth.Event) tea.Cmd {
 			m.banner = nil
 		}
 	}
-	if u := eventUrgency(e.Kind); u == urgencyNow || u == urgencySoon || !m.now.Before(m.status.until) {
-		m.status = statusLine{text: clock(at, m.loc) + " " + eventText(e), urg: u, at: at}
-	}
+	m.statusEvent(e, at)
 	if reload && !m.loading {
 		m.loading = true
 		cmds = append(cmds, m.loadCmd())
 	}
 	return tea.Batch(cmds...)
+}
+
+// statusEvent puts an event on the status line unless the answer to
+// something the user just did is being held there: then only urgent news
+// replaces it, and keeps the hold, so the next routine refresh cannot push
+// it off at once; the keeper's echo of the user's own action (revoked,
+// forgotten, paused…) never replaces the answer, which says more.
+func (m *Model) statusEvent(e auth.Event, at time.Time) {
+	u := eventUrgency(e.Kind)
+	held := m.now.Before(m.status.until)
+	if held {
+		switch e.Kind {
+		case auth.EventRevoked, auth.EventForgotten, auth.EventPaused, auth.EventResumed, auth.EventLogin, auth.EventImported:
+			return
+		}
+		if u != urgencyNow && u != urgencySoon {
+			return
+		}
+	}
+	until := time.Time{}
+	if held {
+		until = m.status.until
+	}
+	m.status = statusLine{text: clock(at, m.loc) + " " + eventText(e), urg: u, at: at, until: until}
 }
 
 // setStatus puts the answer to something the user did on the status line.

@@ -558,3 +558,24 @@ func TestPauseClearsNote(t *testing.T) {
 		t.Fatalf("row does not say paused:\n%s", h.view())
 	}
 }
+
+// TestStatusHoldsTheAnswer: the answer to a user's action stays on the
+// status line against the keeper's echo of it and routine news, but not
+// against urgent news.
+func TestStatusHoldsTheAnswer(t *testing.T) {
+	h := newHarness(t, 160, 30)
+	h.keys("j", "d", "y")
+	h.requireContains("billing-retry forgotten locally")
+	h.send(keeperEventMsg{auth.Event{Time: fixedNow, Session: "billing-retry", Kind: auth.EventForgotten, Message: "removed the local copy"}})
+	h.send(keeperEventMsg{auth.Event{Time: fixedNow, Session: "acme-admin", Kind: auth.EventRefreshed, OldFP: "sha256:a10003e9", NewFP: "sha256:00000002"}})
+	h.requireContains("billing-retry forgotten locally")
+	h.send(keeperEventMsg{auth.Event{Time: fixedNow, Session: "acme-admin", Kind: auth.EventNeedsLogin, Reason: auth.ReasonRevoked}})
+	h.requireContains("acme-admin needs a new login: revoked")
+	// Urgent news keeps the hold: routine news still waits.
+	h.send(keeperEventMsg{auth.Event{Time: fixedNow, Session: "support-desk", Kind: auth.EventRefreshed, OldFP: "sha256:a10007d2", NewFP: "sha256:00000003"}})
+	h.requireContains("acme-admin needs a new login: revoked")
+	// Once the hold is over, routine news shows again.
+	h.send(tickMsg{now: fixedNow.Add(statusHold + time.Second)})
+	h.send(keeperEventMsg{auth.Event{Time: fixedNow, Session: "support-desk", Kind: auth.EventRefreshed, OldFP: "sha256:a10007d2", NewFP: "sha256:00000004"}})
+	h.requireContains("support-desk refreshed")
+}
