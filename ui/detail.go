@@ -280,7 +280,7 @@ func (d detailModel) content(now time.Time, loc *time.Location) string {
 		row("", st.Muted.Render("no events recorded"))
 	default:
 		for _, e := range d.timeline {
-			text := strings.TrimPrefix(eventText(e), e.Session+" ")
+			text := strings.TrimPrefix(eventText(e, loc), e.Session+" ")
 			row(clock(e.Time, loc), st.urgent(eventUrgency(e.Kind)).Render(text))
 		}
 	}

@@ -188,8 +188,9 @@ func clock(t time.Time, loc *time.Location) string {
 	return t.In(loc).Format("15:04:05")
 }
 
-// eventText is one line about an event, for the status line and timeline.
-func eventText(e auth.Event) string {
+// eventText is one line about an event, for the status line and timeline;
+// instants it mentions (the next refresh, the next try) are in loc.
+func eventText(e auth.Event, loc *time.Location) string {
 	var b strings.Builder
 	if e.Session != "" {
 		b.WriteString(e.Session)
@@ -239,6 +240,9 @@ func eventText(e auth.Event) string {
 		}
 		b.WriteString(msg)
 		msg = ""
+		if e.Kind == auth.EventScheduled && !e.At.IsZero() {
+			b.WriteString(" at " + clock(e.At, loc))
+		}
 	}
 	if e.Kind != auth.EventNeedsLogin && e.Kind != auth.EventReuseSuspected && e.Reason != "" {
 		b.WriteString(" (" + reasonText(e.Reason) + ")")
@@ -251,6 +255,9 @@ func eventText(e auth.Event) string {
 	}
 	if e.RequestID != "" {
 		b.WriteString(" req " + e.RequestID)
+	}
+	if e.Kind == auth.EventRetrying && !e.At.IsZero() {
+		b.WriteString("; next try at " + clock(e.At, loc))
 	}
 	return b.String()
 }

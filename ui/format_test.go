@@ -16,6 +16,10 @@ func TestEventText(t *testing.T) {
 			"a refreshed sha256:1 → sha256:2 HTTP 200 req r1"},
 		{auth.Event{Session: "a", Kind: auth.EventImported, NewFP: "sha256:2", Message: "imported a token pair"}, "a imported sha256:2"},
 		{auth.Event{Session: "a", Kind: auth.EventScheduled, Message: "next refresh"}, "a next refresh"},
+		{auth.Event{Session: "a", Kind: auth.EventScheduled, Message: "next refresh", At: time.Date(2026, 4, 10, 12, 1, 0, 0, time.UTC)},
+			"a next refresh at 12:01:00"},
+		{auth.Event{Session: "a", Kind: auth.EventRetrying, Status: 503, Message: "server error", At: time.Date(2026, 4, 10, 12, 0, 7, 0, time.UTC)},
+			"a retrying HTTP 503: server error; next try at 12:00:07"},
 		{auth.Event{Session: "a", Kind: auth.EventForgotten, Message: "removed the local copy only; nothing was revoked at the server"},
 			"a removed the local copy only; nothing was revoked at the server"},
 		{auth.Event{Session: "a", Kind: auth.EventReuseSuspected, Status: 401, Reason: auth.ReasonRejected, Message: "REFRESH TOKEN REUSE SUSPECTED: rejected while valid"},
@@ -28,7 +32,7 @@ func TestEventText(t *testing.T) {
 		{auth.Event{Session: "a", Kind: auth.EventRetrying, Status: 503, Message: "server error"}, "a retrying HTTP 503: server error"},
 	}
 	for _, tt := range tests {
-		if got := eventText(tt.e); got != tt.want {
+		if got := eventText(tt.e, time.UTC); got != tt.want {
 			t.Errorf("eventText(%s) = %q, want %q", tt.e.Kind, got, tt.want)
 		}
 	}

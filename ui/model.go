@@ -398,7 +398,7 @@ func (m *Model) statusEvent(e auth.Event, at time.Time) {
 	if held {
 		until = m.status.until
 	}
-	m.status = statusLine{text: clock(at, m.loc) + " " + eventText(e), urg: u, at: at, until: until}
+	m.status = statusLine{text: clock(at, m.loc) + " " + eventText(e, m.loc), urg: u, at: at, until: until}
 }
 
 // setStatus puts the answer to something the user did on the status line.
