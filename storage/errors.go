@@ -81,14 +81,20 @@ func (e *KeyringError) Unwrap() error { return e.Err }
 // not starting with '.' or '-' (no hidden files, no flag look-alikes).
 var validName = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$`)
 
+// maxShownBadName is the longest bad name an error quotes.
+const maxShownBadName = 32
+
 // ValidateName checks a session name: 1-64 of letters, digits, '.', '_', '-'.
 func ValidateName(name string) error {
 	if validName.MatchString(name) {
 		return nil
 	}
-	shown := name
-	if len(shown) > 80 {
-		shown = shown[:80] + "..."
+	const rule = "use 1-64 ASCII letters, digits, '.', '_' or '-', not starting with '.' or '-'"
+	if len(name) > maxShownBadName {
+		// A long bad name is most often a token pasted where a name
+		// belongs (tokentop inspect TOKEN): never echo it.
+		return fmt.Errorf("%w: the %d-character argument (%s) is not shown, in case it is a token (to inspect a token, use --token - and paste it on stdin); %s",
+			auth.ErrInvalidName, len(name), auth.Fingerprint(name), rule)
 	}
-	return fmt.Errorf("%w %q: use 1-64 ASCII letters, digits, '.', '_' or '-', not starting with '.' or '-'", auth.ErrInvalidName, shown)
+	return fmt.Errorf("%w %q: %s", auth.ErrInvalidName, name, rule)
 }

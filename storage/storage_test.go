@@ -235,6 +235,27 @@ func TestValidateName(t *testing.T) {
 	}
 }
 
+// A token pasted where a session name belongs is refused without being
+// echoed (not even a prefix of it); a short bad name is shown as given.
+func TestValidateNameNeverEchoesAPastedToken(t *testing.T) {
+	for _, tok := range []string{
+		"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0b2tlbklkIjoiYWJjIiwiaWF0IjoxNzA5NTEwNDAwfQ.c2lnbmF0dXJl",
+		"a1Qy081rff1vJNZl4iv1Vva/2rJ+JGlqn6Lv6=0zCxI=", // standard base64: '/' and '+' make it a bad name
+		strings.Repeat("Z", 65),
+	} {
+		err := ValidateName(tok)
+		if !errors.Is(err, auth.ErrInvalidName) {
+			t.Fatalf("ValidateName(token) = %v, want ErrInvalidName", err)
+		}
+		if strings.Contains(err.Error(), tok[:24]) || !strings.Contains(err.Error(), auth.Fingerprint(tok)) || !strings.Contains(err.Error(), "--token -") {
+			t.Errorf("message %q echoes the token or lacks its fingerprint and the hint", err)
+		}
+	}
+	if err := ValidateName("a b"); err == nil || !strings.Contains(err.Error(), `"a b"`) {
+		t.Errorf("short bad name not shown: %v", err)
+	}
+}
+
 func TestMemoryListSortedAndStamp(t *testing.T) {
 	testListSortedAndStamp(t, openMemory(t))
 }
