@@ -86,7 +86,7 @@ func TestGolden(t *testing.T) {
 		{name: "import_error", setup: func(h *harness) {
 			h.keys("i")
 			h.typeText("new-one")
-			h.keys("tab", "tab", "tab")
+			h.keys("tab")
 			h.typeText("not json")
 			h.keys("ctrl+s")
 		}},

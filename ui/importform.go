@@ -15,7 +15,7 @@ import (
 	"github.com/tokentop/tokentop/internal/timefmt"
 )
 
-// Import form fields, in tab order; the text area comes last.
+// Import form fields; importOrder is the tab order.
 const (
 	importName = iota
 	importOAuth
@@ -23,6 +23,26 @@ const (
 	importBody // the pasted response (hidden)
 	importFields
 )
+
+// importStep is the field d steps from focus in tab order: the name, then
+// the response (what everyone pastes), then the URLs (which the defaults
+// usually get right).
+func importStep(focus, d int) int {
+	order := [importFields]int{importName, importBody, importOAuth, importAPI}
+	for i, f := range order {
+		if f == focus {
+			return order[(i+d+importFields)%importFields]
+		}
+	}
+	return importName
+}
+
+// looksLikeResponse reports whether a paste is a token response rather
+// than a name or URL, so it lands in the response whichever field has the
+// focus (the response stays hidden there; elsewhere it would be echoed).
+func looksLikeResponse(msg tea.KeyMsg) bool {
+	return msg.Paste && strings.HasPrefix(strings.TrimSpace(string(msg.Runes)), "{")
+}
 
 // importSubmit is a validated import handed to the root.
 type importSubmit struct {
@@ -104,14 +124,19 @@ func (m importModel) update(msg tea.KeyMsg, now time.Time) (importModel, *import
 	case key.Matches(msg, m.keys.Submit), msg.Type == tea.KeyEnter && m.focus == importBody:
 		return m.submit()
 	case msg.Type == tea.KeyEnter, key.Matches(msg, m.keys.Next):
-		m.focus = (m.focus + 1) % importFields
+		m.focus = importStep(m.focus, 1)
 		return m, nil, m.focusCmd()
 	case key.Matches(msg, m.keys.Prev):
-		m.focus = (m.focus + importFields - 1) % importFields
+		m.focus = importStep(m.focus, -1)
 		return m, nil, m.focusCmd()
 	}
 	var cmd tea.Cmd
+	if m.focus != importBody && looksLikeResponse(msg) {
+		m.focus = importBody
+		cmd = m.focusCmd()
+	}
 	if m.focus == importBody {
+		focus := cmd
 		before := m.body.Value()
 		m.body, cmd = m.body.Update(msg)
 		if v := m.body.Value(); v != before {
@@ -125,7 +150,7 @@ func (m importModel) update(msg tea.KeyMsg, now time.Time) (importModel, *import
 				}
 			}
 		}
-		return m, nil, cmd
+		return m, nil, tea.Batch(focus, cmd)
 	}
 	f := &m.fields[m.focus]
 	f.input, cmd = f.input.Update(msg)
@@ -188,10 +213,8 @@ func (m importModel) view() string {
 	b.WriteString(st.Section.Render("IMPORT A TOKEN RESPONSE"))
 	b.WriteString(st.Muted.Render("  what login/refresh returned"))
 	b.WriteString("\n\n")
-	for i, f := range m.fields {
-		b.WriteString(fieldView(st, f, i == m.focus, 11, m.width))
-		b.WriteByte('\n')
-	}
+	b.WriteString(fieldView(st, m.fields[importName], m.focus == importName, 11, m.width))
+	b.WriteByte('\n')
 	label := st.Label
 	marker := "  "
 	if m.focus == importBody {
@@ -213,6 +236,11 @@ func (m importModel) view() string {
 	if m.bodyErr != "" {
 		b.WriteString(errorLines(st, m.bodyErr, 13, m.width) + "\n")
 	}
+	for _, i := range []int{importOAuth, importAPI} {
+		b.WriteString(fieldView(st, m.fields[i], m.focus == i, 11, m.width))
+		b.WriteByte('\n')
+	}
+	b.WriteByte('\n')
 	switch {
 	case m.submitting:
 		b.WriteString(st.Muted.Render("  importing…"))

@@ -427,22 +427,29 @@ func TestLoginRateLimitCountdown(t *testing.T) {
 }
 
 func TestImportForm(t *testing.T) {
-	h := newHarness(t, 100, 30)
-	h.keys("i")
-	h.typeText("imp")
-	h.keys("tab", "tab", "tab")
 	body := fmt.Sprintf(`{"access_token":"secret-access-value","refresh_token":"secret-refresh-value","expires_in":%q,"refresh_expires_in":%q,"user":{"user_id":7,"email":"pasted@example.com","role_id":2,"org_unit_id":77}}`,
 		fixedNow.Add(time.Hour).Format(time.RFC3339), fixedNow.Add(24*time.Hour).Format(time.RFC3339))
-	h.send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(body), Paste: true})
-	// The pasted response holds live tokens: never echoed, only described.
-	h.requireNotContains("secret-access-value", "secret-refresh-value")
-	h.requireContains("pasted@example.com", auth.Fingerprint("secret-access-value"), auth.Fingerprint("secret-refresh-value"))
-	h.keys("ctrl+s")
-	got := h.keeper.called()
-	if len(got) != 1 || got[0] != "import imp "+body {
-		t.Fatalf("keeper calls %q", got)
+	// The response is the field after the name; a response pasted into any
+	// other field lands there too, hidden, instead of being echoed.
+	for _, move := range [][]string{{"tab"}, {}, {"tab", "tab"}, {"tab", "tab", "tab"}} {
+		t.Run(fmt.Sprintf("tab×%d", len(move)), func(t *testing.T) {
+			h := newHarness(t, 100, 30)
+			h.keys("i")
+			h.requireContains("IMPORT A TOKEN RESPONSE")
+			h.typeText("imp")
+			h.keys(move...)
+			h.send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(body), Paste: true})
+			// The pasted response holds live tokens: never echoed, only described.
+			h.requireNotContains("secret-access-value", "secret-refresh-value", "user_id")
+			h.requireContains("pasted@example.com", auth.Fingerprint("secret-access-value"), auth.Fingerprint("secret-refresh-value"))
+			h.keys("ctrl+s")
+			got := h.keeper.called()
+			if len(got) != 1 || got[0] != "import imp "+body {
+				t.Fatalf("keeper calls %q", got)
+			}
+			h.requireContains("imported imp")
+		})
 	}
-	h.requireContains("imported imp")
 }
 
 func TestRawRevoke(t *testing.T) {
