@@ -444,7 +444,10 @@ func metaFrom(resp *http.Response, sent, received time.Time) Meta {
 	m := Meta{Status: resp.StatusCode}
 	m.RequestID = sanitizeText(resp.Header.Get("X-Request-Id"), 100)
 	if d := resp.Header.Get("Date"); d != "" {
-		if t, err := http.ParseTime(d); err == nil {
+		// A Date outside the years expiries may have (a proxy's epoch,
+		// year 9999) is broken, not skew: taken at face value it would
+		// make every expiry look decades away or long past.
+		if t, err := http.ParseTime(d); err == nil && !t.Before(minExpiry) && t.Before(maxExpiry) {
 			m.ServerTime = t
 			mid := sent.Add(received.Sub(sent) / 2)
 			m.ClockOffset = t.Add(500 * time.Millisecond).Sub(mid).Round(time.Millisecond)

@@ -527,6 +527,10 @@ func TestMetaAndClockOffset(t *testing.T) {
 		{"server 90 s behind", local.Add(-90 * time.Second).Format(http.TimeFormat), -90*time.Second + 500*time.Millisecond},
 		{"no Date", "", 0},
 		{"garbage Date", "yesterday", 0},
+		// A broken proxy's epoch or far-future Date would make every
+		// expiry look decades away (or past) by "server time".
+		{"epoch Date", "Thu, 01 Jan 1970 00:00:00 GMT", 0},
+		{"far-future Date", "Fri, 31 Dec 9999 23:59:59 GMT", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -549,6 +553,9 @@ func TestMetaAndClockOffset(t *testing.T) {
 			}
 			if tt.offset != 0 && meta.ServerTime.IsZero() {
 				t.Error("ServerTime not set")
+			}
+			if tt.offset == 0 && !meta.ServerTime.IsZero() {
+				t.Errorf("ServerTime %v kept from an unusable Date", meta.ServerTime)
 			}
 			if !ts.IssuedAt.Equal(local) {
 				t.Errorf("IssuedAt = %v, want the receive time %v", ts.IssuedAt, local)
