@@ -363,9 +363,9 @@ func (m listModel) view(now time.Time, loc *time.Location, live map[string]*live
 		b.WriteString("\n\n")
 		switch {
 		case len(m.all) == 0:
-			b.WriteString(st.Muted.Render("  No sessions yet. Press n to log in, or i to import a token response."))
+			b.WriteString(messageLines(st.Muted, "No sessions yet. Press n to log in, or i to import a token response.", 2, m.width))
 		default:
-			b.WriteString(st.Muted.Render(fmt.Sprintf("  No session matches %q. Press esc to clear the filter.", m.filter.Value())))
+			b.WriteString(messageLines(st.Muted, fmt.Sprintf("No session matches %q. Press esc to clear the filter.", m.filter.Value()), 2, m.width))
 		}
 		return b.String()
 	}

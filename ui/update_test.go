@@ -518,7 +518,7 @@ func TestStatusHoldsActionResult(t *testing.T) {
 // line wider than the terminal.
 func TestTinyTerminals(t *testing.T) {
 	screens := [][]string{nil, {"enter"}, {"x"}, {"c"}, {"n"}, {"i"}, {"X"}, {"?"}, {"/"}}
-	for _, sz := range []struct{ w, h int }{{20, 5}, {30, 8}, {45, 12}, {80, 6}} {
+	for _, sz := range []struct{ w, h int }{{60, 1}, {60, 2}, {100, 3}, {20, 5}, {30, 8}, {45, 12}, {80, 6}} {
 		for _, keys := range screens {
 			h := newHarness(t, sz.w, sz.h)
 			h.keys(keys...)
@@ -528,10 +528,11 @@ func TestTinyTerminals(t *testing.T) {
 					t.Errorf("%dx%d %v: line %d is %d wide: %q", sz.w, sz.h, keys, i+1, w, l)
 				}
 			}
-			if keys == nil || keys[0] != "?" {
-				if n := strings.Count(v, "\n") + 1; n > sz.h {
-					t.Errorf("%dx%d %v: %d lines", sz.w, sz.h, keys, n)
-				}
+			if n := strings.Count(v, "\n") + 1; n > sz.h {
+				t.Errorf("%dx%d %v: %d lines", sz.w, sz.h, keys, n)
+			}
+			if !strings.HasPrefix(v, "tokentop") {
+				t.Errorf("%dx%d %v: the header is gone:\n%s", sz.w, sz.h, keys, v)
 			}
 		}
 	}

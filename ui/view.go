@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 )
@@ -31,6 +32,11 @@ func (m Model) keyMap() help.KeyMap {
 	k := m.list.keyMap()
 	if lk, ok := k.(listKeys); ok {
 		lk.RevokeReuse.SetEnabled(m.banner != nil)
+		// With no session under the cursor, offer what can be done.
+		_, sel := m.list.selected()
+		for _, b := range []*key.Binding{&lk.Open, &lk.Copy, &lk.Refresh, &lk.Pause, &lk.Revoke, &lk.Forget} {
+			b.SetEnabled(sel)
+		}
 		return lk
 	}
 	return k
@@ -78,6 +84,14 @@ func (m Model) View() string {
 	if m.quitting {
 		return ""
 	}
+	if m.height <= 2 {
+		// No room for a screen: say where we are and the latest news.
+		v := m.headerView()
+		if m.height == 2 {
+			v += "\n" + m.statusView()
+		}
+		return v
+	}
 	var b strings.Builder
 	b.WriteString(m.headerView())
 	b.WriteByte('\n')
@@ -105,7 +119,18 @@ func (m Model) View() string {
 		b.WriteByte('\n')
 		b.WriteString(m.helpView())
 	}
-	return b.String()
+	return fitHeight(b.String(), m.height)
+}
+
+// fitHeight keeps the first line (the header) and the last n-1 lines of a
+// frame taller than the terminal (the full help on a short one): a frame
+// taller than the screen would scroll it.
+func fitHeight(v string, n int) string {
+	lines := strings.Split(v, "\n")
+	if len(lines) <= n {
+		return v
+	}
+	return strings.Join(append(lines[:1:1], lines[len(lines)-(n-1):]...), "\n")
 }
 
 func (m Model) screenView() string {
