@@ -95,6 +95,7 @@ func sessRunKeeper(ctx context.Context, k *auth.Keeper, names []string, w io.Wri
 	events := k.Events()
 	done := make(chan error, 1)
 	go func() { done <- k.Run(ctx, names...) }()
+	p := sessEventPrinter{w: w, retryAt: map[string]time.Time{}}
 	for {
 		select {
 		case e, ok := <-events:
@@ -102,7 +103,7 @@ func sessRunKeeper(ctx context.Context, k *auth.Keeper, names []string, w io.Wri
 				events = nil
 				continue
 			}
-			sessWriteEvent(w, e, time.Now())
+			p.print(e, time.Now())
 		case err := <-done:
 			// Print what the last refreshes reported before stopping.
 			for drained := false; !drained && events != nil; {
@@ -112,7 +113,7 @@ func sessRunKeeper(ctx context.Context, k *auth.Keeper, names []string, w io.Wri
 						drained = true
 						break
 					}
-					sessWriteEvent(w, e, time.Now())
+					p.print(e, time.Now())
 				default:
 					drained = true
 				}
@@ -123,6 +124,27 @@ func sessRunKeeper(ctx context.Context, k *auth.Keeper, names []string, w io.Wri
 			return nil
 		}
 	}
+}
+
+// sessEventPrinter prints keeper events, leaving out a "scheduled" event
+// that only repeats the next attempt the "retrying" line just gave.
+type sessEventPrinter struct {
+	w       io.Writer
+	retryAt map[string]time.Time // session -> next attempt last announced
+}
+
+func (p *sessEventPrinter) print(e auth.Event, now time.Time) {
+	switch e.Kind {
+	case auth.EventRetrying:
+		p.retryAt[e.Session] = e.At
+	case auth.EventScheduled:
+		if at, ok := p.retryAt[e.Session]; ok && at.Equal(e.At) {
+			delete(p.retryAt, e.Session)
+			return
+		}
+		delete(p.retryAt, e.Session)
+	}
+	sessWriteEvent(p.w, e, now)
 }
 
 // sessSkewThreshold is when a clock difference is worth showing (the
