@@ -734,6 +734,9 @@ func TestSessRefreshAdoptsConcurrentRotation(t *testing.T) {
 	if second.code != 0 || !strings.Contains(second.stdout, "adopted a pair another process saved") {
 		t.Errorf("second refresh: exit %d, want it to adopt\n%s%s", second.code, second.stdout, second.stderr)
 	}
+	if n := strings.Count(second.stdout, "adopted"); n != 1 {
+		t.Errorf("the adoption is told %d times, want once:\n%s", n, second.stdout)
+	}
 	if st := s.em.Stats(); st.Refreshes != 1 {
 		t.Errorf("emulator counted %d refreshes, want 1", st.Refreshes)
 	}

@@ -112,7 +112,7 @@ func sessPrintRefresh(w io.Writer, name string, res auth.RefreshResult, now time
 	switch {
 	case res.Adopted:
 		fmt.Fprintf(w, "%s: adopted a pair another process saved (no second refresh)\n", name)
-	case res.Recovered:
+	case res.Recovered && res.Note == "": // else the note tells it
 		fmt.Fprintf(w, "%s: refreshed (an interrupted earlier refresh was recovered)\n", name)
 	default:
 		fmt.Fprintf(w, "%s: refreshed\n", name)

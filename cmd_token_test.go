@@ -157,10 +157,15 @@ func TestSessRefreshOutput(t *testing.T) {
 			"adopted a pair another process saved", "note: another process had refreshed already",
 		}},
 		{auth.RefreshResult{Old: old, New: nw, Recovered: true}, []string{"interrupted earlier refresh was recovered"}},
+		{auth.RefreshResult{Old: old, New: nw, Recovered: true, Note: "a previous refresh (pid 7) was interrupted; it was recovered"},
+			[]string{"w: refreshed\n", "note: a previous refresh (pid 7) was interrupted; it was recovered"}},
 	}
 	for _, tc := range cases {
 		var b strings.Builder
 		sessPrintRefresh(&b, "w", tc.res, now)
+		if n := strings.Count(b.String(), "recovered"); n > 1 {
+			t.Errorf("says \"recovered\" %d times:\n%s", n, b.String())
+		}
 		for _, want := range tc.want {
 			if !strings.Contains(b.String(), want) {
 				t.Errorf("output lacks %q:\n%s", want, b.String())

@@ -62,9 +62,10 @@ func (k *Keeper) refresh(ctx context.Context, before Session, good func(Session,
 		// otherwise fall through and rotate from the stored secrets.
 		if Fingerprint(sec.AccessToken) == cur.AccessFP && Fingerprint(sec.RefreshToken) == cur.RefreshFP {
 			if rotatedElsewhere {
+				// Adopted says it all; Note is kept for the unusual.
 				res.Adopted = true
-				res.Note = "another process had refreshed already; its pair was adopted"
-				k.emit(Event{Session: name, Kind: EventAdopted, OldFP: before.AccessFP, NewFP: cur.AccessFP, Message: res.Note})
+				k.emit(Event{Session: name, Kind: EventAdopted, OldFP: before.AccessFP, NewFP: cur.AccessFP,
+					Message: "another process had refreshed already; its pair was adopted"})
 			}
 			return res, sec, nil
 		}
