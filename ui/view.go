@@ -53,6 +53,9 @@ func (m Model) bodyHeight() int {
 	}
 	if m.banner != nil {
 		h -= lipgloss.Height(m.bannerView())
+		if m.gapShown() {
+			h--
+		}
 	}
 	return max(h, 1)
 }
@@ -101,6 +104,9 @@ func (m Model) View() string {
 	if m.banner != nil {
 		b.WriteString(m.bannerView())
 		b.WriteByte('\n')
+		if m.gapShown() {
+			b.WriteByte('\n') // the banner is not the table's first row
+		}
 	}
 	bh := m.bodyHeight()
 	var body string
