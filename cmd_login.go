@@ -63,12 +63,15 @@ line of stdin with --password-stdin.`,
 			if err != nil {
 				return err
 			}
+			prev := sessPrevious(cmd.Context(), a, name)
 			s, err := k.Login(cmd.Context(), name, ep, email, password)
 			if err != nil {
-				return sessLoginError(email, err, time.Now())
+				return sessLoginError(name, email, err, time.Now())
 			}
 			fmt.Fprintf(a.stderr, "Logged in as %s; saved as session %q.\n", sessWho(s), name)
 			sessPrintExpiries(a.stderr, s, time.Now())
+			sessNoteReplaced(a.stderr, prev, s)
+			sessNoteEndpoints(a.stderr, cmd, ep)
 			return nil
 		},
 	}
@@ -132,21 +135,80 @@ func sessReadPasswordTTY(ctx context.Context, fd int) (string, error) {
 	}
 }
 
-// sessLoginError explains a failed login in the words a person needs.
-func sessLoginError(email string, err error, now time.Time) error {
+// sessLoginErr words a failed login once, in its own terms, while keeping
+// the client's error in the chain for exit codes and errors.Is.
+type sessLoginErr struct {
+	msg string
+	err error
+}
+
+func (e *sessLoginErr) Error() string { return e.msg }
+func (e *sessLoginErr) Unwrap() error { return e.err }
+
+// sessLoginError explains a failed login in the words a person needs: the
+// client's own text would say "invalid email or password" in three ways.
+func sessLoginError(name, email string, err error, now time.Time) error {
 	var apiErr *auth.APIError
+	if !errors.As(err, &apiErr) {
+		return err
+	}
+	// Only the server's facts, not its repeated words.
+	facts := fmt.Sprintf("HTTP %d", apiErr.Status)
+	if apiErr.RequestID != "" {
+		facts += "; requestId " + apiErr.RequestID
+	}
 	switch {
 	case errors.Is(err, auth.ErrInvalidCredentials):
-		return fmt.Errorf("wrong email or password for %s: %w", email, err)
+		return &sessLoginErr{fmt.Sprintf("login %s: wrong email or password for %s (%s)", name, email, facts), err}
 	case errors.Is(err, auth.ErrRateLimited):
-		wait := "wait a minute"
-		if errors.As(err, &apiErr) && apiErr.RetryAfter > 0 {
+		wait := "wait a minute and try again"
+		if apiErr.RetryAfter > 0 {
 			wait = fmt.Sprintf("retry in %s (after %s)", timefmt.Countdown(apiErr.RetryAfter),
 				timefmt.Absolute(now.Add(apiErr.RetryAfter)))
 		}
-		return fmt.Errorf("the server is limiting login attempts; %s: %w", wait, err)
+		return &sessLoginErr{fmt.Sprintf("login %s: the server is limiting login attempts; %s (%s)", name, wait, facts), err}
 	}
 	return err
+}
+
+// sessPrevious is the session a login or import is about to replace (zero
+// when none, or when it cannot be read: the note is then left out).
+func sessPrevious(ctx context.Context, a *app, name string) auth.Session {
+	st, err := a.openStore()
+	if err != nil {
+		return auth.Session{}
+	}
+	prev, err := st.Get(ctx, name)
+	if err != nil {
+		return auth.Session{}
+	}
+	return prev
+}
+
+// sessNoteReplaced says that a session was replaced and that its old pair
+// still works at the server: only revoking ends it, and the name no longer
+// leads to it.
+func sessNoteReplaced(w io.Writer, prev, cur auth.Session) {
+	if prev.Name == "" || prev.RefreshFP == cur.RefreshFP {
+		return // nothing before, or the same pair imported again
+	}
+	fmt.Fprintf(w, "It replaced the previous pair of %q (access %s, refresh %s), which was not revoked: "+
+		"it stays valid at the server until it expires.\n", prev.Name, sessFP(prev.AccessFP), sessFP(prev.RefreshFP))
+}
+
+// sessNoteEndpoints points out a half-given pair of base URLs: one flag
+// pointing somewhere (an emulator, staging) while the other stays at the
+// production default is almost always a forgotten flag.
+func sessNoteEndpoints(w io.Writer, cmd *cobra.Command, ep auth.Endpoints) {
+	oauth, api := cmd.Flags().Changed("oauth-url"), cmd.Flags().Changed("api-url")
+	switch {
+	case oauth && !api && ep.APIURL == auth.DefaultAPIURL && ep.OAuthURL != auth.DefaultOAuthURL:
+		fmt.Fprintf(w, "Note: --api-url was not given, so the session's API is production (%s); "+
+			"log in again with --api-url to change it.\n", ep.APIURL)
+	case api && !oauth && ep.OAuthURL == auth.DefaultOAuthURL && ep.APIURL != auth.DefaultAPIURL:
+		fmt.Fprintf(w, "Note: --oauth-url was not given, so the session refreshes at production (%s); "+
+			"log in again with --oauth-url to change it.\n", ep.OAuthURL)
+	}
 }
 
 func (a *app) newImportCmd() *cobra.Command {
@@ -187,6 +249,7 @@ Tokens are never accepted as flag values: pipe the JSON in.`,
 			if err != nil {
 				return err
 			}
+			prev := sessPrevious(cmd.Context(), a, name)
 			s, err := k.Import(cmd.Context(), name, ep, body)
 			if err != nil {
 				if errors.Is(err, auth.ErrNotToken) || errors.Is(err, auth.ErrBadResponse) {
@@ -200,6 +263,8 @@ Tokens are never accepted as flag values: pipe the JSON in.`,
 			if !s.AccessExpiry.IsZero() && !s.AccessExpiry.After(now) {
 				fmt.Fprintf(a.stderr, "The access token has already expired; `tokentop token %s` will refresh it.\n", name)
 			}
+			sessNoteReplaced(a.stderr, prev, s)
+			sessNoteEndpoints(a.stderr, cmd, ep)
 			return nil
 		},
 	}

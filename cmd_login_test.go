@@ -28,6 +28,9 @@ func TestSessLogin(t *testing.T) {
 			if r.stdout != "" {
 				t.Errorf("login printed on stdout (data only goes there): %q", r.stdout)
 			}
+			if strings.Contains(r.stderr, "replaced") || strings.Contains(r.stderr, "Note:") {
+				t.Errorf("a first login with both URLs has nothing to note:\n%s", r.stderr)
+			}
 			for _, want := range []string{emulator.DefaultUser().Email, "Admin", "org 1001", "user 12345", "access token", "refresh token", "expires in"} {
 				if !strings.Contains(r.stderr, want) {
 					t.Errorf("login message lacks %q:\n%s", want, r.stderr)
@@ -69,7 +72,7 @@ func TestSessLoginErrors(t *testing.T) {
 		contains []string
 	}{
 		{"wrong password", "not-the-password\n", append([]string{"login", "w", "--email", email, "--password-stdin"}, ep...), nil, 1,
-			[]string{"wrong email or password"}},
+			[]string{"wrong email or password", "HTTP 401", "requestId"}},
 		{"rate limited", emulator.DefaultUser().Password + "\n", append([]string{"login", "w", "--email", email, "--password-stdin"}, ep...),
 			func() { em.FailNext(1, http.StatusTooManyRequests) }, 5, []string{"retry in 1s", "limiting login"}},
 		{"server error", emulator.DefaultUser().Password + "\n", append([]string{"login", "w", "--email", email, "--password-stdin"}, ep...),
@@ -104,10 +107,47 @@ func TestSessLoginErrors(t *testing.T) {
 			if strings.Contains(r.stderr, emulator.DefaultUser().Password) || strings.Contains(r.stderr, "not-the-password") {
 				t.Error("an error shows the password")
 			}
+			// Said once: not "wrong ...", "invalid ..." and the server's "Invalid ..." too.
+			if n := strings.Count(strings.ToLower(r.stderr), "email or password"); n > 1 {
+				t.Errorf("stderr says \"email or password\" %d times:\n%s", n, r.stderr)
+			}
 		})
 	}
 	if r := c.run("", "list", "--json"); !strings.Contains(r.stdout, `"sessions": []`) {
 		t.Errorf("failed logins left a session behind:\n%s", r.stdout)
+	}
+}
+
+// TestSessLoginNotes: logging in over a session says that the previous
+// pair lives on at the server, and a URL pair given by half is pointed out.
+func TestSessLoginNotes(t *testing.T) {
+	t.Parallel()
+	_, url := startEmulator(t, emulator.Config{LoginRate: -1})
+	c := newCLI(t, "file")
+	u := emulator.DefaultUser()
+	login := func(args ...string) result {
+		t.Helper()
+		r := c.run(u.Password+"\n", append([]string{"login", "n", "--email", u.Email, "--password-stdin"}, args...)...)
+		if r.code != 0 {
+			t.Fatalf("login: exit %d\n%s", r.code, r.stderr)
+		}
+		return r
+	}
+	first := login(sessEndpointArgs(url)...)
+	old := sessListSession(t, c, "n")
+	second := login(sessEndpointArgs(url)...)
+	t.Logf("second login:\n%s", second.stderr)
+	for _, want := range []string{"replaced the previous pair", old.AccessFingerprint, old.RefreshFingerprint, "not revoked"} {
+		if !strings.Contains(second.stderr, want) {
+			t.Errorf("the second login does not say %q", want)
+		}
+	}
+	if strings.Contains(first.stderr, "replaced") {
+		t.Errorf("the first login says it replaced something:\n%s", first.stderr)
+	}
+	half := login("--oauth-url", url)
+	if !strings.Contains(half.stderr, "--api-url was not given") || !strings.Contains(half.stderr, "platform-api.convirza.com") {
+		t.Errorf("a login with --oauth-url alone does not point out the production API:\n%s", half.stderr)
 	}
 }
 
