@@ -98,8 +98,14 @@ func sessTokenNotes(w io.Writer, events <-chan auth.Event) {
 	for {
 		select {
 		case e := <-events:
-			if e.Kind == auth.EventRefreshed && e.Message != "" {
+			switch {
+			case e.Kind == auth.EventRefreshed && e.Message != "", e.Kind == auth.EventSkew && e.Message != "":
 				fmt.Fprintf(w, "tokentop: note: session %q: %s\n", e.Session, sessOneLine(e.Message))
+			case e.Kind == auth.EventRetrying:
+				// The token printed is the current one, still valid: say
+				// why it was not renewed, so a script's log explains it.
+				fmt.Fprintf(w, "tokentop: note: session %q: the refresh failed, so this is the current token, still valid: %s\n",
+					e.Session, sessOneLine(e.Message))
 			}
 		default:
 			return

@@ -226,3 +226,30 @@ func BenchmarkSessTokenProcess(b *testing.B) {
 		})
 	}
 }
+
+// TestSessTokenNotes: what `token` tells on stderr beside the token.
+func TestSessTokenNotes(t *testing.T) {
+	cases := []struct {
+		e    auth.Event
+		want string // "" when the event is routine and stays quiet
+	}{
+		{auth.Event{Session: "w", Kind: auth.EventRefreshed, OldFP: "sha256:aaaaaaaa", NewFP: "sha256:bbbbbbbb"}, ""},
+		{auth.Event{Session: "w", Kind: auth.EventRefreshing}, ""},
+		{auth.Event{Session: "w", Kind: auth.EventAdopted, Message: "another process had refreshed already; its pair was adopted"}, ""},
+		{auth.Event{Session: "w", Kind: auth.EventRefreshed, Message: "a previous refresh (pid 7) was interrupted; it was recovered"},
+			`tokentop: note: session "w": a previous refresh (pid 7) was interrupted; it was recovered` + "\n"},
+		{auth.Event{Session: "w", Kind: auth.EventRetrying, Message: "refresh: server error (HTTP 503)"},
+			`tokentop: note: session "w": the refresh failed, so this is the current token, still valid: refresh: server error (HTTP 503)` + "\n"},
+		{auth.Event{Session: "w", Kind: auth.EventSkew, Message: "the server clock is 2m0s ahead of ours"},
+			`tokentop: note: session "w": the server clock is 2m0s ahead of ours` + "\n"},
+	}
+	for _, tc := range cases {
+		ch := make(chan auth.Event, 1)
+		ch <- tc.e
+		var b strings.Builder
+		sessTokenNotes(&b, ch)
+		if b.String() != tc.want {
+			t.Errorf("%s: got %q, want %q", tc.e.Kind, b.String(), tc.want)
+		}
+	}
+}
