@@ -399,6 +399,37 @@ func TestImport(t *testing.T) {
 	}
 }
 
+// TestImportWindowFromIssuedAt: a saved JWT pair imported later keeps the
+// refresh window of its real lifetime (from iat), not of what is left.
+func TestImportWindowFromIssuedAt(t *testing.T) {
+	tests := []struct {
+		format string
+		want   time.Duration // window after importing a 10h token 5h after issue
+	}{
+		{"jwt", 2 * time.Hour}, // 20% of 10h
+		{"opaque", time.Hour},  // no iat: 20% of the 5h left
+	}
+	for _, tt := range tests {
+		t.Run(tt.format, func(t *testing.T) {
+			e := newEnv(t, envOpt{emu: emulator.Config{TokenFormat: tt.format}})
+			body, err := e.emu.Issue(emulator.DefaultUser().Email, 10*time.Hour, 48*time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.tap.noteBody(body)
+			e.clock.Advance(5 * time.Hour)
+			s, err := e.k.Import(context.Background(), "s", e.ep, body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// iat has whole seconds: allow the fraction.
+			if got := s.Window(); got < tt.want-time.Second || got > tt.want+time.Second {
+				t.Fatalf("window %s (issued %s), want %s", got, s.IssuedAt, tt.want)
+			}
+		})
+	}
+}
+
 func TestTokenMinValid(t *testing.T) {
 	e := newEnv(t, envOpt{})
 	ctx := context.Background()
