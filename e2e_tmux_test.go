@@ -144,8 +144,10 @@ func TestE2ETmuxDemo(t *testing.T) {
 	// An auto-refresh happens and the emulator counts it.
 	tuiWaitStats(t, url, "an auto-refresh", 30*time.Second, func(s emulator.Stats) bool { return s.Refreshes >= 1 })
 	tm.waitFor("the refresh on screen", 10*time.Second, func(p string) bool {
+		// At 120 columns LAST REFRESH is shown; without it "never" could
+		// not be missing.
 		l := tuiLine(p, "support-desk")
-		return !strings.HasSuffix(strings.TrimSpace(l), "never")
+		return strings.Contains(p, "LAST REFRESH") && l != "" && !strings.HasSuffix(strings.TrimSpace(l), "never")
 	})
 
 	// Copy the selected session's access token: OSC 52 lands in tmux's
@@ -205,7 +207,8 @@ func TestE2ETmuxDemo(t *testing.T) {
 
 // TestE2ETmuxOtherProcess: the TUI over a file-backed config dir shows a
 // session that another process (a script running `tokentop import`) adds
-// while it runs, flags the file backend in the header, and quits cleanly.
+// while it runs and the new fingerprint of one it rotates (`tokentop
+// refresh`), flags the file backend in the header, and quits cleanly.
 func TestE2ETmuxOtherProcess(t *testing.T) {
 	tm := tuiStartTmux(t)
 	em, url := startEmulator(t, emulator.Config{})
@@ -232,6 +235,21 @@ func TestE2ETmuxOtherProcess(t *testing.T) {
 	})
 	// Reported, not asserted (no timed assertions): the design says 2 s.
 	t.Logf("the other process's session appeared %s after its import finished", time.Since(added).Round(10*time.Millisecond))
+
+	// A script rotating a session shows its new access fingerprint.
+	r := c.run("", "refresh", "first-one")
+	if r.code != 0 {
+		t.Fatalf("refresh first-one: exit %d: %s", r.code, r.stderr)
+	}
+	m := regexp.MustCompile(`new (sha256:[0-9a-f]{8})`).FindStringSubmatch(r.stdout)
+	if m == nil {
+		t.Fatalf("refresh printed no new fingerprint:\n%s", r.stdout)
+	}
+	rotated := time.Now()
+	tm.waitFor("the other process's rotation", 10*time.Second, func(p string) bool {
+		return strings.Contains(tuiLine(p, "first-one"), m[1]) || strings.Contains(p, "first-one has a new access token "+m[1])
+	})
+	t.Logf("the other process's rotation appeared %s after its refresh finished", time.Since(rotated).Round(10*time.Millisecond))
 	tm.key("q")
 	pane := tm.waitFor("the program to exit", 20*time.Second, func(p string) bool { return strings.Contains(p, "TOKENTOP-EXIT=") })
 	if !strings.Contains(pane, "TOKENTOP-EXIT=0") {
