@@ -82,6 +82,7 @@ func NewStyles(r *lipgloss.Renderer) Styles {
 	// Adaptive pairs: (light background, dark background).
 	colorFg := lipgloss.AdaptiveColor{Light: "#1F1F1F", Dark: "#E4E4E4"}
 	colorMuted := lipgloss.AdaptiveColor{Light: "#7A7A7A", Dark: "#8A8A8A"}
+	colorSubtle := lipgloss.AdaptiveColor{Light: "#8F8F8F", Dark: "#6C6C6C"}
 	colorFaint := lipgloss.AdaptiveColor{Light: "#C8C8C8", Dark: "#444444"}
 	colorAccent := lipgloss.AdaptiveColor{Light: "#5A3FD6", Dark: "#A58BFF"}
 	colorGood := lipgloss.AdaptiveColor{Light: "#1A7F37", Dark: "#56D364"}
@@ -119,8 +120,10 @@ func NewStyles(r *lipgloss.Renderer) Styles {
 	s.Section = ns().Bold(true).Foreground(colorAccent)
 	s.Key = ns().Foreground(colorFg).Bold(true)
 
+	// Help recedes but stays readable: faint (#C8C8C8 on white, #444 on
+	// black) is for separators and the bar's empty part, not for words.
 	keyStyle := ns().Foreground(colorMuted)
-	descStyle := ns().Foreground(colorFaint)
+	descStyle := ns().Foreground(colorSubtle)
 	sepStyle := ns().Foreground(colorFaint)
 	for u := range s.urgencyPaint {
 		s.urgencyPaint[u] = newPaint(s.urgent(urgency(u)))

@@ -1,7 +1,9 @@
 package ui
 
 import (
+	"fmt"
 	"io"
+	"math"
 	"testing"
 
 	"github.com/charmbracelet/lipgloss"
@@ -38,4 +40,51 @@ func TestNoColor(t *testing.T) {
 			t.Fatalf("escape sequence in a colourless frame:\n%q", h.view())
 		}
 	}
+}
+
+// TestTextContrast: every style that carries words stays readable on a
+// plain light and a plain dark background (at least 3:1, WCAG's bar for
+// large or bold text; faint colours are for separators and bars only).
+func TestTextContrast(t *testing.T) {
+	st := NewStyles(lipgloss.NewRenderer(io.Discard))
+	text := map[string]lipgloss.Style{
+		"Title": st.Title, "HeaderInfo": st.HeaderInfo, "Warn": st.Warn, "Bad": st.Bad, "Good": st.Good,
+		"Muted": st.Muted, "Accent": st.Accent, "ColumnHeader": st.ColumnHeader, "Status": st.Status,
+		"StatusError": st.StatusError, "Label": st.Label, "FieldError": st.FieldError, "Section": st.Section,
+		"help key": st.Help.ShortKey, "help desc": st.Help.ShortDesc,
+		"full help key": st.Help.FullKey, "full help desc": st.Help.FullDesc,
+	}
+	for name, s := range text {
+		c, ok := s.GetForeground().(lipgloss.AdaptiveColor)
+		if !ok {
+			t.Errorf("%s: foreground %T is not adaptive", name, s.GetForeground())
+			continue
+		}
+		if r := contrast(c.Light, "#FFFFFF"); r < 3 {
+			t.Errorf("%s: %s on white is %.2f:1", name, c.Light, r)
+		}
+		if r := contrast(c.Dark, "#000000"); r < 3 {
+			t.Errorf("%s: %s on black is %.2f:1", name, c.Dark, r)
+		}
+	}
+}
+
+// contrast is the WCAG contrast ratio of two #RRGGBB colours.
+func contrast(a, b string) float64 {
+	lum := func(hex string) float64 {
+		var rgb [3]float64
+		for i := range rgb {
+			var v int
+			fmt.Sscanf(hex[1+2*i:3+2*i], "%02x", &v)
+			c := float64(v) / 255
+			if c <= 0.03928 {
+				rgb[i] = c / 12.92
+			} else {
+				rgb[i] = math.Pow((c+0.055)/1.055, 2.4)
+			}
+		}
+		return 0.2126*rgb[0] + 0.7152*rgb[1] + 0.0722*rgb[2]
+	}
+	la, lb := lum(a), lum(b)
+	return (max(la, lb) + 0.05) / (min(la, lb) + 0.05)
 }
