@@ -3,6 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -93,6 +96,85 @@ func TestCompletionScripts(t *testing.T) {
 		t.Run(shell, func(t *testing.T) {
 			r := c.run("", "completion", shell)
 			admWant(t, r, 0, []string{"tokentop", "__complete"}, nil)
+		})
+	}
+}
+
+// admShellPATH is a PATH whose first directory holds the test binary under
+// its real name, since the generated scripts register completion for the
+// command "tokentop".
+func admShellPATH(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.Symlink(tokentopBin, filepath.Join(dir, "tokentop")); err != nil {
+		t.Fatal(err)
+	}
+	return dir + string(os.PathListSeparator) + os.Getenv("PATH")
+}
+
+// TestCompletionInShells loads the generated scripts into real shells, as
+// the README's install lines do, and asks them what Tab offers.
+func TestCompletionInShells(t *testing.T) {
+	a := admSeed(t, "file", emulator.Config{}, nil)
+	script := filepath.Join(t.TempDir(), "tokentop.completion")
+	const bashCompletion = "/usr/share/bash-completion/bash_completion"
+	tests := []struct {
+		shell, line, want string
+		need              []string // files the shell needs; the test skips without them
+		run               func(line string) []string
+	}{
+		{"bash", "tokentop token ", a.name, []string{bashCompletion}, func(line string) []string {
+			// What bash does on Tab: split the line, call the function
+			// registered for the command, read COMPREPLY.
+			return []string{"bash", "--norc", "--noprofile", "-c", `source "$1" && source "$2" &&
+				read -ra COMP_WORDS <<<"$3" && COMP_WORDS+=("") && COMP_CWORD=$((${#COMP_WORDS[@]} - 1)) &&
+				COMP_LINE="$3" && COMP_POINT=${#COMP_LINE} &&
+				__start_tokentop tokentop "" "${COMP_WORDS[COMP_CWORD-1]}" &&
+				printf '%s\n' "${COMPREPLY[@]}"`, "bash", bashCompletion, script, line}
+		}},
+		{"bash", "tokentop revoke --type ", "refresh", []string{bashCompletion}, nil},
+		{"fish", "tokentop forget ", a.name, nil, func(line string) []string {
+			return []string{"fish", "--no-config", "-c", "source $argv[1]; complete -C $argv[2]", script, line}
+		}},
+		{"fish", "tokentop inspect --token - --", "--probe", nil, nil},
+	}
+	for i, tt := range tests {
+		if tt.run == nil {
+			tt.run = tests[i-1].run
+		}
+		t.Run(tt.shell+" "+tt.line, func(t *testing.T) {
+			if _, err := exec.LookPath(tt.shell); err != nil {
+				t.Skipf("no %s here", tt.shell)
+			}
+			for _, f := range tt.need {
+				if _, err := os.Stat(f); err != nil {
+					t.Skipf("%s needs %s (the bash-completion package)", tt.shell, f)
+				}
+			}
+			r := a.c.run("", "completion", tt.shell)
+			if r.code != 0 {
+				t.Fatalf("completion %s: exit %d: %s", tt.shell, r.code, r.stderr)
+			}
+			if err := os.WriteFile(script, []byte(r.stdout), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			argv := tt.run(tt.line)
+			cmd := exec.Command(argv[0], argv[1:]...)
+			// The CLI's environment (config dir, storage), with tokentop on
+			// PATH and an empty HOME (no user shell config); later entries win.
+			cmd.Env = append(a.c.command(context.Background()).Env, "PATH="+admShellPATH(t), "HOME="+t.TempDir())
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("%s: %v\n%s", tt.shell, err, out)
+			}
+			var got []string
+			for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+				word, _, _ := strings.Cut(l, "\t") // fish adds descriptions
+				got = append(got, strings.TrimSpace(word))
+			}
+			if !slices.Contains(got, tt.want) {
+				t.Errorf("%s offers %q after %q, want %q among them", tt.shell, got, tt.line, tt.want)
+			}
 		})
 	}
 }
