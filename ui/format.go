@@ -94,8 +94,9 @@ func countdown(t, now time.Time) string {
 }
 
 // lifetimeBar draws how much of the access lifetime is left, width cells.
-// It uses distinct glyphs for full and empty so it reads without colour.
-func (s Styles) lifetimeBar(se auth.Session, now time.Time, width int) string {
+// It uses distinct glyphs for full and empty so it reads without colour;
+// resume is written after each coloured part (the selected row's style).
+func (s Styles) lifetimeBar(se auth.Session, now time.Time, width int, resume string) string {
 	if width <= 0 {
 		return ""
 	}
@@ -109,8 +110,11 @@ func (s Styles) lifetimeBar(se auth.Session, now time.Time, width int) string {
 	if full == 0 && frac > 0 {
 		full = 1
 	}
-	return s.urgencyPaint[accessUrgency(se, now)].render(strings.Repeat("█", full)) +
-		s.barEmpty.render(strings.Repeat("░", width-full))
+	if s.barEmpty == (paint{}) {
+		resume = "" // no colour: no resets to undo
+	}
+	return s.urgencyPaint[accessUrgency(se, now)].render(strings.Repeat("█", full)) + resume +
+		s.barEmpty.render(strings.Repeat("░", width-full)) + resume
 }
 
 // fit pads or truncates plain text to exactly w cells.

@@ -378,20 +378,25 @@ func (m listModel) view(now time.Time, loc *time.Location, live map[string]*live
 	return b.String()
 }
 
-// row renders one session. The selected row is drawn in one style (a
-// background with nested colours would be cut by their resets) and marked
-// with ▸ so it stands out without colour too.
+// row renders one session. The selected row keeps its urgency colours on
+// the selection background: each coloured cell ends with a reset, so the
+// selection's own sequence is written again after it. It is also marked
+// with ▸, so it stands out without colour.
 func (m listModel) row(se auth.Session, selected bool, now time.Time, loc *time.Location, lr *liveRow) string {
 	st := m.styles
-	plain := selected
+	var resume string // re-applies the selection after a cell's reset
+	if selected {
+		resume = st.selected.pre
+	}
 	paint := func(u urgency, s string) string {
-		if plain {
-			return s
+		if p := st.urgencyPaint[u]; p.pre != "" || p.post != "" {
+			return p.render(s) + resume
 		}
-		return st.urgencyPaint[u].render(s)
+		return s
 	}
 	var b strings.Builder
 	if selected {
+		b.WriteString(st.selected.pre)
 		b.WriteString("▸ ")
 	} else {
 		b.WriteString("  ")
@@ -413,11 +418,7 @@ func (m listModel) row(se auth.Session, selected bool, now time.Time, loc *time.
 		case colAccess:
 			b.WriteString(paint(accessUrgency(se, now), fitRight(countdown(se.AccessExpiry, now), w)))
 		case colBar:
-			if plain {
-				b.WriteString(m.plainBar(se, now, w))
-			} else {
-				b.WriteString(st.lifetimeBar(se, now, w))
-			}
+			b.WriteString(st.lifetimeBar(se, now, w, resume))
 		case colRefresh:
 			b.WriteString(paint(refreshUrgency(se, now), fitRight(countdown(se.RefreshExpiry, now), w)))
 		case colState:
@@ -436,22 +437,9 @@ func (m listModel) row(se auth.Session, selected bool, now time.Time, loc *time.
 		}
 	}
 	if selected {
-		return st.Selected.Render(b.String())
+		b.WriteString(st.selected.post)
 	}
 	return b.String()
-}
-
-func (m listModel) plainBar(se auth.Session, now time.Time, w int) string {
-	life := accessLifetime(se)
-	frac := 0.0
-	if life > 0 {
-		frac = min(max(float64(se.AccessExpiry.Sub(now))/float64(life), 0), 1)
-	}
-	full := int(frac*float64(w) + 0.5)
-	if full == 0 && frac > 0 {
-		full = 1
-	}
-	return strings.Repeat("█", full) + strings.Repeat("░", w-full)
 }
 
 // stateText says where a session stands, in words (with a reason when it

@@ -50,6 +50,7 @@ type Styles struct {
 	urgencyPaint [urgencyMuted + 1]paint
 	barEmpty     paint
 	colHeader    paint
+	selected     paint
 }
 
 // paint is a style reduced to the escape sequences around its text. The
@@ -130,6 +131,7 @@ func NewStyles(r *lipgloss.Renderer) Styles {
 	}
 	s.barEmpty = newPaint(s.BarEmpty)
 	s.colHeader = newPaint(s.ColumnHeader)
+	s.selected = newPaint(s.Selected)
 
 	s.Help = help.Styles{
 		Ellipsis:       sepStyle,

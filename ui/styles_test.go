@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/charmbracelet/lipgloss"
@@ -87,4 +88,37 @@ func contrast(a, b string) float64 {
 	}
 	la, lb := lum(a), lum(b)
 	return (max(la, lb) + 0.05) / (min(la, lb) + 0.05)
+}
+
+// TestSelectedRowKeepsColours: the cursor's row shows its urgency colours
+// on the selection background, and every reset inside it is followed by
+// the selection again, so the background runs the whole row.
+func TestSelectedRowKeepsColours(t *testing.T) {
+	r := lipgloss.NewRenderer(io.Discard)
+	r.SetColorProfile(termenv.TrueColor)
+	r.SetHasDarkBackground(true)
+	st := NewStyles(r)
+	h := newHarness(t, 120, 30, func(c *Config) { c.Styles = st })
+	h.keys("G") // viewer-dead: expired, needs login
+	var line string
+	for _, l := range strings.Split(h.view(), "\n") {
+		if strings.Contains(l, "▸") {
+			line = l
+		}
+	}
+	if !strings.Contains(line, "viewer-dead") {
+		t.Fatalf("no selected viewer-dead row in:\n%s", h.view())
+	}
+	if !strings.Contains(line, st.urgencyPaint[urgencyNow].pre+" expired") {
+		t.Errorf("the selected row's expired countdown is not painted as urgent: %q", line)
+	}
+	if !strings.HasPrefix(line, st.selected.pre) {
+		t.Errorf("the selected row does not start with the selection style: %q", line)
+	}
+	parts := strings.Split(line, "\x1b[0m")
+	for i, p := range parts[1 : len(parts)-1] {
+		if !strings.HasPrefix(p, st.selected.pre) {
+			t.Errorf("reset %d is not followed by the selection style: …%q", i+1, p)
+		}
+	}
 }
