@@ -40,7 +40,7 @@ func TestGolden(t *testing.T) {
 		}}},
 		{name: "list_demo", opts: []harnessOpt{func(c *Config) {
 			c.DemoURL = "http://127.0.0.1:40123"
-			c.Status = "demo: 4 sessions seeded · n logs in as demo@example.com / demo-password"
+			c.Status = "demo: n logs in as demo@example.com / demo-password · curl http://127.0.0.1:40123/_emulator/stats"
 		}}},
 		{name: "reuse_banner", setup: func(h *harness) {
 			h.send(keeperEventMsg{auth.Event{Time: fixedNow, Session: "acme-admin", Kind: auth.EventReuseSuspected, Status: 401, RequestID: "req-7"}})
