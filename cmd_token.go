@@ -209,9 +209,9 @@ func sessExplain(name string, err error) error {
 	case errors.Is(err, auth.ErrRateLimited), errors.Is(err, auth.ErrServer), errors.Is(err, auth.ErrNetwork):
 		return fmt.Errorf("session %q: the server is unavailable, try again later: %w", name, err)
 	case errors.Is(err, auth.ErrLockTimeout):
-		// Not the keyring: another tokentop holds the session's lock.
-		return fmt.Errorf("session %q: another tokentop process has held the session's lock too long "+
-			"(its refresh may be stuck at the server); try again: %w", name, err)
+		// Not the keyring: another process holds the session's lock (the
+		// store's error says so and what to do).
+		return fmt.Errorf("session %q is busy: %w", name, err)
 	case errors.Is(err, auth.ErrStoreUnavailable):
 		return fmt.Errorf("session %q: secret storage is unavailable: %w", name, err)
 	}

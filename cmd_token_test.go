@@ -92,7 +92,7 @@ func TestSessExplain(t *testing.T) {
 		{&auth.RetryError{Session: "w", Err: &auth.APIError{Op: "refresh", Kind: auth.ErrServer, Status: 502}}, exitUnavailable, "HTTP 502"},
 		{&auth.NetworkError{Op: "refresh", Err: errors.New("connection refused")}, exitUnavailable, "connection refused"},
 		{fmt.Errorf("x: %w", auth.ErrStoreUnavailable), exitStorage, "storage"},
-		{fmt.Errorf("x: %w", auth.ErrLockTimeout), exitStorage, "another tokentop process"},
+		{fmt.Errorf("x: %w", auth.ErrLockTimeout), exitStorage, "busy"},
 		{fmt.Errorf("x: %w", auth.ErrSessionNotFound), exitError, "no such session"},
 	}
 	for _, tc := range cases {

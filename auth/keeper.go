@@ -216,15 +216,12 @@ func (k *Keeper) wake() {
 	}
 }
 
-// lock takes the session lock, bounded by LockTimeout.
+// lock takes the session lock, bounded by LockTimeout. The store's error
+// already names the lock and the session; callers add the operation.
 func (k *Keeper) lock(ctx context.Context, name string) (func(), error) {
 	lctx, cancel := context.WithTimeout(ctx, k.cfg.LockTimeout)
 	defer cancel()
-	unlock, err := k.cfg.Store.Lock(lctx, name)
-	if err != nil {
-		return nil, fmt.Errorf("lock session %s: %w", name, err)
-	}
-	return unlock, nil
+	return k.cfg.Store.Lock(lctx, name)
 }
 
 // persistCtx detaches store writes from the caller's cancellation: once the

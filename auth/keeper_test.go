@@ -698,3 +698,37 @@ func TestJSONLeavesOutUnsetInstants(t *testing.T) {
 		}
 	}
 }
+
+// TestLockHeldElsewhere: while another process holds a session's lock,
+// every operation that needs it gives up after LockTimeout with
+// ErrLockTimeout, says it once, and sends nothing.
+func TestLockHeldElsewhere(t *testing.T) {
+	e := newEnv(t, envOpt{keeper: func(c *auth.KeeperConfig) { c.LockTimeout = 20 * time.Millisecond }})
+	ctx := context.Background()
+	e.seed("s", 10*time.Minute, time.Hour)
+	unlock, err := e.store.Lock(ctx, "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	ops := map[string]func() error{
+		"refresh": func() error { _, err := e.k.Refresh(ctx, "s"); return err },
+		"token":   func() error { _, _, err := e.k.Token(ctx, "s", time.Hour); return err },
+		"revoke":  func() error { _, err := e.k.Revoke(ctx, "s"); return err },
+		"forget":  func() error { return e.k.Forget(ctx, "s") },
+		"pause":   func() error { return e.k.SetPaused(ctx, "s", true) },
+	}
+	for name, op := range ops {
+		err := op()
+		if !errors.Is(err, auth.ErrLockTimeout) {
+			t.Errorf("%s: %v, want ErrLockTimeout", name, err)
+			continue
+		}
+		if n := strings.Count(err.Error(), "lock session"); n != 1 {
+			t.Errorf("%s: %q names the lock %d times", name, err, n)
+		}
+	}
+	if st := e.emu.Stats(); requests(st) != 0 {
+		t.Errorf("stats %+v: something was sent without the lock", st)
+	}
+}
