@@ -76,6 +76,7 @@ type detailKeys struct {
 	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
 	Reveal, Probe, Refresh, Pause, Copy     key.Binding
 	Revoke, Forget, Back, Help, Quit        key.Binding
+	RevokeReuse                             key.Binding
 }
 
 func newDetailKeys() detailKeys {
@@ -94,8 +95,10 @@ func newDetailKeys() detailKeys {
 		Revoke:   key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "revoke")),
 		Forget:   key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "forget locally")),
 		Back:     key.NewBinding(key.WithKeys("esc", "backspace", "left", "h"), key.WithHelp("esc", "back")),
-		Help:     key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
-		Quit:     key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
+		// Enabled (for help) only while the reuse banner shows.
+		RevokeReuse: key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "revoke suspect session")),
+		Help:        key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
+		Quit:        key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 	}
 }
 
@@ -109,7 +112,7 @@ func (k detailKeys) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
 		{k.Reveal, k.Probe, k.Copy, k.Refresh, k.Pause},
-		{k.Revoke, k.Forget, k.Back, k.Help, k.Quit},
+		{k.Revoke, k.Forget, k.RevokeReuse, k.Back, k.Help, k.Quit},
 	}
 }
 

@@ -104,14 +104,7 @@ func (m *Model) onListKey(msg tea.KeyMsg) tea.Cmd {
 	if m.banner != nil {
 		switch {
 		case key.Matches(msg, k.RevokeReuse):
-			name := m.banner.session
-			cmd := m.askRevoke(name)
-			if m.confirm != nil {
-				// Be honest about what this can and cannot do.
-				m.confirm.body += " A pair the other party got by rotating our refresh token is not known here: " +
-					"have an admin revoke it at the server, then log in again."
-			}
-			return cmd
+			return m.revokeSuspect()
 		case msg.Type == tea.KeyEsc:
 			m.banner = nil
 			return nil
@@ -139,6 +132,17 @@ func (m *Model) onListKey(msg tea.KeyMsg) tea.Cmd {
 	}
 	var cmd tea.Cmd
 	m.list, cmd = m.list.update(msg)
+	return cmd
+}
+
+// revokeSuspect asks to revoke the session the reuse banner is about.
+func (m *Model) revokeSuspect() tea.Cmd {
+	cmd := m.askRevoke(m.banner.session)
+	if m.confirm != nil {
+		// Be honest about what this can and cannot do.
+		m.confirm.body += " A pair the other party got by rotating our refresh token is not known here: " +
+			"have an admin revoke it at the server, then log in again."
+	}
 	return cmd
 }
 
@@ -198,6 +202,9 @@ func (m *Model) onDetailKey(msg tea.KeyMsg) tea.Cmd {
 	k := m.detail.keys
 	se := m.detail.session
 	switch {
+	case m.banner != nil && key.Matches(msg, k.RevokeReuse):
+		// The banner shows over every screen; so does its offer.
+		return m.revokeSuspect()
 	case key.Matches(msg, k.Back):
 		m.detail = m.detail.close()
 		m.screen = screenList

@@ -287,17 +287,23 @@ func TestKeeperEvents(t *testing.T) {
 }
 
 func TestReuseBannerOffersRevoke(t *testing.T) {
-	h := newHarness(t, 100, 30)
-	h.keys("j") // the cursor is elsewhere: R must revoke the suspect
-	h.send(keeperEventMsg{auth.Event{Time: fixedNow, Session: "acme-admin", Kind: auth.EventReuseSuspected, Status: 401}})
-	h.requireContains("REUSE SUSPECTED", "Press R to revoke now")
-	h.keys("R")
-	h.requireContains("Revoke acme-admin?")
-	h.keys("y")
-	if got := h.keeper.called(); len(got) != 1 || got[0] != "revoke acme-admin" {
-		t.Fatalf("keeper calls %q", got)
+	// The banner shows over the list and the inspector; R works on both,
+	// for the banner's session whichever row or session is open.
+	for _, open := range [][]string{nil, {"j", "enter"}} {
+		t.Run(fmt.Sprintf("keys %v", open), func(t *testing.T) {
+			h := newHarness(t, 100, 30)
+			h.keys(open...)
+			h.send(keeperEventMsg{auth.Event{Time: fixedNow, Session: "acme-admin", Kind: auth.EventReuseSuspected, Status: 401}})
+			h.requireContains("REUSE SUSPECTED", "Press R to revoke now")
+			h.keys("R")
+			h.requireContains("Revoke acme-admin?")
+			h.keys("y")
+			if got := h.keeper.called(); len(got) != 1 || got[0] != "revoke acme-admin" {
+				t.Fatalf("keeper calls %q", got)
+			}
+			h.requireNotContains("REUSE SUSPECTED")
+		})
 	}
-	h.requireNotContains("REUSE SUSPECTED")
 }
 
 func TestReuseBannerDismiss(t *testing.T) {

@@ -21,7 +21,9 @@ func (m Model) keyMap() help.KeyMap {
 	}
 	switch m.screen {
 	case screenDetail:
-		return m.detail.keys
+		dk := m.detail.keys
+		dk.RevokeReuse.SetEnabled(m.banner != nil)
+		return dk
 	case screenLogin:
 		return m.login.keys
 	case screenImport:
