@@ -102,12 +102,12 @@ func (c copyModel) update(msg tea.KeyMsg) (bool, string) {
 func (c copyModel) view(width int) string {
 	st := c.styles
 	se := c.session
-	whatW := 28
+	whatW, bearer := 26, "Authorization: Bearer line"
 	if width < 70 {
-		whatW = 16 // "Authorization: …" still says which
+		whatW, bearer = 14, "Bearer line"
 	}
 	line := func(k key.Binding, what, fp string) string {
-		return st.Key.Render(k.Help().Key) + "  " + fit(what, whatW) + st.Muted.Render(orDash(fp))
+		return st.Key.Render(k.Help().Key) + "  " + fit(what, whatW) + "  " + st.Muted.Render(orDash(fp))
 	}
 	rows := []string{
 		st.DialogTitle.Render("Copy from " + c.name),
@@ -115,7 +115,7 @@ func (c copyModel) view(width int) string {
 		line(c.keys.Access, "access token", se.AccessFP),
 		line(c.keys.Refresh, "refresh token", se.RefreshFP),
 		line(c.keys.Frontend, "frontend token", se.FrontendFP),
-		line(c.keys.Bearer, "Authorization: Bearer line", se.AccessFP),
+		line(c.keys.Bearer, bearer, se.AccessFP),
 		"",
 		st.Muted.Width(min(56, max(width-8, 20))).Render("Goes to the terminal clipboard (OSC 52, works over SSH and tmux) and the system clipboard if there is one. esc cancels."),
 	}
