@@ -207,7 +207,7 @@ func (m importModel) done(msg importDoneMsg) (importModel, tea.Cmd) {
 	return m, m.focusCmd()
 }
 
-func (m importModel) view() string {
+func (m importModel) view(now time.Time) string {
 	st := m.styles
 	var b strings.Builder
 	b.WriteString(st.Section.Render("IMPORT A TOKEN RESPONSE"))
@@ -228,8 +228,15 @@ func (m importModel) view() string {
 		ts := m.preview
 		b.WriteString(pad + st.Good.Render(fmt.Sprintf("%d chars · %s · %s · org %d", len(m.body.Value()),
 			orDash(ts.User.Email), orDash(auth.RoleName(ts.User.RoleID)), ts.User.OrgUnitID)) + "\n")
-		b.WriteString(pad + st.Muted.Render(fmt.Sprintf("access %s · expires %s", auth.Fingerprint(ts.AccessToken), timefmt.Absolute(ts.AccessExpiry))) + "\n")
-		b.WriteString(pad + st.Muted.Render(fmt.Sprintf("refresh %s · expires %s", auth.Fingerprint(ts.RefreshToken), timefmt.Absolute(ts.RefreshExpiry))) + "\n")
+		// As `tokentop import` prints them: relative first, then the instant.
+		expires := func(t time.Time) string {
+			if !t.After(now) {
+				return "expired " + timefmt.Relative(t, now) + " (" + timefmt.Absolute(t) + ")"
+			}
+			return "expires " + timefmt.Relative(t, now) + " (" + timefmt.Absolute(t) + ")"
+		}
+		b.WriteString(pad + st.Muted.Render(fmt.Sprintf("access %s · %s", auth.Fingerprint(ts.AccessToken), expires(ts.AccessExpiry))) + "\n")
+		b.WriteString(pad + st.Muted.Render(fmt.Sprintf("refresh %s · %s", auth.Fingerprint(ts.RefreshToken), expires(ts.RefreshExpiry))) + "\n")
 	case m.previewErr != "":
 		b.WriteString(errorLines(st, m.previewErr, indent, m.width) + "\n")
 	}

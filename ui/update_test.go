@@ -447,7 +447,8 @@ func TestImportForm(t *testing.T) {
 			h.send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(body), Paste: true})
 			// The pasted response holds live tokens: never echoed, only described.
 			h.requireNotContains("secret-access-value", "secret-refresh-value", "user_id")
-			h.requireContains("pasted@example.com", auth.Fingerprint("secret-access-value"), auth.Fingerprint("secret-refresh-value"))
+			h.requireContains("pasted@example.com", auth.Fingerprint("secret-access-value"), auth.Fingerprint("secret-refresh-value"),
+				"expires in 1h 00m", "expires in 1d 00h")
 			h.keys("ctrl+s")
 			got := h.keeper.called()
 			if len(got) != 1 || got[0] != "import imp "+body {

@@ -148,7 +148,7 @@ func (m Model) screenView() string {
 	case screenLogin:
 		return m.login.view(m.now)
 	case screenImport:
-		return m.imp.view()
+		return m.imp.view(m.now)
 	case screenRawRevoke:
 		return m.raw.view(m.now)
 	}
