@@ -57,12 +57,17 @@ no rotated pair is lost.`,
 			if err != nil {
 				return err
 			}
-			what := "all saved sessions"
+			what, count := "all saved sessions", fmt.Sprintf("%d now, ", len(watched))
 			if len(names) > 0 {
-				what = strings.Join(names, ", ")
+				what, count = strings.Join(names, ", "), ""
 			}
-			fmt.Fprintf(a.stderr, "%s keeping %s alive (storage: %s); stop with Ctrl-C\n",
-				sessStamp(time.Now()), what, s.Backend())
+			fmt.Fprintf(a.stderr, "%s keeping %s alive (%sstorage: %s); stop with Ctrl-C\n",
+				sessStamp(time.Now()), what, count, s.Backend())
+			if len(names) == 0 && len(watched) == 0 {
+				// Not silence: say what it waits for.
+				fmt.Fprintf(a.stderr, "%s no sessions are saved yet; sessions logged in or imported from now on are kept alive too\n",
+					sessStamp(time.Now()))
+			}
 			// The keeper reports skew when it changes and skips sessions
 			// that need a login; say up front what metadata already knows,
 			// so neither is silent.

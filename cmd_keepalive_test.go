@@ -26,6 +26,25 @@ func TestSessKeepaliveUnknownName(t *testing.T) {
 	}
 }
 
+// TestSessKeepaliveNoSessionsYet: started before any login, keepalive says
+// what it waits for, and keeps a session logged in afterwards.
+func TestSessKeepaliveNoSessionsYet(t *testing.T) {
+	t.Parallel()
+	_, url := startEmulator(t, sessShortConfig())
+	c := newCLI(t, "file")
+	cmd, _, errb := sessStart(t, c, "keepalive")
+	sessWaitFor(t, errb, `keeping all saved sessions alive \(0 now, storage: file\)`, 10*time.Second)
+	sessWaitFor(t, errb, `no sessions are saved yet`, 10*time.Second)
+	u := emulator.DefaultUser()
+	if r := c.run(u.Password+"\n", append([]string{"login", "late", "--email", u.Email, "--password-stdin"}, sessEndpointArgs(url)...)...); r.code != 0 {
+		t.Fatalf("login: exit %d\n%s", r.code, r.stderr)
+	}
+	sessWaitFor(t, errb, `(?m)^\S+Z late scheduled next refresh at`, 10*time.Second)
+	if code := sessInterrupt(t, cmd); code != 0 {
+		t.Errorf("keepalive exit %d\n%s", code, errb.String())
+	}
+}
+
 func TestSessKeepaliveRetriesAndRecovers(t *testing.T) {
 	cases := []struct {
 		name   string
