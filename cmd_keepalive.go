@@ -188,12 +188,18 @@ func sessEventDetail(e auth.Event, now time.Time) string {
 	at := func() string { return timefmt.Absolute(e.At) + " (" + timefmt.Relative(e.At, now) + ")" }
 	switch e.Kind {
 	case auth.EventScheduled:
+		when := "at " + at()
+		if !e.At.After(now) {
+			// Overdue (the keeper was not running, or a retry is due):
+			// it happens now, not at a time in the past.
+			when = "now (due since " + timefmt.Absolute(e.At) + ")"
+		}
 		// "next refresh at ..." reads better than "at ...; next refresh".
 		if e.Message != "" && !strings.ContainsAny(e.Message, ";:") {
-			add("%s at %s", e.Message, at())
+			add("%s %s", e.Message, when)
 			e.Message = ""
 		} else {
-			add("at %s", at())
+			add("%s", when)
 		}
 	case auth.EventRefreshing:
 		add("%s", sessFP(e.OldFP))

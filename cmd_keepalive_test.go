@@ -178,6 +178,8 @@ func TestSessEventLines(t *testing.T) {
 			"2026-04-10T12:00:00Z w needs_login needs a new login (rotation_lost); line one line two"},
 		{auth.Event{Time: now, Session: "w", Kind: auth.EventNeedsLogin, Reason: auth.ReasonRotationLost},
 			"2026-04-10T12:00:00Z w needs_login needs a new login (rotation_lost); an earlier refresh was interrupted"},
+		{auth.Event{Time: now, Session: "w", Kind: auth.EventScheduled, At: now.Add(-3 * time.Minute), Message: "next refresh"},
+			"2026-04-10T12:00:00Z w scheduled next refresh now (due since 2026-04-10 11:57:00Z)\n"},
 		{auth.Event{Time: now, Session: "w", Kind: auth.EventScheduled, At: now.Add(10 * time.Second), Message: "next refresh"},
 			"2026-04-10T12:00:00Z w scheduled next refresh at 2026-04-10 12:00:10Z (in 10s)\n"},
 		{auth.Event{Time: now, Session: "w", Kind: auth.EventAdopted, OldFP: "sha256:aaaaaaaa", NewFP: "sha256:bbbbbbbb",
