@@ -97,7 +97,8 @@ func (a *app) runExec(cmd *cobra.Command, name string, minValid time.Duration, p
 		sec, se, err = k.Token(cmd.Context(), name, 0)
 	}
 	if err != nil {
-		return err
+		// The same words as `tokentop token NAME` for the same trouble.
+		return sessExplain(name, err)
 	}
 	// Let go of storage (keyring connection, files) for the child's lifetime.
 	if a.store != nil {

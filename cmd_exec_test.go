@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -177,6 +178,45 @@ func TestExecForwardsSignals(t *testing.T) {
 			var ee *exec.ExitError
 			if !errors.As(err, &ee) || ee.ExitCode() != tt.code {
 				t.Fatalf("exec ended with %v, want exit %d (the child's trap); stderr: %s", err, tt.code, stderr.String())
+			}
+		})
+	}
+}
+
+// TestExecErrorsReadLikeToken: exec fails with the same message and code as
+// `tokentop token NAME` when it cannot get a token.
+func TestExecErrorsReadLikeToken(t *testing.T) {
+	s := admSeed(t, "file", emulator.Config{}, nil)
+	dead := admSeedInto(t, s.c, s.em, s.url, nil)
+	admMakeDue(t, dead)
+	if r := s.c.run(dead.tok.Refresh, "revoke", "--token", "-", "--type", "refresh", "--oauth-url", s.url); r.code != 0 {
+		t.Fatalf("revoke the refresh token: %d %s", r.code, r.stderr)
+	}
+	busy := admSeedInto(t, s.c, s.em, s.url, nil)
+	admMakeDue(t, busy)
+	tests := []struct {
+		name    string
+		session string
+		fail503 int
+		code    int
+	}{
+		{"needs login", dead.name, 0, exitNeedsLogin},
+		{"server unavailable", busy.name, 2, exitUnavailable},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s.em.FailNext(tt.fail503, 503)
+			// The due token has seconds left: both must refresh for a minute.
+			tok := s.c.run("", "token", tt.session, "--min-valid", "1m")
+			s.em.FailNext(tt.fail503, 503)
+			ex := s.c.run("", "exec", tt.session, "--min-valid", "1m", "--", "true")
+			if tok.code != tt.code || ex.code != tt.code {
+				t.Fatalf("exit codes token %d, exec %d, want %d\ntoken: %s\nexec: %s", tok.code, ex.code, tt.code, tok.stderr, ex.stderr)
+			}
+			// Request ids and retry instants differ from one run to the next.
+			norm := regexp.MustCompile(`(?i)request ?id [0-9a-f-]+|\d{4}-\d\d-\d\dT[\d:.]+Z`)
+			if a, b := norm.ReplaceAllString(tok.stderr, "X"), norm.ReplaceAllString(ex.stderr, "X"); a != b {
+				t.Errorf("exec and token say different things:\ntoken: %s\nexec:  %s", a, b)
 			}
 		})
 	}
