@@ -386,3 +386,47 @@ func mustGlob(t *testing.T, pattern string) []string {
 	}
 	return m
 }
+
+// Two saves within one tick of the file system's coarse clock can leave the
+// same size and mtime, and the second may reuse the inode the first freed;
+// then the stat stamp says "unchanged" although another process replaced
+// the index. A read-modify-write must still start from the bytes on disk,
+// or it silently drops the other process's update.
+func TestMetaUpdateSurvivesAStampCollision(t *testing.T) {
+	dir := t.TempDir()
+	a, b := openDir(t, dir, BackendMemory), openDir(t, dir, BackendMemory)
+	ctx := context.Background()
+	if err := a.PutMeta(ctx, testSession("one", testSecrets("one", 1), testNow)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.List(ctx); err != nil { // a caches the index with "one"
+		t.Fatal(err)
+	}
+	if err := b.PutMeta(ctx, testSession("two", testSecrets("two", 1), testNow)); err != nil {
+		t.Fatal(err)
+	}
+	// Make a's cache believe the new file is the one it parsed.
+	fm := a.meta.(*fileMeta)
+	st, err := fm.stamp(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fm.mu.Lock()
+	fm.cacheStamp = st
+	fm.mu.Unlock()
+
+	if err := a.PutMeta(ctx, testSession("three", testSecrets("three", 1), testNow)); err != nil {
+		t.Fatal(err)
+	}
+	list, err := b.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, se := range list {
+		names = append(names, se.Name)
+	}
+	if strings.Join(names, ",") != "one,three,two" {
+		t.Fatalf("index holds %v after a write from a stale cache, want one, three and two", names)
+	}
+}

@@ -6,7 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
+	"hash/maphash"
 	"os"
 	"path/filepath"
 	"sort"
@@ -45,8 +45,10 @@ type fileMeta struct {
 
 	mu         sync.Mutex // guards the parse cache
 	cacheStamp string
+	cacheSum   uint64         // hash of the bytes the cache was parsed from (or written as)
 	cache      []auth.Session // sorted by name; never handed out without copying
 	index      map[string]int
+	seed       maphash.Seed
 }
 
 func newFileMeta(dir string, locks *procLocks) *fileMeta {
@@ -54,6 +56,7 @@ func newFileMeta(dir string, locks *procLocks) *fileMeta {
 		path:     filepath.Join(dir, metaFileName),
 		lockPath: filepath.Join(dir, metaLockName),
 		locks:    locks,
+		seed:     maphash.MakeSeed(),
 	}
 }
 
@@ -77,32 +80,57 @@ func (f *fileMeta) stamp(context.Context) (string, error) {
 	return statStamp(fi), nil
 }
 
-// read parses sessions.json from disk, bypassing the cache. A missing file
-// is an empty index.
-func (f *fileMeta) read() ([]auth.Session, string, error) {
+// read loads sessions.json from disk, bypassing the stamp check, and makes
+// it the cache. Only bytes that differ from the cache's are parsed again. A
+// missing file is an empty index.
+func (f *fileMeta) read() ([]auth.Session, map[string]int, error) {
 	fh, err := os.Open(f.path)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, noFileStamp, nil
+		f.setCache(noFileStamp, 0, nil)
+		return nil, map[string]int{}, nil
 	}
 	if err != nil {
-		return nil, "", fmt.Errorf("read session index %s: %w", f.path, err)
+		return nil, nil, fmt.Errorf("read session index %s: %w", f.path, err)
 	}
 	defer fh.Close()
 	// Stat the open file, not the path: the stamp then describes exactly
 	// the bytes read even if another process renames a new file into place.
 	fi, err := fh.Stat()
 	if err != nil {
-		return nil, "", fmt.Errorf("read session index %s: %w", f.path, err)
+		return nil, nil, fmt.Errorf("read session index %s: %w", f.path, err)
 	}
-	data, err := io.ReadAll(fh)
-	if err != nil {
-		return nil, "", fmt.Errorf("read session index %s: %w", f.path, err)
+	buf := bytes.NewBuffer(make([]byte, 0, fi.Size()+bytes.MinRead)) // one allocation when the size holds
+	if _, err := buf.ReadFrom(fh); err != nil {
+		return nil, nil, fmt.Errorf("read session index %s: %w", f.path, err)
 	}
+	data := buf.Bytes()
+	st, sum := statStamp(fi), maphash.Bytes(f.seed, data)
+	f.mu.Lock()
+	if f.index != nil && sum == f.cacheSum {
+		f.cacheStamp = st
+		c, idx := f.cache, f.index
+		f.mu.Unlock()
+		return c, idx, nil
+	}
+	f.mu.Unlock()
 	sessions, err := f.parse(data, fi)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, err
 	}
-	return sessions, statStamp(fi), nil
+	return sessions, f.setCache(st, sum, sessions), nil
+}
+
+// setCache remembers sessions (sorted) as the parse of the file with stamp
+// st and hash sum, and returns its name index.
+func (f *fileMeta) setCache(st string, sum uint64, sessions []auth.Session) map[string]int {
+	idx := make(map[string]int, len(sessions))
+	for i, se := range sessions {
+		idx[se.Name] = i
+	}
+	f.mu.Lock()
+	f.cacheStamp, f.cacheSum, f.cache, f.index = st, sum, sessions, idx
+	f.mu.Unlock()
+	return idx
 }
 
 // parse decodes and checks the document; damage is reported by f.damaged.
@@ -188,18 +216,7 @@ func (f *fileMeta) cached() ([]auth.Session, map[string]int, error) {
 		return c, idx, nil
 	}
 	f.mu.Unlock()
-	sessions, st, err := f.read()
-	if err != nil {
-		return nil, nil, err
-	}
-	idx := make(map[string]int, len(sessions))
-	for i, se := range sessions {
-		idx[se.Name] = i
-	}
-	f.mu.Lock()
-	f.cacheStamp, f.cache, f.index = st, sessions, idx
-	f.mu.Unlock()
-	return sessions, idx, nil
+	return f.read()
 }
 
 func (f *fileMeta) load(context.Context) ([]auth.Session, error) {
@@ -234,9 +251,13 @@ func (f *fileMeta) update(ctx context.Context, fn func(map[string]auth.Session) 
 	// Under the index lock every other writer is waiting, so temp files
 	// present now belong to writers that died mid-save.
 	removeStaleTemps(f.path)
-	// Under the lock nobody else writes, so an unchanged stamp means the
-	// cached parse is the file's content.
-	sessions, _, err := f.cached()
+	// Under the lock nobody else writes, but the stat stamp alone cannot be
+	// trusted here: two saves in one tick of the file system's coarse clock,
+	// of the same size, the second reusing the inode the first freed, look
+	// unchanged, and starting from a stale cache would silently drop another
+	// process's update. So the bytes are read and compared (cheap next to a
+	// parse, which happens only when they differ).
+	sessions, _, err := f.read()
 	if err != nil {
 		return err
 	}
@@ -287,13 +308,7 @@ func (f *fileMeta) write(m map[string]auth.Session) error {
 	if err != nil {
 		return err
 	}
-	idx := make(map[string]int, len(sessions))
-	for i, se := range sessions {
-		idx[se.Name] = i
-	}
-	f.mu.Lock()
-	f.cacheStamp, f.cache, f.index = st, sessions, idx
-	f.mu.Unlock()
+	f.setCache(st, maphash.Bytes(f.seed, buf.Bytes()), sessions)
 	return nil
 }
 
