@@ -190,29 +190,28 @@ func ParseUser(spec string) (User, error) {
 	if len(parts) >= 3 {
 		r, err := strconv.Atoi(parts[2])
 		if err != nil || r < 1 || r > 3 {
-			return User{}, fmt.Errorf("%w for %s: ROLE_ID %q must be 1 (Admin), 2 (Standard) or 3 (ReadOnly)", ErrBadUser, u.Email, parts[2])
+			// The value is not quoted: with a ':' in the password it is a
+			// piece of the password.
+			return User{}, fmt.Errorf("%w for %s: ROLE_ID (the third field) must be 1 (Admin), 2 (Standard) or 3 (ReadOnly); the password may not contain ':'", ErrBadUser, u.Email)
 		}
 		u.RoleID = r
 	}
 	if len(parts) == 4 {
 		o, err := strconv.ParseInt(parts[3], 10, 64)
 		if err != nil || o < 1 {
-			return User{}, fmt.Errorf("%w for %s: ORG_UNIT_ID %q must be a positive integer", ErrBadUser, u.Email, parts[3])
+			return User{}, fmt.Errorf("%w for %s: ORG_UNIT_ID (the fourth field) must be a positive integer; the password may not contain ':'", ErrBadUser, u.Email)
 		}
 		u.OrgUnitID = o
 	}
 	return u, nil
 }
 
-// redactSpec hides the password part of a user spec in error messages.
+// redactSpec hides everything after the email in error messages: a
+// password may itself hold ':', so no later field is safe to show.
 func redactSpec(spec string) string {
-	email, rest, ok := strings.Cut(spec, ":")
+	email, _, ok := strings.Cut(spec, ":")
 	if !ok {
 		return spec
-	}
-	_, tail, more := strings.Cut(rest, ":")
-	if more {
-		return email + ":***:" + tail
 	}
 	return email + ":***"
 }

@@ -527,6 +527,11 @@ func TestParseUser(t *testing.T) {
 		{"a@b.c:pw:admin", emulator.User{}, "ROLE_ID"},
 		{"a@b.c:pw:1:x", emulator.User{}, "ORG_UNIT_ID"},
 		{"a@b.c:pw:1:-5", emulator.User{}, "ORG_UNIT_ID"},
+		// A password with ':' spills into the later fields: no part of it
+		// may be echoed, whichever check fails.
+		{"a@b.c:hun:ter2", emulator.User{}, "ROLE_ID"},
+		{"a@b.c:hun:2:ter2", emulator.User{}, "ORG_UNIT_ID"},
+		{"a@b.c:hu:Qx7:Zk9:22", emulator.User{}, "may not contain ':'"},
 	}
 	for _, tt := range tests {
 		got, err := emulator.ParseUser(tt.spec)
@@ -541,6 +546,11 @@ func TestParseUser(t *testing.T) {
 		}
 		if err != nil && strings.Contains(tt.spec, ":pw") && strings.Contains(err.Error(), "pw") {
 			t.Errorf("ParseUser(%q) error shows the password: %v", tt.spec, err)
+		}
+		for _, frag := range []string{"hun", "ter2", "Qx7", "Zk9"} {
+			if err != nil && strings.Contains(tt.spec, ":"+frag) && strings.Contains(err.Error(), frag) {
+				t.Errorf("ParseUser(%q) error shows part of the password (%q): %v", tt.spec, frag, err)
+			}
 		}
 	}
 }
