@@ -64,6 +64,7 @@ func TestGolden(t *testing.T) {
 		{name: "confirm_forget", setup: func(h *harness) { h.keys("j", "d") }},
 		{name: "copy_menu", setup: func(h *harness) { h.keys("c") }},
 		{name: "login", setup: func(h *harness) { h.keys("n") }},
+		{name: "login_again", setup: func(h *harness) { h.keys("G", "n") }},
 		{name: "login_errors", setup: func(h *harness) {
 			h.keys("n")
 			h.typeText("bad name!")

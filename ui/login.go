@@ -42,6 +42,9 @@ type loginModel struct {
 	retryAt    time.Time // rate limited until then
 	cancelled  bool
 	width      int
+	// again names the session being logged in again, when the form was
+	// opened on one that needs a login ("" for a new one).
+	again string
 }
 
 func newLoginModel(st *Styles, ep auth.Endpoints) loginModel {
@@ -64,6 +67,21 @@ func (m loginModel) reset(ep auth.Endpoints) loginModel {
 	f[loginAPI].input.SetValue(ep.APIURL)
 	n := loginModel{styles: st, keys: m.keys, fields: f}
 	n.setWidth(m.width)
+	return n
+}
+
+// relogin is the form for logging se in again: its name, email and URLs
+// filled in, the cursor on the password.
+func (m loginModel) relogin(se auth.Session) loginModel {
+	n := m.reset(se.Endpoints)
+	n.fields[loginName].input.SetValue(se.Name)
+	if email := userLabel(se); email != "-" && strings.Contains(email, "@") {
+		n.fields[loginEmail].input.SetValue(email)
+		n.focus = loginPassword
+	} else {
+		n.focus = loginEmail
+	}
+	n.again = se.Name
 	return n
 }
 
@@ -187,7 +205,11 @@ func (m loginModel) done(msg loginDoneMsg) loginModel {
 func (m loginModel) view(now time.Time) string {
 	st := m.styles
 	var b strings.Builder
-	b.WriteString(st.Section.Render("NEW LOGIN"))
+	if m.again != "" {
+		b.WriteString(st.Section.Render("LOG IN AGAIN"))
+	} else {
+		b.WriteString(st.Section.Render("NEW LOGIN"))
+	}
 	b.WriteString(st.Muted.Render("  the password is sent once and never stored"))
 	b.WriteString("\n\n")
 	for i, f := range m.fields {
@@ -204,7 +226,7 @@ func (m loginModel) view(now time.Time) string {
 	case m.err != "":
 		b.WriteString(messageLines(st.Bad, m.err, 2, m.width))
 	default:
-		b.WriteString(st.Muted.Render("  ctrl+s logs in (enter does once all is filled) · esc cancels"))
+		b.WriteString(messageLines(st.Muted, "ctrl+s logs in (enter does once all is filled) · esc cancels", 2, m.width))
 	}
 	return b.String()
 }

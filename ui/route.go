@@ -113,6 +113,11 @@ func (m *Model) onListKey(msg tea.KeyMsg) tea.Cmd {
 	switch {
 	case key.Matches(msg, k.Login):
 		m.login = m.login.reset(m.endpoints)
+		if se, ok := m.list.selected(); ok && se.State == auth.StateNeedsLogin {
+			// The usual reason to log in: this session died. Fill in what
+			// is known, so only the password is left to type.
+			m.login = m.login.relogin(se)
+		}
 		m.screen = screenLogin
 		return m.login.focusCmd()
 	case key.Matches(msg, k.Import):

@@ -391,6 +391,27 @@ func TestLoginForm(t *testing.T) {
 	h.requireContains("logged in new-session")
 }
 
+// TestRelogin: n on a session that needs a login fills in its name and
+// email, so only the password is left; on a healthy one the form is empty.
+func TestRelogin(t *testing.T) {
+	h := newHarness(t, 100, 30)
+	h.keys("G", "n") // viewer-dead needs a login
+	h.requireContains("LOG IN AGAIN", "viewer-dead", "viewer@acme.example")
+	h.typeText("pw")
+	h.keys("enter")
+	if got := h.keeper.called(); len(got) != 1 || got[0] != "login viewer-dead viewer@acme.example" {
+		t.Fatalf("keeper calls %q", got)
+	}
+
+	h = newHarness(t, 100, 30)
+	h.keys("n") // acme-admin is fine: a new login
+	h.requireContains("NEW LOGIN")
+	h.requireNotContains("LOG IN AGAIN")
+	if v := h.m.login.fields[loginName].input.Value(); v != "" {
+		t.Fatalf("name prefilled with %q for a new login", v)
+	}
+}
+
 func TestLoginErrorsInline(t *testing.T) {
 	h := newHarness(t, 100, 30)
 	h.keeper.err = fmt.Errorf("login: %w", auth.ErrInvalidCredentials)
