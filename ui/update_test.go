@@ -395,7 +395,9 @@ func TestLoginForm(t *testing.T) {
 // email, so only the password is left; on a healthy one the form is empty.
 func TestRelogin(t *testing.T) {
 	h := newHarness(t, 100, 30)
-	h.keys("G", "n") // viewer-dead needs a login
+	h.keys("G")
+	h.requireContains("n log in again")
+	h.keys("n") // viewer-dead needs a login
 	h.requireContains("LOG IN AGAIN", "viewer-dead", "viewer@acme.example")
 	h.typeText("pw")
 	h.keys("enter")

@@ -9,6 +9,8 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/tokentop/tokentop/auth"
 )
 
 // keyMap is the help for whatever has the keyboard.
@@ -35,9 +37,12 @@ func (m Model) keyMap() help.KeyMap {
 	if lk, ok := k.(listKeys); ok {
 		lk.RevokeReuse.SetEnabled(m.banner != nil)
 		// With no session under the cursor, offer what can be done.
-		_, sel := m.list.selected()
+		se, sel := m.list.selected()
 		for _, b := range []*key.Binding{&lk.Open, &lk.Copy, &lk.Refresh, &lk.Pause, &lk.Revoke, &lk.Forget} {
 			b.SetEnabled(sel)
+		}
+		if sel && se.State == auth.StateNeedsLogin {
+			lk.Login.SetHelp("n", "log in again")
 		}
 		return lk
 	}
