@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -180,6 +181,9 @@ type sessServer struct {
 	failAccessRevoke atomic.Bool
 	// arrived gets one value per refresh request that reached the server.
 	arrived chan struct{}
+	// retryAfter, when set, answers the next refresh 429 with a
+	// Retry-After of that many seconds (once).
+	retryAfter atomic.Int64
 }
 
 func sessStartServer(t testing.TB, cfg emulator.Config) *sessServer {
@@ -210,6 +214,17 @@ func sessStartServer(t testing.TB, cfg emulator.Config) *sessServer {
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
+		if secs := s.retryAfter.Swap(0); secs > 0 {
+			select {
+			case s.arrived <- struct{}{}:
+			default:
+			}
+			w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusTooManyRequests)
+			_, _ = io.WriteString(w, `{"statusCode": 429, "message": "Too Many Requests", "error": "test fault"}`)
+			return
+		}
 		if !s.hold.Load() {
 			select {
 			case s.arrived <- struct{}{}:
@@ -578,6 +593,11 @@ func TestSessServerUnavailable(t *testing.T) {
 			if got.State != "retrying" || got.LastError == "" {
 				t.Errorf("list says %s (last error %q), want retrying with the error", got.State, got.LastError)
 			}
+			if tc.name == "429" {
+				// Wait out the emulator's Retry-After (1s), which every
+				// process honours; this is not a timing assertion.
+				time.Sleep(1100 * time.Millisecond)
+			}
 			if tc.name != "dead server" {
 				// The server is back: the next run refreshes.
 				if r := c.run("", "token", name); r.code != 0 || !s.em.Valid(strings.TrimSpace(r.stdout), emulator.KindAccess) {
@@ -585,6 +605,41 @@ func TestSessServerUnavailable(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSessRetryAfterAcrossProcesses: after a 429 with Retry-After, the
+// next process sends nothing before it ends and says why (exit 5).
+func TestSessRetryAfterAcrossProcesses(t *testing.T) {
+	t.Parallel()
+	s := sessStartServer(t, sessShortConfig())
+	c := newCLI(t, "file")
+	name := sessName(t, c, "ra")
+	sessImportExpired(t, c, s.em, s.url, name, 10*time.Minute, time.Hour)
+	s.retryAfter.Store(60)
+	if r := c.run("", "token", name); r.code != 5 || !strings.Contains(r.stderr, "HTTP 429") {
+		t.Fatalf("first run: exit %d, want 5 (rate limited)\n%s", r.code, r.stderr)
+	}
+	<-s.arrived
+	// --min-valid: the expired token's last half second, by a server clock
+	// read to the second, must not serve instead.
+	for _, args := range [][]string{{"token", name, "--min-valid", "1m"}, {"refresh", name}} {
+		r := c.run("", args...)
+		t.Logf("%v:\n%s", args, r.stderr)
+		if r.code != 5 || !strings.Contains(r.stderr, "nothing is sent until") {
+			t.Errorf("%v inside Retry-After: exit %d, want 5 saying nothing was sent\n%s", args, r.code, r.stderr)
+		}
+		if strings.Contains(r.stderr, "logins") {
+			t.Errorf("%v: a refresh's rate limit is explained as the login limit:\n%s", args, r.stderr)
+		}
+	}
+	select {
+	case <-s.arrived:
+		t.Error("a refresh reached the server before its Retry-After ended")
+	default:
+	}
+	if st := s.em.Stats(); st.Refreshes != 0 || st.RefreshRejections != 0 {
+		t.Errorf("emulator stats %+v", st)
 	}
 }
 

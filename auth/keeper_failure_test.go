@@ -569,3 +569,56 @@ func TestUnsavedPairIsNeverRefreshedOver(t *testing.T) {
 		t.Fatalf("stats %+v: want the one refresh whose pair was held", st)
 	}
 }
+
+// TestRetryAfterHonouredByEveryCaller: after a 429 with Retry-After, no
+// caller (another process's token or refresh, a second keeper) sends a
+// refresh before it ends, even one that needs a fresher token; they get
+// the rate-limit error, and the current token where it still serves.
+func TestRetryAfterHonouredByEveryCaller(t *testing.T) {
+	e := newEnv(t, envOpt{})
+	ctx := context.Background()
+	e.seed("s", 10*time.Minute, time.Hour)
+	e.setIntercept(func(w http.ResponseWriter, r *http.Request, _ []byte) bool {
+		if !strings.HasSuffix(r.URL.Path, "/oauth/refresh-token") {
+			return false
+		}
+		w.Header().Set("Retry-After", "120")
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusTooManyRequests)
+		_, _ = w.Write([]byte(`{"statusCode":429,"message":"Too Many Requests"}`))
+		return true
+	})
+	if _, err := e.k.Refresh(ctx, "s"); !errors.Is(err, auth.ErrRateLimited) {
+		t.Fatalf("first Refresh = %v", err)
+	}
+	e.setIntercept(nil) // the server would answer now; it asked us to wait
+	sent := requests(e.emu.Stats())
+	other := e.newKeeper()
+	e.clock.Advance(time.Minute)
+	checks := map[string]func() error{
+		"refresh":               func() error { _, err := other.Refresh(ctx, "s"); return err },
+		"token beyond its life": func() error { _, _, err := other.Token(ctx, "s", 20*time.Minute); return err },
+	}
+	for name, f := range checks {
+		err := f()
+		var re *auth.RetryError
+		var ae *auth.APIError
+		if !errors.As(err, &re) || !errors.Is(err, auth.ErrRateLimited) || !re.NextAttempt.Equal(t0.Add(120*time.Second)) ||
+			!errors.As(err, &ae) || ae.Op != "refresh" || ae.RetryAfter != time.Minute {
+			t.Errorf("%s during Retry-After: %v", name, err)
+		}
+	}
+	if sec, _, err := other.Token(ctx, "s", time.Minute); err != nil || sec.AccessToken == "" {
+		t.Errorf("Token within what the current token covers: %v", err)
+	}
+	if got := requests(e.emu.Stats()); got != sent {
+		t.Fatalf("%d requests sent before Retry-After ended", got-sent)
+	}
+	e.clock.Advance(time.Minute)
+	if _, err := other.Refresh(ctx, "s"); err != nil {
+		t.Fatalf("Refresh after Retry-After: %v", err)
+	}
+	if s := e.get("s"); !s.RetryAfterUntil.IsZero() || s.State != auth.StateOK {
+		t.Fatalf("after the refresh: %+v", s)
+	}
+}

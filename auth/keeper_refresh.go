@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 )
@@ -94,6 +95,16 @@ func (k *Keeper) rotate(ctx context.Context, cur Session, res RefreshResult) (Re
 	if !metaBehind && !cur.RefreshExpiry.IsZero() && !cur.ServerNow(now).Before(cur.RefreshExpiry) {
 		msg := fmt.Sprintf("the refresh token expired at %s", cur.RefreshExpiry.UTC().Format(time.RFC3339))
 		return k.needsLogin(ctx, cur, res, ReasonRefreshExpired, msg, nil, Meta{})
+	}
+
+	if until := cur.RetryAfterUntil; now.Before(until) {
+		// The server said when to come back; asking sooner, from this
+		// process or any other, only earns another 429.
+		// An *APIError like the answer that set it, so callers word it
+		// as the rate limit it is.
+		return res, Secrets{}, &RetryError{Session: name, NextAttempt: until, Err: &APIError{
+			Op: "refresh", Kind: ErrRateLimited, Status: http.StatusTooManyRequests, RetryAfter: until.Sub(now).Round(time.Second),
+			Message: "from the last answer; nothing is sent until its Retry-After ends at " + until.UTC().Format(time.RFC3339)}}
 	}
 
 	interrupted := cur.refreshMarked()
@@ -316,6 +327,10 @@ func (k *Keeper) retryLater(ctx context.Context, cur Session, res RefreshResult,
 	s.Failures++
 	next := now.Add(k.backoff(s.Failures, retryAfter, s, now))
 	s.State, s.Reason, s.LastError, s.NextAttempt = StateRetrying, ReasonNone, cause.Error(), next
+	s.RetryAfterUntil = time.Time{}
+	if retryAfter > 0 {
+		s.RetryAfterUntil = now.Add(retryAfter)
+	}
 	s.UpdatedAt = now
 	// Keep (or set) the marker while a rotation may have happened unseen:
 	// the next attempt must read a 401 as "lost in transit", not theft.

@@ -100,6 +100,7 @@ func sessionFrom(prev Session, ts TokenSet, now time.Time) Session {
 	s.Reason = ReasonNone
 	s.LastError = ""
 	s.NextAttempt = time.Time{}
+	s.RetryAfterUntil = time.Time{}
 	s.Failures = 0
 	s.RevokedRefreshFP = ""
 	s.clearMarker()

@@ -56,7 +56,10 @@ type Session struct {
 	Reason      Reason    `json:"reason,omitempty"`
 	LastError   string    `json:"last_error,omitempty"`
 	NextAttempt time.Time `json:"next_attempt,omitzero"`
-	Paused      bool      `json:"paused,omitempty"`
+	// RetryAfterUntil is when the server's last Retry-After ends: no
+	// process sends a refresh before it (design.md rule 5).
+	RetryAfterUntil time.Time `json:"retry_after_until,omitzero"`
+	Paused          bool      `json:"paused,omitempty"`
 
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
