@@ -91,32 +91,11 @@ type inspectReport struct {
 	Probe      *inspectProbe `json:"probe,omitempty"`
 	// Events are the session's newest audit events, oldest first (for
 	// inspect NAME; fingerprints only, never tokens).
-	Events []inspectEvent `json:"events,omitempty"`
+	Events []auth.Event `json:"events,omitempty"`
 	// EventsError says why Events could not be read.
 	EventsError string `json:"events_error,omitempty"`
 	// AccessToken is the secret itself, only with --show-token.
 	AccessToken string `json:"access_token,omitempty"`
-}
-
-// inspectEvent is an audit event as inspect --json shows it: "at" (a
-// scheduled instant) only when the event has one, instead of the year 1
-// that auth.Event's plain time field would print. The shallower field wins
-// in encoding/json, so every other field stays as auth.Event has it.
-type inspectEvent struct {
-	auth.Event
-	At *time.Time `json:"at,omitempty"`
-}
-
-func newInspectEvents(evs []auth.Event) []inspectEvent {
-	out := make([]inspectEvent, len(evs))
-	for i, e := range evs {
-		out[i].Event = e
-		if !e.At.IsZero() {
-			at := e.At
-			out[i].At = &at
-		}
-	}
-	return out
 }
 
 // inspectEvents is how many of the newest audit events inspect NAME shows.
@@ -225,7 +204,7 @@ func (a *app) runInspectSession(cmd *cobra.Command, name string, o inspectOption
 	if evs, err := s.Events(name, inspectEvents); err != nil {
 		rep.EventsError = err.Error()
 	} else {
-		rep.Events = newInspectEvents(evs)
+		rep.Events = evs
 	}
 	// Metadata is shown even when secret storage is unavailable (it is all
 	// most support questions need), but the command then fails with exit 4,
@@ -463,8 +442,8 @@ func writeEvents(w io.Writer, rep inspectReport) {
 		if e.Reason != "" {
 			d = append(d, string(e.Reason))
 		}
-		if !e.Event.At.IsZero() {
-			d = append(d, "at "+timefmt.Absolute(e.Event.At))
+		if !e.At.IsZero() {
+			d = append(d, "at "+timefmt.Absolute(e.At))
 		}
 		if e.Message != "" {
 			d = append(d, e.Message)

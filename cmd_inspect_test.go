@@ -399,33 +399,3 @@ func TestInspectStorageUnavailable(t *testing.T) {
 		t.Errorf("want session, token null, token_error and no probe; got %s", r.stdout)
 	}
 }
-
-func TestInspectEventJSON(t *testing.T) {
-	at := time.Date(2026, 4, 3, 12, 0, 0, 0, time.UTC)
-	tests := []struct {
-		name   string
-		ev     auth.Event
-		wantAt string // "" means absent
-	}{
-		{"no instant", auth.Event{Kind: auth.EventRefreshed, OldFP: "sha256:1", NewFP: "sha256:2"}, ""},
-		{"scheduled", auth.Event{Kind: auth.EventScheduled, At: at}, "2026-04-03T12:00:00Z"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			b, err := json.Marshal(newInspectEvents([]auth.Event{tt.ev})[0])
-			if err != nil {
-				t.Fatal(err)
-			}
-			var got map[string]any
-			if err := json.Unmarshal(b, &got); err != nil {
-				t.Fatal(err)
-			}
-			if a, ok := got["at"]; (tt.wantAt == "") == ok || (ok && a != tt.wantAt) {
-				t.Errorf("at = %v (present %v), want %q: %s", a, ok, tt.wantAt, b)
-			}
-			if got["kind"] != string(tt.ev.Kind) || (tt.ev.OldFP != "" && got["old_fingerprint"] != tt.ev.OldFP) {
-				t.Errorf("the other fields did not survive: %s", b)
-			}
-		})
-	}
-}
