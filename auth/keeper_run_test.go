@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -389,4 +390,56 @@ func TestRunStopFinishesInFlightRefresh(t *testing.T) {
 		t.Fatalf("lock left held: %v", err)
 	}
 	unlock()
+}
+
+// TestRunLeavesNoGoroutines: Run stopped with refreshes due and in flight
+// returns with every goroutine it started gone, and every lock free. It
+// counts the process's goroutines, so it must not run in parallel.
+func TestRunLeavesNoGoroutines(t *testing.T) {
+	e := newEnv(t, envOpt{})
+	for i := range 8 {
+		e.seed(fmt.Sprintf("s%d", i), 100*time.Second, time.Hour)
+	}
+	e.emu.SetLatency(50 * time.Millisecond) // real time: refreshes are in flight at the stop
+	idleConns := func() {
+		e.srv.Client().CloseIdleConnections()
+		if tr, ok := e.tap.base.(interface{ CloseIdleConnections() }); ok {
+			tr.CloseIdleConnections()
+		}
+	}
+	idleConns()
+	before := runtime.NumGoroutine()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.k.Run(ctx) }()
+	waitEvent(t, e.k, "", auth.EventScheduled)
+	e.clock.Advance(90 * time.Second)
+	waitEvent(t, e.k, "", auth.EventRefreshing)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	// Connections close asynchronously: wait (bounded) for their goroutines.
+	guard := time.Now().Add(20 * time.Second) // hang guard, not a timing assertion
+	for {
+		idleConns()
+		n := runtime.NumGoroutine()
+		if n <= before {
+			break
+		}
+		if time.Now().After(guard) {
+			buf := make([]byte, 1<<20)
+			t.Fatalf("%d goroutines after Run returned, %d before:\n%s", n, before, buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	for i := range 8 {
+		lctx, lcancel := context.WithTimeout(context.Background(), 20*time.Second) // hang guard
+		unlock, err := e.store.Lock(lctx, fmt.Sprintf("s%d", i))
+		lcancel()
+		if err != nil {
+			t.Fatalf("lock s%d left held: %v", i, err)
+		}
+		unlock()
+	}
 }
