@@ -27,16 +27,22 @@ const (
 // Event is one thing that happened to one session. It carries fingerprints,
 // never token values.
 type Event struct {
-	Time      time.Time     `json:"time"`
-	Session   string        `json:"session"`
-	Kind      EventKind     `json:"kind"`
-	OldFP     string        `json:"old_fingerprint,omitempty"`
-	NewFP     string        `json:"new_fingerprint,omitempty"`
-	RequestID string        `json:"request_id,omitempty"`
-	Status    int           `json:"status,omitempty"`
-	Reason    Reason        `json:"reason,omitempty"`
-	Message   string        `json:"message,omitempty"`
-	At        time.Time     `json:"at,omitzero"` // scheduled / next attempt instant
-	Skew      time.Duration `json:"skew_ns,omitempty"`
-	PID       int           `json:"pid,omitempty"`
+	Time    time.Time `json:"time"`
+	Session string    `json:"session"`
+	Kind    EventKind `json:"kind"`
+	OldFP   string    `json:"old_fingerprint,omitempty"`
+	NewFP   string    `json:"new_fingerprint,omitempty"`
+	// OldRefreshFP and NewRefreshFP fingerprint the refresh tokens (OldFP
+	// and NewFP are the access tokens', except where noted), so the audit
+	// log links each rotation to the next and a reuse to the rotation that
+	// retired the token.
+	OldRefreshFP string        `json:"old_refresh_fingerprint,omitempty"`
+	NewRefreshFP string        `json:"new_refresh_fingerprint,omitempty"`
+	RequestID    string        `json:"request_id,omitempty"`
+	Status       int           `json:"status,omitempty"`
+	Reason       Reason        `json:"reason,omitempty"`
+	Message      string        `json:"message,omitempty"`
+	At           time.Time     `json:"at,omitzero"` // scheduled / next attempt instant
+	Skew         time.Duration `json:"skew_ns,omitempty"`
+	PID          int           `json:"pid,omitempty"`
 }

@@ -393,7 +393,8 @@ func (k *Keeper) store(ctx context.Context, name string, ep Endpoints, ts TokenS
 	if prev.Name != "" {
 		msg += " (replacing the previous pair " + prev.AccessFP + ", which was not revoked)"
 	}
-	k.emit(Event{Session: name, Kind: kind, OldFP: prev.AccessFP, NewFP: s.AccessFP, RequestID: m.RequestID, Status: m.Status, Message: msg})
+	k.emit(Event{Session: name, Kind: kind, OldFP: prev.AccessFP, NewFP: s.AccessFP, OldRefreshFP: prev.RefreshFP, NewRefreshFP: s.RefreshFP,
+		RequestID: m.RequestID, Status: m.Status, Message: msg})
 	k.noteSkew(s, 0, m)
 	k.wake()
 	return s, nil

@@ -40,7 +40,7 @@ func (k *Keeper) Revoke(ctx context.Context, name string) (RevokeReport, error) 
 	rep.Refresh.Fingerprint = Fingerprint(sec.RefreshToken)
 	rep.Refresh.Meta, rep.Refresh.Err = k.cfg.Client.Revoke(ctx, meta.Endpoints, sec.RefreshToken, RefreshToken)
 	if rep.Refresh.Err == nil {
-		k.emit(Event{Session: name, Kind: EventRevoked, OldFP: rep.Refresh.Fingerprint, RequestID: rep.Refresh.Meta.RequestID,
+		k.emit(Event{Session: name, Kind: EventRevoked, OldFP: rep.Refresh.Fingerprint, OldRefreshFP: rep.Refresh.Fingerprint, RequestID: rep.Refresh.Meta.RequestID,
 			Status: rep.Refresh.Meta.Status, Message: "refresh token revoked at the server"})
 		// Remember it, so that a later 401 is explained as our own doing
 		// even if the access token cannot be revoked now.

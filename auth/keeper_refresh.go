@@ -66,6 +66,7 @@ func (k *Keeper) refresh(ctx context.Context, before Session, good func(Session,
 				// Adopted says it all; Note is kept for the unusual.
 				res.Adopted = true
 				k.emit(Event{Session: name, Kind: EventAdopted, OldFP: before.AccessFP, NewFP: cur.AccessFP,
+					OldRefreshFP: before.RefreshFP, NewRefreshFP: cur.RefreshFP,
 					Message: "another process had refreshed already; its pair was adopted"})
 			}
 			return res, sec, nil
@@ -120,7 +121,7 @@ func (k *Keeper) rotate(ctx context.Context, cur Session, res RefreshResult) (Re
 	if err := k.cfg.Store.PutMeta(ctx, mark); err != nil {
 		return res, Secrets{}, fmt.Errorf("refresh %s: mark the refresh in metadata (nothing was sent): %w", name, err)
 	}
-	k.emit(Event{Session: name, Kind: EventRefreshing, OldFP: cur.AccessFP, Message: intr})
+	k.emit(Event{Session: name, Kind: EventRefreshing, OldFP: cur.AccessFP, OldRefreshFP: sentFP, Message: intr})
 
 	ts, m, err := k.cfg.Client.Refresh(ctx, cur.Endpoints, sec.RefreshToken)
 	lost := maybeSent(err)
@@ -146,7 +147,8 @@ func (k *Keeper) rotate(ctx context.Context, cur Session, res RefreshResult) (Re
 			if s, serr := k.cfg.Store.Secrets(persistCtx(ctx), name); serr == nil && Fingerprint(s.RefreshToken) == again.RefreshFP {
 				res.New, res.Adopted = again, true
 				res.Note = "the refresh was refused, but a newer pair had been saved meanwhile; it was adopted"
-				k.emit(Event{Session: name, Kind: EventAdopted, OldFP: cur.AccessFP, NewFP: again.AccessFP, Message: res.Note})
+				k.emit(Event{Session: name, Kind: EventAdopted, OldFP: cur.AccessFP, NewFP: again.AccessFP,
+					OldRefreshFP: sentFP, NewRefreshFP: again.RefreshFP, Message: res.Note})
 				return res, s, nil
 			}
 		}
@@ -222,6 +224,7 @@ func (k *Keeper) saveRotated(ctx context.Context, cur Session, res RefreshResult
 	res.New = s
 	res.Note = strings.Join(notes, "; ")
 	k.emit(Event{Session: s.Name, Kind: EventRefreshed, OldFP: cur.AccessFP, NewFP: s.AccessFP,
+		OldRefreshFP: cur.RefreshFP, NewRefreshFP: s.RefreshFP,
 		RequestID: m.RequestID, Status: m.Status, Message: res.Note})
 	k.noteSkew(s, cur.ClockSkew, m)
 	return res, sec, nil
@@ -277,6 +280,7 @@ func (k *Keeper) saveUnsaved(ctx context.Context, cur Session) (Session, Secrets
 	delete(k.unsaved, cur.Name)
 	k.mu.Unlock()
 	k.emit(Event{Session: cur.Name, Kind: EventRefreshed, OldFP: cur.AccessFP, NewFP: p.meta.AccessFP,
+		OldRefreshFP: cur.RefreshFP, NewRefreshFP: p.meta.RefreshFP,
 		Message: "saved the pair from an earlier refresh whose save had failed"})
 	return p.meta, p.sec, true, nil
 }
@@ -297,10 +301,10 @@ func (k *Keeper) needsLogin(ctx context.Context, cur Session, res RefreshResult,
 	res.New = s
 	if reason == ReasonRejected {
 		// Short: the needs-login event that follows explains and advises.
-		k.emit(Event{Session: s.Name, Kind: EventReuseSuspected, OldFP: cur.RefreshFP, RequestID: m.RequestID,
+		k.emit(Event{Session: s.Name, Kind: EventReuseSuspected, OldFP: cur.RefreshFP, OldRefreshFP: cur.RefreshFP, RequestID: m.RequestID,
 			Status: m.Status, Reason: reason, Message: "REFRESH TOKEN REUSE SUSPECTED: someone else may hold a copy of refresh token " + cur.RefreshFP})
 	}
-	k.emit(Event{Session: s.Name, Kind: EventNeedsLogin, OldFP: cur.AccessFP, RequestID: m.RequestID,
+	k.emit(Event{Session: s.Name, Kind: EventNeedsLogin, OldFP: cur.AccessFP, OldRefreshFP: cur.RefreshFP, RequestID: m.RequestID,
 		Status: m.Status, Reason: reason, Message: msg})
 	k.noteSkew(s, cur.ClockSkew, m)
 	var err error = &NeedsLoginError{Session: s.Name, Reason: reason, Message: msg, Err: cause}

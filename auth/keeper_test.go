@@ -732,3 +732,45 @@ func TestLockHeldElsewhere(t *testing.T) {
 		t.Errorf("stats %+v: something was sent without the lock", st)
 	}
 }
+
+// TestAuditLinksRotations: each rotation's event names the refresh token it
+// retired and the one it issued, so the audit log is a chain from the
+// login to a reuse alarm.
+func TestAuditLinksRotations(t *testing.T) {
+	e := newEnv(t, envOpt{})
+	ctx := context.Background()
+	u := emulator.DefaultUser()
+	if _, err := e.k.Login(ctx, "s", e.ep, u.Email, u.Password); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := e.k.Refresh(ctx, "s"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.stealRefresh("s")
+	if _, err := e.k.Refresh(ctx, "s"); !errors.Is(err, auth.ErrNeedsLogin) {
+		t.Fatalf("Refresh after the theft = %v", err)
+	}
+	var chain []auth.Event
+	for _, ev := range e.audit.Events() {
+		switch ev.Kind {
+		case auth.EventLogin, auth.EventRefreshed, auth.EventReuseSuspected:
+			chain = append(chain, ev)
+		}
+	}
+	if len(chain) != 4 {
+		t.Fatalf("audit %v", e.audit.Kinds("s"))
+	}
+	for i, ev := range chain {
+		if i < 3 && !strings.HasPrefix(ev.NewRefreshFP, "sha256:") {
+			t.Fatalf("%s without the new refresh fingerprint: %+v", ev.Kind, ev)
+		}
+		if i > 0 && ev.OldRefreshFP != chain[i-1].NewRefreshFP {
+			t.Fatalf("%s retired %q, but the previous event issued %q", ev.Kind, ev.OldRefreshFP, chain[i-1].NewRefreshFP)
+		}
+	}
+	if last := chain[3]; last.OldRefreshFP != auth.Fingerprint(e.secrets("s").RefreshToken) {
+		t.Fatalf("the reuse alarm names %s, not the stored refresh token", last.OldRefreshFP)
+	}
+}
