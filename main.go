@@ -259,6 +259,10 @@ func exitCode(err error) int {
 func errorHint(err error) string {
 	switch {
 	case errors.Is(err, auth.ErrNeedsLogin), errors.Is(err, auth.ErrSecretNotFound):
+		var nl *auth.NeedsLoginError
+		if errors.As(err, &nl) && nl.Session != "" {
+			return "log in again: tokentop login " + nl.Session + " --email EMAIL"
+		}
 		return "log in again: tokentop login NAME --email EMAIL"
 	case errors.Is(err, auth.ErrRateLimited):
 		var ae *auth.APIError
