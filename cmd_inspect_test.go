@@ -303,7 +303,7 @@ func TestInspectErrors(t *testing.T) {
 		inStderr string
 	}{
 		{"no argument", "", []string{"inspect"}, exitUsage, "needs a session NAME"},
-		{"two arguments", "", []string{"inspect", s.name, "other"}, exitUsage, "needs a session NAME"},
+		{"two arguments", "", []string{"inspect", s.name, "other"}, exitUsage, "takes a session NAME, or --token - with the token on stdin, got 2 arguments"},
 		{"unknown session", "", []string{"inspect", "nobody"}, exitError, "tokentop list"},
 		{"invalid name", "", []string{"inspect", "bad/name"}, exitUsage, ""},
 		{"name and token", "x", []string{"inspect", s.name, "--token", "-"}, exitUsage, "not both"},

@@ -226,6 +226,9 @@ func noArgs(cmd *cobra.Command, args []string) error {
 
 func exactArgs(n int, what string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
+		if len(args) > n {
+			return usageErr(fmt.Errorf("%s takes %s, got %d arguments (see %s --help)", cmd.CommandPath(), what, len(args), cmd.CommandPath()))
+		}
 		if len(args) != n {
 			return usageErr(fmt.Errorf("%s needs %s (see %s --help)", cmd.CommandPath(), what, cmd.CommandPath()))
 		}
@@ -266,7 +269,7 @@ func errorHint(err error) string {
 		return "log in again: tokentop login NAME --email EMAIL"
 	case errors.Is(err, auth.ErrRateLimited):
 		var ae *auth.APIError
-		if errors.As(err, &ae) && ae.Op != "login" {
+		if !errors.As(err, &ae) || ae.Op != "login" {
 			return "the server is rate limiting; keepalive and the TUI retry by themselves, or try again in a minute"
 		}
 		return "the server limits logins to 10 a minute; wait and try again"

@@ -17,6 +17,7 @@ func TestRootUsageErrors(t *testing.T) {
 		{[]string{"tokn", "prod"}, `unknown command "tokn"; did you mean "token"?`},
 		{[]string{"frobnicate"}, `unknown command "frobnicate" (see tokentop --help)`},
 		{[]string{"token"}, "tokentop token needs a session NAME"},
+		{[]string{"token", "a", "b"}, "tokentop token takes a session NAME, got 2 arguments"},
 		{[]string{"list", "--no-such-flag"}, "unknown flag: --no-such-flag"},
 		{[]string{"--storage", "vault", "list"}, `--storage "vault": choose keyring, file or memory`},
 	} {

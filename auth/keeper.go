@@ -31,6 +31,7 @@ type NeedsLoginError struct {
 	Err     error // the server's answer, if any
 }
 
+// Error names the session, says it needs a new login, and why.
 func (e *NeedsLoginError) Error() string {
 	s := e.Session + ": " + ErrNeedsLogin.Error() + " (" + string(e.Reason) + ")"
 	if e.Message != "" {
@@ -54,6 +55,7 @@ type RetryError struct {
 	Err         error
 }
 
+// Error names the session, the cause and when the next attempt is due.
 func (e *RetryError) Error() string {
 	return fmt.Sprintf("refresh %s: %v (next attempt %s)", e.Session, e.Err, e.NextAttempt.Format(time.RFC3339))
 }
@@ -390,7 +392,7 @@ func (k *Keeper) store(ctx context.Context, name string, ep Endpoints, ts TokenS
 	k.mu.Lock()
 	delete(k.unsaved, name)
 	k.mu.Unlock()
-	if prev.Name != "" {
+	if prev.Name != "" && prev.RefreshFP != s.RefreshFP {
 		msg += " (replacing the previous pair " + prev.AccessFP + ", which was not revoked)"
 	}
 	k.emit(Event{Session: name, Kind: kind, OldFP: prev.AccessFP, NewFP: s.AccessFP, OldRefreshFP: prev.RefreshFP, NewRefreshFP: s.RefreshFP,

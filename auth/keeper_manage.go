@@ -151,7 +151,7 @@ func (k *Keeper) Probe(ctx context.Context, name string) (ProbeResult, error) {
 	}
 	res, err := k.cfg.Client.Probe(ctx, meta.Endpoints, sec.AccessToken)
 	if err != nil {
-		return res, fmt.Errorf("probe %s: %w", name, err)
+		return res, fmt.Errorf("session %s: %w", name, err) // the client's error starts with "probe"
 	}
 	k.noteSkew(meta, meta.ClockSkew, res.Meta)
 	return res, nil

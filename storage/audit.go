@@ -34,6 +34,8 @@ var hexLikeRE = regexp.MustCompile(`^[0-9a-fA-F-]+$`)
 func scrubEvent(e auth.Event) auth.Event {
 	e.OldFP = scrubFP(e.OldFP)
 	e.NewFP = scrubFP(e.NewFP)
+	e.OldRefreshFP = scrubFP(e.OldRefreshFP)
+	e.NewRefreshFP = scrubFP(e.NewRefreshFP)
 	e.Message = scrubText(e.Message)
 	if len(e.RequestID) > 128 || scrubText(e.RequestID) != e.RequestID {
 		e.RequestID = "[redacted " + auth.Fingerprint(e.RequestID) + "]"
