@@ -27,6 +27,16 @@ func newField(st *Styles, label, placeholder string, limit int) field {
 	return field{label: label, input: ti}
 }
 
+// urlFields are the OAuth and API base URL fields of a form, prefilled
+// with ep (in demo, the emulator's URLs).
+func urlFields(st *Styles, ep auth.Endpoints) (oauth, api field) {
+	oauth = newField(st, "OAuth URL", auth.DefaultOAuthURL, 2048)
+	oauth.input.SetValue(ep.OAuthURL)
+	api = newField(st, "API URL", auth.DefaultAPIURL, 2048)
+	api.input.SetValue(ep.APIURL)
+	return oauth, api
+}
+
 // fieldView renders a field: label, input, and its error under it.
 func fieldView(st *Styles, f field, focused bool, labelW, width int) string {
 	label := st.Label

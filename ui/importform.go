@@ -82,10 +82,7 @@ func (m importModel) reset(ep auth.Endpoints) importModel {
 	st := m.styles
 	f := make([]field, importBody)
 	f[importName] = newField(st, "Name", "a short name, e.g. customer-1234", 64)
-	f[importOAuth] = newField(st, "OAuth URL", auth.DefaultOAuthURL, 2048)
-	f[importOAuth].input.SetValue(ep.OAuthURL)
-	f[importAPI] = newField(st, "API URL", auth.DefaultAPIURL, 2048)
-	f[importAPI].input.SetValue(ep.APIURL)
+	f[importOAuth], f[importAPI] = urlFields(st, ep)
 	body := textinput.New()
 	st.styleTextInput(&body)
 	body.Prompt = ""

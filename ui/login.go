@@ -61,10 +61,7 @@ func (m loginModel) reset(ep auth.Endpoints) loginModel {
 	f[loginPassword] = newField(st, "Password", "", 1024)
 	f[loginPassword].input.EchoMode = textinput.EchoPassword
 	f[loginPassword].input.EchoCharacter = '•'
-	f[loginOAuth] = newField(st, "OAuth URL", auth.DefaultOAuthURL, 2048)
-	f[loginOAuth].input.SetValue(ep.OAuthURL)
-	f[loginAPI] = newField(st, "API URL", auth.DefaultAPIURL, 2048)
-	f[loginAPI].input.SetValue(ep.APIURL)
+	f[loginOAuth], f[loginAPI] = urlFields(st, ep)
 	n := loginModel{styles: st, keys: m.keys, fields: f}
 	n.setWidth(m.width)
 	return n
