@@ -181,9 +181,10 @@ func (d detailModel) content(now time.Time, loc *time.Location) string {
 			row(label, "unknown")
 			return
 		}
-		rel := "expired " + timefmt.Relative(t, now)
-		if t.After(now) {
-			rel = "expires " + timefmt.Relative(t, now)
+		snow := se.ServerNow(now) // t is on the server's clock
+		rel := "expired " + timefmt.Relative(t, snow)
+		if t.After(snow) {
+			rel = "expires " + timefmt.Relative(t, snow)
 		}
 		row(label, st.urgent(urg).Render(rel))
 		cont(st.Muted.Render("local ") + t.In(loc).Format("2006-01-02 15:04:05 MST"))
@@ -192,8 +193,7 @@ func (d detailModel) content(now time.Time, loc *time.Location) string {
 	section("EXPIRY")
 	expiry("Access", se.AccessExpiry, accessUrgency(se, now))
 	if life := accessLifetime(se); life > 0 {
-		due := se.AccessExpiry.Add(-auth.RefreshWindow(life))
-		cont(fmt.Sprintf("lifetime %s · auto-refresh due %s", timefmt.Countdown(life), timefmt.Relative(due, now)))
+		cont(fmt.Sprintf("lifetime %s · auto-refresh due %s", timefmt.Countdown(life), timefmt.Relative(se.RefreshDue(), now)))
 	}
 	expiry("Refresh", se.RefreshExpiry, refreshUrgency(se, now))
 

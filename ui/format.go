@@ -47,10 +47,14 @@ func accessLifetime(se auth.Session) time.Duration {
 	return se.AccessExpiry.Sub(se.IssuedAt)
 }
 
+// Expiry instants are the server's: every comparison below goes through the
+// session's measured clock skew (se.ServerNow, se.AccessLeft), as the keeper
+// and `tokentop list` do, so a server minutes ahead shows the truth.
+
 // accessUrgency: fine outside the refresh window, soon inside it, now when
 // expired.
 func accessUrgency(se auth.Session, now time.Time) urgency {
-	left := se.AccessExpiry.Sub(now)
+	left := se.AccessLeft(now)
 	switch {
 	case se.AccessExpiry.IsZero():
 		return urgencyMuted
@@ -67,7 +71,7 @@ func accessUrgency(se auth.Session, now time.Time) urgency {
 // the session needs a login its refresh token is dead whatever its expiry
 // says, so the countdown is muted rather than a reassuring green.
 func refreshUrgency(se auth.Session, now time.Time) urgency {
-	left := se.RefreshExpiry.Sub(now)
+	left := se.RefreshExpiry.Sub(se.ServerNow(now))
 	life := accessLifetime(se)
 	switch {
 	case se.RefreshExpiry.IsZero(), se.State == auth.StateNeedsLogin && left > 0:
@@ -82,7 +86,8 @@ func refreshUrgency(se auth.Session, now time.Time) urgency {
 	return urgencyOK
 }
 
-// countdown renders time left until t, or "expired".
+// countdown renders time left until t, or "expired". now must be on the
+// same clock as t (for a session's expiries: se.ServerNow).
 func countdown(t, now time.Time) string {
 	if t.IsZero() {
 		return "-"
@@ -103,7 +108,7 @@ func (s Styles) lifetimeBar(se auth.Session, now time.Time, width int, resume st
 	life := accessLifetime(se)
 	frac := 0.0
 	if life > 0 {
-		frac = float64(se.AccessExpiry.Sub(now)) / float64(life)
+		frac = float64(se.AccessLeft(now)) / float64(life)
 	}
 	frac = min(max(frac, 0), 1)
 	full := int(frac*float64(width) + 0.5)

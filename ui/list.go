@@ -416,11 +416,11 @@ func (m listModel) row(se auth.Session, selected bool, now time.Time, loc *time.
 		case colOrg:
 			b.WriteString(fit(orgLabel(se), w))
 		case colAccess:
-			b.WriteString(paint(accessUrgency(se, now), fitRight(countdown(se.AccessExpiry, now), w)))
+			b.WriteString(paint(accessUrgency(se, now), fitRight(countdown(se.AccessExpiry, se.ServerNow(now)), w)))
 		case colBar:
 			b.WriteString(st.lifetimeBar(se, now, w, resume))
 		case colRefresh:
-			b.WriteString(paint(refreshUrgency(se, now), fitRight(countdown(se.RefreshExpiry, now), w)))
+			b.WriteString(paint(refreshUrgency(se, now), fitRight(countdown(se.RefreshExpiry, se.ServerNow(now)), w)))
 		case colState:
 			text, u := stateText(se, now, lr)
 			if len(text) > w {
@@ -478,14 +478,14 @@ func stateText(se auth.Session, now time.Time, lr *liveRow) (string, urgency) {
 		}
 		return s, urgencyNow
 	case auth.StatePaused:
-		if !se.AccessExpiry.IsZero() && !se.AccessExpiry.After(now) {
+		if !se.AccessExpiry.IsZero() && se.AccessLeft(now) <= 0 {
 			return "paused, expired", urgencyNow
 		}
 		return "paused", urgencyMuted
 	case auth.StateExpired:
 		return "expired", urgencyNow
 	}
-	if !se.AccessExpiry.IsZero() && !se.AccessExpiry.After(now) {
+	if !se.AccessExpiry.IsZero() && se.AccessLeft(now) <= 0 {
 		return "expired", urgencyNow
 	}
 	if se.LastError != "" {

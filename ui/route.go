@@ -169,7 +169,7 @@ func (m *Model) sessionAction(msg tea.KeyMsg, se auth.Session, refresh, pause, c
 	case key.Matches(msg, forget):
 		c := newConfirmModel(m.styles, "Forget "+se.Name+" locally?",
 			"This removes the local copy only. Nothing is revoked: both tokens stay valid at the server until they expire ("+
-				countdown(se.RefreshExpiry, m.now)+" for the refresh token).",
+				countdown(se.RefreshExpiry, se.ServerNow(m.now))+" for the refresh token).",
 			"Forget", m.forgetCmd(se.Name))
 		m.confirm = &c
 		return nil, true
