@@ -28,7 +28,8 @@ Exit codes: 0 token printed; 3 the session needs a new login (the reason is on
 stderr: refresh token expired, revoked, rejected - possibly used by someone
 else -, or rotation lost in transit); 4 secret storage unavailable or locked;
 5 server or network unavailable; 1 anything else.`,
-		Example: `  curl -H "Authorization: Bearer $(tokentop token work)" https://platform-api.convirza.com/v3/auth/profile
+		Example: `  # the header goes through stdin, so the token never shows in ps
+  tokentop token work | sed 's/^/Authorization: Bearer /' | curl -sS -H @- https://platform-api.convirza.com/v3/auth/profile
   TOKEN=$(tokentop token work --min-valid 10m) || exit`,
 		Args:              exactArgs(1, "a session NAME"),
 		ValidArgsFunction: a.completeSessionNames,
