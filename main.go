@@ -131,7 +131,11 @@ func (a *app) openStore() (*storage.Store, error) {
 		return nil, usageErr(fmt.Errorf("--storage %q: choose keyring, file or memory", a.storageName))
 	}
 	dir := a.configDir
-	if dir == "" {
+	if a.storageName == storage.BackendMemory {
+		// Memory means nothing outlives the process: metadata on disk would
+		// describe secrets that vanished with it.
+		dir = ""
+	} else if dir == "" {
 		d, err := storage.DefaultConfigDir()
 		if err != nil {
 			return nil, fmt.Errorf("find the config directory (set --config-dir or TOKENTOP_CONFIG_DIR): %w", err)

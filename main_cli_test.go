@@ -3,8 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
 	"strings"
 	"testing"
+
+	"github.com/tokentop/tokentop/auth/emulator"
 )
 
 // TestRootUsageErrors runs the command line in-process: mistakes in it are
@@ -35,5 +38,30 @@ func TestRootUsageErrors(t *testing.T) {
 				t.Errorf("a usage error printed to stdout: %q", out.String())
 			}
 		})
+	}
+}
+
+// TestMemoryStorageWritesNothing: --storage memory keeps nothing after the
+// command, not even metadata that would outlive its secrets.
+func TestMemoryStorageWritesNothing(t *testing.T) {
+	em, url := startEmulator(t, emulator.Config{})
+	body, err := em.Issue(emulator.DefaultUser().Email, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newCLI(t, "memory")
+	r := c.run(string(body), "import", "mem", "--oauth-url", url, "--api-url", url+"/v3")
+	if r.code != 0 {
+		t.Fatalf("import: exit %d\n%s", r.code, r.stderr)
+	}
+	entries, err := os.ReadDir(c.configDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 0 {
+		t.Errorf("--storage memory wrote %d entries to the config dir, e.g. %s", len(entries), entries[0].Name())
+	}
+	if l := c.run("", "list", "--json"); l.code != 0 || strings.Contains(l.stdout, `"mem"`) {
+		t.Errorf("a later process still lists the memory session: exit %d\n%s", l.code, l.stdout)
 	}
 }
