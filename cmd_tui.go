@@ -23,6 +23,11 @@ import (
 // keeperStopTimeout bounds waiting for in-flight refreshes at exit.
 const keeperStopTimeout = 15 * time.Second
 
+// exchangeStopTimeout bounds waiting at exit for a refresh whose request
+// may have reached the server: the client's call timeout, then the save
+// with its retries.
+const exchangeStopTimeout = auth.DefaultCallTimeout*2 + auth.DefaultSaveRetryFor
+
 // runTUI opens the TUI over the saved sessions.
 func (a *app) runTUI(ctx context.Context) error {
 	if _, err := a.terminal(); err != nil {
@@ -100,8 +105,24 @@ func (a *app) runProgram(ctx context.Context, s tuiSetup) error {
 	// second and for typing; Bubble Tea's default 60 wakes the renderer
 	// three times as often and alone costs most of the idle CPU.
 	p := tea.NewProgram(model, tea.WithAltScreen(), tea.WithOutput(w), tea.WithContext(ctx), tea.WithFPS(20))
-	_, runErr := p.Run()
+	a.kp.Store(s.keeper)
+	a.inTUI.Store(true)
+	final, runErr := p.Run()
+	a.inTUI.Store(false)
 	cancel()
+	// A refresh started from the TUI (r) runs outside the keeper's loop:
+	// unless the user chose to abandon it (q twice), its answer is saved
+	// before the process exits. The client's timeout bounds the wait.
+	if fm, ok := final.(ui.Model); !ok || !fm.Abandoned() {
+		if names := s.keeper.Exchanging(); len(names) > 0 {
+			fmt.Fprintf(a.stderr, "tokentop: %s (press Ctrl-C again to do so)\n", auth.ExchangeWarning(names))
+		}
+		select {
+		case <-s.keeper.Settled():
+		case <-time.After(exchangeStopTimeout):
+			fmt.Fprintln(a.stderr, "tokentop: gave up waiting for a refresh that never answered; run `tokentop list` to see the sessions' state")
+		}
+	}
 	select {
 	case kerr := <-keeperDone:
 		if kerr != nil && !errors.Is(kerr, context.Canceled) {
@@ -220,6 +241,7 @@ func (a *app) runDemo(ctx context.Context, accessTTL, refreshTTL time.Duration) 
 	defer st.Close()
 	client := auth.NewClient(nil, nil)
 	k := auth.NewKeeper(auth.KeeperConfig{Store: st, Client: client, Audit: st})
+	a.kp.Store(k)
 	if _, err := seedDemo(ctx, k, primary, accessTTL, refreshTTL); err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -32,10 +33,21 @@ const (
 
 func main() {
 	quietinit.Restore()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
+	os.Exit(runWithSignals(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// runWithSignals runs one command line as the process: SIGINT and SIGTERM
+// cancel the command's context, but a refresh whose request may already
+// have reached the server is finished and saved first (see onSignals).
+func runWithSignals(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	a := newApp(stdin, stdout, stderr)
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go a.onSignals(sigs, cancel, os.Exit)
+	return a.run(ctx, args)
 }
 
 // app carries what every subcommand needs: the standard streams and the
@@ -46,11 +58,58 @@ type app struct {
 	configDir      string
 	storageName    string
 	store          *storage.Store
+	// kp is the command's keeper once built, read by the signal handler to
+	// learn whether stopping now would abandon a refresh.
+	kp atomic.Pointer[auth.Keeper]
+	// inTUI is set while the TUI owns the terminal.
+	inTUI atomic.Bool
+}
+
+func newApp(stdin io.Reader, stdout, stderr io.Writer) *app {
+	return &app{stdin: stdin, stdout: stdout, stderr: stderr}
+}
+
+// onSignals cancels the command at the first signal. If a refresh may be in
+// flight at the server, the keeper finishes and saves it regardless of the
+// cancel (its exchange ignores cancellation), so this says what is going on;
+// a second signal forces the exit, after saying what that loses.
+func (a *app) onSignals(sigs <-chan os.Signal, cancel context.CancelFunc, exit func(int)) {
+	for n := 0; ; n++ {
+		sig, ok := <-sigs
+		if !ok {
+			return
+		}
+		cancel()
+		var names []string
+		if k := a.kp.Load(); k != nil {
+			names = k.Exchanging()
+		}
+		if n == 0 {
+			if len(names) > 0 {
+				fmt.Fprintf(a.stderr, "\ntokentop: %s (press Ctrl-C again to do so)\n", auth.ExchangeWarning(names))
+			}
+			continue
+		}
+		if len(names) > 0 {
+			fmt.Fprintf(a.stderr, "\ntokentop: abandoned the refresh of %s: any pair the server issued is lost; log in again if the session fails\n",
+				strings.Join(names, ", "))
+		}
+		code := 130
+		if s, ok := sig.(syscall.Signal); ok {
+			code = 128 + int(s)
+		}
+		exit(code)
+		return
+	}
 }
 
 // run executes one command line and returns the process exit code.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	a := &app{stdin: stdin, stdout: stdout, stderr: stderr}
+	return newApp(stdin, stdout, stderr).run(ctx, args)
+}
+
+func (a *app) run(ctx context.Context, args []string) int {
+	stdin, stdout, stderr := a.stdin, a.stdout, a.stderr
 	root := a.rootCmd()
 	root.SetArgs(args)
 	root.SetIn(stdin)
@@ -142,7 +201,7 @@ func (a *app) openStore() (*storage.Store, error) {
 		}
 		dir = d
 	}
-	s, err := storage.Open(storage.Options{ConfigDir: dir, Backend: a.storageName})
+	s, err := storage.Open(storage.Options{ConfigDir: dir, Backend: a.storageName, RuntimeDir: os.Getenv("XDG_RUNTIME_DIR")})
 	if err != nil {
 		return nil, err
 	}
@@ -157,11 +216,28 @@ func (a *app) keeper() (*auth.Keeper, error) {
 	if err != nil {
 		return nil, err
 	}
-	return auth.NewKeeper(auth.KeeperConfig{
-		Store:  s,
-		Client: auth.NewClient(nil, nil),
-		Audit:  s,
-	}), nil
+	k := auth.NewKeeper(auth.KeeperConfig{
+		Store:   s,
+		Client:  auth.NewClient(nil, nil),
+		Audit:   s,
+		Rescue:  s,
+		OnEvent: a.urgentEvent,
+	})
+	a.kp.Store(k)
+	return k, nil
+}
+
+// urgentEvent prints, as they happen, the events a user must see before the
+// command ends: a new pair that cannot be saved, and where it was kept.
+// (The TUI draws on the terminal, so it shows them itself instead.)
+func (a *app) urgentEvent(e auth.Event) {
+	if a.inTUI.Load() {
+		return
+	}
+	switch e.Kind {
+	case auth.EventSaveRetrying, auth.EventRescued:
+		fmt.Fprintf(a.stderr, "tokentop: session %q: %s\n", e.Session, e.Message)
+	}
 }
 
 // addEndpointFlags adds --oauth-url and --api-url, defaulting to production.
@@ -251,7 +327,7 @@ func exitCode(err error) int {
 		return ec.code
 	case errors.As(err, &ue), errors.Is(err, auth.ErrInvalidName):
 		return exitUsage
-	case errors.Is(err, auth.ErrNeedsLogin), errors.Is(err, auth.ErrSecretNotFound):
+	case errors.Is(err, auth.ErrNeedsLogin), errors.Is(err, auth.ErrSecretNotFound), errors.Is(err, auth.ErrSecretUnusable):
 		return exitNeedsLogin
 	case errors.Is(err, auth.ErrStoreUnavailable), errors.Is(err, auth.ErrLockTimeout):
 		return exitStorage
@@ -265,7 +341,7 @@ func exitCode(err error) int {
 // errorHint says what to do next, where the error alone does not.
 func errorHint(err error) string {
 	switch {
-	case errors.Is(err, auth.ErrNeedsLogin), errors.Is(err, auth.ErrSecretNotFound):
+	case errors.Is(err, auth.ErrNeedsLogin), errors.Is(err, auth.ErrSecretNotFound), errors.Is(err, auth.ErrSecretUnusable):
 		var nl *auth.NeedsLoginError
 		if errors.As(err, &nl) && nl.Session != "" {
 			return "log in again: tokentop login " + nl.Session + " --email EMAIL"

@@ -22,6 +22,11 @@ const (
 	EventPaused         EventKind = "paused"
 	EventResumed        EventKind = "resumed"
 	EventFailed         EventKind = "failed" // an operation failed without changing state
+	// EventSaveRetrying: the server issued a pair the store refused; saving
+	// is retried until Event.At.
+	EventSaveRetrying EventKind = "save_retrying"
+	// EventRescued: a pair the store refused was kept aside (see Rescuer).
+	EventRescued EventKind = "rescued"
 )
 
 // Event is one thing that happened to one session. It carries fingerprints,

@@ -83,6 +83,17 @@ type KeeperConfig struct {
 	// PID identifies this process in refreshing markers and events
 	// (default os.Getpid()).
 	PID int
+	// Rescue keeps aside a pair the store refused to save (optional; see
+	// Rescuer). Without it such a pair lives only in this process's memory.
+	Rescue Rescuer
+	// SaveRetryFor bounds how long a refresh retries saving a pair the
+	// store refused before it keeps the pair aside (0: DefaultSaveRetryFor;
+	// negative: no retry).
+	SaveRetryFor time.Duration
+	// OnEvent, when set, sees every event as it is emitted, on the
+	// emitting goroutine (it must not block): headless commands use it to
+	// print what must be seen at once, such as a save being retried.
+	OnEvent func(Event)
 }
 
 // Backoff bounds for transient failures.
@@ -112,7 +123,12 @@ type Keeper struct {
 	// save: the refresh token in them is the only live one, so the next
 	// attempt persists it before anything else.
 	unsaved map[string]unsavedPair
-	running bool
+	// exchanging counts, per session, refresh requests that may have
+	// reached the server and whose answer is not yet saved; settled is
+	// closed when it empties (see Exchanging and Settled).
+	exchanging map[string]int
+	settled    chan struct{}
+	running    bool
 	// idle, when set (by tests, before Run), is called each time Run is
 	// about to wait, with the time its wait was computed from.
 	idle func(now time.Time, inflight int)
@@ -151,11 +167,15 @@ func NewKeeper(cfg KeeperConfig) *Keeper {
 	if cfg.Client == nil {
 		cfg.Client = NewClient(nil, cfg.Clock)
 	}
+	if cfg.SaveRetryFor == 0 {
+		cfg.SaveRetryFor = DefaultSaveRetryFor
+	}
 	return &Keeper{
-		cfg:     cfg,
-		events:  make(chan Event, cfg.EventBuffer),
-		nudge:   make(chan struct{}, 1),
-		unsaved: map[string]unsavedPair{},
+		cfg:        cfg,
+		events:     make(chan Event, cfg.EventBuffer),
+		nudge:      make(chan struct{}, 1),
+		unsaved:    map[string]unsavedPair{},
+		exchanging: map[string]int{},
 	}
 }
 
@@ -189,6 +209,9 @@ func (k *Keeper) emit(e Event) {
 			k.auditErr = err
 			k.auditMu.Unlock()
 		}
+	}
+	if k.cfg.OnEvent != nil {
+		k.cfg.OnEvent(e)
 	}
 	k.evMu.Lock()
 	defer k.evMu.Unlock()
@@ -250,16 +273,22 @@ func (k *Keeper) Token(ctx context.Context, name string, minValid time.Duration)
 	}
 	left := meta.AccessLeft(now)
 	// Fast path: no lock and no network, the common case for scripts.
-	usable := meta.Fresh(now, minValid) ||
+	// A session in retrying state whose next attempt is due takes the slow
+	// path even with a fresh token: under the lock it may have a pair to
+	// save (one an earlier process kept aside) before anything else.
+	settle := meta.State == StateRetrying && !now.Before(meta.NextAttempt)
+	usable := meta.Fresh(now, minValid) && !settle ||
 		// A refresh is already failing and will be retried at NextAttempt:
 		// do not hammer the server while the current token still serves.
 		(meta.State == StateRetrying && now.Before(meta.NextAttempt) && left > 0 && left >= minValid)
 	if usable {
 		sec, err := k.cfg.Store.Secrets(ctx, name)
-		if err != nil {
+		switch {
+		case errors.Is(err, ErrSecretUnusable):
+			// The slow path records that the session needs a new login.
+		case err != nil:
 			return Secrets{}, meta, fmt.Errorf("token %s: %w", name, err)
-		}
-		if Fingerprint(sec.AccessToken) == meta.AccessFP {
+		case Fingerprint(sec.AccessToken) == meta.AccessFP:
 			return sec, meta, nil
 		}
 		// Metadata and secrets disagree (a write in between): take the

@@ -424,11 +424,12 @@ func TestUnsavedPairIsKeptAndSavedLater(t *testing.T) {
 	e := newEnv(t, envOpt{keeper: func(c *auth.KeeperConfig) {
 		fs = &flakyStore{SessionStore: c.Store}
 		c.Store = fs
+		c.SaveRetryFor = -1 // no waiting: this is about the pair held in memory
 	}})
 	ctx := context.Background()
 	e.seed("s", 10*time.Minute, time.Hour)
 	fs.mu.Lock()
-	fs.failPuts = 3 // every save of the new pair fails
+	fs.failPuts = 1 // the save of the new pair fails
 	fs.mu.Unlock()
 	_, err := e.k.Refresh(ctx, "s")
 	if !errors.Is(err, auth.ErrStoreUnavailable) {
@@ -538,11 +539,12 @@ func TestUnsavedPairIsNeverRefreshedOver(t *testing.T) {
 	e := newEnv(t, envOpt{keeper: func(c *auth.KeeperConfig) {
 		fs = &flakyStore{SessionStore: c.Store}
 		c.Store = fs
+		c.SaveRetryFor = -1
 	}})
 	ctx := context.Background()
 	e.seed("s", 10*time.Minute, time.Hour)
 	fs.mu.Lock()
-	fs.failPuts = 4 // the three saves of the first refresh, and the next attempt's
+	fs.failPuts = 2 // the save of the first refresh, and the next attempt's
 	fs.mu.Unlock()
 	if _, err := e.k.Refresh(ctx, "s"); !errors.Is(err, auth.ErrStoreUnavailable) {
 		t.Fatalf("first Refresh with a failing store: %v", err)

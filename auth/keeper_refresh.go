@@ -33,6 +33,18 @@ func (k *Keeper) refresh(ctx context.Context, before Session, good func(Session,
 		return res, Secrets{}, fmt.Errorf("refresh %s: %w", name, err)
 	}
 	now := k.cfg.Clock.Now()
+	if rescued, sec, ok, err := k.adoptRescued(persistCtx(ctx), cur); err != nil {
+		// The pair kept aside replaced the stored one at the server:
+		// sending the stored refresh token now would end the session.
+		return res, Secrets{}, fmt.Errorf("refresh %s: %w", name, err)
+	} else if ok {
+		res.New = rescued
+		res.Note = "saved the pair that an earlier refresh had kept aside because saving it failed"
+		if good == nil || good(rescued, now) {
+			return res, sec, nil
+		}
+		cur = rescued
+	}
 	saved, sec, ok, err := k.saveUnsaved(ctx, cur)
 	if err != nil {
 		// The server retired the stored refresh token when it issued the
@@ -56,12 +68,12 @@ func (k *Keeper) refresh(ctx context.Context, before Session, good func(Session,
 	rotatedElsewhere := cur.RefreshFP != before.RefreshFP && !cur.refreshMarked()
 	if good == nil && rotatedElsewhere || good != nil && good(cur, now) {
 		sec, err := k.cfg.Store.Secrets(ctx, name)
-		if err != nil {
+		if err != nil && !errors.Is(err, ErrSecretUnusable) { // rotate records an unusable one
 			return res, Secrets{}, fmt.Errorf("refresh %s: %w", name, err)
 		}
 		// Only a pair whose secrets match the metadata can be handed out;
 		// otherwise fall through and rotate from the stored secrets.
-		if Fingerprint(sec.AccessToken) == cur.AccessFP && Fingerprint(sec.RefreshToken) == cur.RefreshFP {
+		if err == nil && Fingerprint(sec.AccessToken) == cur.AccessFP && Fingerprint(sec.RefreshToken) == cur.RefreshFP {
 			if rotatedElsewhere {
 				// Adopted says it all; Note is kept for the unusual.
 				res.Adopted = true
@@ -80,6 +92,10 @@ func (k *Keeper) refresh(ctx context.Context, before Session, good func(Session,
 func (k *Keeper) rotate(ctx context.Context, cur Session, res RefreshResult) (RefreshResult, Secrets, error) {
 	name := cur.Name
 	sec, err := k.cfg.Store.Secrets(ctx, name)
+	if errors.Is(err, ErrSecretUnusable) {
+		return k.needsLogin(ctx, cur, res, ReasonSecretUnusable,
+			"the secret storage item holds no usable token pair (empty, damaged or written by something else), so there is nothing to refresh with", nil, Meta{})
+	}
 	if err != nil {
 		return res, Secrets{}, fmt.Errorf("refresh %s: %w", name, err)
 	}
@@ -121,8 +137,20 @@ func (k *Keeper) rotate(ctx context.Context, cur Session, res RefreshResult) (Re
 	if err := k.cfg.Store.PutMeta(ctx, mark); err != nil {
 		return res, Secrets{}, fmt.Errorf("refresh %s: mark the refresh in metadata (nothing was sent): %w", name, err)
 	}
+	if cerr := ctx.Err(); cerr != nil {
+		// Stopped before anything left: undo the mark, the pair is as it was.
+		_ = k.cfg.Store.PutMeta(persistCtx(ctx), cur)
+		return res, Secrets{}, fmt.Errorf("refresh %s: stopped before the request was sent (nothing changed): %w", name, cerr)
+	}
 	k.emit(Event{Session: name, Kind: EventRefreshing, OldFP: cur.AccessFP, OldRefreshFP: sentFP, Message: intr})
 
+	// From here the request may reach the server, which then retires the
+	// stored refresh token: no cancel, signal or quit abandons the exchange
+	// (the client's own timeout bounds it), and the answer is saved before
+	// the caller hears of it. Exchanging tells a stopping process to wait.
+	k.beginExchange(name)
+	defer k.endExchange(name)
+	ctx = persistCtx(ctx)
 	ts, m, err := k.cfg.Client.Refresh(ctx, cur.Endpoints, sec.RefreshToken)
 	lost := maybeSent(err)
 	if lost {
@@ -231,23 +259,20 @@ func (k *Keeper) saveRotated(ctx context.Context, cur Session, res RefreshResult
 }
 
 // persist saves a new pair. The server has already retired the old refresh
-// token, so a failed save would lose the session: try a few times, and keep
-// the pair in memory for the next attempt if the store still refuses.
+// token, so a failed save would lose the session: retry for a while (see
+// saveIssued), then keep the pair both in memory, for this process's next
+// attempt, and aside through the Rescuer, for the next process, since this
+// one may exit before it gets another chance.
 func (k *Keeper) persist(ctx context.Context, cur, s Session, sec Secrets) error {
 	pctx := persistCtx(ctx)
-	var err error
-	for range 3 {
-		if err = k.cfg.Store.Put(pctx, s, sec); err == nil {
-			return nil
-		}
+	err := k.saveIssued(pctx, s, sec)
+	if err == nil {
+		return nil
 	}
 	k.mu.Lock()
 	k.unsaved[s.Name] = unsavedPair{meta: s, sec: sec, fromFP: cur.RefreshFP}
 	k.mu.Unlock()
-	k.emit(Event{Session: s.Name, Kind: EventFailed, OldFP: cur.AccessFP, NewFP: s.AccessFP,
-		Message: "the server issued a new pair but saving it failed (" + err.Error() +
-			"); it is held in memory and saved at the next attempt: keep this process running"})
-	return fmt.Errorf("refresh %s: the new pair could not be saved: %w", s.Name, err)
+	return k.rescue(pctx, cur, s, sec, err)
 }
 
 // saveUnsaved retries saving a pair that persist could not store, if the
@@ -279,6 +304,10 @@ func (k *Keeper) saveUnsaved(ctx context.Context, cur Session) (Session, Secrets
 	k.mu.Lock()
 	delete(k.unsaved, cur.Name)
 	k.mu.Unlock()
+	if k.cfg.Rescue != nil {
+		// Its copy kept aside is moot now.
+		_ = k.cfg.Rescue.DropRescued(persistCtx(ctx), cur.Name)
+	}
 	k.emit(Event{Session: cur.Name, Kind: EventRefreshed, OldFP: cur.AccessFP, NewFP: p.meta.AccessFP,
 		OldRefreshFP: cur.RefreshFP, NewRefreshFP: p.meta.RefreshFP,
 		Message: "saved the pair from an earlier refresh whose save had failed"})

@@ -37,7 +37,10 @@ func encodeSecrets(name string, sec auth.Secrets) ([]byte, error) {
 func decodeSecrets(name string, data []byte) (auth.Secrets, error) {
 	var sec auth.Secrets
 	if err := json.Unmarshal(data, &sec); err != nil {
-		return auth.Secrets{}, fmt.Errorf("stored secrets for session %q are not valid JSON (%d bytes): log in again or import: %w", name, len(data), auth.ErrSecretNotFound)
+		return auth.Secrets{}, fmt.Errorf("stored secrets for session %q are not valid JSON (%d bytes): log in again or import: %w", name, len(data), auth.ErrSecretUnusable)
+	}
+	if sec.AccessToken == "" || sec.RefreshToken == "" {
+		return auth.Secrets{}, fmt.Errorf("stored secrets for session %q lack the access or refresh token: log in again or import: %w", name, auth.ErrSecretUnusable)
 	}
 	return sec, nil
 }

@@ -45,6 +45,10 @@ type Options struct {
 	Backend        string        // default BackendKeyring
 	KeyringTimeout time.Duration // default 5s
 	Now            func() time.Time
+	// RuntimeDir is a private per-user directory on another file system
+	// ($XDG_RUNTIME_DIR), the second place a pair the backend refused is
+	// kept aside (see Rescue). Empty: only the config dir.
+	RuntimeDir string
 }
 
 // metaBackend is the metadata index (sessions.json or memory).

@@ -18,6 +18,11 @@ type Keeper interface {
 	Forget(ctx context.Context, name string) error
 	SetPaused(ctx context.Context, name string, paused bool) error
 	Probe(ctx context.Context, name string) (auth.ProbeResult, error)
+	// Exchanging names the sessions whose refresh request may have reached
+	// the server and whose answer is not saved yet; Settled is closed once
+	// there are none. Quitting waits for them.
+	Exchanging() []string
+	Settled() <-chan struct{}
 }
 
 // Store is what the UI reads from session storage; *storage.Store satisfies it.

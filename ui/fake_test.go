@@ -122,6 +122,9 @@ type fakeKeeper struct {
 	login   func(name, email, password string) (auth.Session, error)
 	probe   auth.ProbeResult
 	refresh auth.RefreshResult
+	// exchanging and settled stand for a refresh in flight at the server.
+	exchanging []string
+	settled    chan struct{}
 }
 
 func newFakeKeeper(st *fakeStore) *fakeKeeper { return &fakeKeeper{store: st} }
@@ -192,6 +195,39 @@ func (k *fakeKeeper) SetPaused(_ context.Context, name string, paused bool) erro
 
 func (k *fakeKeeper) Probe(_ context.Context, name string) (auth.ProbeResult, error) {
 	return k.probe, k.record("probe " + name)
+}
+
+func (k *fakeKeeper) Exchanging() []string {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return append([]string(nil), k.exchanging...)
+}
+
+func (k *fakeKeeper) Settled() <-chan struct{} {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.settled == nil {
+		ch := make(chan struct{})
+		close(ch)
+		return ch
+	}
+	return k.settled
+}
+
+// inFlight makes the fake report a refresh of name in flight until the
+// returned function is called.
+func (k *fakeKeeper) inFlight(name string) (settle func()) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.exchanging = []string{name}
+	k.settled = make(chan struct{})
+	ch := k.settled
+	return func() {
+		k.mu.Lock()
+		defer k.mu.Unlock()
+		k.exchanging = nil
+		close(ch)
+	}
 }
 
 // fakeRevoker records raw revokes.

@@ -27,6 +27,10 @@ type keeperEventMsg struct{ event auth.Event }
 // keeperClosedMsg says the keeper's event channel closed.
 type keeperClosedMsg struct{}
 
+// settledMsg says that no refresh exchange is in flight any more (a quit
+// was waiting for it).
+type settledMsg struct{}
+
 // secretsMsg carries one session's tokens for the inspector.
 type secretsMsg struct {
 	name    string

@@ -93,7 +93,15 @@ type Model struct {
 	helpKeys key.Binding
 	quitKeys key.Binding
 	quitting bool
+	// finishing names the sessions whose in-flight refresh a quit waits
+	// for; abandoned says the user quit again without waiting.
+	finishing []string
+	abandoned bool
 }
+
+// Abandoned reports whether the user quit while a refresh was in flight,
+// choosing not to wait for its answer to be saved.
+func (m Model) Abandoned() bool { return m.abandoned }
 
 // New builds the root model. cfg.Store, cfg.Keeper and cfg.Styles must be set.
 func New(cfg Config) Model {
@@ -168,6 +176,11 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmd = m.onSessions(msg)
 	case keeperEventMsg:
 		cmd = m.onEvent(msg.event)
+	case settledMsg:
+		if m.finishing != nil {
+			m.quitting = true
+			cmd = tea.Quit
+		}
 	case keeperClosedMsg:
 		// The keeper stopped (the program is ending); nothing to re-arm.
 	case tea.KeyMsg:

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
@@ -12,9 +13,17 @@ import (
 // onKey routes a key: quitting first, then an open dialog, then global
 // keys (unless a field is being typed in), then the active screen.
 func (m *Model) onKey(msg tea.KeyMsg) tea.Cmd {
+	if m.finishing != nil {
+		// Waiting for a refresh to finish before quitting: only a second
+		// quit does anything, and it abandons the refresh.
+		if msg.Type == tea.KeyCtrlC || key.Matches(msg, m.quitKeys) {
+			m.abandoned, m.quitting = true, true
+			return tea.Quit
+		}
+		return nil
+	}
 	if msg.Type == tea.KeyCtrlC {
-		m.quitting = true
-		return tea.Quit
+		return m.quit()
 	}
 	if m.confirm != nil {
 		c, done, cmd := m.confirm.update(msg)
@@ -39,8 +48,7 @@ func (m *Model) onKey(msg tea.KeyMsg) tea.Cmd {
 	if !m.typing() {
 		switch {
 		case key.Matches(msg, m.quitKeys):
-			m.quitting = true
-			return tea.Quit
+			return m.quit()
 		case key.Matches(msg, m.helpKeys):
 			m.help.ShowAll = !m.help.ShowAll
 			return nil
@@ -235,5 +243,24 @@ func (m *Model) leaveDetailOf(name string) {
 	if m.screen == screenDetail && m.detail.name == name {
 		m.detail = m.detail.close()
 		m.screen = screenList
+	}
+}
+
+// quit ends the program, unless a refresh whose request may have reached
+// the server is still in flight: then the new pair would be lost with the
+// process, so it waits for the keeper to save it and says so.
+func (m *Model) quit() tea.Cmd {
+	names := m.keeper.Exchanging()
+	if len(names) == 0 {
+		m.quitting = true
+		return tea.Quit
+	}
+	m.finishing = names
+	m.setStatus(fmt.Sprintf("finishing refresh of %s… (q again quits now, losing the new pair: it would need a new login)",
+		strings.Join(names, ", ")), urgencySoon)
+	settled := m.keeper.Settled()
+	return func() tea.Msg {
+		<-settled
+		return settledMsg{}
 	}
 }
