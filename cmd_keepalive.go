@@ -57,6 +57,7 @@ no rotated pair is lost.`,
 			if err != nil {
 				return err
 			}
+			a.showsEvents.Store(true) // every event gets its line below
 			what, count := "all saved sessions", fmt.Sprintf("%d now, ", len(watched))
 			if len(names) > 0 {
 				what, count = strings.Join(names, ", "), ""

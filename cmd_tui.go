@@ -106,9 +106,9 @@ func (a *app) runProgram(ctx context.Context, s tuiSetup) error {
 	// three times as often and alone costs most of the idle CPU.
 	p := tea.NewProgram(model, tea.WithAltScreen(), tea.WithOutput(w), tea.WithContext(ctx), tea.WithFPS(20))
 	a.kp.Store(s.keeper)
-	a.inTUI.Store(true)
+	a.showsEvents.Store(true)
 	final, runErr := p.Run()
-	a.inTUI.Store(false)
+	a.showsEvents.Store(false)
 	cancel()
 	// A refresh started from the TUI (r) runs outside the keeper's loop:
 	// unless the user chose to abandon it (q twice), its answer is saved

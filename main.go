@@ -61,8 +61,9 @@ type app struct {
 	// kp is the command's keeper once built, read by the signal handler to
 	// learn whether stopping now would abandon a refresh.
 	kp atomic.Pointer[auth.Keeper]
-	// inTUI is set while the TUI owns the terminal.
-	inTUI atomic.Bool
+	// showsEvents is set while the command shows every keeper event itself
+	// (the TUI, keepalive), so urgentEvent stays quiet.
+	showsEvents atomic.Bool
 }
 
 func newApp(stdin io.Reader, stdout, stderr io.Writer) *app {
@@ -229,9 +230,8 @@ func (a *app) keeper() (*auth.Keeper, error) {
 
 // urgentEvent prints, as they happen, the events a user must see before the
 // command ends: a new pair that cannot be saved, and where it was kept.
-// (The TUI draws on the terminal, so it shows them itself instead.)
 func (a *app) urgentEvent(e auth.Event) {
-	if a.inTUI.Load() {
+	if a.showsEvents.Load() {
 		return
 	}
 	switch e.Kind {
