@@ -167,8 +167,8 @@ func (k *Keeper) rescue(ctx context.Context, cur, s Session, sec Secrets, cause 
 		_ = k.cfg.Store.PutMeta(ctx, m)
 		return fmt.Errorf("refresh %s: %s: %w", s.Name, msg, cause)
 	}
-	msg := fmt.Sprintf("the server issued a new pair but saving it failed (%v); it was kept in %s (private to you), "+
-		"and the next tokentop command for %s saves it and deletes that file", cause, where, s.Name)
+	msg := fmt.Sprintf("new pair kept in %s (private to you): saving it failed (%v); "+
+		"the next tokentop command for %s saves it and deletes that file", where, cause, s.Name)
 	k.emit(Event{Session: s.Name, Kind: EventRescued, OldFP: cur.AccessFP, NewFP: s.AccessFP,
 		OldRefreshFP: cur.RefreshFP, NewRefreshFP: s.RefreshFP, Message: msg})
 	// The refresh's outcome is known (rotated, kept aside): the marker would

@@ -289,7 +289,7 @@ func signedDuration(d time.Duration) string {
 // eventUrgency colours an event on the status line.
 func eventUrgency(k auth.EventKind) urgency {
 	switch k {
-	case auth.EventNeedsLogin, auth.EventReuseSuspected, auth.EventFailed:
+	case auth.EventNeedsLogin, auth.EventReuseSuspected, auth.EventFailed, auth.EventSaveRetrying, auth.EventRescued:
 		return urgencyNow
 	case auth.EventRetrying, auth.EventSkew, auth.EventRevoked, auth.EventForgotten:
 		return urgencySoon

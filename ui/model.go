@@ -357,6 +357,10 @@ func (m *Model) onEvent(e auth.Event) tea.Cmd {
 	case auth.EventPaused, auth.EventResumed:
 		// The row must say "paused" (or the state) now, not old news.
 		lr.note = ""
+	case auth.EventSaveRetrying, auth.EventRescued:
+		// The refresh is over at the server; the row says where its pair is.
+		lr.refreshing = false
+		lr.note, lr.noteUrg, lr.noteFP, lr.oldFP, lr.until = strings.ReplaceAll(string(e.Kind), "_", " "), urgencyNow, "", "", m.now.Add(noteFor)
 	case auth.EventRetrying, auth.EventFailed, auth.EventNeedsLogin:
 		lr.refreshing = false
 		why := e.Message

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/tokentop/tokentop/auth"
 )
 
 // A quit while a refresh may be in flight at the server waits for its pair
@@ -53,4 +55,13 @@ func TestSecondQuitAbandonsTheRefresh(t *testing.T) {
 	if !h.quit || !h.m.Abandoned() {
 		t.Fatalf("quit=%v abandoned=%v after the second q", h.quit, h.m.Abandoned())
 	}
+}
+
+// A pair the store refuses is news for the status line and the row, at
+// once, with where it was kept.
+func TestSaveTroubleIsShown(t *testing.T) {
+	h := newHarness(t, 120, 30)
+	h.send(keeperEventMsg{event: auth.Event{Session: "acme-admin", Kind: auth.EventRescued, Time: fixedNow,
+		Message: "new pair kept in /cfg/rescue/acme-admin.json (private to you): saving it failed (keyring timed out); …"}})
+	h.requireContains("new pair kept in /cfg/rescue/acme-admin.json", "rescued")
 }
