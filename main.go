@@ -228,14 +228,14 @@ func (a *app) keeper() (*auth.Keeper, error) {
 	return k, nil
 }
 
-// urgentEvent prints, as they happen, the events a user must see before the
-// command ends: a new pair that cannot be saved, and where it was kept.
+// urgentEvent prints, as it happens, what a user must see before the
+// command ends: a new pair whose save is being retried for up to a minute.
 func (a *app) urgentEvent(e auth.Event) {
 	if a.showsEvents.Load() {
 		return
 	}
-	switch e.Kind {
-	case auth.EventSaveRetrying, auth.EventRescued:
+	// A pair kept aside is told by the command's error, which names the file.
+	if e.Kind == auth.EventSaveRetrying {
 		fmt.Fprintf(a.stderr, "tokentop: session %q: %s\n", e.Session, e.Message)
 	}
 }
