@@ -301,7 +301,7 @@ func checkBaseURL(what, raw string) error {
 		if isLoopback(u.Hostname()) {
 			return nil
 		}
-		return fmt.Errorf("%w: %s %q uses plain http:// to a non-loopback host, which would send passwords and tokens unencrypted; use https:// (plain http is allowed only for 127.0.0.1, ::1 and localhost)", ErrInsecureURL, what, shown)
+		return fmt.Errorf("%w: %s %q uses plain http:// to a non-loopback host, which would send passwords and tokens unencrypted; use https:// (plain http is allowed only for 127.0.0.1, ::1 and localhost, spelled exactly so: any other name, \"localhost.\" included, is looked up in DNS, which may answer with another machine)", ErrInsecureURL, what, shown)
 	default:
 		return fmt.Errorf("%w: %s %q has scheme %q; use https://", ErrInvalidURL, what, shown, snippet(u.Scheme, 20))
 	}
@@ -330,15 +330,20 @@ func exampleFor(what string) string {
 	return DefaultOAuthURL
 }
 
-// isLoopback reports whether host is 127.0.0.0/8, ::1 or localhost. Names
-// under .localhost are not trusted: Go resolves them through DNS (search
-// domains included), which may answer with a remote address.
+// isLoopback reports whether plain http to host stays on this machine: a
+// literal address in 127.0.0.0/8 or ::1 (also IPv4-mapped, or with a zone),
+// or the name localhost itself (in any case; it comes from the hosts
+// file). Every other name is resolved through DNS and may be answered with
+// a remote address: names under .localhost, forms net.ParseIP refuses
+// (127.1, 0x7f.0.0.1, "127.0.0.1."), and "localhost." with its trailing dot,
+// which is a fully qualified name the hosts file need not list. Deciding on
+// the host as typed, with nothing trimmed, is deciding on what is dialled.
 func isLoopback(host string) bool {
-	h := strings.TrimSuffix(strings.ToLower(host), ".")
-	if h == "localhost" {
+	if strings.EqualFold(host, "localhost") {
 		return true
 	}
-	if i := strings.IndexByte(h, '%'); i >= 0 { // zone, as in fe80::1%lo
+	h := host
+	if i := strings.IndexByte(h, '%'); i >= 0 && strings.Contains(h, ":") { // zone, as in ::1%lo
 		h = h[:i]
 	}
 	ip := net.ParseIP(h)
