@@ -543,7 +543,9 @@ func ignorable(r rune) bool {
 func redactForm(s, form string) string {
 	f, _ := stripIgnorable(form)
 	if f == "" {
-		return s
+		// Nothing but ignorable runes (a password of control characters):
+		// only the exact form can be matched.
+		return strings.ReplaceAll(s, form, "[redacted]")
 	}
 	t, at := stripIgnorable(s)
 	if !strings.Contains(t, f) {
