@@ -74,7 +74,9 @@ func requireInertJSON(t testing.TB, what string, out []byte) {
 	t.Helper()
 	requireInert(t, what, out)
 	var v any
-	if err := json.Unmarshal(out, &v); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(out))
+	dec.UseNumber() // numbers beyond float64 are still JSON
+	if err := dec.Decode(&v); err != nil {
 		t.Fatalf("%s is not JSON: %v\n%s", what, err, out)
 	}
 	var walk func(any)
