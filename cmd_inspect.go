@@ -14,6 +14,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/tokentop/tokentop/auth"
+	"github.com/tokentop/tokentop/internal/safetext"
 	"github.com/tokentop/tokentop/internal/timefmt"
 )
 
@@ -306,22 +307,42 @@ func (a *app) probeOutcome(rep *inspectReport, p auth.ProbeResult, err error) er
 
 func (a *app) printInspect(rep inspectReport, o inspectOptions) error {
 	if o.json {
-		enc := json.NewEncoder(a.stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
+		if err := writeSafeJSON(a.stdout, rep); err != nil {
 			return fmt.Errorf("write the inspection: %w", err)
 		}
 		return nil
 	}
-	writeInspectText(a.stdout, rep)
-	return nil
+	// Each value is escaped as it is written (kv.line); the whole text is
+	// escaped once more, so a line added without care still cannot carry a
+	// control sequence to the terminal.
+	var b bytes.Buffer
+	writeInspectText(&b, rep)
+	_, err := io.WriteString(a.stdout, safetext.Lines(b.String()))
+	return err
 }
 
-// kv writes aligned "label  value" lines.
+// writeSafeJSON writes v as indented JSON in which no string, key or value,
+// holds a control, C1 or bidi character (see safetext.JSON): reports carry
+// claims, server messages, emails and file contents, all from outside.
+func writeSafeJSON(w io.Writer, v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	doc, err := safetext.JSON(raw, "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(doc, '\n'))
+	return err
+}
+
+// kv writes aligned "label  value" lines. A value is one line: whatever
+// control characters or line breaks its parts brought in are shown escaped.
 type kv struct{ w io.Writer }
 
 func (k kv) line(label, format string, args ...any) {
-	fmt.Fprintf(k.w, "%-15s %s\n", label, fmt.Sprintf(format, args...))
+	fmt.Fprintf(k.w, "%-15s %s\n", label, safetext.Escape(fmt.Sprintf(format, args...)))
 }
 
 func writeInspectText(w io.Writer, rep inspectReport) {
@@ -419,7 +440,7 @@ func writeEvents(w io.Writer, rep inspectReport) {
 	fmt.Fprintln(w)
 	switch {
 	case rep.EventsError != "":
-		fmt.Fprintf(w, "%-15s unavailable: %s\n", "events", rep.EventsError)
+		fmt.Fprintf(w, "%-15s unavailable: %s\n", "events", safetext.Escape(rep.EventsError))
 		return
 	case len(rep.Events) == 0:
 		fmt.Fprintf(w, "%-15s none recorded\n", "events")
@@ -451,7 +472,7 @@ func writeEvents(w io.Writer, rep inspectReport) {
 		if e.RequestID != "" {
 			d = append(d, "request id "+e.RequestID)
 		}
-		fmt.Fprintf(w, "  %s  %-15s %s\n", timefmt.Absolute(e.Time), e.Kind, strings.Join(d, "; "))
+		fmt.Fprintf(w, "  %s  %-15s %s\n", timefmt.Absolute(e.Time), safetext.Escape(string(e.Kind)), safetext.Escape(strings.Join(d, "; ")))
 	}
 }
 

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -13,6 +12,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/tokentop/tokentop/auth"
+	"github.com/tokentop/tokentop/internal/safetext"
 	"github.com/tokentop/tokentop/internal/timefmt"
 )
 
@@ -189,9 +189,7 @@ func sessWriteListJSON(w io.Writer, backend, configDir string, sessions []auth.S
 	for _, s := range sessions {
 		out.Sessions = append(out.Sessions, sessToJSON(s, now))
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(out); err != nil {
+	if err := writeSafeJSON(w, out); err != nil {
 		return fmt.Errorf("write the session list: %w", err)
 	}
 	return nil
@@ -365,7 +363,9 @@ func sessWriteListTable(w io.Writer, backend string, sessions []auth.Session, no
 	}
 }
 
-// sessOneLine keeps a cell on one line whatever the server put in a message.
+// sessOneLine keeps a cell on one line whatever the server (or a damaged
+// sessions.json) put in it: whitespace collapsed, every other control, C1
+// or bidi character shown escaped.
 func sessOneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
+	return safetext.Escape(strings.Join(strings.Fields(s), " "))
 }

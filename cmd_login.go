@@ -326,6 +326,7 @@ func sessWho(s auth.Session) string {
 	if email == "" {
 		email = "unknown user"
 	}
+	email = sessOneLine(email) // from the server's answer or the imported file
 	var parts []string
 	if s.User.UserID != 0 {
 		parts = append(parts, fmt.Sprintf("user %d", s.User.UserID))

@@ -18,6 +18,7 @@ import (
 
 	"github.com/tokentop/tokentop/auth"
 	"github.com/tokentop/tokentop/internal/quietinit"
+	"github.com/tokentop/tokentop/internal/safetext"
 	"github.com/tokentop/tokentop/storage"
 )
 
@@ -128,9 +129,13 @@ func (a *app) run(ctx context.Context, args []string) int {
 	if errors.As(err, &ec) && ec.err == nil {
 		return code // e.g. exec's child failed: it has spoken for itself
 	}
-	fmt.Fprintf(stderr, "tokentop: %v\n", err)
+	// Errors quote what came from outside (server messages, file contents,
+	// names from a damaged sessions.json); whatever a layer below missed,
+	// nothing reaches the terminal as a control sequence. Line breaks stay:
+	// joined errors are one per line.
+	fmt.Fprintf(stderr, "tokentop: %s\n", safetext.Lines(err.Error()))
 	if hint := errorHint(err); hint != "" {
-		fmt.Fprintf(stderr, "  %s\n", hint)
+		fmt.Fprintf(stderr, "  %s\n", safetext.Lines(hint))
 	}
 	return code
 }

@@ -3,8 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/tokentop/tokentop/auth/emulator"
@@ -63,5 +66,45 @@ func TestMemoryStorageWritesNothing(t *testing.T) {
 	}
 	if l := c.run("", "list", "--json"); l.code != 0 || strings.Contains(l.stdout, `"mem"`) {
 		t.Errorf("a later process still lists the memory session: exit %d\n%s", l.code, l.stdout)
+	}
+}
+
+// TestPlainHTTPOnlyToLoopbackAddresses: every command that takes a base URL
+// refuses plain http to a name that DNS resolves ("localhost." with its
+// trailing dot, a name under .localhost, 127.1) with exit 2, before any
+// request is sent.
+func TestPlainHTTPOnlyToLoopbackAddresses(t *testing.T) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hits.Add(1) }))
+	defer srv.Close()
+	port := srv.URL[strings.LastIndexByte(srv.URL, ':'):]
+	for _, host := range []string{"localhost.", "LOCALHOST.", "foo.localhost", "127.1", "127.0.0.1."} {
+		base := "http://" + host + port
+		for _, tc := range []struct {
+			stdin string
+			args  []string
+		}{
+			{"pw", []string{"login", "x", "--email", "a@example.com", "--password-stdin", "--oauth-url", base}},
+			{"pw", []string{"login", "x", "--email", "a@example.com", "--password-stdin", "--api-url", base + "/v3"}},
+			{`{"access_token":"a","refresh_token":"r","expires_in":60,"refresh_expires_in":120}`, []string{"import", "x", "--oauth-url", base}},
+			{"tok", []string{"inspect", "--token", "-", "--probe", "--api-url", base + "/v3"}},
+			{"tok", []string{"revoke", "--token", "-", "--type", "access", "--oauth-url", base}},
+		} {
+			t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+				var out, errb bytes.Buffer
+				t.Setenv("TOKENTOP_CONFIG_DIR", t.TempDir())
+				t.Setenv("TOKENTOP_STORAGE", "file")
+				code := run(context.Background(), tc.args, strings.NewReader(tc.stdin), &out, &errb)
+				if code != exitUsage {
+					t.Errorf("exit %d, want %d\n%s", code, exitUsage, errb.String())
+				}
+				if !strings.Contains(errb.String(), "plain http") {
+					t.Errorf("stderr does not say why: %q", errb.String())
+				}
+			})
+		}
+	}
+	if n := hits.Load(); n != 0 {
+		t.Errorf("%d requests reached the server", n)
 	}
 }

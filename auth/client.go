@@ -89,6 +89,29 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 	return nil
 }
 
+// heldSecretsKey is the context key of WithHeldSecrets.
+type heldSecretsKey struct{}
+
+// WithHeldSecrets returns ctx carrying secrets the caller holds besides the
+// one a call sends: the rest of a session's pair (and its frontend token).
+// The client redacts them, too, from every server text it reports, because
+// a server that echoes its request may echo more than the token of the
+// call (a revoke's 500 page quoting the whole session, say).
+func WithHeldSecrets(ctx context.Context, secrets ...string) context.Context {
+	held := append(heldSecrets(ctx), secrets...)
+	return context.WithValue(ctx, heldSecretsKey{}, held)
+}
+
+func heldSecrets(ctx context.Context) []string {
+	held, _ := ctx.Value(heldSecretsKey{}).([]string)
+	return held[:len(held):len(held)] // appending never shares the array
+}
+
+// withHeld is the secret of a call followed by those ctx holds.
+func withHeld(ctx context.Context, secret string) []string {
+	return append([]string{secret}, heldSecrets(ctx)...)
+}
+
 // ProbeResult says whether the API accepts an access token right now.
 type ProbeResult struct {
 	Accepted bool // 2xx, or 403 (accepted but not allowed)
@@ -108,14 +131,15 @@ func (c *Client) Login(ctx context.Context, ep Endpoints, email, password string
 		return TokenSet{}, Meta{}, fmt.Errorf("%s: %w: email and password are both required", op, ErrBadRequest)
 	}
 	body := map[string]string{"email": email, "password": password}
-	res, err := c.do(ctx, op, http.MethodPost, joinURL(ep.OAuthURL, "oauth/token"), body, "", password)
+	secrets := withHeld(ctx, password)
+	res, err := c.do(ctx, op, http.MethodPost, joinURL(ep.OAuthURL, "oauth/token"), body, "", secrets...)
 	if err != nil {
 		return TokenSet{}, res.meta, err
 	}
 	if !res.ok() || res.envelopeFailed() {
-		return TokenSet{}, res.meta, c.apiError(op, res, password)
+		return TokenSet{}, res.meta, c.apiError(op, res, secrets...)
 	}
-	ts, err := c.tokenSet(op, res, password)
+	ts, err := c.tokenSet(op, res, secrets...)
 	return ts, res.meta, err
 }
 
@@ -130,14 +154,15 @@ func (c *Client) Refresh(ctx context.Context, ep Endpoints, refreshToken string)
 		return TokenSet{}, Meta{}, fmt.Errorf("%s: %w", op, err)
 	}
 	body := map[string]string{"refresh_token": refreshToken}
-	res, err := c.do(ctx, op, http.MethodPost, joinURL(ep.OAuthURL, "oauth/refresh-token"), body, "", refreshToken)
+	secrets := withHeld(ctx, refreshToken)
+	res, err := c.do(ctx, op, http.MethodPost, joinURL(ep.OAuthURL, "oauth/refresh-token"), body, "", secrets...)
 	if err != nil {
 		return TokenSet{}, res.meta, err
 	}
 	if !res.ok() || res.envelopeFailed() {
-		return TokenSet{}, res.meta, c.apiError(op, res, refreshToken)
+		return TokenSet{}, res.meta, c.apiError(op, res, secrets...)
 	}
-	ts, err := c.tokenSet(op, res, refreshToken)
+	ts, err := c.tokenSet(op, res, secrets...)
 	return ts, res.meta, err
 }
 
@@ -154,12 +179,13 @@ func (c *Client) Revoke(ctx context.Context, ep Endpoints, token string, kind To
 		return Meta{}, fmt.Errorf("%s: %w", op, err)
 	}
 	body := map[string]string{"token": token, "token_type": string(kind)}
-	res, err := c.do(ctx, op, http.MethodPost, joinURL(ep.OAuthURL, "oauth/revoke-token"), body, "", token)
+	secrets := withHeld(ctx, token)
+	res, err := c.do(ctx, op, http.MethodPost, joinURL(ep.OAuthURL, "oauth/revoke-token"), body, "", secrets...)
 	if err != nil {
 		return res.meta, err
 	}
 	if !res.ok() || res.envelopeFailed() {
-		return res.meta, c.apiError(op, res, token)
+		return res.meta, c.apiError(op, res, secrets...)
 	}
 	return res.meta, nil
 }
@@ -174,7 +200,8 @@ func (c *Client) Probe(ctx context.Context, ep Endpoints, accessToken string) (P
 	if err := checkToken("access token", accessToken); err != nil {
 		return ProbeResult{}, fmt.Errorf("%s: %w", op, err)
 	}
-	res, err := c.do(ctx, op, http.MethodGet, joinURL(ep.APIURL, "auth/profile"), nil, "Bearer "+accessToken, accessToken)
+	secrets := withHeld(ctx, accessToken)
+	res, err := c.do(ctx, op, http.MethodGet, joinURL(ep.APIURL, "auth/profile"), nil, "Bearer "+accessToken, secrets...)
 	if err != nil {
 		return ProbeResult{Meta: res.meta}, err
 	}
@@ -196,7 +223,7 @@ func (c *Client) Probe(ctx context.Context, ep Endpoints, accessToken string) (P
 		}
 		return pr, nil
 	case st == http.StatusUnauthorized:
-		pr.Message, _ = serverMessage(res.body, accessToken)
+		pr.Message, _ = serverMessage(res.body, secrets...)
 		if pr.Message == "" {
 			pr.Message = "token rejected"
 		}
@@ -204,12 +231,12 @@ func (c *Client) Probe(ctx context.Context, ep Endpoints, accessToken string) (P
 	case st == http.StatusForbidden:
 		pr.Accepted = true
 		pr.Message = "accepted but not allowed"
-		if msg, _ := serverMessage(res.body, accessToken); msg != "" {
+		if msg, _ := serverMessage(res.body, secrets...); msg != "" {
 			pr.Message += ": " + msg
 		}
 		return pr, nil
 	}
-	return pr, c.apiError(op, res, accessToken)
+	return pr, c.apiError(op, res, secrets...)
 }
 
 // parseProfile reads the user from a profile body: the success envelope
@@ -274,7 +301,7 @@ func checkBaseURL(what, raw string) error {
 		if isLoopback(u.Hostname()) {
 			return nil
 		}
-		return fmt.Errorf("%w: %s %q uses plain http:// to a non-loopback host, which would send passwords and tokens unencrypted; use https:// (plain http is allowed only for 127.0.0.1, ::1 and localhost)", ErrInsecureURL, what, shown)
+		return fmt.Errorf("%w: %s %q uses plain http:// to a non-loopback host, which would send passwords and tokens unencrypted; use https:// (plain http is allowed only for 127.0.0.1, ::1 and localhost, spelled exactly so: any other name, \"localhost.\" included, is looked up in DNS, which may answer with another machine)", ErrInsecureURL, what, shown)
 	default:
 		return fmt.Errorf("%w: %s %q has scheme %q; use https://", ErrInvalidURL, what, shown, snippet(u.Scheme, 20))
 	}
@@ -303,15 +330,20 @@ func exampleFor(what string) string {
 	return DefaultOAuthURL
 }
 
-// isLoopback reports whether host is 127.0.0.0/8, ::1 or localhost. Names
-// under .localhost are not trusted: Go resolves them through DNS (search
-// domains included), which may answer with a remote address.
+// isLoopback reports whether plain http to host stays on this machine: a
+// literal address in 127.0.0.0/8 or ::1 (also IPv4-mapped, or with a zone),
+// or the name localhost itself (in any case; it comes from the hosts
+// file). Every other name is resolved through DNS and may be answered with
+// a remote address: names under .localhost, forms net.ParseIP refuses
+// (127.1, 0x7f.0.0.1, "127.0.0.1."), and "localhost." with its trailing dot,
+// which is a fully qualified name the hosts file need not list. Deciding on
+// the host as typed, with nothing trimmed, is deciding on what is dialled.
 func isLoopback(host string) bool {
-	h := strings.TrimSuffix(strings.ToLower(host), ".")
-	if h == "localhost" {
+	if strings.EqualFold(host, "localhost") {
 		return true
 	}
-	if i := strings.IndexByte(h, '%'); i >= 0 { // zone, as in fe80::1%lo
+	h := host
+	if i := strings.IndexByte(h, '%'); i >= 0 && strings.Contains(h, ":") { // zone, as in ::1%lo
 		h = h[:i]
 	}
 	ip := net.ParseIP(h)

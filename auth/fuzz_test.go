@@ -8,6 +8,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/tokentop/tokentop/internal/safetext"
 )
 
 var fuzzNow = time.Date(2026, 4, 3, 12, 0, 0, 0, time.UTC)
@@ -97,6 +99,7 @@ func FuzzInspect(f *testing.F) {
 		"Bearer abc\n",
 		"\"quoted\"",
 		"\x00\x1b[31m",
+		makeJWT(hostileHeader, hostileClaims, "c2ln"),
 		"",
 	} {
 		f.Add(seed, int64(1709520000), int64(1709553600))
@@ -126,8 +129,14 @@ func FuzzInspect(f *testing.F) {
 		if in.SignatureVerified {
 			t.Fatal("signature verified without a key")
 		}
-		if _, err := json.Marshal(in); err != nil {
+		doc, err := json.Marshal(in)
+		if err != nil {
 			t.Fatalf("JSON: %v", err)
+		}
+		// What inspect prints: nothing in it may act on a terminal.
+		assertInertJSON(t, "inspection", doc)
+		for _, w := range in.Warnings {
+			assertInertText(t, "warning", strings.ReplaceAll(w, "\n", `\n`))
 		}
 		if len(token) >= 24 && !strings.ContainsFunc(token, unicode.IsSpace) {
 			for _, w := range in.Warnings {
@@ -155,8 +164,8 @@ func FuzzServerMessage(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte, secret string) {
 		msg, id := serverMessage(body, secret)
 		for _, out := range []string{msg, id} {
-			if strings.ContainsFunc(out, func(r rune) bool { return unicode.IsControl(r) || r == '\n' }) {
-				t.Fatalf("output %q has control characters", out)
+			if strings.ContainsFunc(out, func(r rune) bool { return unicode.IsControl(r) || safetext.Unsafe(r) }) {
+				t.Fatalf("output %q has control, format or bidi characters", out)
 			}
 			if n := utf8.RuneCountInString(out); n > maxMessageLen+1 {
 				t.Fatalf("output is %d runes", n)

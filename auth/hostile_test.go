@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -370,6 +371,83 @@ func TestNetworkFailures(t *testing.T) {
 	}
 }
 
+// TestLoopbackIsWhatIsDialled: plain http passes only for hosts that Go
+// dials without asking DNS; everything else is refused before any request.
+func TestLoopbackIsWhatIsDialled(t *testing.T) {
+	tests := []struct {
+		host string
+		ok   bool
+	}{
+		{"127.0.0.1", true},
+		{"127.1.2.3", true},
+		{"127.255.255.254", true},
+		{"[::1]", true},
+		{"[::ffff:127.0.0.1]", true},
+		{"[::1%25lo]", true},
+		{"localhost", true},
+		{"LOCALHOST", true},
+		{"LocalHost", true},
+		{"localhost.", false},
+		{"LOCALHOST.", false},
+		{"localhost..", false},
+		{"foo.localhost", false},
+		{"foo.localhost.", false},
+		{"localhost.localdomain", false},
+		{"localhost.example.com", false},
+		{"127.0.0.1.", false},
+		{"127.1", false},
+		{"127.0.1", false},
+		{"0x7f.0.0.1", false},
+		{"0177.0.0.1", false},
+		{"2130706433", false},
+		{"127.0.0.1.nip.io", false},
+		{"0.0.0.0", false},
+		{"[::]", false},
+		{"10.0.0.1", false},
+		{"[fe80::1%25lo]", false},
+		{"localhost%00", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.host, func(t *testing.T) {
+			for _, ep := range []Endpoints{
+				{OAuthURL: "http://" + tt.host + ":8787", APIURL: DefaultAPIURL},
+				{OAuthURL: DefaultOAuthURL, APIURL: "http://" + tt.host + ":8787/v3"},
+			} {
+				err := CheckEndpoints(ep)
+				if tt.ok && err != nil {
+					t.Errorf("CheckEndpoints(%+v) = %v, want nil", ep, err)
+				}
+				if !tt.ok && !errors.Is(err, ErrInsecureURL) && !errors.Is(err, ErrInvalidURL) {
+					t.Errorf("CheckEndpoints(%+v) = %v, want it refused", ep, err)
+				}
+			}
+		})
+	}
+	// No call gets as far as the network.
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hits.Add(1) }))
+	defer srv.Close()
+	port := srv.URL[strings.LastIndexByte(srv.URL, ':'):]
+	ep := Endpoints{OAuthURL: "http://localhost." + port, APIURL: "http://localhost." + port + "/v3"}
+	c := NewClient(nil, nil)
+	ctx := context.Background()
+	if _, _, err := c.Login(ctx, ep, "a@example.com", "pw"); !errors.Is(err, ErrInsecureURL) {
+		t.Errorf("Login to %s: %v, want ErrInsecureURL", ep.OAuthURL, err)
+	}
+	if _, _, err := c.Refresh(ctx, ep, "tok"); !errors.Is(err, ErrInsecureURL) {
+		t.Errorf("Refresh: %v", err)
+	}
+	if _, err := c.Revoke(ctx, ep, "tok", AccessToken); !errors.Is(err, ErrInsecureURL) {
+		t.Errorf("Revoke: %v", err)
+	}
+	if _, err := c.Probe(ctx, ep, "tok"); !errors.Is(err, ErrInsecureURL) {
+		t.Errorf("Probe: %v", err)
+	}
+	if n := hits.Load(); n != 0 {
+		t.Errorf("%d requests reached the server", n)
+	}
+}
+
 func TestCheckEndpoints(t *testing.T) {
 	tests := []struct {
 		oauth, api string
@@ -379,7 +457,7 @@ func TestCheckEndpoints(t *testing.T) {
 		{"https://platform-oauth.convirza.com", "https://platform-api.convirza.com/v3", nil, ""},
 		{"http://127.0.0.1:8787", "http://127.0.0.1:8787/v3/", nil, ""},
 		{"http://127.1.2.3:80/", "http://[::1]:8787", nil, ""},
-		{"http://localhost:8787", "HTTP://LOCALHOST.:1/v3", nil, ""},
+		{"http://localhost:8787", "HTTP://LOCALHOST:1/v3", nil, ""},
 		{"http://platform-oauth.convirza.com", DefaultAPIURL, ErrInsecureURL, "unencrypted; use https://"},
 		{DefaultOAuthURL, "http://10.0.0.1/v3", ErrInsecureURL, "API URL"},
 		{"http://127.0.0.1.example.com", DefaultAPIURL, ErrInsecureURL, "only for 127.0.0.1, ::1 and localhost"},

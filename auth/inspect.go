@@ -11,10 +11,16 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/tokentop/tokentop/internal/safetext"
 )
 
 // Inspection is what a token string is, for display. Nothing in it is secret
 // except through Claims of a JWT (which the user asked to see).
+//
+// Every string in Header and Claims, object keys included, has been through
+// safetext.Escape: a token is text from outside, and its claims are printed
+// (and put in JSON) as they are.
 type Inspection struct {
 	Fingerprint string         `json:"fingerprint"`
 	Length      int            `json:"length"`
@@ -177,7 +183,13 @@ func (in *Inspection) inspectJWT(tok string, opts InspectOptions) {
 	if in.Alphabet != AlphabetBinary && segmentsBase64URL(parts) {
 		in.Alphabet = AlphabetBase64URL
 	}
-	in.Header = hdr
+	var escaped bool
+	in.Header = safeObject(hdr, &escaped)
+	defer func() {
+		if escaped {
+			in.warn(`header or claims hold control, bidi or invisible characters (a hostile token?): shown escaped, as \xNN or \uNNNN`)
+		}
+	}()
 	if strings.EqualFold(alg, "none") {
 		in.warn("alg: none: the token is unsigned, anyone could have written it")
 		if parts[2] != "" {
@@ -194,7 +206,7 @@ func (in *Inspection) inspectJWT(tok string, opts InspectOptions) {
 		in.warn("malformed JWT payload: %v", err)
 		return
 	}
-	in.Claims = claims
+	in.Claims = safeObject(claims, &escaped)
 	var ok bool
 	if in.IssuedAt, ok = in.claimTime(claims, "iat"); ok && !opts.Now.IsZero() && in.IssuedAt.Sub(opts.Now) > futureIatTolerance {
 		in.warn("issued in the future (iat %s, now %s): clock skew?", stamp(in.IssuedAt), stamp(opts.Now))
@@ -281,6 +293,55 @@ func (in *Inspection) claimTime(claims map[string]any, name string) (time.Time, 
 	}
 	sec, frac := math.Modf(f)
 	return time.Unix(int64(sec), int64(math.Round(frac*1e9))).UTC(), true
+}
+
+// safeObject is m with every string in it, keys included and nested values
+// too, passed through safetext.Escape; escaped is set when that changed
+// anything. A key that escapes to one already taken gets " (2)", " (3)"...
+// rather than overwrite that claim.
+func safeObject(m map[string]any, escaped *bool) map[string]any {
+	out := make(map[string]any, len(m))
+	var hostile []string
+	for k, v := range m {
+		if safetext.Needs(k) {
+			hostile = append(hostile, k)
+			continue
+		}
+		out[k] = safeValue(v, escaped)
+	}
+	sort.Strings(hostile) // the suffixes do not depend on map order
+	for _, k := range hostile {
+		*escaped = true
+		key := safetext.Escape(k)
+		for n := 2; ; n++ {
+			if _, taken := out[key]; !taken {
+				break
+			}
+			key = fmt.Sprintf("%s (%d)", safetext.Escape(k), n)
+		}
+		out[key] = safeValue(m[k], escaped)
+	}
+	return out
+}
+
+func safeValue(v any, escaped *bool) any {
+	switch x := v.(type) {
+	case string:
+		if safetext.Needs(x) {
+			*escaped = true
+			return safetext.Escape(x)
+		}
+		return x
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = safeValue(e, escaped)
+		}
+		return out
+	case map[string]any:
+		return safeObject(x, escaped)
+	}
+	return v
 }
 
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }

@@ -6,6 +6,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
+
+	"github.com/tokentop/tokentop/internal/safetext"
 )
 
 // makeJWT builds header.payload.signature from raw JSON texts.
@@ -211,5 +214,101 @@ func TestInspectionClaimNamesSorted(t *testing.T) {
 	}
 	if got := (Inspection{}).ClaimNames(); len(got) != 0 {
 		t.Fatalf("ClaimNames of an opaque token = %v", got)
+	}
+}
+
+// hostileClaims is a JWT payload whose claim names and values would set the
+// clipboard (OSC 52), retitle the window (OSC 0), clear the screen (CSI 2J,
+// also as the one-rune C1 CSI) and reverse text (bidi overrides), nested
+// too, if printed raw.
+const hostileClaims = `{"\u001b]52;c;aGFja2Vk\u0007":"x","\u001b]0;owned\u0007name":1,"sub":"\u009b2J\u202egnp.exe\u202c",` +
+	`"roles":["ok","\u2066admin\u2069"],"org":{"\u001b[2J":"\u200fx\u061c","n":[{"\u200e":"\u007f"}]},` +
+	`"exp":1709553600,"iat":1709510400}`
+
+const hostileHeader = `{"alg":"HS256","typ":"JWT\u001b[31m","kid":"\u009d8;;http://evil\u009c"}`
+
+// assertInertText fails when s holds a rune that could act on a terminal.
+func assertInertText(t testing.TB, what, s string) {
+	t.Helper()
+	if !utf8.ValidString(s) {
+		t.Fatalf("%s is not UTF-8: %q", what, s)
+	}
+	for i, r := range s {
+		if r == '\n' {
+			continue
+		}
+		if safetext.Unsafe(r) {
+			t.Fatalf("%s holds %U at byte %d: %q", what, r, i, s)
+		}
+	}
+}
+
+// assertInertJSON fails when a JSON document holds a control, C1 or bidi
+// rune, raw or as a \u escape a decoder (jq -r) would turn back.
+func assertInertJSON(t testing.TB, what string, doc []byte) {
+	t.Helper()
+	assertInertText(t, what, string(doc))
+	var v any
+	dec := json.NewDecoder(strings.NewReader(string(doc)))
+	dec.UseNumber() // numbers beyond float64 are still JSON
+	if err := dec.Decode(&v); err != nil {
+		t.Fatalf("%s: not JSON: %v", what, err)
+	}
+	var walk func(v any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case string:
+			assertInertText(t, what+" (decoded)", strings.ReplaceAll(x, "\n", `\n`))
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		case map[string]any:
+			for k, e := range x {
+				assertInertText(t, what+" (decoded key)", strings.ReplaceAll(k, "\n", `\n`))
+				walk(e)
+			}
+		}
+	}
+	walk(v)
+}
+
+func TestInspectHostileClaimsAreInert(t *testing.T) {
+	in := Inspect(makeJWT(hostileHeader, hostileClaims, "c2ln"), InspectOptions{Now: time.Unix(1709520000, 0)})
+	if in.Format != "jwt" {
+		t.Fatalf("format %q, warnings %v", in.Format, in.Warnings)
+	}
+	b, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertInertJSON(t, "inspection JSON", b)
+	for _, c := range in.ClaimNames() {
+		assertInertText(t, "claim name", c)
+	}
+	want := map[string]any{
+		`\x1b]52;c;aGFja2Vk\x07`: "x",
+		`sub`:                    `\u009b2J\u202egnp.exe\u202c`,
+	}
+	for k, v := range want {
+		if in.Claims[k] != v {
+			t.Errorf("claim %q = %#v, want %#v", k, in.Claims[k], v)
+		}
+	}
+	if got := in.Header["typ"]; got != `JWT\x1b[31m` {
+		t.Errorf("header typ = %#v", got)
+	}
+	if !in.Expires.Equal(time.Unix(1709553600, 0)) {
+		t.Errorf("exp %v: escaping must not change what the claims mean", in.Expires)
+	}
+	if !strings.Contains(strings.Join(in.Warnings, "\n"), "shown escaped") {
+		t.Errorf("no warning that claims were escaped: %v", in.Warnings)
+	}
+}
+
+func TestInspectEscapedKeysDoNotOverwriteClaims(t *testing.T) {
+	in := Inspect(makeJWT(`{"alg":"HS256"}`, `{"a\\x1b":"literal","a\u001b":"escape"}`, "c2ln"), InspectOptions{})
+	if in.Claims[`a\x1b`] != "literal" || in.Claims[`a\x1b (2)`] != "escape" {
+		t.Errorf("claims %#v: want both, the escaped one renamed", in.Claims)
 	}
 }

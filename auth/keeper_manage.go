@@ -37,6 +37,8 @@ func (k *Keeper) Revoke(ctx context.Context, name string) (RevokeReport, error) 
 	if err != nil {
 		return rep, fmt.Errorf("revoke %s: %w", name, err)
 	}
+	// Each call sends one token; the server's answer to either may echo any.
+	ctx = sec.held(ctx)
 	rep.Refresh.Fingerprint = Fingerprint(sec.RefreshToken)
 	rep.Refresh.Meta, rep.Refresh.Err = k.cfg.Client.Revoke(ctx, meta.Endpoints, sec.RefreshToken, RefreshToken)
 	if rep.Refresh.Err == nil {
@@ -149,7 +151,7 @@ func (k *Keeper) Probe(ctx context.Context, name string) (ProbeResult, error) {
 	if err != nil {
 		return ProbeResult{}, fmt.Errorf("probe %s: %w", name, err)
 	}
-	res, err := k.cfg.Client.Probe(ctx, meta.Endpoints, sec.AccessToken)
+	res, err := k.cfg.Client.Probe(sec.held(ctx), meta.Endpoints, sec.AccessToken)
 	if err != nil {
 		return res, fmt.Errorf("session %s: %w", name, err) // the client's error starts with "probe"
 	}

@@ -151,14 +151,15 @@ func (k *Keeper) rotate(ctx context.Context, cur Session, res RefreshResult) (Re
 	k.beginExchange(name)
 	defer k.endExchange(name)
 	ctx = persistCtx(ctx)
-	ts, m, err := k.cfg.Client.Refresh(ctx, cur.Endpoints, sec.RefreshToken)
+	held := sec.held(ctx) // the answer may echo the access token too
+	ts, m, err := k.cfg.Client.Refresh(held, cur.Endpoints, sec.RefreshToken)
 	lost := maybeSent(err)
 	if lost {
 		// The server may have rotated and its answer is gone. Presenting
 		// the same token again either succeeds (it never arrived) or is
 		// refused, which then means the rotation was lost, not stolen.
 		notes = append(notes, "the answer to the first attempt was lost after sending; retried once with the same token")
-		ts, m, err = k.cfg.Client.Refresh(ctx, cur.Endpoints, sec.RefreshToken)
+		ts, m, err = k.cfg.Client.Refresh(held, cur.Endpoints, sec.RefreshToken)
 	}
 	if err == nil {
 		if interrupted {

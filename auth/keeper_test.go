@@ -774,3 +774,68 @@ func TestAuditLinksRotations(t *testing.T) {
 		t.Fatalf("the reuse alarm names %s, not the stored refresh token", last.OldRefreshFP)
 	}
 }
+
+// TestServerEchoesOfHeldSecretsRedacted: whatever call fails, the server's
+// text shown (errors, last error, audit) holds no secret of the session,
+// not only the one token that call sent, even when the server wraps the
+// echo across lines.
+func TestServerEchoesOfHeldSecretsRedacted(t *testing.T) {
+	e := newEnv(t, envOpt{})
+	ctx := context.Background()
+	e.seed("s", time.Hour, 24*time.Hour)
+	sec := e.secrets("s")
+	held := []string{sec.AccessToken, sec.RefreshToken, sec.FrontendToken}
+	// split cuts a token in two with a line break, as a server wrapping a
+	// long line would.
+	split := func(tok string) string { return tok[:len(tok)/2] + "\n  " + tok[len(tok)/2:] }
+	echo := "failed for access " + split(sec.AccessToken) + " refresh " + split(sec.RefreshToken)
+	if sec.FrontendToken != "" {
+		echo += " frontend " + split(sec.FrontendToken)
+	}
+	e.setIntercept(func(w http.ResponseWriter, r *http.Request, body []byte) bool {
+		http.Error(w, echo, http.StatusInternalServerError)
+		return true
+	})
+	leaks := func(where, text string) {
+		t.Helper()
+		flat := strings.Join(strings.Fields(text), "")
+		for _, tok := range held {
+			if tok != "" && strings.Contains(flat, tok) {
+				t.Errorf("%s holds a token (%s): %q", where, auth.Fingerprint(tok), text)
+			}
+		}
+		if !strings.Contains(text, "[redacted]") {
+			t.Errorf("%s does not show the redacted echo: %q", where, text)
+		}
+	}
+
+	rep, err := e.k.Revoke(ctx, "s")
+	if err == nil || rep.Access.Err == nil || rep.Refresh.Err == nil {
+		t.Fatalf("Revoke = %+v, %v", rep, err)
+	}
+	leaks("revoke (refresh token) error", rep.Refresh.Err.Error())
+	leaks("revoke (access token) error", rep.Access.Err.Error())
+
+	_, err = e.k.Refresh(ctx, "s")
+	if err == nil {
+		t.Fatal("refresh against a failing server succeeded")
+	}
+	leaks("refresh error", err.Error())
+	leaks("stored last error", e.get("s").LastError)
+
+	_, err = e.k.Probe(ctx, "s")
+	if err == nil {
+		t.Fatal("probe against a failing server succeeded")
+	}
+	leaks("probe error", err.Error())
+
+	for _, ev := range e.audit.Events() {
+		b, _ := json.Marshal(ev)
+		flat := strings.Join(strings.Fields(string(b)), "")
+		for _, tok := range held {
+			if tok != "" && strings.Contains(flat, tok) {
+				t.Errorf("audit event %s holds a token: %s", ev.Kind, b)
+			}
+		}
+	}
+}

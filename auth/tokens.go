@@ -14,6 +14,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/tokentop/tokentop/internal/safetext"
 )
 
 // Bounds on what a token response may say. Anything outside them is a server
@@ -494,19 +496,76 @@ func textValue(v any) string {
 }
 
 // redact replaces every occurrence of each secret (and its URL- and
-// JSON-escaped forms) by "[redacted]".
+// HTML-escaped forms) by "[redacted]". Whitespace, control and format
+// characters are ignored while matching, on both sides: a server that
+// wraps an echoed token across lines, or a zero-width space inside it,
+// does not hide it, and neither does a password with spaces in it that the
+// server reflowed.
 func redact(s string, secrets []string) string {
 	for _, sec := range secrets {
 		if sec == "" {
 			continue
 		}
 		for _, form := range []string{sec, url.QueryEscape(sec), url.PathEscape(sec), html.EscapeString(sec)} {
-			if form != "" && strings.Contains(s, form) {
-				s = strings.ReplaceAll(s, form, "[redacted]")
-			}
+			s = redactForm(s, form)
 		}
 	}
 	return s
+}
+
+// stripIgnorable returns s without ignorable runes, and where each of its
+// bytes came from in s. Bytes that are not UTF-8 are kept as they are.
+func stripIgnorable(s string) (string, []int) {
+	var b strings.Builder
+	at := make([]int, 0, len(s))
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if n == 1 && r == utf8.RuneError || !ignorable(r) {
+			b.WriteString(s[i : i+n])
+			for j := range n {
+				at = append(at, i+j)
+			}
+		}
+		i += n
+	}
+	return b.String(), at
+}
+
+// ignorable is what redact skips when matching: it carries no meaning of
+// its own in a message, and a server or proxy may insert it anywhere.
+func ignorable(r rune) bool {
+	return unicode.IsSpace(r) || unicode.IsControl(r) || unicode.Is(unicode.Cf, r)
+}
+
+// redactForm replaces each occurrence of form in s, ignoring ignorable runes
+// (see redact); the replaced span runs from the first to the last rune of
+// the match in s, so whatever was inserted inside it goes too.
+func redactForm(s, form string) string {
+	f, _ := stripIgnorable(form)
+	if f == "" {
+		// Nothing but ignorable runes (a password of control characters):
+		// only the exact form can be matched.
+		return strings.ReplaceAll(s, form, "[redacted]")
+	}
+	t, at := stripIgnorable(s)
+	if !strings.Contains(t, f) {
+		return s
+	}
+	var b strings.Builder
+	last := 0 // end in s of what has been written
+	for from := 0; ; {
+		j := strings.Index(t[from:], f)
+		if j < 0 {
+			break
+		}
+		start, end := at[from+j], at[from+j+len(f)-1]+1
+		b.WriteString(s[last:start])
+		b.WriteString("[redacted]")
+		last = end
+		from += j + len(f)
+	}
+	b.WriteString(s[last:])
+	return b.String()
 }
 
 func looksHTML(s string) bool {
@@ -558,33 +617,15 @@ func stripTags(s string) string {
 }
 
 // sanitizeText makes server-provided text safe for one line of a terminal:
-// no control characters or escape sequences, whitespace collapsed, at most
-// max runes (and an ellipsis).
+// whitespace collapsed, every other control, format or bidi character shown
+// escaped (safetext.Escape), at most max runes (and an ellipsis).
 func sanitizeText(s string, max int) string { return truncateRunes(normalizeText(s), max) }
 
-// normalizeText drops invisible format characters and collapses runs of
-// whitespace and control characters into single spaces.
+// normalizeText collapses runs of whitespace (line breaks included) into
+// single spaces, trims the ends, and escapes what safetext.Escape escapes,
+// so the text is one inert line.
 func normalizeText(s string) string {
-	if !utf8.ValidString(s) {
-		s = strings.ToValidUTF8(s, "\ufffd")
-	}
-	var b strings.Builder
-	space := false
-	for _, r := range s {
-		if unicode.Is(unicode.Cf, r) { // zero-width and bidi marks: dropped
-			continue
-		}
-		if unicode.IsSpace(r) || unicode.IsControl(r) {
-			space = b.Len() > 0
-			continue
-		}
-		if space {
-			b.WriteByte(' ')
-			space = false
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
+	return safetext.Escape(strings.Join(strings.FieldsFunc(s, unicode.IsSpace), " "))
 }
 
 // truncateRunes cuts s to max runes, marking the cut with an ellipsis.
@@ -600,19 +641,12 @@ func truncateRunes(s string, max int) string {
 }
 
 // cleanMessage turns server text into a safe one-line message: secrets are
-// redacted before and after normalising (which could join a secret's
-// pieces, or a secret with spaces, back together), and only then is the
-// text truncated, so no prefix of a secret survives.
+// redacted (across whitespace and control characters, see redact), the text
+// is normalised, redacted once more in case escaping spelled out a secret,
+// and only then truncated, so no prefix of a secret survives.
 func cleanMessage(s string, secrets []string, max int) string {
 	s = normalizeText(redact(s, secrets))
-	norm := make([]string, 0, len(secrets))
-	for _, sec := range secrets {
-		if n := normalizeText(sec); n != sec {
-			norm = append(norm, n)
-		}
-	}
-	s = redact(redact(s, secrets), norm)
-	return truncateRunes(s, max)
+	return truncateRunes(redact(s, secrets), max)
 }
 
 // snippet is a short sanitised excerpt of s, for error messages about values

@@ -4,6 +4,7 @@
 package auth
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"strconv"
@@ -93,6 +94,11 @@ func (s Secrets) String() string {
 
 // GoString redacts like String.
 func (s Secrets) GoString() string { return s.String() }
+
+// held is ctx carrying all three tokens for redaction (see WithHeldSecrets).
+func (s Secrets) held(ctx context.Context) context.Context {
+	return WithHeldSecrets(ctx, s.AccessToken, s.RefreshToken, s.FrontendToken)
+}
 
 // Meta describes one HTTP exchange: what the server said about itself.
 type Meta struct {

@@ -11,6 +11,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/tokentop/tokentop/auth"
+	"github.com/tokentop/tokentop/internal/safetext"
 	"github.com/tokentop/tokentop/internal/timefmt"
 )
 
@@ -173,8 +174,12 @@ func (d detailModel) content(now time.Time, loc *time.Location) string {
 	row("User", fmt.Sprintf("%s · id %d", userLabel(se), se.User.UserID))
 	row("Role", roleLabel(se))
 	row("Org unit", orgLabel(se))
-	row("OAuth URL", se.Endpoints.OAuthURL)
-	row("API URL", se.Endpoints.APIURL)
+	// From here on every value that came from a server or a file (URLs,
+	// errors, messages, request ids, emails, tokens) is escaped as it is
+	// put in a row: rows also hold this view's own styling, which must stay.
+	esc := safetext.Escape
+	row("OAuth URL", esc(se.Endpoints.OAuthURL))
+	row("API URL", esc(se.Endpoints.APIURL))
 
 	expiry := func(label string, t time.Time, urg urgency) {
 		if t.IsZero() {
@@ -212,7 +217,7 @@ func (d detailModel) content(now time.Time, loc *time.Location) string {
 		row("Created", timefmt.Relative(se.CreatedAt, now)+" · "+timefmt.Absolute(se.CreatedAt))
 	}
 	if se.LastError != "" {
-		row("Last error", st.Bad.Render(se.LastError))
+		row("Last error", st.Bad.Render(esc(se.LastError)))
 	}
 	if se.ClockSkew != 0 {
 		row("Clock skew", signedDuration(se.ClockSkew)+" (server minus local)")
@@ -225,13 +230,13 @@ func (d detailModel) content(now time.Time, loc *time.Location) string {
 	section("TOKENS (" + hint + ")")
 	switch {
 	case d.secErr != nil:
-		row("Error", st.Bad.Render("cannot load the tokens: "+d.secErr.Error()))
+		row("Error", st.Bad.Render(safetext.Lines("cannot load the tokens: "+d.secErr.Error())))
 	case d.secrets == nil:
 		row("", st.Muted.Render("loading…"))
 	default:
 		show := func(label, tok string) {
 			if d.reveal && tok != "" {
-				tokenRow(label, tok)
+				tokenRow(label, esc(tok))
 			} else {
 				row(label, mask(tok))
 			}
@@ -246,11 +251,11 @@ func (d detailModel) content(now time.Time, loc *time.Location) string {
 	section("SERVER PROBE (s)")
 	switch {
 	case d.probing:
-		row("", st.Muted.Render("asking "+se.Endpoints.APIURL+"/auth/profile…"))
+		row("", st.Muted.Render("asking "+esc(se.Endpoints.APIURL)+"/auth/profile…"))
 	case d.probe == nil:
-		row("", st.Muted.Render("press s to ask GET "+se.Endpoints.APIURL+"/auth/profile whether the access token is accepted"))
+		row("", st.Muted.Render("press s to ask GET "+esc(se.Endpoints.APIURL)+"/auth/profile whether the access token is accepted"))
 	case d.probe.err != nil:
-		row("Error", st.Bad.Render(d.probe.err.Error()))
+		row("Error", st.Bad.Render(safetext.Lines(d.probe.err.Error())))
 		cont(st.Muted.Render("asked at " + clock(d.probe.at, loc)))
 	default:
 		p := d.probe.result
@@ -260,14 +265,14 @@ func (d detailModel) content(now time.Time, loc *time.Location) string {
 		}
 		line := fmt.Sprintf("%s · HTTP %d", verdict, p.Status)
 		if p.Meta.RequestID != "" {
-			line += " · request id " + p.Meta.RequestID
+			line += " · request id " + esc(p.Meta.RequestID)
 		}
 		row("Verdict", line)
 		if p.Message != "" {
-			cont(p.Message)
+			cont(esc(p.Message))
 		}
 		if p.User.Email != "" {
-			cont(fmt.Sprintf("profile: %s · id %d · %s · org %d", p.User.Email, p.User.UserID, auth.RoleName(p.User.RoleID), p.User.OrgUnitID))
+			cont(fmt.Sprintf("profile: %s · id %d · %s · org %d", esc(p.User.Email), p.User.UserID, auth.RoleName(p.User.RoleID), p.User.OrgUnitID))
 		}
 		cont(st.Muted.Render("asked at " + clock(d.probe.at, loc) + " (" + timefmt.Relative(d.probe.at, now) + ")"))
 	}
@@ -275,7 +280,7 @@ func (d detailModel) content(now time.Time, loc *time.Location) string {
 	section("TIMELINE (newest last)")
 	switch {
 	case d.tlErr != nil:
-		row("Error", st.Bad.Render(d.tlErr.Error()))
+		row("Error", st.Bad.Render(safetext.Lines(d.tlErr.Error())))
 	case len(d.timeline) == 0:
 		row("", st.Muted.Render("no events recorded"))
 	default:
@@ -297,15 +302,17 @@ func (d detailModel) inspection(b *strings.Builder, row func(string, string), ti
 		row("", st.Muted.Render("none"))
 		return
 	}
+	// Inspect has escaped the header and claims; the JSON of each is
+	// escaped again all the same, as cheap insurance for this view.
 	row("Format", fmt.Sprintf("%s · %d chars · %s", in.Format, in.Length, in.Alphabet))
 	if in.Format == "jwt" {
-		row("Header", compactJSON(in.Header))
+		row("Header", safetext.Escape(compactJSON(in.Header)))
 		for i, k := range in.ClaimNames() {
 			label := ""
 			if i == 0 {
 				label = "Claims"
 			}
-			v := compactJSON(in.Claims[k])
+			v := safetext.Escape(compactJSON(in.Claims[k]))
 			switch k {
 			case "exp":
 				v += "  (" + timefmt.Absolute(in.Expires) + ")"
@@ -314,7 +321,7 @@ func (d detailModel) inspection(b *strings.Builder, row func(string, string), ti
 			case "nbf":
 				v += "  (" + timefmt.Absolute(in.NotBefore) + ")"
 			}
-			row(label, k+" = "+v)
+			row(label, safetext.Escape(k)+" = "+v)
 		}
 		row("Signature", "not verified (tokentop holds no keys)")
 	}
@@ -323,7 +330,7 @@ func (d detailModel) inspection(b *strings.Builder, row func(string, string), ti
 		if i == 0 {
 			label = "Warnings"
 		}
-		row(label, st.Warn.Render(w))
+		row(label, st.Warn.Render(safetext.Escape(w)))
 	}
 }
 

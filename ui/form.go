@@ -9,6 +9,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 
 	"github.com/tokentop/tokentop/auth"
+	"github.com/tokentop/tokentop/internal/safetext"
 )
 
 // field is one labelled text input with its inline error.
@@ -93,9 +94,11 @@ func errorLines(st *Styles, msg string, indent, width int) string {
 }
 
 // messageLines renders msg in style, indented and wrapped to the width.
+// Messages quote errors, which quote servers and files: escaped here, once
+// for every form, keeping the line breaks of joined errors.
 func messageLines(style lipgloss.Style, msg string, indent, width int) string {
 	w := max(width-indent, 20)
-	lines := strings.Split(style.Width(w).Render(msg), "\n")
+	lines := strings.Split(style.Width(w).Render(safetext.Lines(msg)), "\n")
 	for i := range lines {
 		lines[i] = strings.Repeat(" ", indent) + lines[i]
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/tokentop/tokentop/auth"
+	"github.com/tokentop/tokentop/internal/safetext"
 	"github.com/tokentop/tokentop/internal/timefmt"
 )
 
@@ -143,13 +144,14 @@ func fitRight(text string, w int) string {
 	return strings.Repeat(" ", w-tw) + text
 }
 
-// userLabel is the best short name for a session's user.
+// userLabel is the best short name for a session's user, escaped (the
+// email came from a server or a file).
 func userLabel(se auth.Session) string {
 	switch {
 	case se.User.Email != "":
-		return se.User.Email
+		return safetext.Escape(se.User.Email)
 	case se.Email != "":
-		return se.Email
+		return safetext.Escape(se.Email)
 	case se.User.UserID != 0:
 		return fmt.Sprintf("user %d", se.User.UserID)
 	}
@@ -198,8 +200,14 @@ func clock(t time.Time, loc *time.Location) string {
 }
 
 // eventText is one line about an event, for the status line and timeline;
-// instants it mentions (the next refresh, the next try) are in loc.
+// instants it mentions (the next refresh, the next try) are in loc. Its
+// message and request id come from servers (or an edited audit log), so the
+// line is escaped.
 func eventText(e auth.Event, loc *time.Location) string {
+	return safetext.Escape(eventLine(e, loc))
+}
+
+func eventLine(e auth.Event, loc *time.Location) string {
 	var b strings.Builder
 	if e.Session != "" {
 		b.WriteString(e.Session)

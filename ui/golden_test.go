@@ -1,15 +1,19 @@
 package ui
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
 
 	"github.com/tokentop/tokentop/auth"
+	"github.com/tokentop/tokentop/internal/safetext"
 )
 
 // goldenSizes are the two terminal sizes every screen is pinned at.
@@ -58,6 +62,29 @@ func TestGolden(t *testing.T) {
 				{Time: fixedNow.Add(-10 * time.Second), Session: "acme-admin", Kind: auth.EventFailed, Message: "probe: token rejected", Status: 401},
 			}
 			h.keys("enter", "G")
+		}},
+		// A session imported from a hostile token response: claim names
+		// and values, header, email, last error, probe answer and audit
+		// events all try to set the clipboard, retitle the window, clear
+		// the screen or reverse text. Every one shows escaped.
+		{name: "detail_hostile", opts: []harnessOpt{hostileSession}, setup: func(h *harness) {
+			h.keys("enter")
+			h.send(probeMsg{name: "acme-admin", at: fixedNow.Add(-5 * time.Second), result: auth.ProbeResult{
+				Accepted: false, Status: 401, Message: "nope " + hostileTitle,
+				User: auth.User{UserID: 5001, Email: "a" + hostileOSC52 + "@x", RoleID: 1},
+				Meta: auth.Meta{Status: 401, RequestID: "req" + hostileC1}}})
+		}},
+		{name: "detail_hostile_bottom", opts: []harnessOpt{hostileSession}, setup: func(h *harness) {
+			h.keys("enter")
+			h.send(probeMsg{name: "acme-admin", at: fixedNow.Add(-5 * time.Second), result: auth.ProbeResult{
+				Accepted: false, Status: 401, Message: "nope " + hostileTitle,
+				User: auth.User{UserID: 5001, Email: "a" + hostileOSC52 + "@x", RoleID: 1},
+				Meta: auth.Meta{Status: 401, RequestID: "req" + hostileC1}}})
+			h.keys("G")
+		}},
+		{name: "list_hostile", opts: []harnessOpt{hostileSession}, setup: func(h *harness) {
+			h.send(keeperEventMsg{auth.Event{Time: fixedNow, Session: "acme-admin", Kind: auth.EventFailed,
+				Message: "refresh: " + hostileClear + hostileBidi, RequestID: hostileTitle, Status: 500}})
 		}},
 		{name: "detail_opaque_revealed", setup: func(h *harness) { h.keys("j", "j", "j", "enter", "v") }},
 		{name: "confirm_revoke", setup: func(h *harness) { h.keys("x") }},
@@ -111,6 +138,7 @@ func TestGolden(t *testing.T) {
 				}
 				v := h.view()
 				requireFits(t, v, sz.w, sz.h)
+				requireInertView(t, v)
 				golden.RequireEqual(t, []byte(v))
 			})
 		}
@@ -130,4 +158,104 @@ func requireFits(t *testing.T, v string, w, h int) {
 			t.Errorf("line %d is %d cells wide (max %d): %q", i+1, lw, w, l)
 		}
 	}
+}
+
+// The hostile pieces: OSC 52 (set the clipboard), OSC 0 (retitle the
+// window), CSI 2J (clear the screen), the one-rune C1 CSI, and bidi
+// overrides, isolates and marks.
+const (
+	hostileOSC52 = "\x1b]52;c;aGFja2Vk\x07"
+	hostileTitle = "\x1b]0;owned\x07"
+	hostileClear = "\x1b[2J"
+	hostileC1    = "\u009b2J"
+	hostileBidi  = "\u202egnp.exe\u202c\u2066x\u2069\u200f"
+)
+
+// hostileJWT carries every hostile piece in its header, claim names and
+// claim values, nested ones too.
+func hostileJWT(exp int64) string {
+	enc := func(v any) string {
+		b, _ := json.Marshal(v)
+		return base64.RawURLEncoding.EncodeToString(b)
+	}
+	header := map[string]any{"alg": "HS256", "typ": "JWT" + hostileClear, "kid": hostileC1}
+	claims := map[string]any{
+		hostileOSC52:          "clip",
+		hostileTitle + "name": hostileClear,
+		"sub":                 hostileC1 + hostileBidi,
+		"roles":               []any{"ok", hostileBidi},
+		"exp":                 exp,
+	}
+	return enc(header) + "." + enc(claims) + ".c2ln"
+}
+
+// hostileSession makes acme-admin a session imported from a hostile token
+// response, with a damaged sessions.json and audit log to match.
+func hostileSession(c *Config) {
+	st := c.Store.(*fakeStore)
+	se := c.Sessions[0]
+	se.User.Email = "admin" + hostileOSC52 + "@acme.example"
+	se.Email = se.User.Email
+	se.LastError = "refresh: server error (HTTP 500: " + hostileClear + hostileBidi + ")"
+	se.Endpoints.APIURL += hostileC1
+	c.Sessions[0] = se
+	st.sessions[se.Name] = se
+	sec := st.secrets[se.Name]
+	sec.AccessToken = hostileJWT(se.AccessExpiry.Unix())
+	st.secrets[se.Name] = sec
+	st.events[se.Name] = []auth.Event{
+		{Time: fixedNow.Add(-time.Minute), Session: se.Name, Kind: auth.EventFailed, Status: 500,
+			Message: "refresh: " + hostileTitle + hostileBidi, RequestID: "req" + hostileOSC52},
+	}
+}
+
+// requireInertView fails when a view, drawn without colour, holds anything
+// that would act on a terminal: every escape sequence in it came from data.
+func requireInertView(t testing.TB, v string) {
+	t.Helper()
+	if !utf8.ValidString(v) {
+		t.Fatalf("view is not UTF-8:\n%q", v)
+	}
+	for i, r := range v {
+		if r != '\n' && safetext.Unsafe(r) {
+			t.Fatalf("view holds %U at byte %d:\n%q", r, i, v)
+		}
+	}
+}
+
+// FuzzViewsAreInert: whatever a session's email, last error, token claims,
+// audit events and the server's probe answer hold, the list, the status
+// line and the inspector (top and bottom) draw nothing that would act on
+// a terminal.
+func FuzzViewsAreInert(f *testing.F) {
+	f.Add("admin"+hostileOSC52+"@x", hostileClear+hostileBidi, `{"`+hostileTitle+`":"`+hostileC1+`"}`, "msg\x1b]0;t\x07")
+	f.Add("\u2028\u0085", "\xff\xfe", `{"a":[{"b":"\u202e"}],"exp":1775822462}`, "\u061c")
+	f.Fuzz(func(t *testing.T, email, lastErr, claims, message string) {
+		enc := base64.RawURLEncoding.EncodeToString
+		h := newHarness(t, 80, 24, func(c *Config) {
+			st := c.Store.(*fakeStore)
+			se := c.Sessions[0]
+			se.Email, se.User.Email, se.LastError = email, email, lastErr
+			c.Sessions[0] = se
+			st.sessions[se.Name] = se
+			sec := st.secrets[se.Name]
+			sec.AccessToken = enc([]byte(`{"alg":"HS256","x":`+jsonString(message)+`}`)) + "." + enc([]byte(claims)) + ".c2ln"
+			sec.RefreshToken = message
+			st.secrets[se.Name] = sec
+			st.events[se.Name] = []auth.Event{{Time: fixedNow, Session: se.Name, Kind: auth.EventKind(message), Message: message, RequestID: message}}
+		})
+		h.send(keeperEventMsg{auth.Event{Time: fixedNow, Session: "acme-admin", Kind: auth.EventFailed, Message: message, RequestID: message}})
+		requireInertView(t, h.view())
+		h.keys("enter")
+		h.send(probeMsg{name: "acme-admin", at: fixedNow, result: auth.ProbeResult{Status: 401, Message: message,
+			User: auth.User{Email: email}, Meta: auth.Meta{RequestID: message}}})
+		requireInertView(t, h.view())
+		h.keys("v", "G")
+		requireInertView(t, h.view())
+	})
+}
+
+func jsonString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
 }

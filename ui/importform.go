@@ -12,6 +12,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/tokentop/tokentop/auth"
+	"github.com/tokentop/tokentop/internal/safetext"
 	"github.com/tokentop/tokentop/internal/timefmt"
 )
 
@@ -224,7 +225,7 @@ func (m importModel) view(now time.Time) string {
 	case m.preview != nil:
 		ts := m.preview
 		b.WriteString(pad + st.Good.Render(fmt.Sprintf("%d chars · %s · %s · org %d", len(m.body.Value()),
-			orDash(ts.User.Email), orDash(auth.RoleName(ts.User.RoleID)), ts.User.OrgUnitID)) + "\n")
+			orDash(safetext.Escape(ts.User.Email)), orDash(auth.RoleName(ts.User.RoleID)), ts.User.OrgUnitID)) + "\n")
 		// As `tokentop import` prints them: relative first, then the instant.
 		expires := func(t time.Time) string {
 			if !t.After(now) {

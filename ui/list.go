@@ -12,6 +12,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/tokentop/tokentop/auth"
+	"github.com/tokentop/tokentop/internal/safetext"
 	"github.com/tokentop/tokentop/internal/timefmt"
 )
 
@@ -456,9 +457,10 @@ func stateText(se auth.Session, now time.Time, lr *liveRow) (string, urgency) {
 			return lr.note, lr.noteUrg
 		}
 	}
+	lastErr := safetext.Escape(se.LastError) // a server's words, or a file's
 	withErr := func(s string) string {
-		if se.LastError != "" {
-			return s + ": " + se.LastError
+		if lastErr != "" {
+			return s + ": " + lastErr
 		}
 		return s
 	}
@@ -488,8 +490,8 @@ func stateText(se auth.Session, now time.Time, lr *liveRow) (string, urgency) {
 	if !se.AccessExpiry.IsZero() && se.AccessLeft(now) <= 0 {
 		return "expired", urgencyNow
 	}
-	if se.LastError != "" {
-		return "ok, last try failed: " + se.LastError, urgencySoon
+	if lastErr != "" {
+		return "ok, last try failed: " + lastErr, urgencySoon
 	}
 	return "ok", urgencyOK
 }

@@ -15,6 +15,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/tokentop/tokentop/auth"
+	"github.com/tokentop/tokentop/internal/safetext"
 )
 
 // screenID names the screen that has the keyboard.
@@ -370,7 +371,7 @@ func (m *Model) onEvent(e auth.Event) tea.Cmd {
 		if why == "" {
 			why = strings.ReplaceAll(string(e.Kind), "_", " ")
 		}
-		lr.note, lr.noteUrg, lr.noteFP, lr.oldFP, lr.until = "failed: "+why, urgencyNow, "", "", m.now.Add(noteFor)
+		lr.note, lr.noteUrg, lr.noteFP, lr.oldFP, lr.until = "failed: "+safetext.Escape(why), urgencyNow, "", "", m.now.Add(noteFor)
 	case auth.EventReuseSuspected:
 		lr.refreshing = false
 		lr.reuse = true

@@ -11,6 +11,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/tokentop/tokentop/auth"
+	"github.com/tokentop/tokentop/internal/safetext"
 )
 
 // keyMap is the help for whatever has the keyboard.
@@ -245,7 +246,8 @@ func (m Model) statusView() string {
 	case urgencyMuted:
 		style = st.Muted
 	}
-	return ansi.Truncate(style.Render(m.status.text), m.width, "…")
+	// The status line quotes events and errors: escaped as it is drawn.
+	return ansi.Truncate(style.Render(safetext.Escape(m.status.text)), m.width, "…")
 }
 
 func (m Model) helpView() string {
