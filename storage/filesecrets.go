@@ -146,3 +146,12 @@ func (b *fileSecrets) delete(ctx context.Context, name string) error {
 		return nil
 	})
 }
+
+// SecretsPath is the file holding the tokens with the file backend, "" with
+// any other backend.
+func (s *Store) SecretsPath() string {
+	if fs, ok := s.secrets.(*fileSecrets); ok {
+		return fs.path
+	}
+	return ""
+}
