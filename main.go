@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tokentop/tokentop/auth"
+	"github.com/tokentop/tokentop/internal/hardening"
 	"github.com/tokentop/tokentop/internal/quietinit"
 	"github.com/tokentop/tokentop/storage"
 )
@@ -31,6 +32,9 @@ const (
 )
 
 func main() {
+	if err := hardening.NoCoreDumps(); err != nil {
+		fmt.Fprintf(os.Stderr, "tokentop: warning: %v\n", err)
+	}
 	quietinit.Restore()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
