@@ -93,6 +93,10 @@ type Model struct {
 	helpKeys key.Binding
 	quitKeys key.Binding
 	quitting bool
+
+	// clipClear is the clean-up owed for the newest copy; a newer copy
+	// replaces it, so an older copy's time never clears a newer one.
+	clipClear pendingClear
 }
 
 // New builds the root model. cfg.Store, cfg.Keeper and cfg.Styles must be set.
@@ -175,9 +179,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case copiedMsg:
 		cmd = m.onCopied(msg)
 	case clipboardClearedMsg:
-		if msg.cleared {
-			m.setStatus(fmt.Sprintf("cleared the system clipboard (%s)", msg.fingerprint), urgencyMuted)
-		}
+		m.onClipboardCleared(msg)
 	case actionDoneMsg:
 		cmd = m.onActionDone(msg)
 	case revokeDoneMsg:
@@ -211,6 +213,10 @@ func (m *Model) onTick(msg tickMsg) tea.Cmd {
 		return nil
 	}
 	var cmds []tea.Cmd
+	if due := m.clipClear.due; !due.IsZero() && !m.now.Before(due) {
+		cmds = append(cmds, m.clipboard.clearCmd(m.clipClear.valueFP, m.clipClear.shownFP))
+		m.clipClear = pendingClear{}
+	}
 	// Other processes (a script running `tokentop token`) write to the
 	// store; the stamp the tick carries says so cheaply.
 	if msg.stampErr == nil && msg.stamp != "" && msg.stamp != m.stamp && !m.loading {
