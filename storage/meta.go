@@ -25,12 +25,6 @@ const (
 	metaLockName = "sessions.lock"
 )
 
-// metaDoc is the on-disk form of sessions.json. It never holds a secret.
-type metaDoc struct {
-	Version  int            `json:"version"`
-	Sessions []auth.Session `json:"sessions"`
-}
-
 // fileMeta is the metadata index in <config-dir>/sessions.json, shared by
 // several processes: writes are read-modify-write under a flock on
 // sessions.lock and replace the file atomically; reads need no lock.

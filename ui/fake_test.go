@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -418,5 +417,3 @@ func (h *harness) requireNotContains(unwanted ...string) {
 		}
 	}
 }
-
-var errBoom = errors.New("boom")
