@@ -2,6 +2,8 @@ package storage
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"sync"
 	"time"
 )
@@ -35,4 +37,12 @@ func (p *procLocks) acquire(ctx context.Context, key string) (func(), error) {
 	}
 	var once sync.Once
 	return func() { once.Do(func() { <-ch }) }, nil
+}
+
+// ensureDir creates dir (and parents) with mode 0700.
+func ensureDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create directory %s: %w", dir, err)
+	}
+	return nil
 }

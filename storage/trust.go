@@ -64,8 +64,8 @@ func currentTrust() trust { return trust{uid: os.Geteuid()} }
 func (t trust) prepareConfigDir(dir string) (string, []string, error) {
 	fi, err := os.Lstat(dir)
 	if errors.Is(err, os.ErrNotExist) {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return "", nil, fmt.Errorf("create directory %s: %w", dir, err)
+		if err := ensureDir(dir); err != nil {
+			return "", nil, err
 		}
 		fi, err = os.Lstat(dir)
 	}
