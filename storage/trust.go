@@ -29,7 +29,7 @@ type TrustError struct {
 
 // Error says what is wrong with which path and how to fix it.
 func (e *TrustError) Error() string {
-	return fmt.Sprintf("%s %s, so another user could have planted or changed what tokentop reads there: %v; %s",
+	return fmt.Sprintf("%s %s: %v (another user could have planted or changed it); %s",
 		e.Path, e.Problem, ErrUntrusted, e.Fix)
 }
 
@@ -169,7 +169,7 @@ func (t trust) checkFile(path string, fi os.FileInfo) error {
 
 func symlinkError(path string) error {
 	return &TrustError{Path: path, Problem: "is a symbolic link",
-		Fix: "tokentop never reads or writes through one: remove the link (`rm " + path + "`); tokentop creates the file itself"}
+		Fix: "tokentop never reads or writes through one: if the file it points to is yours, move that file here in place of the link; otherwise remove the link (`rm " + path + "`)"}
 }
 
 // openErr turns the error of opening path into a TrustError when path is a
