@@ -96,17 +96,18 @@ func (m *Model) onCopied(msg copiedMsg) tea.Cmd {
 		return nil
 	}
 	if msg.terminal || msg.native {
-		m.clipClear = pendingClear{due: m.now.Add(clipboardClearAfter), valueFP: msg.valueFP, shownFP: msg.fingerprint}
+		m.clipClear = pendingClear{due: m.now.Add(clipboardClearAfter), valueFP: msg.valueFP, shownFP: msg.fingerprint, tmux: msg.tmuxSetClipboard}
 	}
 	const fix = "tmux set -s set-clipboard on"
 	item := msg.what + " " + msg.fingerprint
 	tmuxDrops := msg.tmuxSetClipboard == "external" || msg.tmuxSetClipboard == "off"
 	switch {
 	case tmuxDrops && msg.native:
-		m.setStatus(fmt.Sprintf("copied %s to the system clipboard (cleared in 30s); tmux drops OSC 52 (set-clipboard %s): %s",
+		m.setStatus(fmt.Sprintf("copied %s to the system clipboard (cleared in 30s); tmux drops OSC 52 (set-clipboard %s); fix: %s",
 			item, msg.tmuxSetClipboard, fix), urgencyOK)
 	case tmuxDrops:
-		m.setStatus(fmt.Sprintf("%s NOT copied: tmux drops OSC 52 (set-clipboard %s) and there is no system clipboard; run: %s",
+		// No system clipboard either: nothing was copied anywhere.
+		m.setStatus(fmt.Sprintf("%s NOT copied: tmux drops OSC 52 (set-clipboard %s); fix: %s",
 			item, msg.tmuxSetClipboard, fix), urgencyNow)
 	case msg.native:
 		m.setStatus(fmt.Sprintf("copied %s to the system clipboard and sent it to the terminal's (OSC 52); cleared in 30s", item), urgencyOK)
@@ -116,7 +117,22 @@ func (m *Model) onCopied(msg copiedMsg) tea.Cmd {
 	return nil
 }
 
+// onClipboardCleared reports the clean-up. tmux ignores an empty OSC 52, so
+// with set-clipboard on the copy it took stays in its paste buffers (and
+// whatever it passed on to the outer terminal); with external or off it
+// never took the copy.
 func (m *Model) onClipboardCleared(msg clipboardClearedMsg) {
+	if msg.tmux != "" {
+		msg.terminal = false
+	}
+	if msg.tmux == "on" {
+		what := "tmux"
+		if msg.native {
+			what = "cleared the system clipboard; tmux"
+		}
+		m.setStatus(fmt.Sprintf("%s keeps the copy (%s) in its paste buffers, as it ignores an empty OSC 52: tmux delete-buffer", what, msg.fingerprint), urgencySoon)
+		return
+	}
 	var which string
 	switch {
 	case msg.native && msg.terminal:

@@ -142,16 +142,16 @@ func (c *Clipboard) copyCmd(what, value, shown string) tea.Cmd {
 // copied something else since: on a desktop the terminal writes to that
 // same clipboard, and emptying it would destroy the user's newer copy. Only
 // fingerprints are kept while waiting, never the token.
-func (c *Clipboard) clearCmd(fp, shown string) tea.Cmd {
+func (c *Clipboard) clearCmd(p pendingClear) tea.Cmd {
 	if c == nil || (c.Native == nil && c.Terminal == nil) {
 		return nil
 	}
-	return func() tea.Msg { return c.clear(fp, shown) }
+	return func() tea.Msg { return c.clear(p.valueFP, p.shownFP, p.tmux) }
 }
 
 // clear is clearCmd's work.
-func (c *Clipboard) clear(fp, shown string) clipboardClearedMsg {
-	msg := clipboardClearedMsg{fingerprint: shown}
+func (c *Clipboard) clear(fp, shown, tmux string) clipboardClearedMsg {
+	msg := clipboardClearedMsg{fingerprint: shown, tmux: tmux}
 	if c.Native != nil {
 		cur, err := c.Native.ReadAll()
 		switch {

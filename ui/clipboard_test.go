@@ -73,7 +73,7 @@ func TestCopyWithoutClipboard(t *testing.T) {
 	if msg.err == nil {
 		t.Fatal("copy without a clipboard should say so")
 	}
-	if c.clearCmd("sha256:x", "sha256:x") != nil {
+	if c.clearCmd(pendingClear{valueFP: "sha256:x", shownFP: "sha256:x"}) != nil {
 		t.Fatal("nothing to clear without a clipboard")
 	}
 }
@@ -149,14 +149,21 @@ func TestClearLeavesTheUsersNewerCopy(t *testing.T) {
 func TestCopyUnderTmux(t *testing.T) {
 	_, sec := tuiSessions()
 	fp := auth.Fingerprint(sec["acme-admin"].AccessToken)
+	// tmux ignores the empty OSC 52 that clears a terminal clipboard, so
+	// after 30 s nothing may claim the terminal's was cleared.
 	for _, tc := range []struct {
 		setClipboard string
 		native       bool
 		want         string
+		after        string // the status line 30 s later
 	}{
-		{"external", false, "acme-admin access token " + fp + " NOT copied: tmux drops OSC 52 (set-clipboard external) and there is no system clipboard; run: tmux set -s set-clipboard on"},
-		{"off", true, "copied acme-admin access token " + fp + " to the system clipboard (cleared in 30s); tmux drops OSC 52 (set-clipboard off): tmux set -s set-clipboard on"},
-		{"on", false, "sent acme-admin access token " + fp + " to the terminal clipboard (OSC 52)"},
+		{"external", false, "acme-admin access token " + fp + " NOT copied: tmux drops OSC 52 (set-clipboard external); fix: tmux set -s set-clipboard on", "NOT copied"},
+		{"off", true, "copied acme-admin access token " + fp + " to the system clipboard (cleared in 30s); tmux drops OSC 52 (set-clipboard off); fix: tmux set -s set-clipboard on",
+			"cleared the system clipboard (" + fp + ")"},
+		{"on", false, "sent acme-admin access token " + fp + " to the terminal clipboard (OSC 52)",
+			"tmux keeps the copy (" + fp + ") in its paste buffers, as it ignores an empty OSC 52: tmux delete-buffer"},
+		{"on", true, "copied acme-admin access token " + fp + " to the system clipboard and sent it to the terminal's (OSC 52)",
+			"cleared the system clipboard; tmux keeps the copy (" + fp + ") in its paste buffers"},
 	} {
 		t.Run(tc.setClipboard, func(t *testing.T) {
 			h := newHarness(t, 250, 30)
@@ -166,6 +173,9 @@ func TestCopyUnderTmux(t *testing.T) {
 			}
 			h.keys("c", "a")
 			h.requireContains(tc.want)
+			h.send(tickMsg{now: fixedNow.Add(30 * time.Second)})
+			h.requireContains(tc.after)
+			h.requireNotContains("terminal clipboard (")
 		})
 	}
 }

@@ -100,14 +100,16 @@ type copiedMsg struct {
 // clipboardClearedMsg reports the clean-up 30 s after a copy.
 type clipboardClearedMsg struct {
 	fingerprint string
-	native      bool // the native clipboard was emptied
-	terminal    bool // an empty OSC 52 was sent
+	native      bool   // the native clipboard was emptied
+	terminal    bool   // an empty OSC 52 was sent
+	tmux        string // tmux's set-clipboard at the copy ("" outside tmux)
 }
 
 // pendingClear is the clean-up owed for the newest copy, by fingerprint.
 type pendingClear struct {
 	due              time.Time // zero: nothing pending
 	valueFP, shownFP string
+	tmux             string // tmux's set-clipboard at the copy
 }
 
 // openDetailMsg asks the root to open the inspector on a session.

@@ -214,7 +214,7 @@ func (m *Model) onTick(msg tickMsg) tea.Cmd {
 	}
 	var cmds []tea.Cmd
 	if due := m.clipClear.due; !due.IsZero() && !m.now.Before(due) {
-		cmds = append(cmds, m.clipboard.clearCmd(m.clipClear.valueFP, m.clipClear.shownFP))
+		cmds = append(cmds, m.clipboard.clearCmd(m.clipClear))
 		m.clipClear = pendingClear{}
 	}
 	// Other processes (a script running `tokentop token`) write to the
