@@ -155,7 +155,7 @@ func TestE2ETmuxDemo(t *testing.T) {
 	tm.key("c")
 	tm.waitFor("the copy menu", 5*time.Second, func(p string) bool { return strings.Contains(p, "Copy from") })
 	tm.key("a")
-	pane = tm.waitFor("the copy on the status line", 5*time.Second, func(p string) bool { return strings.Contains(p, "copied ") })
+	pane = tm.waitFor("the copy on the status line", 5*time.Second, func(p string) bool { return strings.Contains(p, "to the terminal clipboard") })
 	var buf string
 	deadline := time.Now().Add(5 * time.Second)
 	for buf == "" && time.Now().Before(deadline) {
@@ -171,8 +171,8 @@ func TestE2ETmuxDemo(t *testing.T) {
 	}
 	sum := sha256.Sum256([]byte(buf))
 	fp := "sha256:" + hex.EncodeToString(sum[:4])
-	if !strings.Contains(tuiLine(pane, "copied "), fp) {
-		t.Fatalf("status line %q does not name the buffer's fingerprint %s", tuiLine(pane, "copied "), fp)
+	if !strings.Contains(tuiLine(pane, "to the terminal clipboard"), fp) {
+		t.Fatalf("status line %q does not name the buffer's fingerprint %s", tuiLine(pane, "to the terminal clipboard"), fp)
 	}
 	if strings.Contains(tm.capture(), buf) {
 		t.Fatal("the copied token is on the screen")

@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tokentop/tokentop/auth"
+	"github.com/tokentop/tokentop/internal/hardening"
 	"github.com/tokentop/tokentop/internal/quietinit"
 	"github.com/tokentop/tokentop/internal/safetext"
 	"github.com/tokentop/tokentop/storage"
@@ -33,6 +34,9 @@ const (
 )
 
 func main() {
+	if err := hardening.NoCoreDumps(); err != nil {
+		fmt.Fprintf(os.Stderr, "tokentop: warning: %v\n", err)
+	}
 	quietinit.Restore()
 	os.Exit(runWithSignals(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
@@ -159,7 +163,7 @@ you inspect, copy and revoke tokens: in the TUI (run with no command) or from sc
 	pf.StringVar(&a.configDir, "config-dir", os.Getenv("TOKENTOP_CONFIG_DIR"),
 		"directory for metadata, locks and the audit log (env TOKENTOP_CONFIG_DIR)")
 	pf.StringVar(&a.storageName, "storage", envOr("TOKENTOP_STORAGE", storage.BackendKeyring),
-		"where secrets live: keyring, file or memory (env TOKENTOP_STORAGE)")
+		"where secrets live: keyring, file or memory (env TOKENTOP_STORAGE); --storage file warns on stderr unless TOKENTOP_STORAGE=file")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr(err) })
 	root.AddCommand(
 		a.newDemoCmd(),
@@ -210,6 +214,16 @@ func (a *app) openStore() (*storage.Store, error) {
 	s, err := storage.Open(storage.Options{ConfigDir: dir, Backend: a.storageName, RuntimeDir: os.Getenv("XDG_RUNTIME_DIR")})
 	if err != nil {
 		return nil, err
+	}
+	for _, w := range s.Warnings() {
+		fmt.Fprintf(a.stderr, "tokentop: warning: %s\n", w)
+	}
+	// The file backend keeps tokens in plain text. A --storage file flag may
+	// be copied from an example without a second thought, so each command
+	// says where the tokens are; TOKENTOP_STORAGE=file in the environment is
+	// a standing choice made once (a CI job, a test machine) and stays quiet.
+	if p := s.SecretsPath(); p != "" && os.Getenv("TOKENTOP_STORAGE") != storage.BackendFile {
+		fmt.Fprintf(a.stderr, "tokentop: warning: secrets are stored in %s (a plain file, mode 0600), not the OS keyring; set TOKENTOP_STORAGE=file to make this your standing choice and silence this\n", p)
 	}
 	a.store = s
 	return s, nil

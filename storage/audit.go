@@ -83,14 +83,16 @@ type fileAudit struct {
 	lockPath string
 	max      int64
 	locks    *procLocks
+	trust    trust
 }
 
-func newFileAudit(dir string, locks *procLocks) *fileAudit {
+func newFileAudit(dir string, locks *procLocks, tr trust) *fileAudit {
 	return &fileAudit{
 		path:     filepath.Join(dir, auditFileName),
 		lockPath: filepath.Join(dir, auditLockName),
 		max:      auditMaxBytes,
 		locks:    locks,
+		trust:    tr,
 	}
 }
 
@@ -105,12 +107,12 @@ func (a *fileAudit) record(e auth.Event) error {
 		return fmt.Errorf("record event: %w", err)
 	}
 	line = append(line, '\n')
-	if fi, err := os.Stat(a.path); err == nil && fi.Size()+int64(len(line)) > a.max {
+	if fi, err := os.Lstat(a.path); err == nil && fi.Size()+int64(len(line)) > a.max {
 		if err := a.rotate(int64(len(line))); err != nil {
 			return err
 		}
 	}
-	fh, err := os.OpenFile(a.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	fh, err := a.trust.openFile(a.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		return fmt.Errorf("record event: %w", err)
 	}
@@ -128,12 +130,12 @@ func (a *fileAudit) record(e auth.Event) error {
 func (a *fileAudit) rotate(need int64) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	unlock, err := lockFile(ctx, a.locks, a.lockPath)
+	unlock, err := a.trust.lockFile(ctx, a.locks, a.lockPath)
 	if err != nil {
 		return fmt.Errorf("rotate audit log: %w", err)
 	}
 	defer unlock()
-	fi, err := os.Stat(a.path)
+	fi, err := os.Lstat(a.path)
 	if err != nil || fi.Size()+need <= a.max {
 		return nil
 	}
@@ -146,7 +148,7 @@ func (a *fileAudit) rotate(need int64) error {
 func (a *fileAudit) events(name string, limit int) ([]auth.Event, error) {
 	var all []auth.Event
 	for _, p := range []string{a.rotatedPath(), a.path} {
-		data, err := os.ReadFile(p)
+		data, err := a.trust.readFile(p)
 		if errors.Is(err, os.ErrNotExist) {
 			continue
 		}

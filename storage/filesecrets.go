@@ -38,21 +38,26 @@ type fileSecrets struct {
 	path     string
 	lockPath string
 	locks    *procLocks
+	trust    trust
 }
 
-func newFileSecrets(dir string, locks *procLocks) *fileSecrets {
+func newFileSecrets(dir string, locks *procLocks, tr trust) *fileSecrets {
 	return &fileSecrets{
 		path:     filepath.Join(dir, secretsFileName),
 		lockPath: filepath.Join(dir, secretsLockName),
 		locks:    locks,
+		trust:    tr,
 	}
 }
 
 // read loads all pairs; a missing file is empty.
 func (b *fileSecrets) read() (map[string]auth.Secrets, error) {
-	fh, err := os.Open(b.path)
+	fh, err := b.trust.openFile(b.path, os.O_RDONLY, 0)
 	if errors.Is(err, os.ErrNotExist) {
 		return map[string]auth.Secrets{}, nil
+	}
+	if errors.Is(err, ErrUntrusted) {
+		return nil, err
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read secrets file %s: %w: %w", b.path, err, auth.ErrStoreUnavailable)
@@ -96,7 +101,7 @@ func (b *fileSecrets) get(_ context.Context, name string) (auth.Secrets, error) 
 
 // modify runs fn on the pairs under the file lock and saves the result.
 func (b *fileSecrets) modify(ctx context.Context, fn func(map[string]auth.Secrets) error) error {
-	unlock, err := lockFile(ctx, b.locks, b.lockPath)
+	unlock, err := b.trust.lockFile(ctx, b.locks, b.lockPath)
 	if err != nil {
 		if ctx.Err() != nil {
 			return fmt.Errorf("waiting for %s: %w: %w", b.lockPath, auth.ErrLockTimeout, ctx.Err())
@@ -140,4 +145,13 @@ func (b *fileSecrets) delete(ctx context.Context, name string) error {
 		delete(m, name)
 		return nil
 	})
+}
+
+// SecretsPath is the file holding the tokens with the file backend, "" with
+// any other backend.
+func (s *Store) SecretsPath() string {
+	if fs, ok := s.secrets.(*fileSecrets); ok {
+		return fs.path
+	}
+	return ""
 }

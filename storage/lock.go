@@ -2,13 +2,10 @@ package storage
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"sync"
 	"time"
-
-	"github.com/gofrs/flock"
 )
 
 // lockRetry is how often a waiting Lock polls a file lock held by another
@@ -40,36 +37,6 @@ func (p *procLocks) acquire(ctx context.Context, key string) (func(), error) {
 	}
 	var once sync.Once
 	return func() { once.Do(func() { <-ch }) }, nil
-}
-
-// lockFile takes the in-process lock for path and then an exclusive flock on
-// path (created 0600), waiting until ctx is done. flock excludes other
-// processes (and other open file descriptions); the kernel releases it when
-// the process dies, so a crashed holder never wedges the session.
-func lockFile(ctx context.Context, p *procLocks, path string) (func(), error) {
-	release, err := p.acquire(ctx, path)
-	if err != nil {
-		return nil, err
-	}
-	fl := flock.New(path, flock.SetPermissions(0o600))
-	ok, err := fl.TryLockContext(ctx, lockRetry)
-	if err == nil && !ok {
-		err = errors.New("lock not taken")
-	}
-	if err != nil {
-		release()
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		return nil, fmt.Errorf("lock %s: %w", path, err)
-	}
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			_ = fl.Unlock() // also closes the descriptor
-			release()
-		})
-	}, nil
 }
 
 // ensureDir creates dir (and parents) with mode 0700.

@@ -25,12 +25,6 @@ const (
 	metaLockName = "sessions.lock"
 )
 
-// metaDoc is the on-disk form of sessions.json. It never holds a secret.
-type metaDoc struct {
-	Version  int            `json:"version"`
-	Sessions []auth.Session `json:"sessions"`
-}
-
 // fileMeta is the metadata index in <config-dir>/sessions.json, shared by
 // several processes: writes are read-modify-write under a flock on
 // sessions.lock and replace the file atomically; reads need no lock.
@@ -42,6 +36,7 @@ type fileMeta struct {
 	path     string
 	lockPath string
 	locks    *procLocks
+	trust    trust
 
 	mu         sync.Mutex // guards the parse cache
 	cacheStamp string
@@ -51,11 +46,12 @@ type fileMeta struct {
 	seed       maphash.Seed
 }
 
-func newFileMeta(dir string, locks *procLocks) *fileMeta {
+func newFileMeta(dir string, locks *procLocks, tr trust) *fileMeta {
 	return &fileMeta{
 		path:     filepath.Join(dir, metaFileName),
 		lockPath: filepath.Join(dir, metaLockName),
 		locks:    locks,
+		trust:    tr,
 		seed:     maphash.MakeSeed(),
 	}
 }
@@ -70,7 +66,7 @@ func statStamp(fi os.FileInfo) string {
 const noFileStamp = "none"
 
 func (f *fileMeta) stamp(context.Context) (string, error) {
-	fi, err := os.Stat(f.path)
+	fi, err := os.Lstat(f.path) // a symlink is refused by read, not followed
 	if errors.Is(err, os.ErrNotExist) {
 		return noFileStamp, nil
 	}
@@ -84,7 +80,7 @@ func (f *fileMeta) stamp(context.Context) (string, error) {
 // it the cache. Only bytes that differ from the cache's are parsed again. A
 // missing file is an empty index.
 func (f *fileMeta) read() ([]auth.Session, map[string]int, error) {
-	fh, err := os.Open(f.path)
+	fh, err := f.trust.openFile(f.path, os.O_RDONLY, 0)
 	if errors.Is(err, os.ErrNotExist) {
 		f.setCache(noFileStamp, 0, nil)
 		return nil, map[string]int{}, nil
@@ -240,7 +236,7 @@ func (f *fileMeta) get(_ context.Context, name string) (auth.Session, bool, erro
 }
 
 func (f *fileMeta) update(ctx context.Context, fn func(map[string]auth.Session) (bool, error)) error {
-	unlock, err := lockFile(ctx, f.locks, f.lockPath)
+	unlock, err := f.trust.lockFile(ctx, f.locks, f.lockPath)
 	if err != nil {
 		if ctx.Err() != nil {
 			return fmt.Errorf("update session index: waiting for %s: %w: %w", f.lockPath, auth.ErrLockTimeout, ctx.Err())
@@ -316,8 +312,9 @@ func (f *fileMeta) write(m map[string]auth.Session) error {
 type fileLocker struct {
 	dir   string
 	locks *procLocks
+	trust trust
 }
 
 func (l fileLocker) lock(ctx context.Context, name string) (func(), error) {
-	return lockFile(ctx, l.locks, filepath.Join(l.dir, name+".lock"))
+	return l.trust.lockFile(ctx, l.locks, filepath.Join(l.dir, name+".lock"))
 }

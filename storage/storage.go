@@ -11,7 +11,9 @@
 // Decisions: a damaged sessions.json is left in place, copied aside once,
 // and every read and write refuses it with an error naming both files; a
 // newer-version one is left in place and refused. A secrets.json readable
-// by group or others is refused until chmod 600. Audit events get their
+// by group or others is refused until chmod 600. The config dir and every
+// file in it must belong to the user and not be writable by group or
+// others, and no file is opened through a symlink (see trust.go). Audit events get their
 // fingerprint fields and token-like text scrubbed before they are written.
 package storage
 
@@ -80,6 +82,8 @@ type Store struct {
 	meta    metaBackend
 	locks   sessionLocker
 	audit   auditBackend
+	// warnings from Open: config dirs it tightened.
+	warnings []string
 }
 
 var (
@@ -98,7 +102,11 @@ func DefaultConfigDir() (string, error) {
 
 // Open prepares a Store. It never touches the keyring and never reads
 // sessions.json (a damaged index is reported by List and Get, not here).
-func Open(opts Options) (*Store, error) {
+// The config dir must pass the trust rule (see prepareConfigDir); what Open
+// tightened is reported by Warnings.
+func Open(opts Options) (*Store, error) { return openWith(opts, currentTrust()) }
+
+func openWith(opts Options, tr trust) (*Store, error) {
 	if opts.Backend == "" {
 		opts.Backend = BackendKeyring
 	}
@@ -129,22 +137,20 @@ func Open(opts Options) (*Store, error) {
 		s.audit = newMemAudit(memAuditSize)
 		return s, nil
 	}
-	dir := opts.ConfigDir
-	if err := ensureDir(dir); err != nil {
+	dir, warnings, err := tr.prepareConfigDir(opts.ConfigDir)
+	if err != nil {
 		return nil, fmt.Errorf("open storage: %w", err)
 	}
-	if err := ensureDir(filepath.Join(dir, locksDirName)); err != nil {
-		return nil, fmt.Errorf("open storage: %w", err)
-	}
+	s.warnings = warnings
 	locks := newProcLocks()
-	s.meta = newFileMeta(dir, locks)
-	s.locks = fileLocker{dir: filepath.Join(dir, locksDirName), locks: locks}
-	s.audit = newFileAudit(dir, locks)
+	s.meta = newFileMeta(dir, locks, tr)
+	s.locks = fileLocker{dir: filepath.Join(dir, locksDirName), locks: locks, trust: tr}
+	s.audit = newFileAudit(dir, locks, tr)
 	switch opts.Backend {
 	case BackendMemory:
 		s.secrets = newMemSecrets()
 	case BackendFile:
-		s.secrets = newFileSecrets(dir, locks)
+		s.secrets = newFileSecrets(dir, locks, tr)
 	case BackendKeyring:
 		s.secrets = newKeyringSecrets(keyringService, opts.KeyringTimeout)
 	}

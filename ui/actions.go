@@ -87,20 +87,64 @@ func (m *Model) onRawRevokeDone(msg rawRevokeDoneMsg) tea.Cmd {
 	return nil
 }
 
+// onCopied words the status line by what is known: the native clipboard's
+// write reports success ("copied"), OSC 52 does not ("sent"), and tmux with
+// set-clipboard external (its default) or off drops OSC 52.
 func (m *Model) onCopied(msg copiedMsg) tea.Cmd {
 	if msg.err != nil {
 		m.setStatus("copy "+msg.what+" failed: "+msg.err.Error(), urgencyNow)
 		return nil
 	}
-	where := "terminal clipboard (OSC 52)"
-	if msg.native {
-		where = "terminal and system clipboards; the system one is cleared in 30s"
+	if msg.terminal || msg.native {
+		m.clipClear = pendingClear{due: m.now.Add(clipboardClearAfter), valueFP: msg.valueFP, shownFP: msg.fingerprint, tmux: msg.tmuxSetClipboard}
 	}
-	m.setStatus(fmt.Sprintf("copied %s %s to the %s", msg.what, msg.fingerprint, where), urgencyOK)
-	if msg.native {
-		return m.clipboard.clearCmd(msg.valueFP, msg.fingerprint)
+	const fix = "tmux set -s set-clipboard on"
+	item := msg.what + " " + msg.fingerprint
+	tmuxDrops := msg.tmuxSetClipboard == "external" || msg.tmuxSetClipboard == "off"
+	switch {
+	case tmuxDrops && msg.native:
+		m.setStatus(fmt.Sprintf("copied %s to the system clipboard (cleared in 30s); tmux drops OSC 52 (set-clipboard %s); fix: %s",
+			item, msg.tmuxSetClipboard, fix), urgencyOK)
+	case tmuxDrops:
+		// No system clipboard either: nothing was copied anywhere.
+		m.setStatus(fmt.Sprintf("%s NOT copied: tmux drops OSC 52 (set-clipboard %s); fix: %s",
+			item, msg.tmuxSetClipboard, fix), urgencyNow)
+	case msg.native:
+		m.setStatus(fmt.Sprintf("copied %s to the system clipboard and sent it to the terminal's (OSC 52); cleared in 30s", item), urgencyOK)
+	default:
+		m.setStatus(fmt.Sprintf("sent %s to the terminal clipboard (OSC 52); cleared in 30s", item), urgencyOK)
 	}
 	return nil
+}
+
+// onClipboardCleared reports the clean-up. tmux ignores an empty OSC 52, so
+// with set-clipboard on the copy it took stays in its paste buffers (and
+// whatever it passed on to the outer terminal); with external or off it
+// never took the copy.
+func (m *Model) onClipboardCleared(msg clipboardClearedMsg) {
+	if msg.tmux != "" {
+		msg.terminal = false
+	}
+	if msg.tmux == "on" {
+		what := "tmux"
+		if msg.native {
+			what = "cleared the system clipboard; tmux"
+		}
+		m.setStatus(fmt.Sprintf("%s keeps the copy (%s) in its paste buffers, as it ignores an empty OSC 52: tmux delete-buffer", what, msg.fingerprint), urgencySoon)
+		return
+	}
+	var which string
+	switch {
+	case msg.native && msg.terminal:
+		which = "system and terminal clipboards"
+	case msg.native:
+		which = "system clipboard"
+	case msg.terminal:
+		which = "terminal clipboard"
+	default:
+		return
+	}
+	m.setStatus(fmt.Sprintf("cleared the %s (%s)", which, msg.fingerprint), urgencyMuted)
 }
 
 func (m *Model) onActionDone(msg actionDoneMsg) tea.Cmd {

@@ -1,9 +1,11 @@
 package ui
 
 import (
+	"context"
 	"errors"
 	"io"
 	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"time"
@@ -15,8 +17,9 @@ import (
 	"github.com/tokentop/tokentop/auth"
 )
 
-// clipboardClearAfter is how long a copied token may stay on the native
-// clipboard before we clear it (if it still holds our value).
+// clipboardClearAfter is how long a copied token may stay on the
+// clipboards before tokentop clears them (the model's clock decides, see
+// Model.onTick).
 const clipboardClearAfter = 30 * time.Second
 
 // NativeClipboard is the system clipboard (xclip, wl-copy, pbcopy...).
@@ -40,7 +43,12 @@ func (atottoClipboard) ReadAll() (string, error)   { return clipboard.ReadAll() 
 func (atottoClipboard) WriteAll(text string) error { return clipboard.WriteAll(text) }
 
 // Clipboard copies text with OSC 52 (the terminal's clipboard, which works
-// over SSH and inside tmux) and to the native clipboard when there is one.
+// over SSH) and to the native clipboard when there is one.
+//
+// OSC 52 is one-way: the terminal never says whether it took the text (many
+// ask the user, or ignore it unless configured), so the status line says
+// "sent" for it and "copied" only for the native clipboard, whose write
+// returns an error.
 type Clipboard struct {
 	// Terminal receives the OSC 52 sequence. Give it the program's own
 	// output (a *SyncWriter also given to tea.WithOutput): see SyncWriter
@@ -51,13 +59,44 @@ type Clipboard struct {
 	// Screen wraps OSC 52 for GNU screen, which does not pass it on itself
 	// (tmux with set-clipboard on handles plain OSC 52 and is not wrapped).
 	Screen bool
+	// TmuxSetClipboard returns tmux's set-clipboard option ("on",
+	// "external", "off") when running inside tmux, "" otherwise or when it
+	// cannot be read. With "external" (tmux's default) or "off", tmux drops
+	// an application's OSC 52. It runs in a command, never in Update.
+	TmuxSetClipboard func() string
 }
 
 // NewClipboard copies through out (the program output) and the system
-// clipboard, wrapping OSC 52 for GNU screen when running inside it.
+// clipboard, wrapping OSC 52 for GNU screen when running inside it and
+// asking tmux whether it passes OSC 52 on when running inside tmux.
 func NewClipboard(out io.Writer) *Clipboard {
 	screen := os.Getenv("TMUX") == "" && strings.HasPrefix(os.Getenv("TERM"), "screen") && os.Getenv("STY") != ""
-	return &Clipboard{Terminal: out, Native: SystemClipboard(), Screen: screen}
+	c := &Clipboard{Terminal: out, Native: SystemClipboard(), Screen: screen}
+	if os.Getenv("TMUX") != "" {
+		c.TmuxSetClipboard = tmuxSetClipboard
+	}
+	return c
+}
+
+// tmuxSetClipboard asks the tmux server this process runs under (found
+// through $TMUX) for its set-clipboard option.
+func tmuxSetClipboard() string {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "tmux", "show-options", "-sv", "set-clipboard").Output()
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// osc52 is the sequence setting the terminal clipboard to value ("" empties it).
+func (c *Clipboard) osc52(value string) osc52.Sequence {
+	seq := osc52.New(value)
+	if c.Screen {
+		seq = seq.Screen()
+	}
+	return seq
 }
 
 // copyCmd copies value in the background and reports by fingerprint:
@@ -76,13 +115,14 @@ func (c *Clipboard) copyCmd(what, value, shown string) tea.Cmd {
 	return func() tea.Msg {
 		msg := copiedMsg{what: what, fingerprint: shown, valueFP: fp}
 		if c.Terminal != nil {
-			seq := osc52.New(value)
-			if c.Screen {
-				seq = seq.Screen()
-			}
-			if _, err := seq.WriteTo(c.Terminal); err != nil {
+			if _, err := c.osc52(value).WriteTo(c.Terminal); err != nil {
 				msg.err = err
+			} else {
+				msg.terminal = true
 			}
+		}
+		if c.TmuxSetClipboard != nil {
+			msg.tmuxSetClipboard = c.TmuxSetClipboard()
 		}
 		if c.Native != nil {
 			if err := c.Native.WriteAll(value); err != nil {
@@ -95,24 +135,38 @@ func (c *Clipboard) copyCmd(what, value, shown string) tea.Cmd {
 	}
 }
 
-// clearCmd empties the native clipboard after clipboardClearAfter if it
-// still holds the value with fingerprint fp (the user may have copied
-// something else since; that is left alone), and reports it as shown. Only
+// clearCmd empties the clipboards once a copy's time is up (the model
+// decides when). The native clipboard is emptied only if it still holds the
+// value with fingerprint fp. The terminal's cannot be read back, so it gets
+// an empty OSC 52, unless the native clipboard shows that the user has
+// copied something else since: on a desktop the terminal writes to that
+// same clipboard, and emptying it would destroy the user's newer copy. Only
 // fingerprints are kept while waiting, never the token.
-func (c *Clipboard) clearCmd(fp, shown string) tea.Cmd {
-	if c == nil || c.Native == nil {
+func (c *Clipboard) clearCmd(p pendingClear) tea.Cmd {
+	if c == nil || (c.Native == nil && c.Terminal == nil) {
 		return nil
 	}
-	return tea.Tick(clipboardClearAfter, func(time.Time) tea.Msg { return c.clearIfOurs(fp, shown) })
+	return func() tea.Msg { return c.clear(p.valueFP, p.shownFP, p.tmux) }
 }
 
-// clearIfOurs is clearCmd's work once the time is up.
-func (c *Clipboard) clearIfOurs(fp, shown string) tea.Msg {
-	cur, err := c.Native.ReadAll()
-	if err != nil || auth.Fingerprint(cur) != fp {
-		return clipboardClearedMsg{fingerprint: shown}
+// clear is clearCmd's work.
+func (c *Clipboard) clear(fp, shown, tmux string) clipboardClearedMsg {
+	msg := clipboardClearedMsg{fingerprint: shown, tmux: tmux}
+	if c.Native != nil {
+		cur, err := c.Native.ReadAll()
+		switch {
+		case err != nil, cur == "":
+		case auth.Fingerprint(cur) == fp:
+			msg.native = c.Native.WriteAll("") == nil
+		default:
+			return msg // the user's own, newer copy: leave both alone
+		}
 	}
-	return clipboardClearedMsg{fingerprint: shown, cleared: c.Native.WriteAll("") == nil}
+	if c.Terminal != nil {
+		_, err := c.osc52("").WriteTo(c.Terminal)
+		msg.terminal = err == nil
+	}
+	return msg
 }
 
 // SyncWriter serialises writes to the terminal. Bubble Tea's standard

@@ -117,7 +117,7 @@ func (c copyModel) view(width int) string {
 		line(c.keys.Frontend, "frontend token", se.FrontendFP),
 		line(c.keys.Bearer, bearer, se.AccessFP),
 		"",
-		st.Muted.Width(min(56, max(width-8, 20))).Render("Goes to the terminal clipboard (OSC 52, works over SSH and tmux) and the system clipboard if there is one. esc cancels."),
+		st.Muted.Width(min(56, max(width-8, 20))).Render("Goes to the terminal clipboard (OSC 52: over SSH too; in tmux only with set-clipboard on) and the system clipboard if there is one; both are cleared after 30 s. esc cancels."),
 	}
 	d := st.Dialog
 	if width < 70 {

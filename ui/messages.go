@@ -91,18 +91,29 @@ type rawRevokeDoneMsg struct {
 
 // copiedMsg reports a finished copy.
 type copiedMsg struct {
-	what        string
-	fingerprint string // of the token, for the status line
-	valueFP     string // of what was copied, to clear only our own value
-	native      bool   // also on the native clipboard
-	nativeErr   error  // why not, when a native clipboard was tried
-	err         error
+	what             string
+	fingerprint      string // of the token, for the status line
+	valueFP          string // of what was copied, to clear only our own value
+	terminal         bool   // OSC 52 written to the terminal
+	tmuxSetClipboard string // tmux's set-clipboard option when inside tmux
+	native           bool   // also on the native clipboard
+	nativeErr        error  // why not, when a native clipboard was tried
+	err              error
 }
 
-// clipboardClearedMsg reports the 30-second clean-up of the native clipboard.
+// clipboardClearedMsg reports the clean-up 30 s after a copy.
 type clipboardClearedMsg struct {
 	fingerprint string
-	cleared     bool
+	native      bool   // the native clipboard was emptied
+	terminal    bool   // an empty OSC 52 was sent
+	tmux        string // tmux's set-clipboard at the copy ("" outside tmux)
+}
+
+// pendingClear is the clean-up owed for the newest copy, by fingerprint.
+type pendingClear struct {
+	due              time.Time // zero: nothing pending
+	valueFP, shownFP string
+	tmux             string // tmux's set-clipboard at the copy
 }
 
 // openDetailMsg asks the root to open the inspector on a session.

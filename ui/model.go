@@ -98,6 +98,10 @@ type Model struct {
 	// for; abandoned says the user quit again without waiting.
 	finishing []string
 	abandoned bool
+
+	// clipClear is the clean-up owed for the newest copy; a newer copy
+	// replaces it, so an older copy's time never clears a newer one.
+	clipClear pendingClear
 }
 
 // Abandoned reports whether the user quit while a refresh was in flight,
@@ -189,9 +193,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case copiedMsg:
 		cmd = m.onCopied(msg)
 	case clipboardClearedMsg:
-		if msg.cleared {
-			m.setStatus(fmt.Sprintf("cleared the system clipboard (%s)", msg.fingerprint), urgencyMuted)
-		}
+		m.onClipboardCleared(msg)
 	case actionDoneMsg:
 		cmd = m.onActionDone(msg)
 	case revokeDoneMsg:
@@ -225,6 +227,10 @@ func (m *Model) onTick(msg tickMsg) tea.Cmd {
 		return nil
 	}
 	var cmds []tea.Cmd
+	if due := m.clipClear.due; !due.IsZero() && !m.now.Before(due) {
+		cmds = append(cmds, m.clipboard.clearCmd(m.clipClear))
+		m.clipClear = pendingClear{}
+	}
 	// Other processes (a script running `tokentop token`) write to the
 	// store; the stamp the tick carries says so cheaply.
 	if msg.stampErr == nil && msg.stamp != "" && msg.stamp != m.stamp && !m.loading {

@@ -228,25 +228,16 @@ func TestCopy(t *testing.T) {
 		{"r", sec["acme-admin"].RefreshToken, "refresh token " + auth.Fingerprint(sec["acme-admin"].RefreshToken)},
 		{"f", sec["acme-admin"].FrontendToken, "frontend token " + auth.Fingerprint(sec["acme-admin"].FrontendToken)},
 		{"b", "Authorization: Bearer " + sec["acme-admin"].AccessToken,
-			"Bearer line with access token " + auth.Fingerprint(sec["acme-admin"].AccessToken)},
+			"Authorization: Bearer line with access token " + auth.Fingerprint(sec["acme-admin"].AccessToken)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.key, func(t *testing.T) {
-			h := newHarness(t, 100, 30)
+			h := newHarness(t, 200, 30)
 			native := &fakeNative{}
 			h.m.clipboard.Native = native
 			h.keys("c")
 			h.requireContains("Copy from acme-admin")
-			// Run the copy, but not the 30 s clean-up timer it arms
-			// (clearIfOurs below is what the timer runs).
-			next, cmd := h.m.Update(keyMsg(tt.key))
-			h.m = next.(Model)
-			msg := cmd()
-			next, clear := h.m.Update(msg)
-			h.m = next.(Model)
-			if clear == nil {
-				t.Fatal("no clean-up of the system clipboard was scheduled")
-			}
+			h.keys(tt.key)
 			osc := "\x1b]52;c;" + base64.StdEncoding.EncodeToString([]byte(tt.want)) + "\x07"
 			if got := h.term.String(); got != osc {
 				t.Fatalf("terminal got %q, want the OSC 52 sequence %q", got, osc)
@@ -254,19 +245,26 @@ func TestCopy(t *testing.T) {
 			if native.text != tt.want {
 				t.Fatal("the system clipboard does not hold the copy")
 			}
-			h.requireContains("copied acme-admin", tt.status)
+			h.requireContains("copied acme-admin "+tt.status+" to the system clipboard and sent it to the terminal's (OSC 52)", "cleared in 30s")
 			h.requireNotContains(tt.want)
-			// The clean-up clears only our own value, and names the token.
+			// Both clipboards are emptied once the 30 s have passed, by the
+			// model's clock, and only then.
 			shown := tt.status[strings.LastIndex(tt.status, " ")+1:]
-			h.send(h.m.clipboard.clearIfOurs(auth.Fingerprint(tt.want), shown))
-			if native.text != "" {
-				t.Fatal("clipboard not cleared")
+			h.send(tickMsg{now: fixedNow.Add(29 * time.Second)})
+			if native.text != tt.want || h.term.String() != osc {
+				t.Fatal("a clipboard was cleared before 30 s")
 			}
-			h.requireContains("cleared the system clipboard (" + shown + ")")
-			native.text = "something else"
-			h.send(h.m.clipboard.clearIfOurs(auth.Fingerprint(tt.want), shown))
-			if native.text != "something else" {
-				t.Fatal("clean-up cleared a value that was not ours")
+			h.send(tickMsg{now: fixedNow.Add(30 * time.Second)})
+			if native.text != "" {
+				t.Fatal("system clipboard not cleared")
+			}
+			if got := h.term.String(); got != osc+emptyOSC52 {
+				t.Fatalf("terminal got %q after 30 s, want the copy and then an empty OSC 52 %q", got, emptyOSC52)
+			}
+			h.requireContains("cleared the system and terminal clipboards (" + shown + ")")
+			h.send(tickMsg{now: fixedNow.Add(90 * time.Second)})
+			if got := h.term.String(); got != osc+emptyOSC52 {
+				t.Fatalf("cleared more than once: %q", got)
 			}
 		})
 	}
@@ -532,9 +530,9 @@ func TestNarrowDropsColumns(t *testing.T) {
 func TestStatusHoldsActionResult(t *testing.T) {
 	h := newHarness(t, 160, 30)
 	h.keys("c", "a")
-	h.requireContains("copied acme-admin access token")
+	h.requireContains("sent acme-admin access token")
 	h.send(keeperEventMsg{auth.Event{Time: fixedNow, Session: "support-desk", Kind: auth.EventRefreshed, NewFP: "sha256:00000009"}})
-	h.requireContains("copied acme-admin access token")
+	h.requireContains("sent acme-admin access token")
 	h.send(tickMsg{now: fixedNow.Add(statusHold)})
 	h.send(keeperEventMsg{auth.Event{Time: fixedNow, Session: "support-desk", Kind: auth.EventRefreshed, NewFP: "sha256:0000000a"}})
 	h.requireContains("support-desk refreshed")

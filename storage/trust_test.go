@@ -1,0 +1,343 @@
+//go:build unix
+
+package storage
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/tokentop/tokentop/auth"
+)
+
+// wantUntrusted fails unless err is a trust refusal (exit 4) naming path
+// and saying what to run.
+func wantUntrusted(t *testing.T, what string, err error, path, fix string) {
+	t.Helper()
+	if !errors.Is(err, ErrUntrusted) || !errors.Is(err, auth.ErrStoreUnavailable) {
+		t.Fatalf("%s = %v, want an error matching ErrUntrusted and auth.ErrStoreUnavailable", what, err)
+	}
+	if !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), fix) {
+		t.Fatalf("%s = %v, want it to name %s and say %q", what, err, path, fix)
+	}
+}
+
+// plantTarget is a file elsewhere that a planted symlink points to; it
+// must come out of every test unchanged.
+func plantTarget(t *testing.T) (string, []byte) {
+	t.Helper()
+	victim := filepath.Join(t.TempDir(), "victim")
+	content := []byte("someone else's file\n")
+	if err := os.WriteFile(victim, content, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return victim, content
+}
+
+func unchanged(t *testing.T, path string, want []byte) {
+	t.Helper()
+	if got, err := os.ReadFile(path); err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("%s was changed through the symlink: %q, %v", path, got, err)
+	}
+}
+
+func TestTrustSymlinkedEventsRefused(t *testing.T) {
+	for _, name := range []string{auditFileName, auditFileName + ".1"} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			s := openDir(t, dir, BackendMemory)
+			victim, content := plantTarget(t)
+			link := filepath.Join(dir, name)
+			if err := os.Symlink(victim, link); err != nil {
+				t.Fatal(err)
+			}
+			if name == auditFileName {
+				err := s.Record(auth.Event{Session: "x", Kind: auth.EventRefreshed})
+				wantUntrusted(t, "Record with a symlinked events.jsonl", err, link, "rm "+link)
+			}
+			_, err := s.Events("", 0)
+			wantUntrusted(t, "Events with a symlinked "+name, err, link, "rm "+link)
+			unchanged(t, victim, content)
+		})
+	}
+}
+
+func TestTrustSymlinkedLockFilesRefused(t *testing.T) {
+	ctx := context.Background()
+	sec := testSecrets("lk", 1)
+	for _, c := range []struct {
+		file string
+		op   func(s *Store) error
+	}{
+		{filepath.Join(locksDirName, "lk.lock"), func(s *Store) error {
+			unlock, err := s.Lock(ctx, "lk")
+			if err == nil {
+				unlock()
+			}
+			return err
+		}},
+		{metaLockName, func(s *Store) error { return s.PutMeta(ctx, testSession("lk", sec, testNow)) }},
+		{secretsLockName, func(s *Store) error { return s.Put(ctx, testSession("lk", sec, testNow), sec) }},
+	} {
+		t.Run(c.file, func(t *testing.T) {
+			dir := t.TempDir()
+			s := openDir(t, dir, BackendFile)
+			victim, content := plantTarget(t)
+			link := filepath.Join(dir, c.file)
+			if err := os.Symlink(victim, link); err != nil {
+				t.Fatal(err)
+			}
+			wantUntrusted(t, "locking through "+c.file, c.op(s), link, "rm "+link)
+			unchanged(t, victim, content)
+			// A dangling link is not created through either.
+			if err := os.Remove(victim); err != nil {
+				t.Fatal(err)
+			}
+			wantUntrusted(t, "locking through a dangling "+c.file, c.op(s), link, "rm "+link)
+			if _, err := os.Lstat(victim); !errors.Is(err, os.ErrNotExist) {
+				t.Fatalf("the dangling link's target was created: %v", err)
+			}
+		})
+	}
+}
+
+func TestTrustSymlinkedIndexAndSecretsRefused(t *testing.T) {
+	ctx := context.Background()
+	for _, c := range []struct {
+		file string
+		op   func(s *Store) error
+	}{
+		{metaFileName, func(s *Store) error { _, err := s.List(ctx); return err }},
+		{metaFileName, func(s *Store) error { _, err := s.Get(ctx, "x"); return err }},
+		{secretsFileName, func(s *Store) error { _, err := s.Secrets(ctx, "x"); return err }},
+	} {
+		t.Run(c.file, func(t *testing.T) {
+			dir := t.TempDir()
+			s := openDir(t, dir, BackendFile)
+			// A planted index pointing the session at someone else's server.
+			planted := filepath.Join(t.TempDir(), "planted.json")
+			doc := `{"version":1,"sessions":[{"name":"x","endpoints":{"oauth_url":"https://evil.example/oauth"}}]}`
+			if c.file == secretsFileName {
+				doc = `{"version":1,"secrets":{"x":{"access_token":"a","refresh_token":"r"}}}`
+			}
+			if err := os.WriteFile(planted, []byte(doc), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			link := filepath.Join(dir, c.file)
+			if err := os.Symlink(planted, link); err != nil {
+				t.Fatal(err)
+			}
+			wantUntrusted(t, "reading a symlinked "+c.file, c.op(s), link, "rm "+link)
+		})
+	}
+}
+
+func TestTrustGroupWritableFileRefused(t *testing.T) {
+	dir := t.TempDir()
+	s := openDir(t, dir, BackendFile)
+	ctx := context.Background()
+	sec := testSecrets("gw", 1)
+	if err := s.Put(ctx, testSession("gw", sec, testNow), sec); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Record(auth.Event{Session: "gw", Kind: auth.EventRefreshed}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		file string
+		op   func() error
+	}{
+		// A fresh Store: s's parse cache holds what was read while the
+		// file was still safe, and a change of content would re-read it.
+		{metaFileName, func() error { _, err := openDir(t, dir, BackendFile).List(ctx); return err }},
+		{auditFileName, func() error { return s.Record(auth.Event{Session: "gw", Kind: auth.EventRefreshed}) }},
+		{metaLockName, func() error { return s.PutMeta(ctx, testSession("gw", sec, testNow)) }},
+	} {
+		path := filepath.Join(dir, c.file)
+		if err := os.Chmod(path, 0o666); err != nil {
+			t.Fatal(err)
+		}
+		wantUntrusted(t, c.file+" with mode 0666", c.op(), path, "chmod 600 "+path)
+		if err := os.Chmod(path, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.op(); err != nil {
+			t.Fatalf("%s after chmod 600: %v", c.file, err)
+		}
+	}
+}
+
+func TestTrustWorldWritableDirRefused(t *testing.T) {
+	for _, sub := range []string{"", locksDirName} {
+		t.Run("dir"+sub, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "cfg")
+			if err := os.MkdirAll(filepath.Join(dir, locksDirName), 0o700); err != nil {
+				t.Fatal(err)
+			}
+			bad := filepath.Join(dir, sub)
+			if err := os.Chmod(bad, 0o777); err != nil {
+				t.Fatal(err)
+			}
+			_, err := Open(Options{ConfigDir: dir, Backend: BackendFile})
+			wantUntrusted(t, "Open of a 0777 dir", err, filepath.Clean(bad), "chmod 700 "+filepath.Clean(bad))
+			if fi, _ := os.Stat(bad); fi.Mode().Perm() != 0o777 {
+				t.Fatalf("a refused dir was changed to %v", fi.Mode())
+			}
+		})
+	}
+}
+
+func TestTrustOpenDirWarnsAndTightens(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "cfg")
+	locks := filepath.Join(dir, locksDirName)
+	if err := os.MkdirAll(locks, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{dir, locks} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := openDir(t, dir, BackendFile)
+	w := s.Warnings()
+	if len(w) != 2 || !strings.Contains(w[0], dir) || !strings.Contains(w[0], "0755") || !strings.Contains(w[1], locks) {
+		t.Fatalf("Warnings = %q, want one for %s and one for %s, naming the old mode", w, dir, locks)
+	}
+	for _, d := range []string{dir, locks} {
+		if fi, _ := os.Stat(d); fi.Mode().Perm() != 0o700 {
+			t.Fatalf("%s has mode %v after Open, want 0700", d, fi.Mode())
+		}
+	}
+	// Already tight: nothing to say.
+	if w := openDir(t, dir, BackendFile).Warnings(); len(w) != 0 {
+		t.Fatalf("second Open warned %q", w)
+	}
+}
+
+// Tests may run as root (CI does), so a foreign owner is played by
+// changing the uid the rule expects rather than by chown.
+func TestTrustForeignOwnerRefused(t *testing.T) {
+	dir := t.TempDir()
+	other := trust{uid: os.Geteuid() + 1}
+	_, err := openWith(Options{ConfigDir: dir, Backend: BackendFile}, other)
+	wantUntrusted(t, "Open of a dir owned by another uid", err, dir, "chown")
+
+	s := openDir(t, dir, BackendFile)
+	ctx := context.Background()
+	sec := testSecrets("fo", 1)
+	if err := s.Put(ctx, testSession("fo", sec, testNow), sec); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{metaFileName, secretsFileName} {
+		path := filepath.Join(dir, f)
+		_, err := other.readFile(path)
+		wantUntrusted(t, "reading "+f+" owned by another uid", err, path, "chown")
+	}
+	unlock, err := other.lockFile(ctx, newProcLocks(), filepath.Join(dir, metaLockName))
+	if err == nil {
+		unlock()
+	}
+	wantUntrusted(t, "locking a lock file owned by another uid", err, filepath.Join(dir, metaLockName), "chown")
+}
+
+// The attack from the issue, with a real foreign owner: only root can
+// give a file away, so this runs where the tests run as root (CI).
+func TestTrustPlantedDirOfNobodyRefused(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to chown to nobody; TestTrustForeignOwnerRefused covers the rule")
+	}
+	dir := filepath.Join(t.TempDir(), "cfg")
+	if err := os.MkdirAll(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	planted := filepath.Join(dir, metaFileName)
+	if err := os.WriteFile(planted, []byte(`{"version":1,"sessions":[]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{dir, planted} {
+		if err := os.Chown(p, 65534, 65534); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Open(Options{ConfigDir: dir, Backend: BackendFile})
+	wantUntrusted(t, "Open of nobody's dir", err, dir, "chown")
+}
+
+// A symlinked config dir is followed (as ssh follows ~/.ssh) and its
+// target checked; a symlinked locks dir inside it is refused.
+func TestTrustSymlinkedConfigDir(t *testing.T) {
+	target := filepath.Join(t.TempDir(), "real")
+	link := filepath.Join(t.TempDir(), "link")
+	if err := os.Mkdir(target, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	s := openDir(t, link, BackendFile)
+	if err := s.Record(auth.Event{Session: "x", Kind: auth.EventRefreshed}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(target, auditFileName)); err != nil {
+		t.Fatalf("events.jsonl not in the link's target: %v", err)
+	}
+	if err := os.Chmod(target, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Open(Options{ConfigDir: link, Backend: BackendFile})
+	wantUntrusted(t, "Open through a link to a 0777 dir", err, target, "chmod 700")
+
+	dir := t.TempDir()
+	elsewhere := t.TempDir()
+	if err := os.Symlink(elsewhere, filepath.Join(dir, locksDirName)); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Open(Options{ConfigDir: dir, Backend: BackendFile})
+	wantUntrusted(t, "Open with a symlinked locks dir", err, filepath.Join(dir, locksDirName), "rm ")
+}
+
+// Everything tokentop creates is private: dirs 0700, files 0600.
+func TestTrustCreatedModes(t *testing.T) {
+	// With no umask to help, the modes must come from tokentop itself.
+	old := syscall.Umask(0)
+	defer syscall.Umask(old)
+	dir := filepath.Join(t.TempDir(), "new", "cfg")
+	s := openDir(t, dir, BackendFile)
+	ctx := context.Background()
+	sec := testSecrets("md", 1)
+	if err := s.Put(ctx, testSession("md", sec, testNow), sec); err != nil {
+		t.Fatal(err)
+	}
+	unlock, err := s.Lock(ctx, "md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlock()
+	if err := s.Record(auth.Event{Session: "md", Kind: auth.EventRefreshed}); err != nil {
+		t.Fatal(err)
+	}
+	err = filepath.Walk(filepath.Dir(dir), func(path string, fi os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		want := os.FileMode(0o600)
+		if fi.IsDir() {
+			want = 0o700
+		}
+		if fi.Mode().Perm() != want {
+			t.Errorf("%s has mode %v, want %v", path, fi.Mode().Perm(), want)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
