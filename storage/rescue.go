@@ -7,10 +7,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
-	"syscall"
+	"strings"
 
 	"github.com/tokentop/tokentop/auth"
 )
@@ -26,12 +25,12 @@ var _ auth.Rescuer = (*Store)(nil)
 // store under $XDG_RUNTIME_DIR, which is private to the user and usually on
 // another file system. Nothing goes to shared temp directories.
 func (s *Store) rescueDirs() []string {
-	if s.opts.ConfigDir == "" {
+	if s.dir == "" {
 		return nil
 	}
-	dirs := []string{filepath.Join(s.opts.ConfigDir, rescueDirName)}
+	dirs := []string{filepath.Join(s.dir, rescueDirName)}
 	if rt := s.opts.RuntimeDir; rt != "" && filepath.IsAbs(rt) {
-		abs, err := filepath.Abs(s.opts.ConfigDir)
+		abs, err := filepath.Abs(s.dir)
 		if err == nil {
 			sum := sha256.Sum256([]byte(abs))
 			dirs = append(dirs, filepath.Join(rt, "tokentop", "rescue-"+hex.EncodeToString(sum[:4])))
@@ -57,7 +56,7 @@ func (s *Store) Rescue(_ context.Context, p auth.RescuedPair) (string, error) {
 	var errs []error
 	for _, dir := range dirs {
 		path := filepath.Join(dir, p.Session.Name+".json")
-		if err := ensureDir(dir); err != nil {
+		if err := s.trustedDir(dir); err != nil {
 			errs = append(errs, err)
 			continue
 		}
@@ -78,7 +77,7 @@ func (s *Store) Rescued(_ context.Context, name string) (auth.RescuedPair, strin
 	}
 	for _, dir := range s.rescueDirs() {
 		path := filepath.Join(dir, name+".json")
-		p, ok, err := readRescued(path)
+		p, ok, err := s.readRescued(path)
 		if err != nil || ok {
 			return p, path, ok, err
 		}
@@ -86,16 +85,11 @@ func (s *Store) Rescued(_ context.Context, name string) (auth.RescuedPair, strin
 	return auth.RescuedPair{}, "", false, nil
 }
 
-func readRescued(path string) (auth.RescuedPair, bool, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+func (s *Store) readRescued(path string) (auth.RescuedPair, bool, error) {
+	data, err := s.trust.readFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return auth.RescuedPair{}, false, nil
 	}
-	if err != nil {
-		return auth.RescuedPair{}, false, fmt.Errorf("read the pair kept aside in %s: %w", path, err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxSecretBytes*4))
 	if err != nil {
 		return auth.RescuedPair{}, false, fmt.Errorf("read the pair kept aside in %s: %w", path, err)
 	}
@@ -120,4 +114,36 @@ func (s *Store) DropRescued(_ context.Context, name string) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// trustedDir creates dir and its missing parents (0700), or checks the
+// existing ones below the runtime or config dir, by the rule of the config
+// dir: a rescue file holds live tokens, so nobody else may plant or swap one.
+func (s *Store) trustedDir(dir string) error {
+	base := s.dir
+	if rt := s.opts.RuntimeDir; rt != "" && !strings.HasPrefix(dir, s.dir+string(filepath.Separator)) {
+		base = rt
+	}
+	rel, err := filepath.Rel(base, dir)
+	if err != nil || strings.HasPrefix(rel, "..") {
+		return fmt.Errorf("rescue directory %s is outside %s", dir, base)
+	}
+	cur := base
+	for _, part := range strings.Split(rel, string(filepath.Separator)) {
+		cur = filepath.Join(cur, part)
+		if err := os.Mkdir(cur, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
+			return fmt.Errorf("create directory %s: %w", cur, err)
+		}
+		fi, err := os.Lstat(cur)
+		if err != nil {
+			return fmt.Errorf("directory %s: %w", cur, err)
+		}
+		if fi.Mode()&os.ModeSymlink != 0 {
+			return symlinkError(cur)
+		}
+		if _, err := s.trust.checkDir(cur, fi); err != nil {
+			return err
+		}
+	}
+	return nil
 }

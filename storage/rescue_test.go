@@ -127,3 +127,23 @@ func TestRescueNeedsADisk(t *testing.T) {
 		t.Fatal("a pure memory store claimed to keep a pair aside")
 	}
 }
+
+// A rescue directory others can write is not used: they could swap the file
+// the next run adopts.
+func TestRescueRefusesAnUntrustedDir(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(Options{ConfigDir: t.TempDir(), Backend: BackendMemory})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(s.ConfigDir(), "rescue")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Rescue(ctx, rescuedPair("s")); !errors.Is(err, ErrUntrusted) {
+		t.Fatalf("Rescue into a 0777 dir = %v, want ErrUntrusted", err)
+	}
+}

@@ -84,6 +84,10 @@ type Store struct {
 	audit   auditBackend
 	// warnings from Open: config dirs it tightened.
 	warnings []string
+	// dir is the config dir with symlinks resolved ("" for pure memory),
+	// and trust the rule every file below it is held to.
+	dir   string
+	trust trust
 }
 
 var (
@@ -142,6 +146,7 @@ func openWith(opts Options, tr trust) (*Store, error) {
 		return nil, fmt.Errorf("open storage: %w", err)
 	}
 	s.warnings = warnings
+	s.dir, s.trust = dir, tr
 	locks := newProcLocks()
 	s.meta = newFileMeta(dir, locks, tr)
 	s.locks = fileLocker{dir: filepath.Join(dir, locksDirName), locks: locks, trust: tr}
