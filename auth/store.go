@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"errors"
+	"strconv"
 	"time"
 )
 
@@ -89,7 +90,30 @@ var (
 	ErrStoreUnavailable = errors.New("secret storage unavailable")
 	ErrLockTimeout      = errors.New("timed out waiting for the session lock")
 	ErrInvalidName      = errors.New("invalid session name")
+	// ErrNotOwned matches a *NotOwnedError.
+	ErrNotOwned = errors.New("the stored tokens do not provably belong to this session")
 )
+
+// NotOwnedError is a stored pair that cannot be shown to belong to the
+// session asking for it: saved by another store (config dir), under another
+// session name, or for another user than the session's metadata names. It
+// is left as it is and not used. It also matches ErrSecretNotFound: the
+// session's own pair is not there, so it needs a new login.
+type NotOwnedError struct {
+	Session string
+	Why     string // in words, never a token
+}
+
+// Error names the session, says why the pair is not its own and what to do.
+func (e *NotOwnedError) Error() string {
+	return "session " + strconv.Quote(e.Session) + ": " + ErrNotOwned.Error() + " (" + e.Why +
+		"); they were left as they are and not used: log in again or import"
+}
+
+// Is matches ErrNotOwned and ErrSecretNotFound.
+func (e *NotOwnedError) Is(target error) bool {
+	return target == ErrNotOwned || target == ErrSecretNotFound
+}
 
 // SessionStore is where sessions live. storage implements it; tests may use
 // storage's memory backend. Implementations are safe for concurrent use.

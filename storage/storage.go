@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/tokentop/tokentop/auth"
@@ -60,6 +61,8 @@ type metaBackend interface {
 // sessionLocker hands out the per-session exclusive locks.
 type sessionLocker interface {
 	lock(ctx context.Context, name string) (func(), error)
+	// tryLock takes the lock only if it is free now.
+	tryLock(name string) (func(), bool)
 }
 
 // auditBackend is the audit log (events.jsonl or a memory ring).
@@ -76,6 +79,8 @@ type Store struct {
 	meta    metaBackend
 	locks   sessionLocker
 	audit   auditBackend
+	ident   *storeIdentity
+	pending legacyPending
 }
 
 var (
@@ -116,7 +121,11 @@ func Open(opts Options) (*Store, error) {
 		}
 		opts.ConfigDir = d
 	}
-	s := &Store{opts: opts}
+	ident, err := newStoreIdentity(opts.ConfigDir)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{opts: opts, ident: ident}
 	if opts.ConfigDir == "" {
 		// Pure memory: nothing touches disk at all.
 		s.secrets = newMemSecrets()
@@ -142,7 +151,7 @@ func Open(opts Options) (*Store, error) {
 	case BackendFile:
 		s.secrets = newFileSecrets(dir, locks)
 	case BackendKeyring:
-		s.secrets = newKeyringSecrets(keyringService, opts.KeyringTimeout)
+		s.secrets = newKeyringSecrets(keyringService, opts.KeyringTimeout, s.identity)
 	}
 	return s, nil
 }
@@ -158,6 +167,10 @@ func (s *Store) ConfigDir() string { return s.opts.ConfigDir }
 
 // Backend names the secrets backend: "keyring", "file" or "memory".
 func (s *Store) Backend() string { return s.opts.Backend }
+
+// identity is the store's identity (see storeIdentity), created in the
+// config dir on first need.
+func (s *Store) identity() (string, error) { return s.ident.get() }
 
 // List returns all sessions' metadata sorted by name; no secret is read.
 func (s *Store) List(ctx context.Context) ([]auth.Session, error) {
@@ -183,22 +196,65 @@ func notFound(name string) error {
 	return fmt.Errorf("session %q: %w: see `tokentop list`, or log in or import it", name, auth.ErrSessionNotFound)
 }
 
-// Secrets loads a session's tokens from the secrets backend.
+// Secrets loads a session's tokens from the secrets backend, with their
+// owner. A pair saved by another store or under another name is refused
+// (*auth.NotOwnedError), so a returned Owner.StoreID is this store's.
 func (s *Store) Secrets(ctx context.Context, name string) (auth.Secrets, error) {
 	if err := ValidateName(name); err != nil {
 		return auth.Secrets{}, err
 	}
-	return s.secrets.get(ctx, name)
+	b := s.secrets
+	sec, err := b.get(ctx, name)
+	if isItemMissing(err) {
+		sec, err = s.adoptLegacy(ctx, b, name, err)
+	}
+	if err != nil {
+		return auth.Secrets{}, err
+	}
+	if err := s.checkOwner(name, sec.Owner); err != nil {
+		return auth.Secrets{}, err
+	}
+	return sec, nil
+}
+
+// checkOwner refuses a pair saved by another store or for another name
+// (a copied or hand-edited secrets file, say). A pair without an owner was
+// saved before owners were recorded and is left to the caller to judge.
+func (s *Store) checkOwner(name string, o auth.SecretsOwner) error {
+	if o.StoreID != "" {
+		id, err := s.identity()
+		if err != nil {
+			return err
+		}
+		if o.StoreID != id {
+			return &auth.NotOwnedError{Session: name, Why: "they were saved by another tokentop config dir (store " +
+				o.StoreID + "), not this one (" + id + ")"}
+		}
+	}
+	if o.Session != "" && o.Session != name {
+		return &auth.NotOwnedError{Session: name, Why: "they were saved for the session " + strconv.Quote(o.Session)}
+	}
+	return nil
 }
 
 // Put saves secrets first, then metadata, so metadata never describes a pair
-// that is not stored.
+// that is not stored. The pair is saved with its owner: this store, the
+// session's name and its user.
 func (s *Store) Put(ctx context.Context, se auth.Session, sec auth.Secrets) error {
 	if err := ValidateName(se.Name); err != nil {
 		return err
 	}
-	if err := s.secrets.set(ctx, se.Name, sec); err != nil {
+	id, err := s.identity()
+	if err != nil {
 		return err
+	}
+	sec.Owner = auth.SecretsOwner{StoreID: id, Session: se.Name, UserID: se.User.UserID}
+	b := s.secrets
+	if err := b.set(ctx, se.Name, sec); err != nil {
+		return err
+	}
+	if fp, ok := s.pending.take(se.Name); ok {
+		s.dropLegacy(ctx, b, se.Name, fp)
 	}
 	return s.putMeta(ctx, se)
 }
@@ -227,18 +283,26 @@ func (s *Store) Delete(ctx context.Context, name string) error {
 		return err
 	}
 	existed := false
+	var old auth.Session
 	err := s.meta.update(ctx, func(m map[string]auth.Session) (bool, error) {
-		if _, ok := m[name]; !ok {
+		se, ok := m[name]
+		if !ok {
 			return false, nil
 		}
-		existed = true
+		existed, old = true, se
 		delete(m, name)
 		return true, nil
 	})
 	if err != nil {
 		return err
 	}
-	if err := s.secrets.delete(ctx, name); err != nil {
+	b := s.secrets
+	if err := b.delete(ctx, name); err != nil {
+		if isItemMissing(err) && existed {
+			// Never read since items were keyed by store: its legacy
+			// item, if it holds exactly this session's pair, goes too.
+			s.dropLegacy(ctx, b, name, old.RefreshFP)
+		}
 		if !errors.Is(err, auth.ErrSecretNotFound) {
 			if existed {
 				return fmt.Errorf("session %q removed from the index, but its secrets could not be deleted (run forget again to retry): %w", name, err)
