@@ -81,6 +81,11 @@ type Session struct {
 	// RevokedRefreshFP is the fingerprint of a refresh token tokentop
 	// revoked itself, so a later 401 is explained as revoked, not stolen.
 	RevokedRefreshFP string `json:"revoked_refresh_fingerprint,omitempty"`
+
+	// SecretsBackend names the backend holding the session's secrets
+	// ("keyring", "file" or "memory"). The store sets it when it saves a
+	// pair and fills it in on load; what callers put there is ignored.
+	SecretsBackend string `json:"secrets_backend,omitempty"`
 }
 
 // Errors a SessionStore returns (wrapped, match with errors.Is).

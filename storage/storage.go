@@ -5,8 +5,13 @@
 // Files in the config dir (0700): sessions.json (metadata, never a secret,
 // replaced atomically under a flock on sessions.lock), locks/NAME.lock (one
 // flock per session), events.jsonl and events.jsonl.1 (the audit log, about
-// 1 MiB each), and with the file backend secrets.json (0600, under
+// 1 MiB each), store-id (the store's identity, which keyring accounts and
+// stored pairs carry), and with the file backend secrets.json (0600, under
 // secrets.lock). With BackendMemory and no ConfigDir nothing touches disk.
+//
+// Each session records the backend holding its secrets, and they are read,
+// saved and deleted there whatever backend the Store was opened with (see
+// route.go); the opened backend is where new sessions go.
 //
 // Decisions: a damaged sessions.json is left in place, copied aside once,
 // and every read and write refuses it with an error naming both files; a
@@ -74,13 +79,16 @@ type auditBackend interface {
 // Store implements auth.SessionStore and auth.AuditLog. It is safe for
 // concurrent use, and several processes may open the same config dir.
 type Store struct {
-	opts    Options
-	secrets secretBackend
-	meta    metaBackend
-	locks   sessionLocker
-	audit   auditBackend
-	ident   *storeIdentity
-	pending legacyPending
+	opts Options
+	// secrets is where new sessions' pairs go (Options.Backend); backends
+	// holds every backend a session of this Store may name (see secretsOf).
+	secrets  secretBackend
+	backends map[string]secretBackend
+	meta     metaBackend
+	locks    sessionLocker
+	audit    auditBackend
+	ident    *storeIdentity
+	pending  legacyPending
 }
 
 var (
@@ -129,6 +137,7 @@ func Open(opts Options) (*Store, error) {
 	if opts.ConfigDir == "" {
 		// Pure memory: nothing touches disk at all.
 		s.secrets = newMemSecrets()
+		s.backends = map[string]secretBackend{BackendMemory: s.secrets}
 		s.meta = newMemMeta()
 		s.locks = memLocker{newProcLocks()}
 		s.audit = newMemAudit(memAuditSize)
@@ -145,14 +154,17 @@ func Open(opts Options) (*Store, error) {
 	s.meta = newFileMeta(dir, locks)
 	s.locks = fileLocker{dir: filepath.Join(dir, locksDirName), locks: locks}
 	s.audit = newFileAudit(dir, locks)
-	switch opts.Backend {
-	case BackendMemory:
-		s.secrets = newMemSecrets()
-	case BackendFile:
-		s.secrets = newFileSecrets(dir, locks)
-	case BackendKeyring:
-		s.secrets = newKeyringSecrets(keyringService, opts.KeyringTimeout, s.identity)
+	// Sessions of one config dir may keep their secrets in different
+	// backends (each records its own), so all of them are at hand; none
+	// touches anything before it is used.
+	s.backends = map[string]secretBackend{
+		BackendFile:    newFileSecrets(dir, locks),
+		BackendKeyring: newKeyringSecrets(keyringService, opts.KeyringTimeout, s.identity),
 	}
+	if opts.Backend == BackendMemory {
+		s.backends[BackendMemory] = newMemSecrets()
+	}
+	s.secrets = s.backends[opts.Backend]
 	return s, nil
 }
 
@@ -165,7 +177,9 @@ func (s *Store) Close() error { return nil }
 // ConfigDir is where the files live ("" for pure memory).
 func (s *Store) ConfigDir() string { return s.opts.ConfigDir }
 
-// Backend names the secrets backend: "keyring", "file" or "memory".
+// Backend names the secrets backend new sessions go to: "keyring", "file"
+// or "memory". An existing session's secrets stay in the backend it
+// records (auth.Session.SecretsBackend).
 func (s *Store) Backend() string { return s.opts.Backend }
 
 // identity is the store's identity (see storeIdentity), created in the
@@ -174,7 +188,11 @@ func (s *Store) identity() (string, error) { return s.ident.get() }
 
 // List returns all sessions' metadata sorted by name; no secret is read.
 func (s *Store) List(ctx context.Context) ([]auth.Session, error) {
-	return s.meta.load(ctx)
+	list, err := s.meta.load(ctx)
+	for i := range list {
+		list[i].SecretsBackend = s.backendName(list[i])
+	}
+	return list, err
 }
 
 // Get returns one session's metadata, or an error matching auth.ErrSessionNotFound.
@@ -189,6 +207,7 @@ func (s *Store) Get(ctx context.Context, name string) (auth.Session, error) {
 	if !ok {
 		return auth.Session{}, notFound(name)
 	}
+	se.SecretsBackend = s.backendName(se)
 	return se, nil
 }
 
@@ -203,13 +222,20 @@ func (s *Store) Secrets(ctx context.Context, name string) (auth.Secrets, error) 
 	if err := ValidateName(name); err != nil {
 		return auth.Secrets{}, err
 	}
-	b := s.secrets
+	se, found, err := s.meta.get(ctx, name)
+	if err != nil {
+		return auth.Secrets{}, err
+	}
+	b, bn, err := s.secretsOf(name, se, found)
+	if err != nil {
+		return auth.Secrets{}, err
+	}
 	sec, err := b.get(ctx, name)
 	if isItemMissing(err) {
 		sec, err = s.adoptLegacy(ctx, b, name, err)
 	}
 	if err != nil {
-		return auth.Secrets{}, err
+		return auth.Secrets{}, s.elsewhere(name, bn, err)
 	}
 	if err := s.checkOwner(name, sec.Owner); err != nil {
 		return auth.Secrets{}, err
@@ -249,26 +275,37 @@ func (s *Store) Put(ctx context.Context, se auth.Session, sec auth.Secrets) erro
 		return err
 	}
 	sec.Owner = auth.SecretsOwner{StoreID: id, Session: se.Name, UserID: se.User.UserID}
-	b := s.secrets
-	if err := b.set(ctx, se.Name, sec); err != nil {
+	cur, found, err := s.meta.get(ctx, se.Name)
+	if err != nil {
 		return err
+	}
+	b, bn, err := s.secretsFor(se.Name, cur, found)
+	if err != nil {
+		return err
+	}
+	if err := b.set(ctx, se.Name, sec); err != nil {
+		return s.elsewhere(se.Name, bn, err)
 	}
 	if fp, ok := s.pending.take(se.Name); ok {
 		s.dropLegacy(ctx, b, se.Name, fp)
 	}
-	return s.putMeta(ctx, se)
+	se.SecretsBackend = bn
+	return s.meta.update(ctx, func(m map[string]auth.Session) (bool, error) {
+		m[se.Name] = se
+		return true, nil
+	})
 }
 
-// PutMeta saves metadata only (state, errors, counters).
+// PutMeta saves metadata only (state, errors, counters). Where the
+// secrets are is not metadata's to change: the record keeps its backend.
 func (s *Store) PutMeta(ctx context.Context, se auth.Session) error {
 	if err := ValidateName(se.Name); err != nil {
 		return err
 	}
-	return s.putMeta(ctx, se)
-}
-
-func (s *Store) putMeta(ctx context.Context, se auth.Session) error {
 	return s.meta.update(ctx, func(m map[string]auth.Session) (bool, error) {
+		if old, ok := m[se.Name]; ok {
+			se.SecretsBackend = old.SecretsBackend
+		}
 		m[se.Name] = se
 		return true, nil
 	})
@@ -296,8 +333,15 @@ func (s *Store) Delete(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	b := s.secrets
+	b, bn, err := s.secretsOf(name, old, existed)
+	if errors.Is(err, errSecretsGone) {
+		err = nil // nothing left to delete
+	}
+	if b == nil || err != nil {
+		return err
+	}
 	if err := b.delete(ctx, name); err != nil {
+		err = s.elsewhere(name, bn, err)
 		if isItemMissing(err) && existed {
 			// Never read since items were keyed by store: its legacy
 			// item, if it holds exactly this session's pair, goes too.

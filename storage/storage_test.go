@@ -83,6 +83,8 @@ func storeBehaviours(t *testing.T, s *Store, prefix string) {
 			if err != nil {
 				t.Fatalf("Get: %v", err)
 			}
+			// The store records where the secrets went.
+			want.SecretsBackend = s.Backend()
 			if !sessionEqual(meta, want) {
 				t.Fatalf("Get = %+v\nwant %+v", meta, want)
 			}
