@@ -143,8 +143,16 @@ type SessionStore interface {
 	// Stamp is a cheap value that changes whenever metadata changes (used to
 	// notice other processes' writes without re-reading everything).
 	Stamp(ctx context.Context) (string, error)
-	// Backend names the secrets backend: "keyring", "file" or "memory".
+	// Backend names the secrets backend new sessions go to: "keyring",
+	// "file" or "memory". An existing session's secrets stay in the backend
+	// it records (Session.SecretsBackend).
 	Backend() string
+	// CanStore reports whether a new pair for the session name could be
+	// saved now, without saving one: login asks before it sends a password,
+	// so a store that cannot keep the answer never leaves a minted pair
+	// live with nobody holding it. It also refuses when name's current pair
+	// is in another backend than new pairs go to.
+	CanStore(ctx context.Context, name string) error
 }
 
 // AuditLog records events, append-only. It must never be given a token.

@@ -25,6 +25,11 @@ var (
 	ErrMetadataTooNew  = errors.New("session index was written by a newer tokentop")
 )
 
+// ErrBackendMismatch is matched when a login or import would save a
+// session's new pair in another backend than the one holding its current
+// pair (it also matches auth.ErrStoreUnavailable: exit 4).
+var ErrBackendMismatch = errors.New("the session's tokens are in another storage backend")
+
 // ErrInsecureFile is matched when secrets.json is readable by group or others.
 var ErrInsecureFile = errors.New("secrets file is readable by other users")
 

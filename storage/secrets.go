@@ -19,6 +19,9 @@ type secretBackend interface {
 	set(ctx context.Context, name string, sec auth.Secrets) error
 	// delete removes the secret; a missing one matches auth.ErrSecretNotFound.
 	delete(ctx context.Context, name string) error
+	// probe checks, without touching any session's secret, that a pair
+	// for name could be saved now (see Store.CanStore).
+	probe(ctx context.Context, name string) error
 }
 
 // storedSecrets is the stored form of a pair: the tokens, and whom they
