@@ -112,6 +112,19 @@ func TestRecordedBackendUnavailable(t *testing.T) {
 	if fileHas(t, dir, "s1") {
 		t.Fatal("s1 looked for (or saved) in secrets.json")
 	}
+	// A forget that cannot reach the keyring has removed the record, and
+	// with it where the tokens are: the error says which backend to retry
+	// with, and retrying there removes the leftover.
+	err = f.Delete(context.Background(), "s1")
+	if !errors.Is(err, auth.ErrStoreUnavailable) || !strings.Contains(err.Error(), "--storage keyring") {
+		t.Fatalf("Delete of a keyring session with no keyring, opened with file = %v, want the retry to name --storage keyring", err)
+	}
+	if err := openWithKeyring(t, dir, BackendKeyring, kr).Delete(context.Background(), "s1"); err != nil {
+		t.Fatalf("retried forget through the keyring: %v", err)
+	}
+	if accts := kr.accounts(keyringService); len(accts) != 0 {
+		t.Fatalf("leftover keyring items %v", accts)
+	}
 }
 
 // Records saved before sessions recorded their backend mean the backend

@@ -349,7 +349,13 @@ func (s *Store) Delete(ctx context.Context, name string) error {
 		}
 		if !errors.Is(err, auth.ErrSecretNotFound) {
 			if existed {
-				return fmt.Errorf("session %q removed from the index, but its secrets could not be deleted (run forget again to retry): %w", name, err)
+				// The record, which said where the secrets are, is gone:
+				// a retry finds them only in the backend it runs with.
+				retry := "run forget again to retry"
+				if bn != s.opts.Backend {
+					retry = "run forget again with --storage " + bn + " to retry"
+				}
+				return fmt.Errorf("session %q removed from the index, but its secrets could not be deleted (%s): %w", name, retry, err)
 			}
 			return err
 		}
