@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -21,10 +22,41 @@ func admClosedURL(t *testing.T) string {
 }
 
 // admNoKeyring is a CLI over c's config dir whose keyring backend cannot
-// reach any Secret Service.
+// reach any Secret Service. Sessions keep their secrets in the backend they
+// were saved in, so to make it look for them in the keyring, the sessions
+// now in the dir are turned into records as a tokentop from before they
+// recorded a backend wrote them: such a record means whatever backend the
+// command is run with (keyring here; c's own backend for c).
 func admNoKeyring(t *testing.T, c *cli) *cli {
+	t.Helper()
+	admLegacyRecords(t, c.configDir)
 	return &cli{t: t, configDir: c.configDir, storage: "keyring",
 		env: []string{"DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent"}}
+}
+
+// admLegacyRecords drops secrets_backend from every record in dir's
+// sessions.json.
+func admLegacyRecords(t *testing.T, dir string) {
+	t.Helper()
+	path := filepath.Join(dir, "sessions.json")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	sessions, _ := doc["sessions"].([]any)
+	for _, s := range sessions {
+		delete(s.(map[string]any), "secrets_backend")
+	}
+	if data, err = json.Marshal(doc); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestExitCodes checks each exit code of the contract on the admin
@@ -42,7 +74,6 @@ func TestExitCodes(t *testing.T) {
 	gone := admSeedInto(t, s.c, s.em, s.url, nil)
 	admMakeDue(t, gone)
 	down := admClosedURL(t)
-	noKeyring := admNoKeyring(t, s.c)
 	// A session whose secret is gone from storage (a keyring item deleted
 	// by hand): its metadata alone cannot produce a token.
 	lost := admSeed(t, "file", emulator.Config{}, nil)
@@ -52,6 +83,7 @@ func TestExitCodes(t *testing.T) {
 	// Commands that fail half-way on a storage error run on their own session.
 	victim := admSeedInto(t, s.c, s.em, s.url, nil)
 	victim2 := admSeedInto(t, s.c, s.em, s.url, nil)
+	noKeyring := admNoKeyring(t, s.c)
 
 	tests := []struct {
 		name     string

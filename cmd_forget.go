@@ -56,7 +56,7 @@ func (a *app) runForget(cmd *cobra.Command, name string) error {
 	}
 	now := time.Now()
 	w := a.stderr
-	fmt.Fprintf(w, "Forgot session %s: removed its secrets (%s storage) and metadata from this machine.\n", name, s.Backend())
+	fmt.Fprintf(w, "Forgot session %s: removed its secrets (%s storage) and metadata from this machine.\n", name, se.SecretsBackend)
 	fmt.Fprintf(w, "NOTHING was revoked. The tokens stay valid at the server until they expire:\n")
 	fmt.Fprintf(w, "  access token  %s  valid until %s (%s)\n", orDash(se.AccessFP), timefmt.Absolute(se.AccessExpiry), timefmt.Relative(se.AccessExpiry, now))
 	fmt.Fprintf(w, "  refresh token %s  valid until %s (%s)\n", orDash(se.RefreshFP), timefmt.Absolute(se.RefreshExpiry), timefmt.Relative(se.RefreshExpiry, now))

@@ -199,7 +199,7 @@ func (a *app) runInspectSession(cmd *cobra.Command, name string, o inspectOption
 		return err
 	}
 	now := time.Now()
-	rep := inspectReport{Source: "session", CheckedAt: now.UTC(), Session: newInspectSession(se, s.Backend(), now)}
+	rep := inspectReport{Source: "session", CheckedAt: now.UTC(), Session: newInspectSession(se, se.SecretsBackend, now)}
 	// The timeline is what support asks first ("what happened to it?"); it
 	// comes from the audit log, which holds no secrets.
 	if evs, err := s.Events(name, inspectEvents); err != nil {

@@ -37,8 +37,12 @@ shows "needs_login (refresh_expired)".
    "role", "org_unit_id", "oauth_url", "api_url", "access_expires_at", "refresh_expires_at",
    "access_expires_in_seconds", "refresh_expires_in_seconds", "state", "reason",
    "last_error", "next_attempt", "refresh_interrupted", "last_refresh", "refreshes", "failures",
-   "clock_skew_seconds", "access_fingerprint", "refresh_fingerprint", ...}]}
-Instants are RFC 3339 UTC strings or null; no token values are ever included.`,
+   "clock_skew_seconds", "access_fingerprint", "refresh_fingerprint", "secrets_backend", ...}]}
+Instants are RFC 3339 UTC strings or null; no token values are ever included.
+
+"storage" is where new sessions go (--storage); a session's tokens stay in the
+backend it was saved in ("secrets_backend"), whatever --storage says. The table
+has a STORAGE column when some session's backend differs from --storage.`,
 		Example: `  tokentop list
   tokentop list --json | jq -r '.sessions[] | select(.state != "ok") | .name'`,
 		Args: noArgs,
@@ -105,6 +109,7 @@ type sessSessionJSON struct {
 	TokenFormat             string     `json:"token_format"`
 	CreatedAt               *time.Time `json:"created_at"`
 	UpdatedAt               *time.Time `json:"updated_at"`
+	SecretsBackend          string     `json:"secrets_backend"`
 }
 
 // sessTimePtr gives null for the zero time, so scripts need not know Go's zero.
@@ -181,12 +186,27 @@ func sessToJSON(s auth.Session, now time.Time) sessSessionJSON {
 		TokenFormat:             s.TokenFormat,
 		CreatedAt:               sessTimePtr(s.CreatedAt),
 		UpdatedAt:               sessTimePtr(s.UpdatedAt),
+		SecretsBackend:          s.SecretsBackend,
 	}
+}
+
+// sessWithBackends fills in where each session's secrets are, for records
+// that do not say: the backend the store was opened with (the store does
+// this itself; callers passing sessions of their own get the same).
+func sessWithBackends(sessions []auth.Session, backend string) []auth.Session {
+	out := make([]auth.Session, len(sessions))
+	for i, s := range sessions {
+		if s.SecretsBackend == "" {
+			s.SecretsBackend = backend
+		}
+		out[i] = s
+	}
+	return out
 }
 
 func sessWriteListJSON(w io.Writer, backend, configDir string, sessions []auth.Session, now time.Time) error {
 	out := sessListJSON{Storage: backend, ConfigDir: configDir, Sessions: make([]sessSessionJSON, 0, len(sessions))}
-	for _, s := range sessions {
+	for _, s := range sessWithBackends(sessions, backend) {
 		out.Sessions = append(out.Sessions, sessToJSON(s, now))
 	}
 	if err := writeSafeJSON(w, out); err != nil {
@@ -252,9 +272,12 @@ func sessSkewWords(skew time.Duration) string {
 	return timefmt.Countdown(skew) + " ahead"
 }
 
-// sessListColumns are the table's columns, in order.
-func sessListColumns() []sessColumn {
-	return []sessColumn{
+// sessListColumns are the table's columns, in order. withBackend adds
+// STORAGE, where each session's secrets are: shown only when some session
+// keeps them elsewhere than the header's backend, and dropped late (after
+// the columns before STATE) when the terminal is narrow.
+func sessListColumns(withBackend bool) []sessColumn {
+	cols := []sessColumn{
 		{title: "NAME", drop: 0, cell: func(s auth.Session, _ time.Time) string { return s.Name }},
 		{title: "USER", drop: 4, cell: func(s auth.Session, _ time.Time) string {
 			if s.User.Email != "" {
@@ -275,12 +298,22 @@ func sessListColumns() []sessColumn {
 		{title: "REFRESH EXPIRES", drop: 7, cell: func(s auth.Session, _ time.Time) string { return timefmt.Absolute(s.RefreshExpiry) }},
 		{title: "STATE", drop: 2, cell: sessStateCell, shrink: true},
 	}
+	if withBackend {
+		storage := sessColumn{title: "STORAGE", drop: 2, cell: func(s auth.Session, _ time.Time) string { return s.SecretsBackend }}
+		cols = append(cols[:1], append([]sessColumn{storage}, cols[1:]...)...)
+	}
+	return cols
 }
 
 // sessWriteListTable writes a table, dropping the least useful columns until
 // it fits width (0: no limit) rather than wrapping lines.
 func sessWriteListTable(w io.Writer, backend string, sessions []auth.Session, now time.Time, width int) {
-	cols := sessListColumns()
+	sessions = sessWithBackends(sessions, backend)
+	mixed := false
+	for _, s := range sessions {
+		mixed = mixed || s.SecretsBackend != backend
+	}
+	cols := sessListColumns(mixed)
 	cells := make([][]string, len(sessions))
 	widths := make([]int, len(cols))
 	for i, c := range cols {
@@ -330,7 +363,11 @@ func sessWriteListTable(w io.Writer, backend string, sessions []auth.Session, no
 			widths[i] = max(widths[i]-over, min(widths[i], sessShrinkMin))
 		}
 	}
-	fmt.Fprintf(w, "Storage: %s\n", backend)
+	if mixed {
+		fmt.Fprintf(w, "Storage: %s for new sessions; each session's tokens stay where they were saved (STORAGE)\n", backend)
+	} else {
+		fmt.Fprintf(w, "Storage: %s\n", backend)
+	}
 	row := func(vals []string) {
 		var b strings.Builder
 		last := -1

@@ -139,7 +139,8 @@ func TestSessListJSONSchema(t *testing.T) {
 		"state":                      "ok", "stored_state": "ok", "reason": "", "last_error": "", "last_refresh": nil, "next_attempt": nil,
 		"refreshes": 3.0, "failures": 0.0, "clock_skew_seconds": 0.0, "paused": false, "refresh_interrupted": false,
 		"access_fingerprint": "sha256:aaaaaaaa", "refresh_fingerprint": "sha256:bbbbbbbb",
-		"user": map[string]any{"user_id": 4453.0, "email": "me@example.com", "role_id": 2.0, "org_unit_id": 70035.0},
+		"secrets_backend": "file", // not recorded: where the store was opened
+		"user":            map[string]any{"user_id": 4453.0, "email": "me@example.com", "role_id": 2.0, "org_unit_id": 70035.0},
 	}
 	for k, v := range want {
 		gv, ok := one[k]
@@ -155,6 +156,52 @@ func TestSessListJSONSchema(t *testing.T) {
 		if _, ok := one[k]; !ok {
 			t.Errorf("field %q missing", k)
 		}
+	}
+}
+
+// A STORAGE column appears when some session keeps its secrets in another
+// backend than the one the header names, and only then; --json always
+// says where each session's secrets are.
+func TestSessListBackendColumn(t *testing.T) {
+	now := time.Date(2026, 4, 10, 12, 0, 0, 0, time.UTC)
+	a, b := sessSample(now), sessSample(now)
+	a.SecretsBackend = "keyring"
+	b.Name, b.SecretsBackend = "scratch", "file"
+
+	var same strings.Builder
+	sessWriteListTable(&same, "keyring", []auth.Session{a}, now, 0)
+	if strings.Contains(same.String(), "STORAGE") {
+		t.Errorf("a STORAGE column although every session is in the keyring:\n%s", same.String())
+	}
+	var mixed strings.Builder
+	sessWriteListTable(&mixed, "keyring", []auth.Session{b, a}, now, 0)
+	lines := strings.Split(mixed.String(), "\n")
+	if len(lines) < 4 || !strings.Contains(lines[1], "STORAGE") ||
+		!strings.Contains(lines[2], "file") || !strings.Contains(lines[3], "keyring") {
+		t.Errorf("mixed backends without a STORAGE column saying which:\n%s", mixed.String())
+	}
+	// Narrow terminals drop it late: it says where the tokens are.
+	var narrow strings.Builder
+	sessWriteListTable(&narrow, "keyring", []auth.Session{b, a}, now, 60)
+	if !strings.Contains(narrow.String(), "STORAGE") || strings.Contains(narrow.String(), "USER") {
+		t.Errorf("at 60 columns the STORAGE column should outlast USER:\n%s", narrow.String())
+	}
+
+	var js strings.Builder
+	if err := sessWriteListJSON(&js, "keyring", "/cfg", []auth.Session{b, a}, now); err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Sessions []struct {
+			Name           string `json:"name"`
+			SecretsBackend string `json:"secrets_backend"`
+		} `json:"sessions"`
+	}
+	if err := json.Unmarshal([]byte(js.String()), &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Sessions) != 2 || got.Sessions[0].SecretsBackend != "file" || got.Sessions[1].SecretsBackend != "keyring" {
+		t.Errorf("list --json secrets_backend: %+v", got.Sessions)
 	}
 }
 

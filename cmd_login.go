@@ -55,6 +55,11 @@ line of stdin with --password-stdin.`,
 			if err := auth.CheckEndpoints(ep); err != nil {
 				return usageErr(err)
 			}
+			// Before the password is typed (the keeper checks again before
+			// it is sent): a store that cannot keep the pair wastes both.
+			if err := a.sessCanStore(cmd.Context(), "login "+name+": nothing was sent", name); err != nil {
+				return err
+			}
 			password, err := sessPassword(cmd.Context(), a.stdin, a.stderr, fromStdin, email)
 			if err != nil {
 				return err
@@ -171,6 +176,20 @@ func sessLoginError(name, email string, err error, now time.Time) error {
 	return err
 }
 
+// sessCanStore checks that a new pair for name could be saved, before the
+// command asks for anything (see auth.SessionStore.CanStore); what starts
+// the error when it cannot.
+func (a *app) sessCanStore(ctx context.Context, what, name string) error {
+	st, err := a.openStore()
+	if err != nil {
+		return err
+	}
+	if err := st.CanStore(ctx, name); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
+}
+
 // sessPrevious is the session a login or import is about to replace (zero
 // when none, or when it cannot be read: the note is then left out).
 func sessPrevious(ctx context.Context, a *app, name string) auth.Session {
@@ -240,6 +259,9 @@ Tokens are never accepted as flag values: pipe the JSON in.`,
 			if f, ok := a.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 				return usageErr(errors.New("import reads the token response JSON from stdin, which is a terminal " +
 					"(pasting would show the tokens): pipe it in, e.g. `tokentop import NAME < response.json`"))
+			}
+			if err := a.sessCanStore(cmd.Context(), "import "+name+": nothing was read or saved", name); err != nil {
+				return err
 			}
 			body, err := sessReadResponse(a.stdin)
 			if err != nil {

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -53,7 +54,14 @@ func sessName(t testing.TB, c *cli, base string) string {
 	t.Helper()
 	name := fmt.Sprintf("%s-%d-%d", base, os.Getpid(), time.Now().UnixNano()%1_000_000)
 	if c.storage == "keyring" {
-		t.Cleanup(func() { _ = keyring.Delete("tokentop", name) })
+		t.Cleanup(func() {
+			// Items are "<store-id>/<name>" (store-id is in the config dir);
+			// older ones were the name alone.
+			if id, err := os.ReadFile(filepath.Join(c.configDir, "store-id")); err == nil {
+				_ = keyring.Delete("tokentop", strings.TrimSpace(string(id))+"/"+name)
+			}
+			_ = keyring.Delete("tokentop", name)
+		})
 	}
 	return name
 }

@@ -344,13 +344,16 @@ func (k *Keeper) Login(ctx context.Context, name string, ep Endpoints, email, pa
 	if err != nil {
 		return Session{}, fmt.Errorf("login %s: %w", name, err)
 	}
+	if err := k.cfg.Store.CanStore(ctx, name); err != nil {
+		return Session{}, fmt.Errorf("login %s: nothing was sent: %w", name, err)
+	}
 	ts, m, err := k.cfg.Client.Login(ctx, ep, email, password)
 	if err != nil {
 		return Session{}, fmt.Errorf("login %s: %w", name, err)
 	}
 	s, err := k.store(ctx, name, ep, ts, m, prev, EventLogin, "logged in as "+ts.User.Email)
 	if err != nil {
-		return Session{}, fmt.Errorf("login %s: %w", name, err)
+		return Session{}, fmt.Errorf("login %s: %w", name, k.revokeUnsaved(ctx, name, ep, ts, err))
 	}
 	return s, nil
 }
@@ -359,6 +362,9 @@ func (k *Keeper) Login(ctx context.Context, name string, ep Endpoints, email, pa
 func (k *Keeper) Import(ctx context.Context, name string, ep Endpoints, response []byte) (Session, error) {
 	prev, err := k.existing(ctx, name)
 	if err != nil {
+		return Session{}, fmt.Errorf("import %s: %w", name, err)
+	}
+	if err := k.cfg.Store.CanStore(ctx, name); err != nil {
 		return Session{}, fmt.Errorf("import %s: %w", name, err)
 	}
 	if err := CheckEndpoints(ep); err != nil {

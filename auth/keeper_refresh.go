@@ -107,6 +107,11 @@ func (k *Keeper) rotate(ctx context.Context, cur Session, res RefreshResult) (Re
 	// the only live refresh token, and metadata's expiries do not apply.
 	metaBehind := sentFP != cur.RefreshFP
 	if metaBehind {
+		// ...unless they are somebody else's: adopt them only when they
+		// provably belong to this session.
+		if err := ownedBy(cur, sec.Owner); err != nil {
+			return res, Secrets{}, fmt.Errorf("refresh %s: %w", name, err)
+		}
 		notes = append(notes, "the stored metadata was behind the stored tokens (an interrupted save); refreshed from the stored tokens")
 	}
 	if !metaBehind && !cur.RefreshExpiry.IsZero() && !cur.ServerNow(now).Before(cur.RefreshExpiry) {
@@ -209,6 +214,23 @@ func (k *Keeper) rotate(ctx context.Context, cur Session, res RefreshResult) (Re
 		return k.needsLogin(ctx, cur, res, reason, msg, err, m)
 	}
 	return k.retryLater(ctx, cur, res, err, m, lost, sentFP)
+}
+
+// ownedBy says why stored secrets with owner o, which metadata cur does not
+// describe, cannot be shown to be cur's (nil when they can). The store
+// refuses pairs saved by another store or under another name, so an owner
+// with a store id was saved by this store for this name; what is left to
+// check is the user.
+func ownedBy(cur Session, o SecretsOwner) error {
+	switch {
+	case o.StoreID == "":
+		return &NotOwnedError{Session: cur.Name, Why: "the stored tokens are newer than the metadata and were saved " +
+			"by an older tokentop, which did not record whose they are"}
+	case o.UserID != cur.User.UserID:
+		return &NotOwnedError{Session: cur.Name, Why: fmt.Sprintf("the stored tokens are newer than the metadata and were "+
+			"saved for user %d, but the session is user %d's (a login over it was interrupted?)", o.UserID, cur.User.UserID)}
+	}
+	return nil
 }
 
 // maybeSent reports whether a failed refresh may have rotated the pair at the

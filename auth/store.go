@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"errors"
+	"strconv"
 	"time"
 )
 
@@ -80,6 +81,11 @@ type Session struct {
 	// RevokedRefreshFP is the fingerprint of a refresh token tokentop
 	// revoked itself, so a later 401 is explained as revoked, not stolen.
 	RevokedRefreshFP string `json:"revoked_refresh_fingerprint,omitempty"`
+
+	// SecretsBackend names the backend holding the session's secrets
+	// ("keyring", "file" or "memory"). The store sets it when it saves a
+	// pair and fills it in on load; what callers put there is ignored.
+	SecretsBackend string `json:"secrets_backend,omitempty"`
 }
 
 // Errors a SessionStore returns (wrapped, match with errors.Is).
@@ -89,7 +95,30 @@ var (
 	ErrStoreUnavailable = errors.New("secret storage unavailable")
 	ErrLockTimeout      = errors.New("timed out waiting for the session lock")
 	ErrInvalidName      = errors.New("invalid session name")
+	// ErrNotOwned matches a *NotOwnedError.
+	ErrNotOwned = errors.New("the stored tokens do not provably belong to this session")
 )
+
+// NotOwnedError is a stored pair that cannot be shown to belong to the
+// session asking for it: saved by another store (config dir), under another
+// session name, or for another user than the session's metadata names. It
+// is left as it is and not used. It also matches ErrSecretNotFound: the
+// session's own pair is not there, so it needs a new login.
+type NotOwnedError struct {
+	Session string
+	Why     string // in words, never a token
+}
+
+// Error names the session, says why the pair is not its own and what to do.
+func (e *NotOwnedError) Error() string {
+	return "session " + strconv.Quote(e.Session) + ": " + ErrNotOwned.Error() + " (" + e.Why +
+		"); they were left as they are and not used: log in again or import"
+}
+
+// Is matches ErrNotOwned and ErrSecretNotFound.
+func (e *NotOwnedError) Is(target error) bool {
+	return target == ErrNotOwned || target == ErrSecretNotFound
+}
 
 // SessionStore is where sessions live. storage implements it; tests may use
 // storage's memory backend. Implementations are safe for concurrent use.
@@ -114,8 +143,16 @@ type SessionStore interface {
 	// Stamp is a cheap value that changes whenever metadata changes (used to
 	// notice other processes' writes without re-reading everything).
 	Stamp(ctx context.Context) (string, error)
-	// Backend names the secrets backend: "keyring", "file" or "memory".
+	// Backend names the secrets backend new sessions go to: "keyring",
+	// "file" or "memory". An existing session's secrets stay in the backend
+	// it records (Session.SecretsBackend).
 	Backend() string
+	// CanStore reports whether a new pair for the session name could be
+	// saved now, without saving one: login asks before it sends a password,
+	// so a store that cannot keep the answer never leaves a minted pair
+	// live with nobody holding it. It also refuses when name's current pair
+	// is in another backend than new pairs go to.
+	CanStore(ctx context.Context, name string) error
 }
 
 // AuditLog records events, append-only. It must never be given a token.

@@ -85,6 +85,27 @@ type Secrets struct {
 	AccessToken   string `json:"access_token"`
 	RefreshToken  string `json:"refresh_token"`
 	FrontendToken string `json:"frontend_token,omitempty"`
+	// Owner is whom the store saved the pair for. The store fills it in on
+	// every save (what callers put there is ignored) and returns it on load;
+	// it is not part of the tokens and never leaves the store as JSON.
+	Owner SecretsOwner `json:"-"`
+}
+
+// SecretsOwner ties a stored pair to one session of one store, so a pair
+// is only ever used by the session it was saved for. A store refuses to
+// load a pair saved by another store or for another session name, so a
+// loaded pair with StoreID set was saved by this store for this name. A
+// zero Owner means the pair was saved before stores recorded owners.
+type SecretsOwner struct {
+	StoreID string // the store's identity (one per config dir)
+	Session string // the session name it was saved under
+	UserID  int64  // the user the session's metadata named when it was saved
+}
+
+// Tokens is s without its Owner: the tokens alone, for comparing pairs.
+func (s Secrets) Tokens() Secrets {
+	s.Owner = SecretsOwner{}
+	return s
 }
 
 // String redacts the secrets to their fingerprints.

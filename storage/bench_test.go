@@ -95,7 +95,7 @@ func BenchmarkMetaListCached10k(b *testing.B) {
 // Secret Service (skipped without one; run under .ci/with-keyring).
 func BenchmarkKeyringSaveLoad(b *testing.B) {
 	requireKeyring(b)
-	k := newKeyringSecrets(keyringService, DefaultKeyringTimeout)
+	k := newKeyringSecrets(keyringService, DefaultKeyringTimeout, testStoreID)
 	ctx := context.Background()
 	name := keyringPrefix() + "bench"
 	sec := testSecrets(name, 1)
@@ -107,7 +107,7 @@ func BenchmarkKeyringSaveLoad(b *testing.B) {
 			b.Fatal(err)
 		}
 		got, err := k.get(ctx, name)
-		if err != nil || got != sec {
+		if err != nil || got.Tokens() != sec {
 			b.Fatalf("get = %v, %v", got, err)
 		}
 	}

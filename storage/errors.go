@@ -25,6 +25,11 @@ var (
 	ErrMetadataTooNew  = errors.New("session index was written by a newer tokentop")
 )
 
+// ErrBackendMismatch is matched when a login or import would save a
+// session's new pair in another backend than the one holding its current
+// pair (it also matches auth.ErrStoreUnavailable: exit 4).
+var ErrBackendMismatch = errors.New("the session's tokens are in another storage backend")
+
 // ErrInsecureFile is matched when secrets.json is readable by group or others.
 var ErrInsecureFile = errors.New("secrets file is readable by other users")
 
@@ -51,7 +56,9 @@ func keyringHint(kind error) string {
 	case auth.ErrSecretNotFound:
 		return "its tokens are not in the keyring; log in again or import"
 	case ErrKeyringUnavailable:
-		return "start a Secret Service (see README 'Keyring on headless Linux'), or choose --storage file knowingly"
+		// A session's tokens stay in the backend they were saved in, so
+		// another --storage helps only new sessions.
+		return "start a Secret Service (see README 'Keyring on headless Linux'), or keep new sessions in a file knowingly (--storage file)"
 	case ErrKeyringLocked:
 		return "unlock your keyring (e.g. log in to the desktop or run your keyring's unlock command) and try again"
 	case ErrKeyringTimeout:

@@ -197,7 +197,7 @@ func TestFileSecretsRefusedWhenReadableByOthers(t *testing.T) {
 	if err := os.Chmod(path, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := s.Secrets(ctx, "perm"); err != nil || got != sec {
+	if got, err := s.Secrets(ctx, "perm"); err != nil || got.Tokens() != sec {
 		t.Fatalf("Secrets after chmod = %v, %v", got, err)
 	}
 }

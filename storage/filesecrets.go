@@ -20,8 +20,8 @@ const (
 
 // secretsDoc is the on-disk form of secrets.json.
 type secretsDoc struct {
-	Version int                     `json:"version"`
-	Secrets map[string]auth.Secrets `json:"secrets"`
+	Version int                      `json:"version"`
+	Secrets map[string]storedSecrets `json:"secrets"`
 }
 
 // fileSecrets keeps every pair in one file, <config-dir>/secrets.json, mode
@@ -51,10 +51,10 @@ func newFileSecrets(dir string, locks *procLocks, tr trust) *fileSecrets {
 }
 
 // read loads all pairs; a missing file is empty.
-func (b *fileSecrets) read() (map[string]auth.Secrets, error) {
+func (b *fileSecrets) read() (map[string]storedSecrets, error) {
 	fh, err := b.trust.openFile(b.path, os.O_RDONLY, 0)
 	if errors.Is(err, os.ErrNotExist) {
-		return map[string]auth.Secrets{}, nil
+		return map[string]storedSecrets{}, nil
 	}
 	if errors.Is(err, ErrUntrusted) {
 		return nil, err
@@ -82,7 +82,7 @@ func (b *fileSecrets) read() (map[string]auth.Secrets, error) {
 		return nil, fmt.Errorf("secrets file %s was written by a newer tokentop (version %d): upgrade tokentop: %w", b.path, doc.Version, auth.ErrStoreUnavailable)
 	}
 	if doc.Secrets == nil {
-		doc.Secrets = map[string]auth.Secrets{}
+		doc.Secrets = map[string]storedSecrets{}
 	}
 	return doc.Secrets, nil
 }
@@ -96,11 +96,11 @@ func (b *fileSecrets) get(_ context.Context, name string) (auth.Secrets, error) 
 	if !ok {
 		return auth.Secrets{}, fmt.Errorf("session %q: %w in %s: log in again or import", name, auth.ErrSecretNotFound, b.path)
 	}
-	return sec, nil
+	return sec.secrets(), nil
 }
 
 // modify runs fn on the pairs under the file lock and saves the result.
-func (b *fileSecrets) modify(ctx context.Context, fn func(map[string]auth.Secrets) error) error {
+func (b *fileSecrets) modify(ctx context.Context, fn func(map[string]storedSecrets) error) error {
 	unlock, err := b.trust.lockFile(ctx, b.locks, b.lockPath)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -131,14 +131,14 @@ func (b *fileSecrets) set(ctx context.Context, name string, sec auth.Secrets) er
 	if _, err := encodeSecrets(name, sec); err != nil {
 		return err
 	}
-	return b.modify(ctx, func(m map[string]auth.Secrets) error {
-		m[name] = sec
+	return b.modify(ctx, func(m map[string]storedSecrets) error {
+		m[name] = toStored(sec)
 		return nil
 	})
 }
 
 func (b *fileSecrets) delete(ctx context.Context, name string) error {
-	return b.modify(ctx, func(m map[string]auth.Secrets) error {
+	return b.modify(ctx, func(m map[string]storedSecrets) error {
 		if _, ok := m[name]; !ok {
 			return fmt.Errorf("session %q: %w in %s", name, auth.ErrSecretNotFound, b.path)
 		}

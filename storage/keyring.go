@@ -17,8 +17,16 @@ import (
 )
 
 // keyringService is the Secret Service "service" attribute of our items;
-// the account ("username" attribute) is the session name.
+// the account ("username" attribute) is the store's identity, a slash and
+// the session name (see keyringAccount).
 const keyringService = "tokentop"
+
+// keyringAccount is the account of a session's item: the keyring is shared
+// by every config dir of the user, so the account names the store too, and
+// two config dirs with a session of the same name never share an item.
+// Items saved before that have the session name alone as their account
+// (legacy items, see Store.adoptLegacy).
+func keyringAccount(storeID, name string) string { return storeID + "/" + name }
 
 // keyringAPI is the part of go-keyring we use, so tests can substitute a
 // keyring that blocks or fails.
@@ -37,7 +45,8 @@ func (osKeyring) Set(service, user, pass string) error     { return keyring.Set(
 func (osKeyring) Delete(service, user string) error        { return keyring.Delete(service, user) }
 
 // keyringSecrets keeps each pair as one keyring item: service "tokentop",
-// account = session name, value = JSON of auth.Secrets.
+// account = keyringAccount(store id, session name), value = the JSON of
+// storedSecrets.
 //
 // Every call runs in its own goroutine bounded by timeout, because a locked
 // keyring can wait forever on an unlock prompt and a dead D-Bus peer may
@@ -54,13 +63,15 @@ type keyringSecrets struct {
 	kr      keyringAPI
 	// busCheck reports why there is no session bus to talk to (nil: go on).
 	busCheck func() error
+	// storeID returns the store's identity, part of every account.
+	storeID func() (string, error)
 
 	mu   sync.Mutex
 	tail map[string]chan struct{} // per session: closed when its last queued call ends
 }
 
-func newKeyringSecrets(service string, timeout time.Duration) *keyringSecrets {
-	return &keyringSecrets{service: service, timeout: timeout, kr: osKeyring{}, busCheck: sessionBusCheck}
+func newKeyringSecrets(service string, timeout time.Duration, storeID func() (string, error)) *keyringSecrets {
+	return &keyringSecrets{service: service, timeout: timeout, kr: osKeyring{}, busCheck: sessionBusCheck, storeID: storeID}
 }
 
 // sessionBusCheck refuses to go on when there is no session bus address
@@ -175,8 +186,25 @@ func classifyKeyringError(op, name string, err error) error {
 	return &KeyringError{Op: op, Name: name, Kind: kind, Err: err}
 }
 
+// account is name's account in this store.
+func (k *keyringSecrets) account(name string) (string, error) {
+	id, err := k.storeID()
+	if err != nil {
+		return "", err
+	}
+	return keyringAccount(id, name), nil
+}
+
 func (k *keyringSecrets) get(ctx context.Context, name string) (auth.Secrets, error) {
-	val, err := k.call(ctx, "get", name, func() (string, error) { return k.kr.Get(k.service, name) })
+	acct, err := k.account(name)
+	if err != nil {
+		return auth.Secrets{}, err
+	}
+	return k.getAccount(ctx, name, acct)
+}
+
+func (k *keyringSecrets) getAccount(ctx context.Context, name, acct string) (auth.Secrets, error) {
+	val, err := k.call(ctx, "get", name, func() (string, error) { return k.kr.Get(k.service, acct) })
 	if err != nil {
 		return auth.Secrets{}, err
 	}
@@ -188,11 +216,34 @@ func (k *keyringSecrets) set(ctx context.Context, name string, sec auth.Secrets)
 	if err != nil {
 		return err
 	}
-	_, err = k.call(ctx, "set", name, func() (string, error) { return "", k.kr.Set(k.service, name, string(data)) })
+	acct, err := k.account(name)
+	if err != nil {
+		return err
+	}
+	_, err = k.call(ctx, "set", name, func() (string, error) { return "", k.kr.Set(k.service, acct, string(data)) })
 	return err
 }
 
 func (k *keyringSecrets) delete(ctx context.Context, name string) error {
-	_, err := k.call(ctx, "delete", name, func() (string, error) { return "", k.kr.Delete(k.service, name) })
+	acct, err := k.account(name)
+	if err != nil {
+		return err
+	}
+	return k.deleteAccount(ctx, name, acct)
+}
+
+func (k *keyringSecrets) deleteAccount(ctx context.Context, name, acct string) error {
+	_, err := k.call(ctx, "delete", name, func() (string, error) { return "", k.kr.Delete(k.service, acct) })
 	return err
+}
+
+// getLegacy reads the item a tokentop without store identities saved for
+// name (account = the name alone). It may belong to any config dir.
+func (k *keyringSecrets) getLegacy(ctx context.Context, name string) (auth.Secrets, error) {
+	return k.getAccount(ctx, name, name)
+}
+
+// deleteLegacy removes the legacy item of name.
+func (k *keyringSecrets) deleteLegacy(ctx context.Context, name string) error {
+	return k.deleteAccount(ctx, name, name)
 }

@@ -25,7 +25,7 @@ import (
 // Secret Service answers. Run under .ci/with-keyring for a private one.
 func requireKeyring(t testing.TB) {
 	t.Helper()
-	k := newKeyringSecrets(keyringService, 3*time.Second)
+	k := newKeyringSecrets(keyringService, 3*time.Second, testStoreID)
 	_, err := k.get(context.Background(), "tokentop-test-probe-absent")
 	if err == nil || errors.Is(err, auth.ErrSecretNotFound) {
 		return
@@ -48,6 +48,9 @@ func TestKeyringUnavailableNoBusAddress(t *testing.T) {
 	}
 }
 
+// testStoreID is the store identity of keyring backends built by hand.
+func testStoreID() (string, error) { return "0123456789abcdef0123456789abcdef", nil }
+
 // keyringPrefix keeps test items apart from real sessions and other runs.
 func keyringPrefix() string { return fmt.Sprintf("tt-test-%d-", os.Getpid()) }
 
@@ -68,7 +71,8 @@ func TestKeyringBehaviours(t *testing.T) {
 }
 
 // The item as another Secret Service client sees it: service "tokentop",
-// username = session name, secret = the JSON of the pair.
+// username = the store's identity, "/" and the session name, secret = the
+// JSON of the pair (and its owner, which auth.Secrets does not decode).
 func TestKeyringItemSeenBySecretTool(t *testing.T) {
 	s, _ := openKeyring(t)
 	tool, err := exec.LookPath("secret-tool")
@@ -85,7 +89,12 @@ func TestKeyringItemSeenBySecretTool(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = s.Delete(ctx, name) })
-	out, err := exec.Command(tool, "lookup", "service", "tokentop", "username", name).Output()
+	id, err := s.identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	account := id + "/" + name
+	out, err := exec.Command(tool, "lookup", "service", "tokentop", "username", account).Output()
 	if err != nil {
 		t.Fatalf("secret-tool lookup: %v", err)
 	}
@@ -96,7 +105,7 @@ func TestKeyringItemSeenBySecretTool(t *testing.T) {
 	if err := s.Delete(ctx, name); err != nil {
 		t.Fatal(err)
 	}
-	if out, err := exec.Command(tool, "lookup", "service", "tokentop", "username", name).Output(); err == nil && len(out) > 0 {
+	if out, err := exec.Command(tool, "lookup", "service", "tokentop", "username", account).Output(); err == nil && len(out) > 0 {
 		t.Fatalf("secret-tool still finds the item after Delete (%d bytes)", len(out))
 	}
 }
@@ -222,7 +231,7 @@ func TestKeyringErrorKinds(t *testing.T) {
 		{"no reply", dbus.Error{Name: "org.freedesktop.DBus.Error.NoReply"}, ErrKeyringTimeout, true, "unlock your keyring"},
 	} {
 		t.Run(c.desc, func(t *testing.T) {
-			k := &keyringSecrets{service: "svc", timeout: time.Second, kr: fakeKeyring{err: c.err}}
+			k := &keyringSecrets{service: "svc", timeout: time.Second, kr: fakeKeyring{err: c.err}, storeID: testStoreID}
 			_, err := k.get(context.Background(), "sess")
 			var ke *KeyringError
 			if !errors.As(err, &ke) || !errors.Is(err, c.kind) {
@@ -248,7 +257,7 @@ func TestKeyringErrorKinds(t *testing.T) {
 func TestKeyringHungCallTimesOut(t *testing.T) {
 	block := make(chan struct{})
 	t.Cleanup(func() { close(block) })
-	k := &keyringSecrets{service: "svc", timeout: 100 * time.Millisecond, kr: fakeKeyring{block: block}}
+	k := &keyringSecrets{service: "svc", timeout: 100 * time.Millisecond, kr: fakeKeyring{block: block}, storeID: testStoreID}
 	ctx := context.Background()
 	for op, call := range map[string]func() error{
 		"get":    func() error { _, err := k.get(ctx, "s"); return err },
@@ -462,7 +471,7 @@ func (g *gatedKeyring) state() (map[string]string, int) {
 // session keep their order, while other sessions are not held up.
 func TestKeyringAbandonedSetNeverOverwritesANewerOne(t *testing.T) {
 	g := &gatedKeyring{gate: make(chan struct{}), vals: map[string]string{}}
-	k := &keyringSecrets{service: "svc", timeout: 5 * time.Second, kr: g}
+	k := &keyringSecrets{service: "svc", timeout: 5 * time.Second, kr: g, storeID: testStoreID}
 	older, newer := testSecrets("s", 1), testSecrets("s", 2)
 	bg := context.Background()
 

@@ -5,8 +5,13 @@
 // Files in the config dir (0700): sessions.json (metadata, never a secret,
 // replaced atomically under a flock on sessions.lock), locks/NAME.lock (one
 // flock per session), events.jsonl and events.jsonl.1 (the audit log, about
-// 1 MiB each), and with the file backend secrets.json (0600, under
+// 1 MiB each), store-id (the store's identity, which keyring accounts and
+// stored pairs carry), and with the file backend secrets.json (0600, under
 // secrets.lock). With BackendMemory and no ConfigDir nothing touches disk.
+//
+// Each session records the backend holding its secrets, and they are read,
+// saved and deleted there whatever backend the Store was opened with (see
+// route.go); the opened backend is where new sessions go.
 //
 // Decisions: a damaged sessions.json is left in place, copied aside once,
 // and every read and write refuses it with an error naming both files; a
@@ -23,6 +28,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/tokentop/tokentop/auth"
@@ -66,6 +72,8 @@ type metaBackend interface {
 // sessionLocker hands out the per-session exclusive locks.
 type sessionLocker interface {
 	lock(ctx context.Context, name string) (func(), error)
+	// tryLock takes the lock only if it is free now.
+	tryLock(name string) (func(), bool)
 }
 
 // auditBackend is the audit log (events.jsonl or a memory ring).
@@ -77,11 +85,16 @@ type auditBackend interface {
 // Store implements auth.SessionStore and auth.AuditLog. It is safe for
 // concurrent use, and several processes may open the same config dir.
 type Store struct {
-	opts    Options
-	secrets secretBackend
-	meta    metaBackend
-	locks   sessionLocker
-	audit   auditBackend
+	opts Options
+	// secrets is where new sessions' pairs go (Options.Backend); backends
+	// holds every backend a session of this Store may name (see secretsOf).
+	secrets  secretBackend
+	backends map[string]secretBackend
+	meta     metaBackend
+	locks    sessionLocker
+	audit    auditBackend
+	ident    *storeIdentity
+	pending  legacyPending
 	// warnings from Open: config dirs it tightened.
 	warnings []string
 	// dir is the config dir with symlinks resolved ("" for pure memory),
@@ -132,10 +145,15 @@ func openWith(opts Options, tr trust) (*Store, error) {
 		}
 		opts.ConfigDir = d
 	}
-	s := &Store{opts: opts}
+	ident, err := newStoreIdentity(opts.ConfigDir)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{opts: opts, ident: ident}
 	if opts.ConfigDir == "" {
 		// Pure memory: nothing touches disk at all.
 		s.secrets = newMemSecrets()
+		s.backends = map[string]secretBackend{BackendMemory: s.secrets}
 		s.meta = newMemMeta()
 		s.locks = memLocker{newProcLocks()}
 		s.audit = newMemAudit(memAuditSize)
@@ -147,18 +165,22 @@ func openWith(opts Options, tr trust) (*Store, error) {
 	}
 	s.warnings = warnings
 	s.dir, s.trust = dir, tr
+	s.ident.path, s.ident.read = filepath.Join(dir, storeIDFileName), tr.readFile
 	locks := newProcLocks()
 	s.meta = newFileMeta(dir, locks, tr)
 	s.locks = fileLocker{dir: filepath.Join(dir, locksDirName), locks: locks, trust: tr}
 	s.audit = newFileAudit(dir, locks, tr)
-	switch opts.Backend {
-	case BackendMemory:
-		s.secrets = newMemSecrets()
-	case BackendFile:
-		s.secrets = newFileSecrets(dir, locks, tr)
-	case BackendKeyring:
-		s.secrets = newKeyringSecrets(keyringService, opts.KeyringTimeout)
+	// Sessions of one config dir may keep their secrets in different
+	// backends (each records its own), so all of them are at hand; none
+	// touches anything before it is used.
+	s.backends = map[string]secretBackend{
+		BackendFile:    newFileSecrets(dir, locks, tr),
+		BackendKeyring: newKeyringSecrets(keyringService, opts.KeyringTimeout, s.identity),
 	}
+	if opts.Backend == BackendMemory {
+		s.backends[BackendMemory] = newMemSecrets()
+	}
+	s.secrets = s.backends[opts.Backend]
 	return s, nil
 }
 
@@ -171,12 +193,22 @@ func (s *Store) Close() error { return nil }
 // ConfigDir is where the files live ("" for pure memory).
 func (s *Store) ConfigDir() string { return s.opts.ConfigDir }
 
-// Backend names the secrets backend: "keyring", "file" or "memory".
+// Backend names the secrets backend new sessions go to: "keyring", "file"
+// or "memory". An existing session's secrets stay in the backend it
+// records (auth.Session.SecretsBackend).
 func (s *Store) Backend() string { return s.opts.Backend }
+
+// identity is the store's identity (see storeIdentity), created in the
+// config dir on first need.
+func (s *Store) identity() (string, error) { return s.ident.get() }
 
 // List returns all sessions' metadata sorted by name; no secret is read.
 func (s *Store) List(ctx context.Context) ([]auth.Session, error) {
-	return s.meta.load(ctx)
+	list, err := s.meta.load(ctx)
+	for i := range list {
+		list[i].SecretsBackend = s.backendName(list[i])
+	}
+	return list, err
 }
 
 // Get returns one session's metadata, or an error matching auth.ErrSessionNotFound.
@@ -191,6 +223,7 @@ func (s *Store) Get(ctx context.Context, name string) (auth.Session, error) {
 	if !ok {
 		return auth.Session{}, notFound(name)
 	}
+	se.SecretsBackend = s.backendName(se)
 	return se, nil
 }
 
@@ -198,36 +231,97 @@ func notFound(name string) error {
 	return fmt.Errorf("session %q: %w: see `tokentop list`, or log in or import it", name, auth.ErrSessionNotFound)
 }
 
-// Secrets loads a session's tokens from the secrets backend.
+// Secrets loads a session's tokens from the secrets backend, with their
+// owner. A pair saved by another store or under another name is refused
+// (*auth.NotOwnedError), so a returned Owner.StoreID is this store's.
 func (s *Store) Secrets(ctx context.Context, name string) (auth.Secrets, error) {
 	if err := ValidateName(name); err != nil {
 		return auth.Secrets{}, err
 	}
-	return s.secrets.get(ctx, name)
+	se, found, err := s.meta.get(ctx, name)
+	if err != nil {
+		return auth.Secrets{}, err
+	}
+	b, bn, err := s.secretsOf(name, se, found)
+	if err != nil {
+		return auth.Secrets{}, err
+	}
+	sec, err := b.get(ctx, name)
+	if isItemMissing(err) {
+		sec, err = s.adoptLegacy(ctx, b, name, err)
+	}
+	if err != nil {
+		return auth.Secrets{}, s.elsewhere(name, bn, err)
+	}
+	if err := s.checkOwner(name, sec.Owner); err != nil {
+		return auth.Secrets{}, err
+	}
+	return sec, nil
+}
+
+// checkOwner refuses a pair saved by another store or for another name
+// (a copied or hand-edited secrets file, say). A pair without an owner was
+// saved before owners were recorded and is left to the caller to judge.
+func (s *Store) checkOwner(name string, o auth.SecretsOwner) error {
+	if o.StoreID != "" {
+		id, err := s.identity()
+		if err != nil {
+			return err
+		}
+		if o.StoreID != id {
+			return &auth.NotOwnedError{Session: name, Why: "they were saved by another tokentop config dir (store " +
+				o.StoreID + "), not this one (" + id + ")"}
+		}
+	}
+	if o.Session != "" && o.Session != name {
+		return &auth.NotOwnedError{Session: name, Why: "they were saved for the session " + strconv.Quote(o.Session)}
+	}
+	return nil
 }
 
 // Put saves secrets first, then metadata, so metadata never describes a pair
-// that is not stored.
+// that is not stored. The pair is saved with its owner: this store, the
+// session's name and its user.
 func (s *Store) Put(ctx context.Context, se auth.Session, sec auth.Secrets) error {
 	if err := ValidateName(se.Name); err != nil {
 		return err
 	}
-	if err := s.secrets.set(ctx, se.Name, sec); err != nil {
+	id, err := s.identity()
+	if err != nil {
 		return err
 	}
-	return s.putMeta(ctx, se)
+	sec.Owner = auth.SecretsOwner{StoreID: id, Session: se.Name, UserID: se.User.UserID}
+	cur, found, err := s.meta.get(ctx, se.Name)
+	if err != nil {
+		return err
+	}
+	b, bn, err := s.secretsFor(se.Name, cur, found)
+	if err != nil {
+		return err
+	}
+	if err := b.set(ctx, se.Name, sec); err != nil {
+		return s.elsewhere(se.Name, bn, err)
+	}
+	if fp, ok := s.pending.take(se.Name); ok {
+		s.dropLegacy(ctx, b, se.Name, fp)
+	}
+	se.SecretsBackend = bn
+	return s.meta.update(ctx, func(m map[string]auth.Session) (bool, error) {
+		m[se.Name] = se
+		return true, nil
+	})
 }
 
-// PutMeta saves metadata only (state, errors, counters).
+// PutMeta saves metadata only (state, errors, counters). Where the
+// secrets are is not metadata's to change: the record keeps its backend.
 func (s *Store) PutMeta(ctx context.Context, se auth.Session) error {
 	if err := ValidateName(se.Name); err != nil {
 		return err
 	}
-	return s.putMeta(ctx, se)
-}
-
-func (s *Store) putMeta(ctx context.Context, se auth.Session) error {
 	return s.meta.update(ctx, func(m map[string]auth.Session) (bool, error) {
+		if old, ok := m[se.Name]; ok {
+			se.SecretsBackend = old.SecretsBackend
+		}
 		m[se.Name] = se
 		return true, nil
 	})
@@ -242,21 +336,42 @@ func (s *Store) Delete(ctx context.Context, name string) error {
 		return err
 	}
 	existed := false
+	var old auth.Session
 	err := s.meta.update(ctx, func(m map[string]auth.Session) (bool, error) {
-		if _, ok := m[name]; !ok {
+		se, ok := m[name]
+		if !ok {
 			return false, nil
 		}
-		existed = true
+		existed, old = true, se
 		delete(m, name)
 		return true, nil
 	})
 	if err != nil {
 		return err
 	}
-	if err := s.secrets.delete(ctx, name); err != nil {
+	b, bn, err := s.secretsOf(name, old, existed)
+	if errors.Is(err, errSecretsGone) {
+		err = nil // nothing left to delete
+	}
+	if b == nil || err != nil {
+		return err
+	}
+	if err := b.delete(ctx, name); err != nil {
+		err = s.elsewhere(name, bn, err)
+		if isItemMissing(err) && existed {
+			// Never read since items were keyed by store: its legacy
+			// item, if it holds exactly this session's pair, goes too.
+			s.dropLegacy(ctx, b, name, old.RefreshFP)
+		}
 		if !errors.Is(err, auth.ErrSecretNotFound) {
 			if existed {
-				return fmt.Errorf("session %q removed from the index, but its secrets could not be deleted (run forget again to retry): %w", name, err)
+				// The record, which said where the secrets are, is gone:
+				// a retry finds them only in the backend it runs with.
+				retry := "run forget again to retry"
+				if bn != s.opts.Backend {
+					retry = "run forget again with --storage " + bn + " to retry"
+				}
+				return fmt.Errorf("session %q removed from the index, but its secrets could not be deleted (%s): %w", name, retry, err)
 			}
 			return err
 		}

@@ -72,13 +72,19 @@ func storeBehaviours(t *testing.T, s *Store, prefix string) {
 			if err != nil {
 				t.Fatalf("Secrets: %v", err)
 			}
-			if got != sec {
+			if got.Tokens() != sec {
 				t.Fatalf("Secrets = %v, want %v", got, sec)
+			}
+			// Saved with its owner: this store, this name, this user.
+			if id, _ := s.identity(); got.Owner != (auth.SecretsOwner{StoreID: id, Session: n, UserID: want.User.UserID}) || id == "" {
+				t.Fatalf("Secrets owner = %+v, want store %q, session %q, user %d", got.Owner, id, n, want.User.UserID)
 			}
 			meta, err := s.Get(ctx, n)
 			if err != nil {
 				t.Fatalf("Get: %v", err)
 			}
+			// The store records where the secrets went.
+			want.SecretsBackend = s.Backend()
 			if !sessionEqual(meta, want) {
 				t.Fatalf("Get = %+v\nwant %+v", meta, want)
 			}
@@ -93,7 +99,7 @@ func storeBehaviours(t *testing.T, s *Store, prefix string) {
 				}
 			}
 			got, err := s.Secrets(ctx, n)
-			if err != nil || got != testSecrets(n, 3) {
+			if err != nil || got.Tokens() != testSecrets(n, 3) {
 				t.Fatalf("Secrets = %v, %v; want generation 3", got, err)
 			}
 			meta, err := s.Get(ctx, n)
@@ -157,7 +163,7 @@ func storeBehaviours(t *testing.T, s *Store, prefix string) {
 			if got.State != auth.StateRetrying || got.Failures != 2 || got.LastError != "HTTP 503" {
 				t.Fatalf("Get after PutMeta = %+v", got)
 			}
-			if gotSec, err := s.Secrets(ctx, n); err != nil || gotSec != sec {
+			if gotSec, err := s.Secrets(ctx, n); err != nil || gotSec.Tokens() != sec {
 				t.Fatalf("Secrets after PutMeta = %v, %v", gotSec, err)
 			}
 			_ = s.Delete(ctx, n)

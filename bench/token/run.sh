@@ -19,7 +19,7 @@ work="$(mktemp -d -t tokentop-bench.XXXXXX)"
 name="bench-$$"
 cleanup() {
 	"$work/tokentop" forget "$name" >/dev/null 2>&1 ||
-		secret-tool clear service tokentop username "$name" >/dev/null 2>&1 || true
+		secret-tool clear service tokentop username "${account:-$name}" >/dev/null 2>&1 || true
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -34,8 +34,10 @@ export TOKENTOP_CONFIG_DIR="$work/config" TOKENTOP_STORAGE=keyring NO_COLOR=1
 # session stays far outside its refresh window, so `token` never needs the
 # network (the endpoint below is never contacted).
 "$work/issue" | "$work/tokentop" import "$name" --oauth-url http://127.0.0.1:9 --api-url http://127.0.0.1:9/v3
+# The keyring item's account is the config dir's identity and the name.
+account="$(cat "$TOKENTOP_CONFIG_DIR/store-id")/$name"
 tok="$("$work/tokentop" token "$name")"
-floor="$("$work/floor" "$name")"
+floor="$("$work/floor" "$account")"
 if [[ "$tok" != "$floor" ]]; then
 	echo "tokentop token and the floor program print different tokens" >&2
 	exit 1
@@ -45,7 +47,7 @@ echo "$(nproc) CPUs, $(uname -sr), $runs runs each, session $name (keyring)" >&2
 
 if command -v hyperfine >/dev/null 2>&1; then
 	hyperfine -N --warmup 10 --runs "$runs" --export-json "$work/h.json" \
-		-n floor "$work/floor $name" \
+		-n floor "$work/floor $account" \
 		-n "tokentop token" "$work/tokentop token $name" >&2
 	python3 - "$work/h.json" <<'PY'
 import json, sys
@@ -58,7 +60,7 @@ PY
 	exit 0
 fi
 
-for ((i = 0; i < 10; i++)); do "$work/floor" "$name" >/dev/null; "$work/tokentop" token "$name" >/dev/null; done
+for ((i = 0; i < 10; i++)); do "$work/floor" "$account" >/dev/null; "$work/tokentop" token "$name" >/dev/null; done
 
 # No hyperfine: time $runs back-to-back runs of each, alternating in rounds
 # of 20 so drift in machine load hits both alike.
@@ -69,7 +71,7 @@ done_runs=0
 while ((done_runs < runs)); do
 	n=$((runs - done_runs < 20 ? runs - done_runs : 20))
 	t0=$(now_ns)
-	for ((i = 0; i < n; i++)); do "$work/floor" "$name" >/dev/null; done
+	for ((i = 0; i < n; i++)); do "$work/floor" "$account" >/dev/null; done
 	t1=$(now_ns)
 	for ((i = 0; i < n; i++)); do "$work/tokentop" token "$name" >/dev/null; done
 	t2=$(now_ns)

@@ -1,6 +1,8 @@
 // Command floor is the speed floor for `tokentop token`: the least a Go
 // program must do to print a stored access token, namely read one keyring
-// item (service "tokentop", account NAME) and print its access token.
+// item (service "tokentop", account ACCOUNT, which tokentop makes of the
+// config dir's store-id, "/" and the session name) and print its access
+// token.
 package main
 
 import (
@@ -13,7 +15,7 @@ import (
 
 func main() {
 	if len(os.Args) != 2 {
-		fmt.Fprintln(os.Stderr, "usage: floor NAME")
+		fmt.Fprintln(os.Stderr, "usage: floor ACCOUNT   (STORE-ID/NAME)")
 		os.Exit(2)
 	}
 	v, err := keyring.Get("tokentop", os.Args[1])
