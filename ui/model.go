@@ -189,7 +189,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case keeperClosedMsg:
 		// The keeper stopped (the program is ending); nothing to re-arm.
 	case tea.KeyMsg:
-		cmd = m.onKey(msg)
+		cmd = m.onKeys(msg)
 	case copiedMsg:
 		cmd = m.onCopied(msg)
 	case clipboardClearedMsg:

@@ -10,6 +10,49 @@ import (
 	"github.com/tokentop/tokentop/auth"
 )
 
+// onKeys applies a key message. Bubble Tea reads runes typed faster than
+// it reads them (jj, kkk, typing over SSH) as one message: outside a text
+// field each rune is a key press of its own and all are applied in order,
+// so jjx revokes the session two rows down, not the first; once a rune
+// opens a text field (/ for the filter), the rest is typed into it whole.
+// A bracketed paste is text, never a string of commands: outside a field
+// it is dropped.
+func (m *Model) onKeys(msg tea.KeyMsg) tea.Cmd {
+	if msg.Type != tea.KeyRunes || m.textFocused() {
+		return m.onKey(msg)
+	}
+	if msg.Paste {
+		m.setStatus("paste ignored: no text field has the keyboard (/ filters, i imports, X revokes a pasted token)", urgencySoon)
+		return nil
+	}
+	if len(msg.Runes) <= 1 {
+		return m.onKey(msg)
+	}
+	var cmds []tea.Cmd
+	for i, r := range msg.Runes {
+		if m.quitting || m.finishing != nil {
+			break
+		}
+		if m.textFocused() {
+			rest := msg
+			rest.Runes = msg.Runes[i:]
+			cmds = append(cmds, m.onKey(rest))
+			break
+		}
+		one := msg
+		one.Runes = []rune{r}
+		cmds = append(cmds, m.onKey(one))
+		m.relayout()
+	}
+	return tea.Batch(cmds...)
+}
+
+// textFocused reports whether a text field gets the next key: a form's
+// or the filter's, with no dialog over it.
+func (m Model) textFocused() bool {
+	return m.confirm == nil && m.copy == nil && m.finishing == nil && m.typing()
+}
+
 // onKey routes a key: quitting first, then an open dialog, then global
 // keys (unless a field is being typed in), then the active screen.
 func (m *Model) onKey(msg tea.KeyMsg) tea.Cmd {
