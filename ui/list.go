@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/tokentop/tokentop/auth"
 	"github.com/tokentop/tokentop/internal/safetext"
@@ -163,6 +164,72 @@ type listModel struct {
 
 	filter    textinput.Model
 	filtering bool // the filter field has the focus
+	sortBy    sortKey
+}
+
+// sortKey is the list's order; o cycles through them.
+type sortKey int
+
+const (
+	sortName   sortKey = iota
+	sortExpiry         // soonest refresh expiry first: what dies first
+	sortState          // what needs a person first
+	sortKeys
+)
+
+// sortCol is the column whose title marks the order.
+func (k sortKey) col() colID {
+	switch k {
+	case sortExpiry:
+		return colRefresh
+	case sortState:
+		return colState
+	}
+	return colName
+}
+
+// stateRank orders states by how much they need a person: a dead session
+// first, then one nobody is refreshing, then one being retried.
+func stateRank(st auth.State) int {
+	switch st {
+	case auth.StateNeedsLogin:
+		return 0
+	case auth.StateExpired:
+		return 1
+	case auth.StatePaused:
+		return 2
+	case auth.StateRetrying:
+		return 3
+	case auth.StateRefreshing:
+		return 4
+	}
+	return 5
+}
+
+// less orders two sessions by k, then by name so the order is stable.
+func (k sortKey) less(a, b auth.Session) bool {
+	switch k {
+	case sortExpiry:
+		if !a.RefreshExpiry.Equal(b.RefreshExpiry) {
+			return expiryBefore(a.RefreshExpiry, b.RefreshExpiry)
+		}
+	case sortState:
+		if ra, rb := stateRank(a.State), stateRank(b.State); ra != rb {
+			return ra < rb
+		}
+		if !a.RefreshExpiry.Equal(b.RefreshExpiry) {
+			return expiryBefore(a.RefreshExpiry, b.RefreshExpiry)
+		}
+	}
+	return a.Name < b.Name
+}
+
+// expiryBefore orders instants with an unknown (zero) one last.
+func expiryBefore(a, b time.Time) bool {
+	if a.IsZero() || b.IsZero() {
+		return b.IsZero() && !a.IsZero()
+	}
+	return a.Before(b)
 }
 
 func newListModel(st *Styles) listModel {
@@ -252,6 +319,18 @@ func (m *listModel) applyFilter() {
 			m.rows = append(m.rows, i)
 		}
 	}
+	sort.SliceStable(m.rows, func(a, b int) bool { return m.sortBy.less(m.all[m.rows[a]], m.all[m.rows[b]]) })
+}
+
+// cycleSort moves to the next order, keeping the cursor on its session.
+func (m *listModel) cycleSort() {
+	se, ok := m.selected()
+	m.sortBy = (m.sortBy + 1) % sortKeys
+	m.applyFilter()
+	if ok {
+		m.selectName(se.Name)
+	}
+	m.clamp()
 }
 
 func matches(se auth.Session, q string) bool {
@@ -311,6 +390,9 @@ func (m listModel) update(msg tea.KeyMsg) (listModel, tea.Cmd) {
 		m.cursor = 0
 	case key.Matches(msg, m.keys.End):
 		m.cursor = len(m.rows) - 1
+	case key.Matches(msg, m.keys.Sort):
+		m.cycleSort()
+		return m, nil
 	case key.Matches(msg, m.keys.Filter):
 		h := m.height + m.chromeLines()
 		m.filtering = true
@@ -348,18 +430,7 @@ func (m listModel) view(now time.Time, loc *time.Location, live map[string]*live
 		b.WriteString(st.Muted.Render(fmt.Sprintf("  %d of %d", len(m.rows), len(m.all))))
 		b.WriteByte('\n')
 	}
-	// Column header.
-	b.WriteString(strings.Repeat(" ", markerW))
-	for i, c := range m.cols {
-		if i > 0 {
-			b.WriteString(strings.Repeat(" ", colGap))
-		}
-		if c.right {
-			b.WriteString(st.colHeader.render(fitRight(c.title, c.min)))
-		} else {
-			b.WriteString(st.colHeader.render(fit(c.title, c.min)))
-		}
-	}
+	b.WriteString(m.headerRow())
 	if len(m.rows) == 0 {
 		b.WriteString("\n\n")
 		switch {
@@ -377,6 +448,53 @@ func (m listModel) view(now time.Time, loc *time.Location, live map[string]*live
 		b.WriteString(m.row(se, i == m.cursor, now, loc, live[se.Name]))
 	}
 	return b.String()
+}
+
+// headerRow is the column titles, the sorted one marked ▾, and once the
+// list scrolls the cursor's position (12/40) at the end, over the last
+// titles if the table fills the width.
+func (m listModel) headerRow() string {
+	st := m.styles
+	var b strings.Builder
+	b.WriteString(strings.Repeat(" ", markerW))
+	for i, c := range m.cols {
+		if i > 0 {
+			b.WriteString(strings.Repeat(" ", colGap))
+		}
+		title := c.title
+		if c.id == m.sortBy.col() {
+			title += "▾"
+		}
+		if c.right {
+			b.WriteString(st.colHeader.render(fitRight(title, c.min)))
+		} else {
+			b.WriteString(st.colHeader.render(fit(title, c.min)))
+		}
+	}
+	h := b.String()
+	if len(m.rows) <= m.height {
+		return h
+	}
+	pos := fmt.Sprintf("%d/%d", m.cursor+1, len(m.rows))
+	room := m.width - len(pos) - colGap
+	if ansi.StringWidth(h) > room {
+		h = ansi.Truncate(h, max(room, 0), "")
+	}
+	// Right-aligned to the table's edge, not the terminal's.
+	edge := min(max(tableWidth(m.cols), ansi.StringWidth(h)+colGap+len(pos)), m.width)
+	return h + strings.Repeat(" ", max(edge-ansi.StringWidth(h)-len(pos), 0)) + st.Muted.Render(pos)
+}
+
+// tableWidth is the cells a row of cols takes.
+func tableWidth(cols []column) int {
+	n := markerW
+	for i, c := range cols {
+		if i > 0 {
+			n += colGap
+		}
+		n += c.min
+	}
+	return n
 }
 
 // row renders one session. The selected row keeps its urgency colours on

@@ -25,7 +25,9 @@ func (m Model) keyMap() help.KeyMap {
 	switch m.screen {
 	case screenDetail:
 		dk := m.detail.keys
-		dk.RevokeReuse.SetEnabled(m.banner != nil)
+		if m.banner != nil {
+			dk.RevokeReuse.SetHelp("R", "revoke suspect session")
+		}
 		return dk
 	case screenLogin:
 		return m.login.keys
@@ -36,7 +38,9 @@ func (m Model) keyMap() help.KeyMap {
 	}
 	k := m.list.keyMap()
 	if lk, ok := k.(listKeys); ok {
-		lk.RevokeReuse.SetEnabled(m.banner != nil)
+		if m.banner != nil {
+			lk.RevokeReuse.SetHelp("R", "revoke suspect session")
+		}
 		// With no session under the cursor, offer what can be done.
 		se, sel := m.list.selected()
 		for _, b := range []*key.Binding{&lk.Open, &lk.Copy, &lk.Refresh, &lk.Pause, &lk.Revoke, &lk.Forget} {
@@ -261,8 +265,11 @@ func (m Model) helpView() string {
 			return m.flowHelp(km)
 		}
 	}
-	// bubbles' short help overruns its Width when even the "…" would not
-	// fit after an item, so cut the lines ourselves.
+	if !m.help.ShowAll {
+		return m.shortHelp(km)
+	}
+	// bubbles' help overruns its Width when even the "…" would not fit
+	// after an item, so cut the lines ourselves.
 	lines := strings.Split(m.help.View(km), "\n")
 	for i, l := range lines {
 		if ansi.StringWidth(l) > m.width {
@@ -270,6 +277,30 @@ func (m Model) helpView() string {
 		}
 	}
 	return strings.Join(lines, "\n")
+}
+
+// shortHelp is the footer: the screen's short bindings, dropping from the
+// middle when they do not fit. The last two (help and quit, or cancel and
+// quit in a form) always stay: cutting from the end hid the way to the
+// rest of the keys and the way out on narrow terminals.
+func (m Model) shortHelp(km help.KeyMap) string {
+	st := m.help.Styles
+	var items []string
+	for _, b := range km.ShortHelp() {
+		if b.Enabled() {
+			items = append(items, st.ShortKey.Render(b.Help().Key)+" "+st.ShortDesc.Render(b.Help().Desc))
+		}
+	}
+	sep := st.ShortSeparator.Render(" • ")
+	pinned := min(2, len(items))
+	for {
+		line := strings.Join(items, sep)
+		if ansi.StringWidth(line) <= m.width || len(items) <= pinned {
+			return ansi.Truncate(line, m.width, "…")
+		}
+		cut := len(items) - pinned - 1 // the last unpinned item
+		items = append(items[:cut], items[cut+1:]...)
+	}
 }
 
 // flowHelp lays out every enabled binding as "key desc" items, as many to
