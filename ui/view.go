@@ -121,16 +121,16 @@ func (m Model) View() string {
 		}
 	}
 	bh := m.bodyHeight()
-	var body string
+	body := padLines(m.screenView(), m.width, bh)
+	// A dialog goes over the screen it is about: the row being revoked
+	// or the form being sent stays in sight around it.
 	switch {
 	case m.confirm != nil:
-		body = lipgloss.Place(m.width, bh, lipgloss.Center, lipgloss.Center, m.confirm.view(m.width, bh))
+		body = overlay(body, m.confirm.view(m.width, bh), m.width, bh)
 	case m.copy != nil:
-		body = lipgloss.Place(m.width, bh, lipgloss.Center, lipgloss.Center, m.copy.view(m.width))
-	default:
-		body = m.screenView()
+		body = overlay(body, m.copy.view(m.width), m.width, bh)
 	}
-	b.WriteString(padLines(body, m.width, bh))
+	b.WriteString(body)
 	b.WriteByte('\n')
 	b.WriteString(m.statusView())
 	if m.helpShown() {
