@@ -54,18 +54,24 @@ type column struct {
 func listColumns() []column {
 	return []column{
 		{id: colName, title: "NAME", min: 10, max: 20, keep: 16, priority: 100},
-		{id: colUser, title: "USER", min: 16, max: 32, priority: 70},
+		{id: colUser, title: "USER", min: 16, max: 40, priority: 70},
 		{id: colRole, title: "ROLE", min: 5, max: 8, keep: 8, priority: 50},
 		{id: colOrg, title: "ORG", min: 4, max: 8, priority: 40},
 		{id: colAccess, title: "ACCESS", min: 8, max: 8, priority: 90, right: true},
 		{id: colBar, title: "", min: 10, max: 10, priority: 60},
 		{id: colRefresh, title: "REFRESH", min: 8, max: 8, priority: 80, right: true},
-		{id: colState, title: "STATE", min: 18, priority: 85},
+		{id: colState, title: "STATE", min: 18, max: maxStateW, priority: 85},
 		{id: colLast, title: "LAST REFRESH", min: 12, max: 12, priority: 30, right: true},
 	}
 }
 
 const (
+	// maxStateW bounds STATE on a wide terminal: longer reasons are on
+	// the status line and in the inspector.
+	maxStateW = 64
+	// stateRoom is STATE's least natural width: room for the notes the
+	// keeper's events put there ("new sha256:1234abcd", "failed: …").
+	stateRoom = 24
 	colGap    = 2 // spaces between columns
 	markerW   = 2 // "▸ " before the selected row
 	minBodyHt = 1
@@ -74,12 +80,17 @@ const (
 // layoutColumns picks the columns that fit in width (dropping the lowest
 // priority first, never wrapping) and gives spare room to growable ones.
 // natural holds the widest content of some columns (from the data, measured
-// once per load), so they grow only as far as their content needs.
+// once per load), so they grow only as far as their content needs; STATE
+// without a natural width takes whatever is left. Room no column needs is
+// left empty: padding a row out to the edge of a wide terminal only puts
+// its last column out of sight.
 func layoutColumns(width int, natural map[colID]int) []column {
 	cols := listColumns()
 	for i, c := range cols {
 		if n, ok := natural[c.id]; ok && c.max > 0 {
 			cols[i].max = max(min(n, c.max), c.min)
+		} else if c.id == colState {
+			cols[i].max = 0 // unmeasured: takes the rest
 		}
 		if c.keep > 0 {
 			cols[i].min = max(c.min, min(natural[c.id], c.keep))
@@ -105,13 +116,21 @@ func layoutColumns(width int, natural map[colID]int) []column {
 		cols = append(cols[:low:low], cols[low+1:]...)
 	}
 	spare := width - need(cols)
-	// Grow the bounded columns in priority order (NAME first) up to their
-	// content's width; STATE, whose text varies, takes what is left.
+	// Grow the columns in priority order (NAME first) up to their
+	// content's width; STATE, whose text varies and which says the most
+	// when cut, grows last with what is left.
 	order := make([]int, len(cols))
 	for i := range order {
 		order[i] = i
 	}
-	sort.SliceStable(order, func(a, b int) bool { return cols[order[a]].priority > cols[order[b]].priority })
+	growsLast := func(c column) bool { return c.id == colState }
+	sort.SliceStable(order, func(a, b int) bool {
+		ca, cb := cols[order[a]], cols[order[b]]
+		if growsLast(ca) != growsLast(cb) {
+			return growsLast(cb)
+		}
+		return ca.priority > cb.priority
+	})
 	for _, i := range order {
 		g := min(spare, max(cols[i].max-cols[i].min, 0))
 		cols[i].min += g
@@ -122,9 +141,6 @@ func layoutColumns(width int, natural map[colID]int) []column {
 			cols[i].min += spare
 			spare = 0
 		}
-	}
-	if spare > 0 && len(cols) > 0 {
-		cols[0].min += spare // nothing unbounded left: give it to NAME
 	}
 	return cols
 }
@@ -260,12 +276,15 @@ func (m listModel) selected() (auth.Session, bool) {
 	return m.all[m.rows[m.cursor]], true
 }
 
-// setSessions replaces the data, keeping the cursor on the same session.
-func (m *listModel) setSessions(ss []auth.Session) {
+// setSessions replaces the data, keeping the cursor on the same session;
+// now measures the state texts.
+func (m *listModel) setSessions(ss []auth.Session, now time.Time) {
 	prev, hadPrev := m.selected()
 	m.all = ss
-	nat := map[colID]int{colName: 4, colUser: 4, colRole: 4, colOrg: 3}
+	nat := map[colID]int{colName: 4, colUser: 4, colRole: 4, colOrg: 3, colState: stateRoom}
 	for _, se := range ss {
+		text, _ := stateText(se, now, nil)
+		nat[colState] = max(nat[colState], ansi.StringWidth(text))
 		nat[colName] = max(nat[colName], len(se.Name))
 		nat[colUser] = max(nat[colUser], len(userLabel(se)))
 		nat[colRole] = max(nat[colRole], len(roleLabel(se)))

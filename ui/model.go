@@ -300,7 +300,7 @@ func (m *Model) setSessions(ss []auth.Session) {
 		}
 	}
 	m.sessions = ss
-	m.list.setSessions(ss)
+	m.list.setSessions(ss, m.now)
 	var skew time.Duration
 	for _, se := range ss {
 		if abs(se.ClockSkew) > abs(skew) {
