@@ -17,7 +17,7 @@ func TestTimelineDatesOlderEvents(t *testing.T) {
 		{Time: fixedNow.Add(-30 * time.Second), Session: "acme-admin", Kind: auth.EventRefreshed, OldFP: "sha256:a1111111", NewFP: "sha256:a1001001"},
 	}
 	h.keys("enter", "G")
-	h.requireContains("2025-12-30  logged in", "Apr 09 10:00  refreshed sha256:a0000000", "11:59:30      refreshed sha256:a1111111")
+	h.requireContains("2025-12-30    logged in", "Apr 09 10:00  refreshed sha256:a0000000", "11:59:30      refreshed sha256:a1111111")
 }
 
 func TestEventStamp(t *testing.T) {
@@ -27,8 +27,8 @@ func TestEventStamp(t *testing.T) {
 		at   time.Time
 		want string
 	}{
-		{now.Add(-time.Hour), "00:30:00"},                // the 11th in loc: today there
-		{now.Add(-2 * time.Hour), "Apr 10 23:30"},        // the 10th in loc
+		{now.Add(-time.Hour), "00:30:00"},         // the 11th in loc: today there
+		{now.Add(-2 * time.Hour), "Apr 10 23:30"}, // the 10th in loc
 		{time.Date(2025, 4, 10, 12, 0, 0, 0, time.UTC), "2025-04-10"},
 		{time.Time{}, "--:--:--"},
 	} {
