@@ -73,8 +73,11 @@ type Model struct {
 	stamp    string
 	loading  bool
 	loadErr  error
-	skew     time.Duration
-	live     map[string]*liveRow
+	// secretsErr is why the store's secret backend (the keyring) cannot
+	// be used, as it answered at start.
+	secretsErr error
+	skew       time.Duration
+	live       map[string]*liveRow
 
 	screen  screenID
 	list    listModel
@@ -159,7 +162,7 @@ func New(cfg Config) Model {
 // Init starts the tick, the keeper event pump, and the first load when
 // no sessions were handed in.
 func (m Model) Init() tea.Cmd {
-	cmds := []tea.Cmd{waitEvent(m.keeper.Events())}
+	cmds := []tea.Cmd{waitEvent(m.keeper.Events()), m.secretsCheckCmd()}
 	if !m.noTick {
 		cmds = append(cmds, m.tick())
 	}
@@ -185,6 +188,11 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if m.finishing != nil {
 			m.quitting = true
 			cmd = tea.Quit
+		}
+	case secretsAvailMsg:
+		m.secretsErr = msg.err
+		if msg.err != nil && m.status.text == "" {
+			m.status = statusLine{text: "keyring unavailable: " + msg.err.Error(), urg: urgencySoon, at: m.now}
 		}
 	case keeperClosedMsg:
 		// The keeper stopped (the program is ending); nothing to re-arm.

@@ -212,6 +212,13 @@ func (m Model) headerView() string {
 		default:
 			parts = append(parts, st.HeaderInfo.Render("storage: "+backend))
 		}
+		if m.secretsErr != nil {
+			if compact {
+				parts = append(parts, st.Warn.Render("keyring unavailable"))
+			} else {
+				parts = append(parts, st.Warn.Render("keyring unavailable: "+safetext.Escape(m.secretsErr.Error())))
+			}
+		}
 		if abs(m.skew) > 2*time.Second {
 			parts = append(parts, st.Warn.Render("clock skew "+signedDuration(m.skew)))
 		}
