@@ -141,7 +141,9 @@ func (m importModel) update(msg tea.KeyMsg, now time.Time) (importModel, *import
 			m.bodyErr = ""
 			m.preview, m.previewErr = nil, ""
 			if body := strings.TrimSpace(v); body != "" {
-				if ts, err := auth.ParseTokenResponse([]byte(body), now); err != nil {
+				// As the keeper's import does: a saved response whose access
+				// token has expired is fine while its refresh token lives.
+				if ts, err := auth.ParseSavedTokenResponse([]byte(body), now); err != nil {
 					m.previewErr = err.Error()
 				} else {
 					m.preview = &ts
@@ -235,6 +237,11 @@ func (m importModel) view(now time.Time) string {
 		}
 		b.WriteString(pad + st.Muted.Render(fmt.Sprintf("access %s · %s", auth.Fingerprint(ts.AccessToken), expires(ts.AccessExpiry))) + "\n")
 		b.WriteString(pad + st.Muted.Render(fmt.Sprintf("refresh %s · %s", auth.Fingerprint(ts.RefreshToken), expires(ts.RefreshExpiry))) + "\n")
+		if !ts.AccessExpiry.IsZero() && !ts.AccessExpiry.After(now) {
+			// `tokentop import`'s words; the keeper refreshes such a pair
+			// as soon as it is saved.
+			b.WriteString(messageLines(st.Warn, "The access token has already expired; tokentop refreshes it once imported.", indent, m.width) + "\n")
+		}
 	case m.previewErr != "":
 		b.WriteString(errorLines(st, m.previewErr, indent, m.width) + "\n")
 	}
