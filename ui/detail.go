@@ -127,7 +127,7 @@ func (d *detailModel) refreshContent(now time.Time, loc *time.Location) {
 	d.vp.SetContent(d.content(now, loc))
 }
 
-func (d detailModel) view() string {
+func (d detailModel) render() string {
 	st := d.styles
 	title := st.Title.Render(d.session.Name) + st.Muted.Render("  ·  inspector")
 	if d.vp.TotalLineCount() > d.vp.Height {

@@ -40,7 +40,7 @@ func TestBurstThatOpensAFieldTypesIntoIt(t *testing.T) {
 	if got := h.m.list.filter.Value(); got != "acme" {
 		t.Fatalf("filter %q, want acme", got)
 	}
-	if h.m.copy != nil || len(h.keeper.called()) > 0 {
+	if h.m.dialog != nil || len(h.keeper.called()) > 0 {
 		t.Fatalf("letters after / ran as commands: %v", h.keeper.called())
 	}
 }
@@ -50,8 +50,8 @@ func TestBurstThatOpensAFieldTypesIntoIt(t *testing.T) {
 func TestPasteOnTheListRunsNothing(t *testing.T) {
 	h := newHarness(t, 100, 30)
 	h.send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("jxy"), Paste: true})
-	if h.m.confirm != nil || len(h.keeper.called()) > 0 {
-		t.Fatalf("a paste ran as keys: confirm=%v calls=%v", h.m.confirm != nil, h.keeper.called())
+	if h.m.dialog != nil || len(h.keeper.called()) > 0 {
+		t.Fatalf("a paste ran as keys: confirm=%v calls=%v", h.m.dialog != nil, h.keeper.called())
 	}
 	if se, _ := h.m.list.selected(); se.Name != "acme-admin" {
 		t.Fatalf("a paste moved the cursor to %q", se.Name)
@@ -70,7 +70,7 @@ func TestPasteLandsWholeInTheImportForm(t *testing.T) {
 	}
 	body := `{"access_token":"a-token","refresh_token":"r-token","expires_in":90,"refresh_expires_in":900}`
 	h.send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(body), Paste: true})
-	if got := h.m.imp.body.Value(); got != body {
+	if got := h.m.imp.fields[importBody].input.Value(); got != body {
 		t.Fatalf("response field %q after a paste, want it whole", got)
 	}
 	// Typed fast (not a bracketed paste), a name still lands whole.

@@ -260,8 +260,8 @@ func newListModel(st *Styles) listModel {
 // typing reports whether keys go to the filter field.
 func (m listModel) typing() bool { return m.filtering }
 
-// keyMap is the help for the list's current mode.
-func (m listModel) keyMap() help.KeyMap {
+// modeKeys is the help for the list's current mode.
+func (m listModel) modeKeys() help.KeyMap {
 	if m.filtering {
 		return m.fkeys
 	}
@@ -440,8 +440,8 @@ func (m listModel) clearFilter() listModel {
 	return m
 }
 
-// view renders the table for now; live holds the keeper's recent news.
-func (m listModel) view(now time.Time, loc *time.Location, live map[string]*liveRow) string {
+// render draws the table for now; live holds the keeper's recent news.
+func (m listModel) render(now time.Time, loc *time.Location, live map[string]*liveRow) string {
 	st := m.styles
 	var b strings.Builder
 	if m.filtering || m.filter.Value() != "" {

@@ -79,16 +79,15 @@ type Model struct {
 	skew       time.Duration
 	live       map[string]*liveRow
 
-	screen  screenID
-	list    listModel
-	detail  detailModel
-	login   loginModel
-	imp     importModel
-	raw     rawRevokeModel
-	confirm *confirmModel
-	copy    *copyModel
-	banner  *banner
-	status  statusLine
+	screen screenID
+	list   listModel
+	detail detailModel
+	login  loginModel
+	imp    importModel
+	raw    rawRevokeModel
+	dialog dialog // over the screen, when one is open
+	banner *banner
+	status statusLine
 
 	// pendingSelect is a session to put the cursor on once it is loaded.
 	pendingSelect string
@@ -228,9 +227,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 
 func (m *Model) onTick(msg tickMsg) tea.Cmd {
 	m.now = msg.now
-	if m.screen == screenDetail {
-		m.detail.refreshContent(m.now, m.loc)
-	}
+	m.detail.refreshContent(m.now, m.loc) // nothing when closed
 	if m.quitting {
 		return nil
 	}
@@ -265,7 +262,7 @@ func (m *Model) onSessions(msg sessionsMsg) tea.Cmd {
 		m.list.selectName(m.pendingSelect)
 		m.pendingSelect = ""
 	}
-	if m.screen != screenDetail {
+	if m.detail.name == "" { // the inspector is closed
 		return nil
 	}
 	se, ok := m.session(m.detail.name)
@@ -447,12 +444,5 @@ func (m *Model) reload() tea.Cmd {
 	return m.loadCmd()
 }
 
-// updateActive passes other messages (cursor blinks and the like) on.
-func (m *Model) updateActive(msg tea.Msg) tea.Cmd {
-	var cmd tea.Cmd
-	switch m.screen {
-	case screenDetail:
-		m.detail, cmd = m.detail.update(msg)
-	}
-	return cmd
-}
+// updateActive passes other messages (the viewport's and the like) on.
+func (m *Model) updateActive(msg tea.Msg) tea.Cmd { return m.active().onMsg(m, msg) }

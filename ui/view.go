@@ -6,52 +6,18 @@ import (
 	"time"
 
 	"github.com/charmbracelet/bubbles/help"
-	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/tokentop/tokentop/auth"
 	"github.com/tokentop/tokentop/internal/safetext"
 )
 
 // keyMap is the help for whatever has the keyboard.
 func (m Model) keyMap() help.KeyMap {
-	switch {
-	case m.confirm != nil:
-		return m.confirm.keys
-	case m.copy != nil:
-		return m.copy.keys
+	if m.dialog != nil {
+		return m.dialog.keyMap()
 	}
-	switch m.screen {
-	case screenDetail:
-		dk := m.detail.keys
-		if m.banner != nil {
-			dk.RevokeReuse.SetHelp("R", "revoke suspect session")
-		}
-		return dk
-	case screenLogin:
-		return m.login.keys
-	case screenImport:
-		return m.imp.keys
-	case screenRawRevoke:
-		return m.raw.keyMap()
-	}
-	k := m.list.keyMap()
-	if lk, ok := k.(listKeys); ok {
-		if m.banner != nil {
-			lk.RevokeReuse.SetHelp("R", "revoke suspect session")
-		}
-		// With no session under the cursor, offer what can be done.
-		se, sel := m.list.selected()
-		for _, b := range []*key.Binding{&lk.Open, &lk.Copy, &lk.Refresh, &lk.Pause, &lk.Revoke, &lk.Forget} {
-			b.SetEnabled(sel)
-		}
-		if sel && se.State == auth.StateNeedsLogin {
-			lk.Login.SetHelp("n", "log in again")
-		}
-		return lk
-	}
-	return k
+	return m.active().keyMap(&m)
 }
 
 // bodyHeight is what is left for the screen between header and footer.
@@ -124,11 +90,8 @@ func (m Model) View() string {
 	body := padLines(m.screenView(), m.width, bh)
 	// A dialog goes over the screen it is about: the row being revoked
 	// or the form being sent stays in sight around it.
-	switch {
-	case m.confirm != nil:
-		body = overlay(body, m.confirm.view(m.width, bh), m.width, bh)
-	case m.copy != nil:
-		body = overlay(body, m.copy.view(m.width), m.width, bh)
+	if m.dialog != nil {
+		body = overlay(body, m.dialog.view(m.width, bh), m.width, bh)
 	}
 	b.WriteString(body)
 	b.WriteByte('\n')
@@ -152,17 +115,7 @@ func fitHeight(v string, n int) string {
 }
 
 func (m Model) screenView() string {
-	switch m.screen {
-	case screenDetail:
-		return m.detail.view()
-	case screenLogin:
-		return m.login.view(m.now)
-	case screenImport:
-		return m.imp.view(m.now)
-	case screenRawRevoke:
-		return m.raw.view(m.now)
-	}
-	return m.list.view(m.now, m.loc, m.live)
+	return m.active().view(&m, m.width, m.bodyHeight())
 }
 
 // padLines cuts or pads s to exactly n lines of at most w cells, so the
