@@ -41,28 +41,14 @@ func (m *Model) onImportDone(msg importDoneMsg) tea.Cmd {
 	return m.reload()
 }
 
-// onRawRevokeKey drives the raw-revoke form; a valid form asks for
-// confirmation before anything is sent.
-func (m *Model) onRawRevokeKey(msg tea.KeyMsg) tea.Cmd {
-	var cmd tea.Cmd
-	var sub *rawSubmit
-	m.raw, sub, cmd = m.raw.update(msg, m.now)
-	if m.raw.cancelled {
-		m.raw.cancelled = false
-		m.screen = screenList
-		return cmd
-	}
-	if sub == nil {
-		return cmd
-	}
-	s := *sub
+// confirmRawRevoke asks before a checked raw revoke is sent.
+func (m *Model) confirmRawRevoke(s rawSubmit) {
 	fp := auth.Fingerprint(s.token)
 	c := newConfirmModel(m.styles, fmt.Sprintf("Revoke this %s token?", s.kind),
 		fmt.Sprintf("Token %s (%d chars) will be revoked at %s. The server answers success even for unknown tokens, so check the fingerprint.",
 			fp, len(s.token), s.endpoints.OAuthURL),
 		"Revoke", func() tea.Msg { return rawConfirmedMsg{sub: s} })
-	m.confirm = &c
-	return cmd
+	m.dialog = &c
 }
 
 // rawConfirmedMsg says the raw revoke was confirmed.

@@ -50,6 +50,20 @@ func (m Model) withTimeout(d time.Duration) (context.Context, context.CancelFunc
 	return context.WithTimeout(m.ctx, d)
 }
 
+// secretsCheckCmd asks a store that can tell whether its secret backend
+// works (nil for one that cannot).
+func (m Model) secretsCheckCmd() tea.Cmd {
+	sc, ok := m.store.(SecretsChecker)
+	if !ok {
+		return nil
+	}
+	return func() tea.Msg {
+		ctx, cancel := m.withTimeout(storeTimeout)
+		defer cancel()
+		return secretsAvailMsg{err: sc.SecretsAvailable(ctx)}
+	}
+}
+
 // loadCmd re-reads all sessions' metadata (never secrets).
 func (m Model) loadCmd() tea.Cmd {
 	return func() tea.Msg {

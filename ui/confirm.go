@@ -1,8 +1,10 @@
 package ui
 
 import (
+	"fmt"
 	"strings"
 
+	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
@@ -26,26 +28,28 @@ func newConfirmModel(st *Styles, title, body, yesLabel string, onYes tea.Cmd) co
 	return confirmModel{styles: st, keys: newConfirmKeys(), title: title, body: body, yesLabel: yesLabel, onYes: onYes}
 }
 
-// update returns the dialog, whether it is finished, and the command to
-// run (the confirmed action, or nothing).
-func (c confirmModel) update(msg tea.KeyMsg) (confirmModel, bool, tea.Cmd) {
+// onKey reports whether the dialog is finished, and the command to run
+// (the confirmed action, or nothing).
+func (c *confirmModel) onKey(_ *Model, msg tea.KeyMsg) (bool, tea.Cmd) {
 	switch {
 	case key.Matches(msg, c.keys.Yes):
-		return c, true, c.onYes
+		return true, c.onYes
 	case key.Matches(msg, c.keys.No):
-		return c, true, nil
+		return true, nil
 	case key.Matches(msg, c.keys.Switch):
 		c.yesFocus = !c.yesFocus
 	case key.Matches(msg, c.keys.Choose):
 		if c.yesFocus {
-			return c, true, c.onYes
+			return true, c.onYes
 		}
-		return c, true, nil
+		return true, nil
 	}
-	return c, false, nil
+	return false, nil
 }
 
-func (c confirmModel) view(width, height int) string {
+func (c *confirmModel) keyMap() help.KeyMap { return c.keys }
+
+func (c *confirmModel) view(width, height int) string {
 	st := c.styles
 	compact := width < 60 || height < 14
 	w := min(max(width-8, 20), 64)
@@ -82,24 +86,31 @@ func newCopyModel(st *Styles, se auth.Session) copyModel {
 	return copyModel{styles: st, keys: newCopyKeys(), name: se.Name, session: se}
 }
 
-// update returns whether the menu is done and what to copy ("" for nothing).
-func (c copyModel) update(msg tea.KeyMsg) (bool, string) {
+// onKey copies what the key picks (through the root) and reports whether
+// the menu is done.
+func (c *copyModel) onKey(app *Model, msg tea.KeyMsg) (bool, tea.Cmd) {
+	what := ""
 	switch {
 	case key.Matches(msg, c.keys.Access):
-		return true, copyAccess
+		what = copyAccess
 	case key.Matches(msg, c.keys.Refresh):
-		return true, copyRefresh
+		what = copyRefresh
 	case key.Matches(msg, c.keys.Frontend):
-		return true, copyFrontend
+		what = copyFrontend
 	case key.Matches(msg, c.keys.Bearer):
-		return true, copyBearer
+		what = copyBearer
 	case key.Matches(msg, c.keys.Cancel):
-		return true, ""
+		return true, nil
+	default:
+		return false, nil
 	}
-	return false, ""
+	app.setStatus(fmt.Sprintf("copying %s %s…", c.name, what), urgencyMuted)
+	return true, app.copySessionCmd(c.name, what)
 }
 
-func (c copyModel) view(width int) string {
+func (c *copyModel) keyMap() help.KeyMap { return c.keys }
+
+func (c *copyModel) view(width, _ int) string {
 	st := c.styles
 	se := c.session
 	whatW, bearer := 26, "Authorization: Bearer line"

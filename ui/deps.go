@@ -34,6 +34,14 @@ type Store interface {
 	Events(name string, limit int) ([]auth.Event, error)
 }
 
+// SecretsChecker is an optional Store capability: SecretsAvailable says
+// why secrets cannot be read or saved (no Secret Service, a locked
+// keyring), or nil. The UI asks once at start, in a command, and says so
+// in the header before anyone tries to copy a token or log in.
+type SecretsChecker interface {
+	SecretsAvailable(ctx context.Context) error
+}
+
 // TokenRevoker revokes a raw pasted token; *auth.Client satisfies it.
 type TokenRevoker interface {
 	Revoke(ctx context.Context, ep auth.Endpoints, token string, kind auth.TokenKind) (auth.Meta, error)

@@ -127,7 +127,7 @@ func (d *detailModel) refreshContent(now time.Time, loc *time.Location) {
 	d.vp.SetContent(d.content(now, loc))
 }
 
-func (d detailModel) view() string {
+func (d detailModel) render() string {
 	st := d.styles
 	title := st.Title.Render(d.session.Name) + st.Muted.Render("  ·  inspector")
 	if d.vp.TotalLineCount() > d.vp.Height {
@@ -142,9 +142,9 @@ func (d detailModel) content(now time.Time, loc *time.Location) string {
 	se := d.session
 	const lw = 12
 	var b strings.Builder
-	// row writes a label and its value, the value wrapped with a hanging
+	// rowIn writes a label and its value, the value wrapped with a hanging
 	// indent so long URLs, errors and revealed tokens stay in their column.
-	row := func(label, value string) {
+	rowIn := func(lw int, label, value string) {
 		b.WriteString(st.Label.Render(fit(label, lw)))
 		if d.width > lw+10 {
 			value = strings.ReplaceAll(ansi.Wrap(value, d.width-lw, " "), "\n", "\n"+strings.Repeat(" ", lw))
@@ -152,6 +152,7 @@ func (d detailModel) content(now time.Time, loc *time.Location) string {
 		b.WriteString(value)
 		b.WriteByte('\n')
 	}
+	row := func(label, value string) { rowIn(lw, label, value) }
 	cont := func(value string) { row("", value) }
 	// tokenRow breaks a revealed token at exact widths: a word wrap would
 	// break after '-' and make a token look shorter than it is.
@@ -286,7 +287,8 @@ func (d detailModel) content(now time.Time, loc *time.Location) string {
 	default:
 		for _, e := range d.timeline {
 			text := strings.TrimPrefix(eventText(e, loc), e.Session+" ")
-			row(clock(e.Time, loc), st.urgent(eventUrgency(e.Kind)).Render(text))
+			// Wider labels: a stamp from another day is 12 cells.
+			rowIn(lw+2, eventStamp(e.Time, now, loc), st.urgent(eventUrgency(e.Kind)).Render(text))
 		}
 	}
 	return strings.TrimRight(b.String(), "\n")

@@ -41,6 +41,16 @@ type fakeStore struct {
 	backend  string
 	listErr  error
 	lists    int // List calls
+	// secretsErr is what SecretsAvailable answers; secretsChecks counts it.
+	secretsErr    error
+	secretsChecks int
+}
+
+func (f *fakeStore) SecretsAvailable(context.Context) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.secretsChecks++
+	return f.secretsErr
 }
 
 func newFakeStore(ss ...auth.Session) *fakeStore {

@@ -199,6 +199,23 @@ func clock(t time.Time, loc *time.Location) string {
 	return t.In(loc).Format("15:04:05")
 }
 
+// eventStamp is when an event happened, for the timeline: the time alone
+// for today (in loc), the day and minute for earlier this year, the date
+// for before. At most 12 cells, the timeline's label column.
+func eventStamp(t, now time.Time, loc *time.Location) string {
+	if t.IsZero() {
+		return clock(t, loc)
+	}
+	lt, ln := t.In(loc), now.In(loc)
+	switch {
+	case lt.Year() == ln.Year() && lt.YearDay() == ln.YearDay():
+		return lt.Format("15:04:05")
+	case lt.Year() == ln.Year():
+		return lt.Format("Jan 02 15:04")
+	}
+	return lt.Format("2006-01-02")
+}
+
 // eventText is one line about an event, for the status line and timeline;
 // instants it mentions (the next refresh, the next try) are in loc. Its
 // message and request id come from servers (or an edited audit log), so the

@@ -3,12 +3,14 @@ package ui
 import (
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
 
+	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
 
@@ -16,11 +18,27 @@ import (
 	"github.com/tokentop/tokentop/internal/safetext"
 )
 
-// goldenSizes are the two terminal sizes every screen is pinned at.
-var goldenSizes = []struct{ w, h int }{{100, 30}, {60, 20}}
+// goldenSizes are the terminal sizes every screen is pinned at: narrow,
+// usual and wide.
+var goldenSizes = []struct{ w, h int }{{60, 20}, {120, 30}, {200, 40}}
 
-// TestGolden pins every screen's View at 100x30 and 60x20 with a fixed
-// clock and no colour. Regenerate with: go test ./ui -run TestGolden -update
+// goldenSkew is the server's clock minus ours in every golden screen: the
+// countdowns are on the server's clock, and a view that used ours would
+// show.
+const goldenSkew = -45 * time.Second
+
+// skewed puts the server's clock goldenSkew from ours for every session.
+func skewed(c *Config) {
+	st := c.Store.(*fakeStore)
+	for i := range c.Sessions {
+		c.Sessions[i].ClockSkew = goldenSkew
+		st.sessions[c.Sessions[i].Name] = c.Sessions[i]
+	}
+}
+
+// TestGolden pins every screen's View at 60x20, 120x30 and 200x40 with a
+// fixed, skewed clock and no colour. Regenerate with:
+// go test ./ui -run TestGolden -update (and read each diff).
 func TestGolden(t *testing.T) {
 	screens := []struct {
 		name  string
@@ -34,6 +52,17 @@ func TestGolden(t *testing.T) {
 				OldFP: "sha256:a10003e9", NewFP: "sha256:a1b2c3d4", Status: 200, RequestID: "req-42"}})
 		}},
 		{name: "list_scrolled", setup: func(h *harness) { h.keys("G") }},
+		{name: "list_many", opts: []harnessOpt{func(c *Config) {
+			c.Sessions = manySessions(60)
+			c.Sessions[3].LastError = "server error (HTTP 503)"
+			c.Sessions[3].State = "retrying"
+		}}, setup: func(h *harness) { h.keys("jjjjjjjjjjjj") }},
+		{name: "list_sorted_expiry", setup: func(h *harness) { h.keys("o") }},
+		{name: "list_sorted_state", setup: func(h *harness) { h.keys("oo") }},
+		{name: "list_keyring_unavailable", opts: []harnessOpt{func(c *Config) {
+			c.Store.(*fakeStore).backend = "keyring"
+			c.Store.(*fakeStore).secretsErr = errors.New("the Secret Service is not running (no org.freedesktop.secrets on the session bus)")
+		}}, setup: func(h *harness) { h.send(h.run(h.m.Init())...) }},
 		{name: "list_filter", setup: func(h *harness) { h.keys("/"); h.typeText("acme") }},
 		{name: "list_filter_applied", setup: func(h *harness) { h.keys("/"); h.typeText("2002"); h.keys("enter") }},
 		{name: "list_empty", opts: []harnessOpt{func(c *Config) { c.Sessions = nil }}},
@@ -57,6 +86,8 @@ func TestGolden(t *testing.T) {
 		}},
 		{name: "detail_bottom", setup: func(h *harness) {
 			h.store.events["acme-admin"] = []auth.Event{
+				{Time: time.Date(2025, 11, 3, 9, 15, 0, 0, time.UTC), Session: "acme-admin", Kind: auth.EventImported, NewFP: "sha256:9f000000"},
+				{Time: fixedNow.Add(-50 * time.Hour), Session: "acme-admin", Kind: auth.EventPaused, Message: "paused"},
 				{Time: fixedNow.Add(-2 * time.Hour), Session: "acme-admin", Kind: auth.EventLogin, NewFP: "sha256:a0000000"},
 				{Time: fixedNow.Add(-30 * time.Second), Session: "acme-admin", Kind: auth.EventRefreshed, OldFP: "sha256:a0000000", NewFP: "sha256:a1001001", Status: 200, RequestID: "req-1"},
 				{Time: fixedNow.Add(-10 * time.Second), Session: "acme-admin", Kind: auth.EventFailed, Message: "probe: token rejected", Status: 401},
@@ -111,6 +142,14 @@ func TestGolden(t *testing.T) {
 			h.send(tickMsg{now: fixedNow.Add(2 * time.Second)})
 		}},
 		{name: "import", setup: func(h *harness) { h.keys("i") }},
+		{name: "import_expired_access", setup: func(h *harness) {
+			h.keys("i")
+			h.typeText("yesterday")
+			h.keys("tab")
+			h.send(tea.KeyMsg{Type: tea.KeyRunes, Paste: true, Runes: []rune(fmt.Sprintf(
+				`{"access_token":"old-access","refresh_token":"live-refresh","expires_in":%q,"refresh_expires_in":%q,"user":{"user_id":7,"email":"pasted@example.com","role_id":2,"org_unit_id":77}}`,
+				fixedNow.Add(-time.Hour).Format(time.RFC3339), fixedNow.Add(20*time.Hour).Format(time.RFC3339)))})
+		}},
 		{name: "import_error", setup: func(h *harness) {
 			h.keys("i")
 			h.typeText("new-one")
@@ -132,7 +171,7 @@ func TestGolden(t *testing.T) {
 	for _, sc := range screens {
 		for _, sz := range goldenSizes {
 			t.Run(fmt.Sprintf("%s/%dx%d", sc.name, sz.w, sz.h), func(t *testing.T) {
-				h := newHarness(t, sz.w, sz.h, sc.opts...)
+				h := newHarness(t, sz.w, sz.h, append([]harnessOpt{skewed}, sc.opts...)...)
 				if sc.setup != nil {
 					sc.setup(h)
 				}

@@ -2,13 +2,11 @@ package ui
 
 import (
 	"errors"
-	"strings"
-
 	"fmt"
+	"strings"
 	"time"
 
-	"github.com/charmbracelet/bubbles/key"
-	"github.com/charmbracelet/bubbles/textinput"
+	"github.com/charmbracelet/bubbles/help"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/tokentop/tokentop/auth"
@@ -16,7 +14,7 @@ import (
 	"github.com/tokentop/tokentop/internal/timefmt"
 )
 
-// Import form fields; importOrder is the tab order.
+// Import form fields.
 const (
 	importName = iota
 	importOAuth
@@ -25,18 +23,9 @@ const (
 	importFields
 )
 
-// importStep is the field d steps from focus in tab order: the name, then
-// the response (what everyone pastes), then the URLs (which the defaults
-// usually get right).
-func importStep(focus, d int) int {
-	order := [importFields]int{importName, importBody, importOAuth, importAPI}
-	for i, f := range order {
-		if f == focus {
-			return order[(i+d+importFields)%importFields]
-		}
-	}
-	return importName
-}
+// importOrder is the tab order: the name, then the response (what everyone
+// pastes), then the URLs (which the defaults usually get right).
+var importOrder = []int{importName, importBody, importOAuth, importAPI}
 
 // looksLikeResponse reports whether a paste is a token response rather
 // than a name or URL, so it lands in the response whichever field has the
@@ -60,127 +49,134 @@ const maxImportBody = 256 << 10
 // parsed instead (fingerprints, user, expiries), which is what the person
 // needs to check anyway.
 type importModel struct {
-	styles     *Styles
-	keys       formKeys
-	fields     []field // name and URLs
-	body       textinput.Model
-	bodyErr    string
-	preview    *auth.TokenSet // parsed from body as it is pasted
+	form
+	preview    *auth.TokenSet // parsed from the response as it is pasted
 	previewErr string
-	focus      int
-	err        string
-	submitting bool
-	cancelled  bool
-	width      int
 }
 
 func newImportModel(st *Styles, ep auth.Endpoints) importModel {
-	m := importModel{styles: st, keys: newFormKeys()}
-	return m.reset(ep)
+	return importModel{form: form{styles: st}}.reset(ep)
 }
 
 func (m importModel) reset(ep auth.Endpoints) importModel {
 	st := m.styles
-	f := make([]field, importBody)
+	f := make([]field, importFields)
 	f[importName] = newField(st, "Name", "a short name, e.g. customer-1234", 64)
 	f[importOAuth], f[importAPI] = urlFields(st, ep)
-	body := textinput.New()
-	st.styleTextInput(&body)
-	body.Prompt = ""
-	body.EchoMode = textinput.EchoNone
-	body.CharLimit = maxImportBody
-	body.Placeholder = `paste {"access_token": …, "refresh_token": …} (stays hidden)`
-	n := importModel{styles: st, keys: m.keys, fields: f, body: body, width: m.width}
+	f[importBody] = hiddenField(st, "Response", `paste {"access_token": …, "refresh_token": …} (stays hidden)`, maxImportBody)
+	f[importBody].enterSubmits = true
+	n := importModel{form: newForm(st, "IMPORT A TOKEN RESPONSE", "what login/refresh returned",
+		"ctrl+s imports · tab moves · esc cancels", "importing…", f, importOrder)}
 	n.setWidth(m.width)
 	return n
 }
 
-func (m *importModel) setWidth(w int) {
-	m.width = w
-	for i := range m.fields {
-		m.fields[i].input.Width = max(w-16, 10)
-	}
-	m.body.Width = max(w-16, 10)
-}
-
-func (m *importModel) focusCmd() tea.Cmd {
-	if m.focus == importBody {
-		focusFields(m.fields, -1)
-		return m.body.Focus()
-	}
-	m.body.Blur()
-	focusFields(m.fields, m.focus)
-	return nil
-}
-
-// update handles a key; ctrl+s (or enter on the response) imports.
-func (m importModel) update(msg tea.KeyMsg, now time.Time) (importModel, *importSubmit, tea.Cmd) {
-	switch {
-	case key.Matches(msg, m.keys.Cancel):
-		m.cancelled = true
-		return m, nil, nil
-	case key.Matches(msg, m.keys.Submit), msg.Type == tea.KeyEnter && m.focus == importBody:
-		return m.submit()
-	case msg.Type == tea.KeyEnter, key.Matches(msg, m.keys.Next):
-		m.focus = importStep(m.focus, 1)
-		return m, nil, m.focusCmd()
-	case key.Matches(msg, m.keys.Prev):
-		m.focus = importStep(m.focus, -1)
-		return m, nil, m.focusCmd()
-	}
-	var cmd tea.Cmd
+// onKey drives the form; a valid one imports.
+func (m *importModel) onKey(app *Model, msg tea.KeyMsg) tea.Cmd {
+	var focus tea.Cmd
 	if m.focus != importBody && looksLikeResponse(msg) {
-		m.focus = importBody
-		cmd = m.focusCmd()
+		focus = m.focusOn(importBody)
 	}
-	if m.focus == importBody {
-		focus := cmd
-		before := m.body.Value()
-		m.body, cmd = m.body.Update(msg)
-		if v := m.body.Value(); v != before {
-			m.bodyErr = ""
-			m.preview, m.previewErr = nil, ""
-			if body := strings.TrimSpace(v); body != "" {
-				if ts, err := auth.ParseTokenResponse([]byte(body), now); err != nil {
-					m.previewErr = err.Error()
-				} else {
-					m.preview = &ts
-				}
-			}
+	ev, cmd := m.update(msg)
+	switch ev {
+	case formCancel:
+		app.screen = screenList
+		return nil
+	case formSubmit:
+		if sub := m.submit(); sub != nil {
+			return tea.Batch(focus, cmd, app.importCmd(sub.name, sub.endpoints, sub.body))
 		}
-		return m, nil, tea.Batch(focus, cmd)
+		return tea.Batch(focus, cmd, m.focusCmd())
+	case formEdited:
+		if m.focus == importBody {
+			m.parse(app.now)
+		}
 	}
-	f := &m.fields[m.focus]
-	f.input, cmd = f.input.Update(msg)
-	f.err = ""
-	return m, nil, cmd
+	return tea.Batch(focus, cmd)
 }
 
-func (m importModel) submit() (importModel, *importSubmit, tea.Cmd) {
-	if m.submitting {
-		return m, nil, nil
-	}
-	val := func(i int) string { return strings.TrimSpace(m.fields[i].input.Value()) }
-	m.fields[importName].err = checkName(val(importName))
-	body := strings.TrimSpace(m.body.Value())
+// parse previews the pasted response. A saved response whose access token
+// has expired is accepted while its refresh token lives, as the keeper's
+// import (and `tokentop import`) accepts it.
+func (m *importModel) parse(now time.Time) {
+	m.preview, m.previewErr = nil, ""
+	body := strings.TrimSpace(m.fields[importBody].input.Value())
 	if body == "" {
-		m.bodyErr = "paste the JSON the server returned from login or refresh"
+		return
 	}
-	if m.fields[importName].err != "" {
-		m.focus = importName
-		return m, nil, m.focusCmd()
+	if ts, err := auth.ParseSavedTokenResponse([]byte(body), now); err != nil {
+		m.previewErr = err.Error()
+	} else {
+		m.preview = &ts
 	}
-	if m.bodyErr != "" || m.previewErr != "" {
+}
+
+func (m *importModel) onMsg(*Model, tea.Msg) tea.Cmd { return nil }
+func (m *importModel) keyMap(*Model) help.KeyMap     { return m.form.keyMap() }
+func (m *importModel) typing() bool                  { return true }
+func (m *importModel) view(app *Model, _, _ int) string {
+	return m.form.view(func(i int) string { return m.below(i, app.now) }, "")
+}
+
+// below is what the form shows under the response: what it parsed.
+func (m importModel) below(i int, now time.Time) string {
+	if i != importBody {
+		return ""
+	}
+	st := m.styles
+	pad := strings.Repeat(" ", formIndent)
+	switch {
+	case m.preview != nil:
+		ts := m.preview
+		var b strings.Builder
+		b.WriteString(pad + st.Good.Render(fmt.Sprintf("%d chars · %s · %s · org %d", len(m.fields[importBody].input.Value()),
+			orDash(safetext.Escape(ts.User.Email)), orDash(auth.RoleName(ts.User.RoleID)), ts.User.OrgUnitID)) + "\n")
+		// As `tokentop import` prints them: relative first, then the instant.
+		expires := func(t time.Time) string {
+			if !t.After(now) {
+				return "expired " + timefmt.Relative(t, now) + " (" + timefmt.Absolute(t) + ")"
+			}
+			return "expires " + timefmt.Relative(t, now) + " (" + timefmt.Absolute(t) + ")"
+		}
+		b.WriteString(pad + st.Muted.Render(fmt.Sprintf("access %s · %s", auth.Fingerprint(ts.AccessToken), expires(ts.AccessExpiry))) + "\n")
+		b.WriteString(pad + st.Muted.Render(fmt.Sprintf("refresh %s · %s", auth.Fingerprint(ts.RefreshToken), expires(ts.RefreshExpiry))))
+		if !ts.AccessExpiry.IsZero() && !ts.AccessExpiry.After(now) {
+			// `tokentop import`'s words; the keeper refreshes such a pair
+			// as soon as it is saved.
+			b.WriteString("\n" + messageLines(st.Warn, "The access token has already expired; tokentop refreshes it once imported.", formIndent, m.width))
+		}
+		return b.String()
+	case m.previewErr != "":
+		return errorLines(st, m.previewErr, formIndent, m.width)
+	}
+	return ""
+}
+
+// submit checks the form and returns the import to send, or nil with the
+// errors shown.
+func (m *importModel) submit() *importSubmit {
+	if m.submitting {
+		return nil
+	}
+	m.fields[importName].err = checkName(m.value(importName))
+	body := m.value(importBody)
+	if body == "" {
+		m.fields[importBody].err = "paste the JSON the server returned from login or refresh"
+	}
+	if m.firstError() {
+		return nil
+	}
+	if m.previewErr != "" {
 		// The parse error is already shown under the response.
-		m.focus = importBody
-		return m, nil, m.focusCmd()
+		m.focusOn(importBody)
+		return nil
 	}
 	m.submitting, m.err = true, ""
-	return m, &importSubmit{
-		name:      val(importName),
-		endpoints: auth.Endpoints{OAuthURL: val(importOAuth), APIURL: val(importAPI)},
+	return &importSubmit{
+		name:      m.value(importName),
+		endpoints: auth.Endpoints{OAuthURL: m.value(importOAuth), APIURL: m.value(importAPI)},
 		body:      []byte(body),
-	}, nil
+	}
 }
 
 // done takes the import's outcome.
@@ -197,62 +193,10 @@ func (m importModel) done(msg importDoneMsg) (importModel, tea.Cmd) {
 		m.fields[importOAuth].err = urlError(err)
 		m.focus = importOAuth
 	case errors.Is(err, auth.ErrBadResponse):
-		m.bodyErr = err.Error()
+		m.fields[importBody].err = err.Error()
 		m.focus = importBody
 	default:
 		m.err = err.Error()
 	}
 	return m, m.focusCmd()
-}
-
-func (m importModel) view(now time.Time) string {
-	st := m.styles
-	var b strings.Builder
-	b.WriteString(st.Section.Render("IMPORT A TOKEN RESPONSE"))
-	b.WriteString(st.Muted.Render("  what login/refresh returned"))
-	b.WriteString("\n\n")
-	b.WriteString(fieldView(st, m.fields[importName], m.focus == importName, 11, m.width))
-	b.WriteByte('\n')
-	label := st.Label
-	marker := "  "
-	if m.focus == importBody {
-		label, marker = st.LabelFocus, "▸ "
-	}
-	b.WriteString(marker + label.Render(fit("Response", 11)) + m.body.View() + "\n")
-	const indent = 13
-	pad := strings.Repeat(" ", indent)
-	switch {
-	case m.preview != nil:
-		ts := m.preview
-		b.WriteString(pad + st.Good.Render(fmt.Sprintf("%d chars · %s · %s · org %d", len(m.body.Value()),
-			orDash(safetext.Escape(ts.User.Email)), orDash(auth.RoleName(ts.User.RoleID)), ts.User.OrgUnitID)) + "\n")
-		// As `tokentop import` prints them: relative first, then the instant.
-		expires := func(t time.Time) string {
-			if !t.After(now) {
-				return "expired " + timefmt.Relative(t, now) + " (" + timefmt.Absolute(t) + ")"
-			}
-			return "expires " + timefmt.Relative(t, now) + " (" + timefmt.Absolute(t) + ")"
-		}
-		b.WriteString(pad + st.Muted.Render(fmt.Sprintf("access %s · %s", auth.Fingerprint(ts.AccessToken), expires(ts.AccessExpiry))) + "\n")
-		b.WriteString(pad + st.Muted.Render(fmt.Sprintf("refresh %s · %s", auth.Fingerprint(ts.RefreshToken), expires(ts.RefreshExpiry))) + "\n")
-	case m.previewErr != "":
-		b.WriteString(errorLines(st, m.previewErr, indent, m.width) + "\n")
-	}
-	if m.bodyErr != "" {
-		b.WriteString(errorLines(st, m.bodyErr, 13, m.width) + "\n")
-	}
-	for _, i := range []int{importOAuth, importAPI} {
-		b.WriteString(fieldView(st, m.fields[i], m.focus == i, 11, m.width))
-		b.WriteByte('\n')
-	}
-	b.WriteByte('\n')
-	switch {
-	case m.submitting:
-		b.WriteString(st.Muted.Render("  importing…"))
-	case m.err != "":
-		b.WriteString(messageLines(st.Bad, m.err, 2, m.width))
-	default:
-		b.WriteString(st.Muted.Render("  ctrl+s imports · tab moves · esc cancels"))
-	}
-	return b.String()
 }

@@ -8,16 +8,19 @@ type listKeys struct {
 	Open, Filter, ClearFilter             key.Binding
 	Login, Import, Refresh, Pause         key.Binding
 	Copy, Revoke, Forget, RevokeRaw       key.Binding
-	RevokeReuse                           key.Binding
-	Help, Quit                            key.Binding
+	RevokeReuse, Sort                     key.Binding
+	// Reveal and Probe are the inspector's; the list's help names them
+	// so the full help is the whole story in one place.
+	Reveal, Probe key.Binding
+	Help, Quit    key.Binding
 }
 
 func newListKeys() listKeys {
 	return listKeys{
 		Up:          key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
 		Down:        key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
-		PageUp:      key.NewBinding(key.WithKeys("pgup", "ctrl+b"), key.WithHelp("pgup", "page up")),
-		PageDown:    key.NewBinding(key.WithKeys("pgdown", "ctrl+f"), key.WithHelp("pgdn", "page down")),
+		PageUp:      key.NewBinding(key.WithKeys("pgup", "ctrl+b"), key.WithHelp("pgup/ctrl+b", "page up")),
+		PageDown:    key.NewBinding(key.WithKeys("pgdown", "ctrl+f"), key.WithHelp("pgdn/ctrl+f", "page down")),
 		Home:        key.NewBinding(key.WithKeys("home", "g"), key.WithHelp("g/home", "first")),
 		End:         key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("G/end", "last")),
 		Open:        key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "inspect")),
@@ -31,11 +34,18 @@ func newListKeys() listKeys {
 		Revoke:      key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "revoke")),
 		Forget:      key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "forget locally")),
 		RevokeRaw:   key.NewBinding(key.WithKeys("X"), key.WithHelp("X", "revoke pasted token")),
-		RevokeReuse: key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "revoke suspect session")),
+		RevokeReuse: key.NewBinding(key.WithKeys("R"), key.WithHelp("R", revokeReuseHelp)),
+		Sort:        key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "sort: name → expiry → state")),
+		Reveal:      key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "reveal tokens (in the inspector)")),
+		Probe:       key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "ask the server (in the inspector)")),
 		Help:        key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		Quit:        key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 	}
 }
+
+// revokeReuseHelp describes R when no reuse warning shows; with one, the
+// help says "revoke suspect session".
+const revokeReuseHelp = "revoke the session a reuse warning names"
 
 // ShortHelp implements help.KeyMap.
 func (k listKeys) ShortHelp() []key.Binding {
@@ -46,9 +56,9 @@ func (k listKeys) ShortHelp() []key.Binding {
 func (k listKeys) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End},
-		{k.Open, k.Filter, k.ClearFilter, k.Copy, k.Refresh, k.Pause},
+		{k.Open, k.Filter, k.ClearFilter, k.Sort, k.Copy, k.Refresh, k.Pause},
 		{k.Login, k.Import, k.Revoke, k.Forget, k.RevokeRaw, k.RevokeReuse},
-		{k.Help, k.Quit},
+		{k.Reveal, k.Probe, k.Help, k.Quit},
 	}
 }
 
@@ -81,22 +91,21 @@ type detailKeys struct {
 
 func newDetailKeys() detailKeys {
 	return detailKeys{
-		Up:       key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "scroll up")),
-		Down:     key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "scroll down")),
-		PageUp:   key.NewBinding(key.WithKeys("pgup", "ctrl+b"), key.WithHelp("pgup", "page up")),
-		PageDown: key.NewBinding(key.WithKeys("pgdown", "ctrl+f", " "), key.WithHelp("pgdn", "page down")),
-		Top:      key.NewBinding(key.WithKeys("home", "g"), key.WithHelp("g/home", "top")),
-		Bottom:   key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("G/end", "bottom")),
-		Reveal:   key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "reveal/mask tokens")),
-		Probe:    key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "ask the server")),
-		Refresh:  key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "refresh now")),
-		Pause:    key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "pause/resume")),
-		Copy:     key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "copy…")),
-		Revoke:   key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "revoke")),
-		Forget:   key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "forget locally")),
-		Back:     key.NewBinding(key.WithKeys("esc", "backspace", "left", "h"), key.WithHelp("esc", "back")),
-		// Enabled (for help) only while the reuse banner shows.
-		RevokeReuse: key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "revoke suspect session")),
+		Up:          key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "scroll up")),
+		Down:        key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "scroll down")),
+		PageUp:      key.NewBinding(key.WithKeys("pgup", "ctrl+b"), key.WithHelp("pgup/ctrl+b", "page up")),
+		PageDown:    key.NewBinding(key.WithKeys("pgdown", "ctrl+f", " "), key.WithHelp("pgdn/ctrl+f/space", "page down")),
+		Top:         key.NewBinding(key.WithKeys("home", "g"), key.WithHelp("g/home", "top")),
+		Bottom:      key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("G/end", "bottom")),
+		Reveal:      key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "reveal/mask tokens")),
+		Probe:       key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "ask the server")),
+		Refresh:     key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "refresh now")),
+		Pause:       key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "pause/resume")),
+		Copy:        key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "copy…")),
+		Revoke:      key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "revoke")),
+		Forget:      key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "forget locally")),
+		Back:        key.NewBinding(key.WithKeys("esc", "backspace", "left", "h"), key.WithHelp("esc", "back")),
+		RevokeReuse: key.NewBinding(key.WithKeys("R"), key.WithHelp("R", revokeReuseHelp)),
 		Help:        key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		Quit:        key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 	}
@@ -134,7 +143,7 @@ func newFormKeys() formKeys {
 
 // ShortHelp implements help.KeyMap.
 func (k formKeys) ShortHelp() []key.Binding {
-	return []key.Binding{k.Next, k.Prev, k.Submit, k.Cancel, k.Quit}
+	return []key.Binding{k.Submit, k.Next, k.Prev, k.Cancel, k.Quit}
 }
 
 // FullHelp implements help.KeyMap.

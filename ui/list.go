@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/tokentop/tokentop/auth"
 	"github.com/tokentop/tokentop/internal/safetext"
@@ -53,18 +54,24 @@ type column struct {
 func listColumns() []column {
 	return []column{
 		{id: colName, title: "NAME", min: 10, max: 20, keep: 16, priority: 100},
-		{id: colUser, title: "USER", min: 16, max: 32, priority: 70},
+		{id: colUser, title: "USER", min: 16, max: 40, priority: 70},
 		{id: colRole, title: "ROLE", min: 5, max: 8, keep: 8, priority: 50},
 		{id: colOrg, title: "ORG", min: 4, max: 8, priority: 40},
 		{id: colAccess, title: "ACCESS", min: 8, max: 8, priority: 90, right: true},
 		{id: colBar, title: "", min: 10, max: 10, priority: 60},
 		{id: colRefresh, title: "REFRESH", min: 8, max: 8, priority: 80, right: true},
-		{id: colState, title: "STATE", min: 18, priority: 85},
+		{id: colState, title: "STATE", min: 18, max: maxStateW, priority: 85},
 		{id: colLast, title: "LAST REFRESH", min: 12, max: 12, priority: 30, right: true},
 	}
 }
 
 const (
+	// maxStateW bounds STATE on a wide terminal: longer reasons are on
+	// the status line and in the inspector.
+	maxStateW = 64
+	// stateRoom is STATE's least natural width: room for the notes the
+	// keeper's events put there ("new sha256:1234abcd", "failed: …").
+	stateRoom = 24
 	colGap    = 2 // spaces between columns
 	markerW   = 2 // "▸ " before the selected row
 	minBodyHt = 1
@@ -73,12 +80,17 @@ const (
 // layoutColumns picks the columns that fit in width (dropping the lowest
 // priority first, never wrapping) and gives spare room to growable ones.
 // natural holds the widest content of some columns (from the data, measured
-// once per load), so they grow only as far as their content needs.
+// once per load), so they grow only as far as their content needs; STATE
+// without a natural width takes whatever is left. Room no column needs is
+// left empty: padding a row out to the edge of a wide terminal only puts
+// its last column out of sight.
 func layoutColumns(width int, natural map[colID]int) []column {
 	cols := listColumns()
 	for i, c := range cols {
 		if n, ok := natural[c.id]; ok && c.max > 0 {
 			cols[i].max = max(min(n, c.max), c.min)
+		} else if c.id == colState {
+			cols[i].max = 0 // unmeasured: takes the rest
 		}
 		if c.keep > 0 {
 			cols[i].min = max(c.min, min(natural[c.id], c.keep))
@@ -104,13 +116,21 @@ func layoutColumns(width int, natural map[colID]int) []column {
 		cols = append(cols[:low:low], cols[low+1:]...)
 	}
 	spare := width - need(cols)
-	// Grow the bounded columns in priority order (NAME first) up to their
-	// content's width; STATE, whose text varies, takes what is left.
+	// Grow the columns in priority order (NAME first) up to their
+	// content's width; STATE, whose text varies and which says the most
+	// when cut, grows last with what is left.
 	order := make([]int, len(cols))
 	for i := range order {
 		order[i] = i
 	}
-	sort.SliceStable(order, func(a, b int) bool { return cols[order[a]].priority > cols[order[b]].priority })
+	growsLast := func(c column) bool { return c.id == colState }
+	sort.SliceStable(order, func(a, b int) bool {
+		ca, cb := cols[order[a]], cols[order[b]]
+		if growsLast(ca) != growsLast(cb) {
+			return growsLast(cb)
+		}
+		return ca.priority > cb.priority
+	})
 	for _, i := range order {
 		g := min(spare, max(cols[i].max-cols[i].min, 0))
 		cols[i].min += g
@@ -121,9 +141,6 @@ func layoutColumns(width int, natural map[colID]int) []column {
 			cols[i].min += spare
 			spare = 0
 		}
-	}
-	if spare > 0 && len(cols) > 0 {
-		cols[0].min += spare // nothing unbounded left: give it to NAME
 	}
 	return cols
 }
@@ -163,6 +180,72 @@ type listModel struct {
 
 	filter    textinput.Model
 	filtering bool // the filter field has the focus
+	sortBy    sortKey
+}
+
+// sortKey is the list's order; o cycles through them.
+type sortKey int
+
+const (
+	sortName   sortKey = iota
+	sortExpiry         // soonest refresh expiry first: what dies first
+	sortState          // what needs a person first
+	sortKeys
+)
+
+// sortCol is the column whose title marks the order.
+func (k sortKey) col() colID {
+	switch k {
+	case sortExpiry:
+		return colRefresh
+	case sortState:
+		return colState
+	}
+	return colName
+}
+
+// stateRank orders states by how much they need a person: a dead session
+// first, then one nobody is refreshing, then one being retried.
+func stateRank(st auth.State) int {
+	switch st {
+	case auth.StateNeedsLogin:
+		return 0
+	case auth.StateExpired:
+		return 1
+	case auth.StatePaused:
+		return 2
+	case auth.StateRetrying:
+		return 3
+	case auth.StateRefreshing:
+		return 4
+	}
+	return 5
+}
+
+// less orders two sessions by k, then by name so the order is stable.
+func (k sortKey) less(a, b auth.Session) bool {
+	switch k {
+	case sortExpiry:
+		if !a.RefreshExpiry.Equal(b.RefreshExpiry) {
+			return expiryBefore(a.RefreshExpiry, b.RefreshExpiry)
+		}
+	case sortState:
+		if ra, rb := stateRank(a.State), stateRank(b.State); ra != rb {
+			return ra < rb
+		}
+		if !a.RefreshExpiry.Equal(b.RefreshExpiry) {
+			return expiryBefore(a.RefreshExpiry, b.RefreshExpiry)
+		}
+	}
+	return a.Name < b.Name
+}
+
+// expiryBefore orders instants with an unknown (zero) one last.
+func expiryBefore(a, b time.Time) bool {
+	if a.IsZero() || b.IsZero() {
+		return b.IsZero() && !a.IsZero()
+	}
+	return a.Before(b)
 }
 
 func newListModel(st *Styles) listModel {
@@ -177,8 +260,8 @@ func newListModel(st *Styles) listModel {
 // typing reports whether keys go to the filter field.
 func (m listModel) typing() bool { return m.filtering }
 
-// keyMap is the help for the list's current mode.
-func (m listModel) keyMap() help.KeyMap {
+// modeKeys is the help for the list's current mode.
+func (m listModel) modeKeys() help.KeyMap {
 	if m.filtering {
 		return m.fkeys
 	}
@@ -193,12 +276,15 @@ func (m listModel) selected() (auth.Session, bool) {
 	return m.all[m.rows[m.cursor]], true
 }
 
-// setSessions replaces the data, keeping the cursor on the same session.
-func (m *listModel) setSessions(ss []auth.Session) {
+// setSessions replaces the data, keeping the cursor on the same session;
+// now measures the state texts.
+func (m *listModel) setSessions(ss []auth.Session, now time.Time) {
 	prev, hadPrev := m.selected()
 	m.all = ss
-	nat := map[colID]int{colName: 4, colUser: 4, colRole: 4, colOrg: 3}
+	nat := map[colID]int{colName: 4, colUser: 4, colRole: 4, colOrg: 3, colState: stateRoom}
 	for _, se := range ss {
+		text, _ := stateText(se, now, nil)
+		nat[colState] = max(nat[colState], ansi.StringWidth(text))
 		nat[colName] = max(nat[colName], len(se.Name))
 		nat[colUser] = max(nat[colUser], len(userLabel(se)))
 		nat[colRole] = max(nat[colRole], len(roleLabel(se)))
@@ -252,6 +338,18 @@ func (m *listModel) applyFilter() {
 			m.rows = append(m.rows, i)
 		}
 	}
+	sort.SliceStable(m.rows, func(a, b int) bool { return m.sortBy.less(m.all[m.rows[a]], m.all[m.rows[b]]) })
+}
+
+// cycleSort moves to the next order, keeping the cursor on its session.
+func (m *listModel) cycleSort() {
+	se, ok := m.selected()
+	m.sortBy = (m.sortBy + 1) % sortKeys
+	m.applyFilter()
+	if ok {
+		m.selectName(se.Name)
+	}
+	m.clamp()
 }
 
 func matches(se auth.Session, q string) bool {
@@ -311,6 +409,9 @@ func (m listModel) update(msg tea.KeyMsg) (listModel, tea.Cmd) {
 		m.cursor = 0
 	case key.Matches(msg, m.keys.End):
 		m.cursor = len(m.rows) - 1
+	case key.Matches(msg, m.keys.Sort):
+		m.cycleSort()
+		return m, nil
 	case key.Matches(msg, m.keys.Filter):
 		h := m.height + m.chromeLines()
 		m.filtering = true
@@ -339,8 +440,8 @@ func (m listModel) clearFilter() listModel {
 	return m
 }
 
-// view renders the table for now; live holds the keeper's recent news.
-func (m listModel) view(now time.Time, loc *time.Location, live map[string]*liveRow) string {
+// render draws the table for now; live holds the keeper's recent news.
+func (m listModel) render(now time.Time, loc *time.Location, live map[string]*liveRow) string {
 	st := m.styles
 	var b strings.Builder
 	if m.filtering || m.filter.Value() != "" {
@@ -348,18 +449,7 @@ func (m listModel) view(now time.Time, loc *time.Location, live map[string]*live
 		b.WriteString(st.Muted.Render(fmt.Sprintf("  %d of %d", len(m.rows), len(m.all))))
 		b.WriteByte('\n')
 	}
-	// Column header.
-	b.WriteString(strings.Repeat(" ", markerW))
-	for i, c := range m.cols {
-		if i > 0 {
-			b.WriteString(strings.Repeat(" ", colGap))
-		}
-		if c.right {
-			b.WriteString(st.colHeader.render(fitRight(c.title, c.min)))
-		} else {
-			b.WriteString(st.colHeader.render(fit(c.title, c.min)))
-		}
-	}
+	b.WriteString(m.headerRow())
 	if len(m.rows) == 0 {
 		b.WriteString("\n\n")
 		switch {
@@ -377,6 +467,53 @@ func (m listModel) view(now time.Time, loc *time.Location, live map[string]*live
 		b.WriteString(m.row(se, i == m.cursor, now, loc, live[se.Name]))
 	}
 	return b.String()
+}
+
+// headerRow is the column titles, the sorted one marked ▾, and once the
+// list scrolls the cursor's position (12/40) at the end, over the last
+// titles if the table fills the width.
+func (m listModel) headerRow() string {
+	st := m.styles
+	var b strings.Builder
+	b.WriteString(strings.Repeat(" ", markerW))
+	for i, c := range m.cols {
+		if i > 0 {
+			b.WriteString(strings.Repeat(" ", colGap))
+		}
+		title := c.title
+		if c.id == m.sortBy.col() {
+			title += "▾"
+		}
+		if c.right {
+			b.WriteString(st.colHeader.render(fitRight(title, c.min)))
+		} else {
+			b.WriteString(st.colHeader.render(fit(title, c.min)))
+		}
+	}
+	h := b.String()
+	if len(m.rows) <= m.height {
+		return h
+	}
+	pos := fmt.Sprintf("%d/%d", m.cursor+1, len(m.rows))
+	room := m.width - len(pos) - colGap
+	if ansi.StringWidth(h) > room {
+		h = ansi.Truncate(h, max(room, 0), "")
+	}
+	// Right-aligned to the table's edge, not the terminal's.
+	edge := min(max(tableWidth(m.cols), ansi.StringWidth(h)+colGap+len(pos)), m.width)
+	return h + strings.Repeat(" ", max(edge-ansi.StringWidth(h)-len(pos), 0)) + st.Muted.Render(pos)
+}
+
+// tableWidth is the cells a row of cols takes.
+func tableWidth(cols []column) int {
+	n := markerW
+	for i, c := range cols {
+		if i > 0 {
+			n += colGap
+		}
+		n += c.min
+	}
+	return n
 }
 
 // row renders one session. The selected row keeps its urgency colours on

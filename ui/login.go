@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
@@ -24,32 +24,18 @@ const (
 	loginFields
 )
 
-// loginSubmit is a validated login request handed to the root.
-type loginSubmit struct {
-	name, email, password string
-	endpoints             auth.Endpoints
-}
-
 // loginModel is the new-login form. The password is masked and dropped as
 // soon as it has been sent.
 type loginModel struct {
-	styles     *Styles
-	keys       formKeys
-	fields     []field
-	focus      int
-	err        string
-	submitting bool
-	retryAt    time.Time // rate limited until then
-	cancelled  bool
-	width      int
+	form
+	retryAt time.Time // rate limited until then
 	// again names the session being logged in again, when the form was
 	// opened on one that needs a login ("" for a new one).
 	again string
 }
 
 func newLoginModel(st *Styles, ep auth.Endpoints) loginModel {
-	m := loginModel{styles: st, keys: newFormKeys()}
-	return m.reset(ep)
+	return loginModel{form: form{styles: st}}.reset(ep)
 }
 
 // reset empties the form, with the URLs prefilled.
@@ -62,7 +48,9 @@ func (m loginModel) reset(ep auth.Endpoints) loginModel {
 	f[loginPassword].input.EchoMode = textinput.EchoPassword
 	f[loginPassword].input.EchoCharacter = '•'
 	f[loginOAuth], f[loginAPI] = urlFields(st, ep)
-	n := loginModel{styles: st, keys: m.keys, fields: f}
+	n := loginModel{form: newForm(st, "NEW LOGIN", "the password is sent once and never stored",
+		"ctrl+s logs in (enter does once all is filled) · esc cancels", "logging in…", f, nil)}
+	n.fillFirst = true
 	n.setWidth(m.width)
 	return n
 }
@@ -71,6 +59,7 @@ func (m loginModel) reset(ep auth.Endpoints) loginModel {
 // filled in, the cursor on the password.
 func (m loginModel) relogin(se auth.Session) loginModel {
 	n := m.reset(se.Endpoints)
+	n.title = "LOG IN AGAIN"
 	n.fields[loginName].input.SetValue(se.Name)
 	if email := userLabel(se); email != "-" && strings.Contains(email, "@") {
 		n.fields[loginEmail].input.SetValue(email)
@@ -82,89 +71,74 @@ func (m loginModel) relogin(se auth.Session) loginModel {
 	return n
 }
 
-// update handles a key; it returns a submission when the form is valid.
-func (m loginModel) update(msg tea.KeyMsg, now time.Time) (loginModel, *loginSubmit, tea.Cmd) {
-	switch {
-	case key.Matches(msg, m.keys.Cancel):
-		m.cancelled = true
+// onKey drives the form; a valid one logs in.
+func (m *loginModel) onKey(app *Model, msg tea.KeyMsg) tea.Cmd {
+	ev, cmd := m.update(msg)
+	switch ev {
+	case formCancel:
 		m.fields[loginPassword].input.SetValue("")
-		return m, nil, nil
-	case key.Matches(msg, m.keys.Next):
-		m.focus = (m.focus + 1) % loginFields
-		return m, nil, m.focusCmd()
-	case key.Matches(msg, m.keys.Prev):
-		m.focus = (m.focus + loginFields - 1) % loginFields
-		return m, nil, m.focusCmd()
-	case key.Matches(msg, m.keys.Submit):
-		return m.submit(now)
-	case msg.Type == tea.KeyEnter:
-		// Enter submits once every field has something in it; until then
-		// it moves on to the next empty field.
-		for i := 1; i <= loginFields; i++ {
-			j := (m.focus + i) % loginFields
-			if m.fields[j].input.Value() == "" {
-				m.focus = j
-				return m, nil, m.focusCmd()
-			}
+		app.screen = screenList
+		return nil
+	case formSubmit:
+		if sub := m.submit(app.now); sub != nil {
+			return tea.Batch(cmd, app.loginCmd(sub.name, sub.endpoints, sub.email, sub.password))
 		}
-		return m.submit(now)
 	}
-	var cmd tea.Cmd
-	f := &m.fields[m.focus]
-	f.input, cmd = f.input.Update(msg)
-	f.err = ""
-	return m, nil, cmd
+	return cmd
 }
 
-func (m *loginModel) setWidth(w int) {
-	m.width = w
-	for i := range m.fields {
-		m.fields[i].input.Width = max(w-16, 10)
+func (m *loginModel) onMsg(*Model, tea.Msg) tea.Cmd    { return nil }
+func (m *loginModel) keyMap(*Model) help.KeyMap        { return m.form.keyMap() }
+func (m *loginModel) typing() bool                     { return true }
+func (m *loginModel) view(app *Model, _, _ int) string { return m.render(app.now) }
+func (m loginModel) render(now time.Time) string       { return m.form.view(nil, m.footer(now)) }
+func (m loginModel) footer(now time.Time) string {
+	if m.submitting || !now.Before(m.retryAt) {
+		return ""
 	}
+	// The countdown first: it is what the person is waiting for.
+	return messageLines(m.styles.Bad, fmt.Sprintf("retry in %s: %s", timefmt.Countdown(m.retryAt.Sub(now)), orDash(m.err)), 2, m.width)
 }
 
-func (m *loginModel) focusCmd() tea.Cmd {
-	focusFields(m.fields, m.focus)
-	return nil
+// loginSubmit is a validated login request handed to the root.
+type loginSubmit struct {
+	name, email, password string
+	endpoints             auth.Endpoints
 }
 
-func (m loginModel) submit(now time.Time) (loginModel, *loginSubmit, tea.Cmd) {
+// submit checks the fields and returns the login to send, or nil with
+// the errors shown next to their fields.
+func (m *loginModel) submit(now time.Time) *loginSubmit {
 	if m.submitting {
-		return m, nil, nil
+		return nil
 	}
 	if now.Before(m.retryAt) {
 		m.err = "the server is rate limiting logins; wait " + timefmt.Countdown(m.retryAt.Sub(now))
-		return m, nil, nil
+		return nil
 	}
-	val := func(i int) string { return strings.TrimSpace(m.fields[i].input.Value()) }
-	m.fields[loginName].err = checkName(val(loginName))
-	if e := val(loginEmail); !strings.Contains(e, "@") {
+	m.fields[loginName].err = checkName(m.value(loginName))
+	if !strings.Contains(m.value(loginEmail), "@") {
 		m.fields[loginEmail].err = "enter the account's email address"
 	}
 	if m.fields[loginPassword].input.Value() == "" {
 		m.fields[loginPassword].err = "enter the password"
 	}
-	if val(loginOAuth) == "" {
+	if m.value(loginOAuth) == "" {
 		m.fields[loginOAuth].err = "enter the OAuth base URL"
 	}
-	if val(loginAPI) == "" {
+	if m.value(loginAPI) == "" {
 		m.fields[loginAPI].err = "enter the API base URL"
 	}
-	for i, f := range m.fields {
-		if f.err != "" {
-			m.focus = i
-			focusFields(m.fields, i)
-			return m, nil, nil
-		}
+	if m.firstError() {
+		return nil
 	}
 	m.submitting, m.err = true, ""
-	sub := &loginSubmit{
-		name:      val(loginName),
-		email:     val(loginEmail),
+	return &loginSubmit{
+		name:      m.value(loginName),
+		email:     m.value(loginEmail),
 		password:  m.fields[loginPassword].input.Value(),
-		endpoints: auth.Endpoints{OAuthURL: val(loginOAuth), APIURL: val(loginAPI)},
+		endpoints: auth.Endpoints{OAuthURL: m.value(loginOAuth), APIURL: m.value(loginAPI)},
 	}
-	return m, sub, nil
 }
 
 // done takes the login's outcome: errors go next to the field they are about.
@@ -195,35 +169,6 @@ func (m loginModel) done(msg loginDoneMsg) loginModel {
 	default:
 		m.err = err.Error()
 	}
-	focusFields(m.fields, m.focus)
+	m.focusCmd()
 	return m
-}
-
-func (m loginModel) view(now time.Time) string {
-	st := m.styles
-	var b strings.Builder
-	if m.again != "" {
-		b.WriteString(st.Section.Render("LOG IN AGAIN"))
-	} else {
-		b.WriteString(st.Section.Render("NEW LOGIN"))
-	}
-	b.WriteString(st.Muted.Render("  the password is sent once and never stored"))
-	b.WriteString("\n\n")
-	for i, f := range m.fields {
-		b.WriteString(fieldView(st, f, i == m.focus, 11, m.width))
-		b.WriteByte('\n')
-	}
-	b.WriteByte('\n')
-	switch {
-	case m.submitting:
-		b.WriteString(st.Muted.Render("  logging in…"))
-	case now.Before(m.retryAt):
-		// The countdown first: it is what the person is waiting for.
-		b.WriteString(messageLines(st.Bad, fmt.Sprintf("retry in %s: %s", timefmt.Countdown(m.retryAt.Sub(now)), orDash(m.err)), 2, m.width))
-	case m.err != "":
-		b.WriteString(messageLines(st.Bad, m.err, 2, m.width))
-	default:
-		b.WriteString(messageLines(st.Muted, "ctrl+s logs in (enter does once all is filled) · esc cancels", 2, m.width))
-	}
-	return b.String()
 }

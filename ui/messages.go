@@ -21,6 +21,9 @@ type sessionsMsg struct {
 	err      error
 }
 
+// secretsAvailMsg is the store's answer to whether secrets can be kept.
+type secretsAvailMsg struct{ err error }
+
 // keeperEventMsg is one event from the keeper.
 type keeperEventMsg struct{ event auth.Event }
 

@@ -73,19 +73,21 @@ type Model struct {
 	stamp    string
 	loading  bool
 	loadErr  error
-	skew     time.Duration
-	live     map[string]*liveRow
+	// secretsErr is why the store's secret backend (the keyring) cannot
+	// be used, as it answered at start.
+	secretsErr error
+	skew       time.Duration
+	live       map[string]*liveRow
 
-	screen  screenID
-	list    listModel
-	detail  detailModel
-	login   loginModel
-	imp     importModel
-	raw     rawRevokeModel
-	confirm *confirmModel
-	copy    *copyModel
-	banner  *banner
-	status  statusLine
+	screen screenID
+	list   listModel
+	detail detailModel
+	login  loginModel
+	imp    importModel
+	raw    rawRevokeModel
+	dialog dialog // over the screen, when one is open
+	banner *banner
+	status statusLine
 
 	// pendingSelect is a session to put the cursor on once it is loaded.
 	pendingSelect string
@@ -159,7 +161,7 @@ func New(cfg Config) Model {
 // Init starts the tick, the keeper event pump, and the first load when
 // no sessions were handed in.
 func (m Model) Init() tea.Cmd {
-	cmds := []tea.Cmd{waitEvent(m.keeper.Events())}
+	cmds := []tea.Cmd{waitEvent(m.keeper.Events()), m.secretsCheckCmd()}
 	if !m.noTick {
 		cmds = append(cmds, m.tick())
 	}
@@ -186,10 +188,15 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.quitting = true
 			cmd = tea.Quit
 		}
+	case secretsAvailMsg:
+		m.secretsErr = msg.err
+		if msg.err != nil && m.status.text == "" {
+			m.status = statusLine{text: "keyring unavailable: " + msg.err.Error(), urg: urgencySoon, at: m.now}
+		}
 	case keeperClosedMsg:
 		// The keeper stopped (the program is ending); nothing to re-arm.
 	case tea.KeyMsg:
-		cmd = m.onKey(msg)
+		cmd = m.onKeys(msg)
 	case copiedMsg:
 		cmd = m.onCopied(msg)
 	case clipboardClearedMsg:
@@ -220,9 +227,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 
 func (m *Model) onTick(msg tickMsg) tea.Cmd {
 	m.now = msg.now
-	if m.screen == screenDetail {
-		m.detail.refreshContent(m.now, m.loc)
-	}
+	m.detail.refreshContent(m.now, m.loc) // nothing when closed
 	if m.quitting {
 		return nil
 	}
@@ -257,7 +262,7 @@ func (m *Model) onSessions(msg sessionsMsg) tea.Cmd {
 		m.list.selectName(m.pendingSelect)
 		m.pendingSelect = ""
 	}
-	if m.screen != screenDetail {
+	if m.detail.name == "" { // the inspector is closed
 		return nil
 	}
 	se, ok := m.session(m.detail.name)
@@ -300,7 +305,7 @@ func (m *Model) setSessions(ss []auth.Session) {
 		}
 	}
 	m.sessions = ss
-	m.list.setSessions(ss)
+	m.list.setSessions(ss, m.now)
 	var skew time.Duration
 	for _, se := range ss {
 		if abs(se.ClockSkew) > abs(skew) {
@@ -439,12 +444,5 @@ func (m *Model) reload() tea.Cmd {
 	return m.loadCmd()
 }
 
-// updateActive passes other messages (cursor blinks and the like) on.
-func (m *Model) updateActive(msg tea.Msg) tea.Cmd {
-	var cmd tea.Cmd
-	switch m.screen {
-	case screenDetail:
-		m.detail, cmd = m.detail.update(msg)
-	}
-	return cmd
-}
+// updateActive passes other messages (the viewport's and the like) on.
+func (m *Model) updateActive(msg tea.Msg) tea.Cmd { return m.active().onMsg(m, msg) }

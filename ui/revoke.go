@@ -5,8 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/charmbracelet/bubbles/key"
-	"github.com/charmbracelet/bubbles/textinput"
+	"github.com/charmbracelet/bubbles/help"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/tokentop/tokentop/auth"
@@ -21,64 +20,41 @@ const (
 	rawRows
 )
 
+// rawKinds are the type row's choices, in order.
+var rawKinds = []auth.TokenKind{auth.AccessToken, auth.RefreshToken}
+
 // rawRevokeModel revokes a pasted token (an admin killing a leaked one).
 // The token is never echoed: the form shows what it is (fingerprint,
 // format, expiry) so the admin can check they pasted the right thing.
 type rawRevokeModel struct {
-	styles     *Styles
-	keys       formKeys
-	token      field
-	oauth      field
-	kind       auth.TokenKind
-	focus      int
-	inspected  auth.Inspection
-	submitting bool
-	err        string
-	cancelled  bool
-	width      int
-	apiURL     string // the client checks both URLs; revoke uses only OAuth
+	form
+	inspected auth.Inspection
+	apiURL    string // the client checks both URLs; revoke uses only OAuth
 }
 
 func newRawRevokeModel(st *Styles, ep auth.Endpoints) rawRevokeModel {
-	m := rawRevokeModel{styles: st, keys: newFormKeys()}
-	return m.reset(ep)
+	return rawRevokeModel{form: form{styles: st}}.reset(ep)
 }
 
 func (m rawRevokeModel) reset(ep auth.Endpoints) rawRevokeModel {
 	st := m.styles
-	tok := newField(st, "Token", "paste the token (it stays hidden)", 64<<10)
-	tok.input.EchoMode = textinput.EchoNone
-	oauth := newField(st, "OAuth URL", auth.DefaultOAuthURL, 2048)
-	oauth.input.SetValue(ep.OAuthURL)
-	n := rawRevokeModel{styles: st, keys: m.keys, token: tok, oauth: oauth, kind: auth.AccessToken, apiURL: ep.APIURL}
+	f := make([]field, rawRows)
+	f[rawToken] = hiddenField(st, "Token", "paste the token (it stays hidden)", 64<<10)
+	f[rawType] = field{label: "Type"}
+	for _, k := range rawKinds {
+		f[rawType].choices = append(f[rawType].choices, string(k))
+	}
+	f[rawOAuth] = newField(st, "OAuth URL", auth.DefaultOAuthURL, 2048)
+	f[rawOAuth].input.SetValue(ep.OAuthURL)
+	f[rawOAuth].enterSubmits = true
+	n := rawRevokeModel{form: newForm(st, "REVOKE A PASTED TOKEN", "for tokens that are not stored here",
+		"ctrl+s asks for confirmation · esc cancels", "revoking…", f, nil), apiURL: ep.APIURL}
 	n.setWidth(m.width)
 	return n
 }
 
-func (m *rawRevokeModel) setWidth(w int) {
-	m.width = w
-	m.token.input.Width = max(w-16, 10)
-	m.oauth.input.Width = max(w-16, 10)
-}
-
-func (m *rawRevokeModel) focusCmd() tea.Cmd {
-	m.token.input.Blur()
-	m.oauth.input.Blur()
-	switch m.focus {
-	case rawToken:
-		return m.token.input.Focus()
-	case rawOAuth:
-		return m.oauth.input.Focus()
-	}
-	return nil
-}
-
-// keyMap shows the type toggle's keys only where they work.
-func (m rawRevokeModel) keyMap() formKeys {
-	k := m.keys
-	k.Toggle.SetEnabled(m.focus == rawType)
-	return k
-}
+// kind is the chosen token type.
+func (m rawRevokeModel) kind() auth.TokenKind { return rawKinds[m.fields[rawType].chosen] }
 
 // rawSubmit is a validated raw revoke, to be confirmed by the root.
 type rawSubmit struct {
@@ -87,61 +63,70 @@ type rawSubmit struct {
 	endpoints auth.Endpoints
 }
 
-func (m rawRevokeModel) update(msg tea.KeyMsg, now time.Time) (rawRevokeModel, *rawSubmit, tea.Cmd) {
-	switch {
-	case key.Matches(msg, m.keys.Cancel):
-		m.cancelled = true
-		m.token.input.SetValue("")
-		return m, nil, nil
-	case key.Matches(msg, m.keys.Submit), msg.Type == tea.KeyEnter && m.focus == rawOAuth:
-		return m.submit()
-	case key.Matches(msg, m.keys.Next), msg.Type == tea.KeyEnter:
-		m.focus = (m.focus + 1) % rawRows
-		return m, nil, m.focusCmd()
-	case key.Matches(msg, m.keys.Prev):
-		m.focus = (m.focus + rawRows - 1) % rawRows
-		return m, nil, m.focusCmd()
-	case m.focus == rawType && key.Matches(msg, m.keys.Toggle):
-		if m.kind == auth.AccessToken {
-			m.kind = auth.RefreshToken
-		} else {
-			m.kind = auth.AccessToken
+// onKey drives the form; a valid one asks for confirmation before
+// anything is sent.
+func (m *rawRevokeModel) onKey(app *Model, msg tea.KeyMsg) tea.Cmd {
+	ev, cmd := m.update(msg)
+	switch ev {
+	case formCancel:
+		m.fields[rawToken].input.SetValue("")
+		app.screen = screenList
+		return nil
+	case formEdited:
+		if m.focus == rawToken {
+			m.inspected = auth.Inspect(m.value(rawToken), auth.InspectOptions{Now: app.now})
 		}
-		return m, nil, nil
-	}
-	var cmd tea.Cmd
-	switch m.focus {
-	case rawToken:
-		before := m.token.input.Value()
-		m.token.input, cmd = m.token.input.Update(msg)
-		if v := m.token.input.Value(); v != before {
-			m.token.err = ""
-			m.inspected = auth.Inspect(strings.TrimSpace(v), auth.InspectOptions{Now: now})
+	case formSubmit:
+		if sub := m.submit(); sub != nil {
+			app.confirmRawRevoke(*sub)
 		}
-	case rawOAuth:
-		m.oauth.input, cmd = m.oauth.input.Update(msg)
-		m.oauth.err = ""
+		return tea.Batch(cmd, m.focusCmd())
 	}
-	return m, nil, cmd
+	return cmd
 }
 
-func (m rawRevokeModel) submit() (rawRevokeModel, *rawSubmit, tea.Cmd) {
+func (m *rawRevokeModel) onMsg(*Model, tea.Msg) tea.Cmd { return nil }
+func (m *rawRevokeModel) keyMap(*Model) help.KeyMap     { return m.form.keyMap() }
+func (m *rawRevokeModel) typing() bool                  { return true }
+func (m *rawRevokeModel) view(app *Model, _, _ int) string {
+	return m.form.view(func(i int) string { return m.below(i, app.now) }, "")
+}
+
+// below is what the form says under the token: what it is.
+func (m rawRevokeModel) below(i int, now time.Time) string {
+	in := m.inspected
+	if i != rawToken || in.Length == 0 {
+		return ""
+	}
+	st := m.styles
+	pad := strings.Repeat(" ", formIndent)
+	facts := fmt.Sprintf("%s · %d chars · %s", in.Fingerprint, in.Length, in.Format)
+	if !in.Expires.IsZero() {
+		facts += " · exp " + timefmt.Relative(in.Expires, now)
+	}
+	lines := []string{pad + st.Muted.Render(facts)}
+	for _, w := range in.Warnings {
+		lines = append(lines, pad+st.Warn.Render("! "+w))
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (m *rawRevokeModel) submit() *rawSubmit {
 	if m.submitting {
-		return m, nil, nil
+		return nil
 	}
-	tok := strings.TrimSpace(m.token.input.Value())
+	tok := m.value(rawToken)
 	if tok == "" {
-		m.token.err = "paste the token to revoke"
-		m.focus = rawToken
-		return m, nil, m.focusCmd()
+		m.fields[rawToken].err = "paste the token to revoke"
 	}
-	oauth := strings.TrimSpace(m.oauth.input.Value())
+	oauth := m.value(rawOAuth)
 	if oauth == "" {
-		m.oauth.err = "enter the OAuth base URL that issued the token"
-		m.focus = rawOAuth
-		return m, nil, m.focusCmd()
+		m.fields[rawOAuth].err = "enter the OAuth base URL that issued the token"
 	}
-	return m, &rawSubmit{token: tok, kind: m.kind, endpoints: auth.Endpoints{OAuthURL: oauth, APIURL: m.apiURL}}, nil
+	if m.firstError() {
+		return nil
+	}
+	return &rawSubmit{token: tok, kind: m.kind(), endpoints: auth.Endpoints{OAuthURL: oauth, APIURL: m.apiURL}}
 }
 
 // done takes the server's answer.
@@ -149,59 +134,12 @@ func (m rawRevokeModel) done(msg rawRevokeDoneMsg) rawRevokeModel {
 	m.submitting = false
 	if msg.err != nil {
 		if u := urlError(msg.err); u != "" {
-			m.oauth.err = u
+			m.fields[rawOAuth].err = u
 			m.focus = rawOAuth
 		} else {
 			m.err = msg.err.Error()
 		}
-		return m
+		m.focusCmd()
 	}
 	return m
-}
-
-func (m rawRevokeModel) view(now time.Time) string {
-	st := m.styles
-	var b strings.Builder
-	b.WriteString(st.Section.Render("REVOKE A PASTED TOKEN"))
-	b.WriteString(st.Muted.Render("  for tokens that are not stored here"))
-	b.WriteString("\n\n")
-	b.WriteString(fieldView(st, m.token, m.focus == rawToken, 11, m.width))
-	b.WriteByte('\n')
-	if in := m.inspected; in.Length > 0 {
-		facts := fmt.Sprintf("%s · %d chars · %s", in.Fingerprint, in.Length, in.Format)
-		if !in.Expires.IsZero() {
-			facts += " · exp " + timefmt.Relative(in.Expires, now)
-		}
-		b.WriteString(strings.Repeat(" ", 13) + st.Muted.Render(facts) + "\n")
-		for _, w := range in.Warnings {
-			b.WriteString(strings.Repeat(" ", 13) + st.Warn.Render("! "+w) + "\n")
-		}
-	}
-	// Type choice: a radio pair, with the chosen one marked in words too.
-	label, marker := st.Label, "  "
-	if m.focus == rawType {
-		label, marker = st.LabelFocus, "▸ "
-	}
-	choice := func(k auth.TokenKind) string {
-		if m.kind == k {
-			return st.Key.Render("(•) " + string(k))
-		}
-		return st.Muted.Render("( ) " + string(k))
-	}
-	b.WriteString(marker + label.Render(fit("Type", 11)) + choice(auth.AccessToken) + "   " + choice(auth.RefreshToken))
-	if m.focus == rawType {
-		b.WriteString(st.Muted.Render("   ←/→ to choose"))
-	}
-	b.WriteByte('\n')
-	b.WriteString(fieldView(st, m.oauth, m.focus == rawOAuth, 11, m.width))
-	b.WriteString("\n\n")
-	switch {
-	case m.submitting:
-		b.WriteString(st.Muted.Render("  revoking…"))
-	case m.err != "":
-		b.WriteString(messageLines(st.Bad, m.err, 2, m.width))
-	default:
-		b.WriteString(st.Muted.Render("  ctrl+s asks for confirmation · esc cancels"))
-	}
-	return b.String()
 }

@@ -4,11 +4,55 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/tokentop/tokentop/auth"
 )
+
+// onKeys applies a key message. Bubble Tea reads runes typed faster than
+// it reads them (jj, kkk, typing over SSH) as one message: outside a text
+// field each rune is a key press of its own and all are applied in order,
+// so jjx revokes the session two rows down, not the first; once a rune
+// opens a text field (/ for the filter), the rest is typed into it whole.
+// A bracketed paste is text, never a string of commands: outside a field
+// it is dropped.
+func (m *Model) onKeys(msg tea.KeyMsg) tea.Cmd {
+	if msg.Type != tea.KeyRunes || m.textFocused() {
+		return m.onKey(msg)
+	}
+	if msg.Paste {
+		m.setStatus("paste ignored: no text field has the keyboard (/ filters, i imports, X revokes a pasted token)", urgencySoon)
+		return nil
+	}
+	if len(msg.Runes) <= 1 {
+		return m.onKey(msg)
+	}
+	var cmds []tea.Cmd
+	for i, r := range msg.Runes {
+		if m.quitting || m.finishing != nil {
+			break
+		}
+		if m.textFocused() {
+			rest := msg
+			rest.Runes = msg.Runes[i:]
+			cmds = append(cmds, m.onKey(rest))
+			break
+		}
+		one := msg
+		one.Runes = []rune{r}
+		cmds = append(cmds, m.onKey(one))
+		m.relayout()
+	}
+	return tea.Batch(cmds...)
+}
+
+// textFocused reports whether a text field gets the next key: a form's
+// or the filter's, with no dialog over it.
+func (m Model) textFocused() bool {
+	return m.dialog == nil && m.finishing == nil && m.typing()
+}
 
 // onKey routes a key: quitting first, then an open dialog, then global
 // keys (unless a field is being typed in), then the active screen.
@@ -25,25 +69,12 @@ func (m *Model) onKey(msg tea.KeyMsg) tea.Cmd {
 	if msg.Type == tea.KeyCtrlC {
 		return m.quit()
 	}
-	if m.confirm != nil {
-		c, done, cmd := m.confirm.update(msg)
-		m.confirm = &c
+	if m.dialog != nil {
+		done, cmd := m.dialog.onKey(m, msg)
 		if done {
-			m.confirm = nil
+			m.dialog = nil
 		}
 		return cmd
-	}
-	if m.copy != nil {
-		done, what := m.copy.update(msg)
-		name := m.copy.name
-		if done {
-			m.copy = nil
-		}
-		if what != "" {
-			m.setStatus(fmt.Sprintf("copying %s %s…", name, what), urgencyMuted)
-			return m.copySessionCmd(name, what)
-		}
-		return nil
 	}
 	if !m.typing() {
 		switch {
@@ -54,61 +85,21 @@ func (m *Model) onKey(msg tea.KeyMsg) tea.Cmd {
 			return nil
 		}
 	}
-	switch m.screen {
-	case screenList:
-		return m.onListKey(msg)
-	case screenDetail:
-		return m.onDetailKey(msg)
-	case screenLogin:
-		var cmd tea.Cmd
-		var sub *loginSubmit
-		m.login, sub, cmd = m.login.update(msg, m.now)
-		if m.login.cancelled {
-			m.login.cancelled = false
-			m.screen = screenList
-		}
-		if sub != nil {
-			return tea.Batch(cmd, m.loginCmd(sub.name, sub.endpoints, sub.email, sub.password))
-		}
-		return cmd
-	case screenImport:
-		var cmd tea.Cmd
-		var sub *importSubmit
-		m.imp, sub, cmd = m.imp.update(msg, m.now)
-		if m.imp.cancelled {
-			m.imp.cancelled = false
-			m.screen = screenList
-		}
-		if sub != nil {
-			return tea.Batch(cmd, m.importCmd(sub.name, sub.endpoints, sub.body))
-		}
-		return cmd
-	case screenRawRevoke:
-		return m.onRawRevokeKey(msg)
-	}
-	return nil
+	return m.active().onKey(m, msg)
 }
 
 // typing reports whether a text field has the keyboard (then q is a letter).
-func (m Model) typing() bool {
-	switch m.screen {
-	case screenList:
-		return m.list.typing()
-	case screenLogin, screenImport, screenRawRevoke:
-		return true
-	}
-	return false
-}
+func (m Model) typing() bool { return m.active().typing() }
 
-// onListKey handles session actions on the list; movement and the filter
-// belong to the list model.
-func (m *Model) onListKey(msg tea.KeyMsg) tea.Cmd {
-	if m.list.typing() {
+// onKey handles session actions on the list (through the root, app);
+// movement, sorting and the filter belong to the list itself.
+func (l *listModel) onKey(m *Model, msg tea.KeyMsg) tea.Cmd {
+	if l.typing() {
 		var cmd tea.Cmd
-		m.list, cmd = m.list.update(msg)
+		*l, cmd = l.update(msg)
 		return cmd
 	}
-	k := m.list.keys
+	k := l.keys
 	if m.banner != nil {
 		switch {
 		case key.Matches(msg, k.RevokeReuse):
@@ -137,23 +128,48 @@ func (m *Model) onListKey(msg tea.KeyMsg) tea.Cmd {
 		m.screen = screenRawRevoke
 		return m.raw.focusCmd()
 	}
-	se, ok := m.list.selected()
+	se, ok := l.selected()
 	if ok {
 		if cmd, handled := m.sessionAction(msg, se, k.Refresh, k.Pause, k.Copy, k.Revoke, k.Forget); handled {
 			return cmd
 		}
 	}
 	var cmd tea.Cmd
-	m.list, cmd = m.list.update(msg)
+	*l, cmd = l.update(msg)
 	return cmd
+}
+
+func (l *listModel) onMsg(*Model, tea.Msg) tea.Cmd { return nil }
+
+func (l *listModel) view(m *Model, _, _ int) string { return l.render(m.now, m.loc, m.live) }
+
+// keyMap is the list's help: what can be done with the session under the
+// cursor, or, with none, what can be done at all.
+func (l *listModel) keyMap(m *Model) help.KeyMap {
+	k := l.modeKeys()
+	lk, ok := k.(listKeys)
+	if !ok {
+		return k
+	}
+	if m.banner != nil {
+		lk.RevokeReuse.SetHelp("R", "revoke suspect session")
+	}
+	se, sel := l.selected()
+	for _, b := range []*key.Binding{&lk.Open, &lk.Copy, &lk.Refresh, &lk.Pause, &lk.Revoke, &lk.Forget} {
+		b.SetEnabled(sel)
+	}
+	if sel && se.State == auth.StateNeedsLogin {
+		lk.Login.SetHelp("n", "log in again")
+	}
+	return lk
 }
 
 // revokeSuspect asks to revoke the session the reuse banner is about.
 func (m *Model) revokeSuspect() tea.Cmd {
 	cmd := m.askRevoke(m.banner.session)
-	if m.confirm != nil {
+	if c, ok := m.dialog.(*confirmModel); ok {
 		// Be honest about what this can and cannot do.
-		m.confirm.body += " A pair the other party got by rotating our refresh token is not known here: " +
+		c.body += " A pair the other party got by rotating our refresh token is not known here: " +
 			"have an admin revoke it at the server, then log in again."
 	}
 	return cmd
@@ -170,7 +186,7 @@ func (m *Model) sessionAction(msg tea.KeyMsg, se auth.Session, refresh, pause, c
 		return m.pauseCmd(se.Name, !se.Paused && se.State != auth.StatePaused), true
 	case key.Matches(msg, copyKey):
 		c := newCopyModel(m.styles, se)
-		m.copy = &c
+		m.dialog = &c
 		return nil, true
 	case key.Matches(msg, revoke):
 		return m.askRevoke(se.Name), true
@@ -179,7 +195,7 @@ func (m *Model) sessionAction(msg tea.KeyMsg, se auth.Session, refresh, pause, c
 			"This removes the local copy only. Nothing is revoked: both tokens stay valid at the server until they expire ("+
 				countdown(se.RefreshExpiry, se.ServerNow(m.now))+" for the refresh token).",
 			"Forget", m.forgetCmd(se.Name))
-		m.confirm = &c
+		m.dialog = &c
 		return nil, true
 	}
 	return nil, false
@@ -195,7 +211,7 @@ func (m *Model) askRevoke(name string) tea.Cmd {
 		"Both tokens ("+orDash(se.RefreshFP)+" refresh, "+orDash(se.AccessFP)+" access) will be revoked at "+
 			se.Endpoints.OAuthURL+", then the session is forgotten locally. Anyone holding them loses access.",
 		"Revoke", m.revokeCmd(name))
-	m.confirm = &c
+	m.dialog = &c
 	return nil
 }
 
@@ -211,32 +227,55 @@ func (m *Model) openDetail(name string) tea.Cmd {
 	return tea.Batch(m.secretsCmd(name), m.timelineCmd(name))
 }
 
-func (m *Model) onDetailKey(msg tea.KeyMsg) tea.Cmd {
-	k := m.detail.keys
-	se := m.detail.session
+// onKey handles the inspector's keys and the session actions it shares
+// with the list.
+func (d *detailModel) onKey(m *Model, msg tea.KeyMsg) tea.Cmd {
+	k := d.keys
+	se := d.session
 	switch {
 	case m.banner != nil && key.Matches(msg, k.RevokeReuse):
 		// The banner shows over every screen; so does its offer.
 		return m.revokeSuspect()
 	case key.Matches(msg, k.Back):
-		m.detail = m.detail.close()
+		*d = d.close()
 		m.screen = screenList
 		return nil
 	case key.Matches(msg, k.Probe):
-		m.detail.probing = true
-		m.detail.refreshContent(m.now, m.loc)
+		d.probing = true
+		d.refreshContent(m.now, m.loc)
 		return m.probeCmd(se.Name)
 	case key.Matches(msg, k.Reveal):
-		m.detail.reveal = !m.detail.reveal
-		m.detail.refreshContent(m.now, m.loc)
+		d.reveal = !d.reveal
+		d.refreshContent(m.now, m.loc)
 		return nil
 	}
 	if cmd, handled := m.sessionAction(msg, se, k.Refresh, k.Pause, k.Copy, k.Revoke, k.Forget); handled {
 		return cmd
 	}
 	var cmd tea.Cmd
-	m.detail, cmd = m.detail.update(msg)
+	*d, cmd = d.update(msg)
 	return cmd
+}
+
+// onMsg passes other messages (the viewport's) on.
+func (d *detailModel) onMsg(_ *Model, msg tea.Msg) tea.Cmd {
+	var cmd tea.Cmd
+	*d, cmd = d.update(msg)
+	return cmd
+}
+
+func (d *detailModel) view(*Model, int, int) string { return d.render() }
+
+func (d *detailModel) typing() bool { return false }
+
+// keyMap is the inspector's help; R says what it does when a reuse
+// warning shows.
+func (d *detailModel) keyMap(m *Model) help.KeyMap {
+	dk := d.keys
+	if m.banner != nil {
+		dk.RevokeReuse.SetHelp("R", "revoke suspect session")
+	}
+	return dk
 }
 
 func (m *Model) leaveDetailOf(name string) {

@@ -152,7 +152,7 @@ func TestRevokeConfirmFlow(t *testing.T) {
 			if got := h.keeper.called(); strings.Join(got, ";") != strings.Join(tt.wantCalls, ";") {
 				t.Fatalf("keeper calls %q, want %q", got, tt.wantCalls)
 			}
-			if h.m.confirm != nil {
+			if h.m.dialog != nil {
 				t.Fatal("the dialog is still open")
 			}
 			if tt.wantStatus != "" {
@@ -310,7 +310,7 @@ func TestReuseBannerDismiss(t *testing.T) {
 	h.keys("esc")
 	h.requireNotContains("Press R to revoke now")
 	h.keys("R") // no banner: nothing to revoke
-	if h.m.confirm != nil {
+	if h.m.dialog != nil {
 		t.Fatal("R opened a dialog without a banner")
 	}
 }

@@ -6,48 +6,18 @@ import (
 	"time"
 
 	"github.com/charmbracelet/bubbles/help"
-	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/tokentop/tokentop/auth"
 	"github.com/tokentop/tokentop/internal/safetext"
 )
 
 // keyMap is the help for whatever has the keyboard.
 func (m Model) keyMap() help.KeyMap {
-	switch {
-	case m.confirm != nil:
-		return m.confirm.keys
-	case m.copy != nil:
-		return m.copy.keys
+	if m.dialog != nil {
+		return m.dialog.keyMap()
 	}
-	switch m.screen {
-	case screenDetail:
-		dk := m.detail.keys
-		dk.RevokeReuse.SetEnabled(m.banner != nil)
-		return dk
-	case screenLogin:
-		return m.login.keys
-	case screenImport:
-		return m.imp.keys
-	case screenRawRevoke:
-		return m.raw.keyMap()
-	}
-	k := m.list.keyMap()
-	if lk, ok := k.(listKeys); ok {
-		lk.RevokeReuse.SetEnabled(m.banner != nil)
-		// With no session under the cursor, offer what can be done.
-		se, sel := m.list.selected()
-		for _, b := range []*key.Binding{&lk.Open, &lk.Copy, &lk.Refresh, &lk.Pause, &lk.Revoke, &lk.Forget} {
-			b.SetEnabled(sel)
-		}
-		if sel && se.State == auth.StateNeedsLogin {
-			lk.Login.SetHelp("n", "log in again")
-		}
-		return lk
-	}
-	return k
+	return m.active().keyMap(&m)
 }
 
 // bodyHeight is what is left for the screen between header and footer.
@@ -117,16 +87,13 @@ func (m Model) View() string {
 		}
 	}
 	bh := m.bodyHeight()
-	var body string
-	switch {
-	case m.confirm != nil:
-		body = lipgloss.Place(m.width, bh, lipgloss.Center, lipgloss.Center, m.confirm.view(m.width, bh))
-	case m.copy != nil:
-		body = lipgloss.Place(m.width, bh, lipgloss.Center, lipgloss.Center, m.copy.view(m.width))
-	default:
-		body = m.screenView()
+	body := padLines(m.screenView(), m.width, bh)
+	// A dialog goes over the screen it is about: the row being revoked
+	// or the form being sent stays in sight around it.
+	if m.dialog != nil {
+		body = overlay(body, m.dialog.view(m.width, bh), m.width, bh)
 	}
-	b.WriteString(padLines(body, m.width, bh))
+	b.WriteString(body)
 	b.WriteByte('\n')
 	b.WriteString(m.statusView())
 	if m.helpShown() {
@@ -148,17 +115,7 @@ func fitHeight(v string, n int) string {
 }
 
 func (m Model) screenView() string {
-	switch m.screen {
-	case screenDetail:
-		return m.detail.view()
-	case screenLogin:
-		return m.login.view(m.now)
-	case screenImport:
-		return m.imp.view(m.now)
-	case screenRawRevoke:
-		return m.raw.view(m.now)
-	}
-	return m.list.view(m.now, m.loc, m.live)
+	return m.active().view(&m, m.width, m.bodyHeight())
 }
 
 // padLines cuts or pads s to exactly n lines of at most w cells, so the
@@ -207,6 +164,13 @@ func (m Model) headerView() string {
 			parts = append(parts, st.HeaderInfo.Render(backend))
 		default:
 			parts = append(parts, st.HeaderInfo.Render("storage: "+backend))
+		}
+		if m.secretsErr != nil {
+			if compact {
+				parts = append(parts, st.Warn.Render("keyring unavailable"))
+			} else {
+				parts = append(parts, st.Warn.Render("keyring unavailable: "+safetext.Escape(m.secretsErr.Error())))
+			}
 		}
 		if abs(m.skew) > 2*time.Second {
 			parts = append(parts, st.Warn.Render("clock skew "+signedDuration(m.skew)))
@@ -261,8 +225,11 @@ func (m Model) helpView() string {
 			return m.flowHelp(km)
 		}
 	}
-	// bubbles' short help overruns its Width when even the "…" would not
-	// fit after an item, so cut the lines ourselves.
+	if !m.help.ShowAll {
+		return m.shortHelp(km)
+	}
+	// bubbles' help overruns its Width when even the "…" would not fit
+	// after an item, so cut the lines ourselves.
 	lines := strings.Split(m.help.View(km), "\n")
 	for i, l := range lines {
 		if ansi.StringWidth(l) > m.width {
@@ -270,6 +237,30 @@ func (m Model) helpView() string {
 		}
 	}
 	return strings.Join(lines, "\n")
+}
+
+// shortHelp is the footer: the screen's short bindings, dropping from the
+// middle when they do not fit. The last two (help and quit, or cancel and
+// quit in a form) always stay: cutting from the end hid the way to the
+// rest of the keys and the way out on narrow terminals.
+func (m Model) shortHelp(km help.KeyMap) string {
+	st := m.help.Styles
+	var items []string
+	for _, b := range km.ShortHelp() {
+		if b.Enabled() {
+			items = append(items, st.ShortKey.Render(b.Help().Key)+" "+st.ShortDesc.Render(b.Help().Desc))
+		}
+	}
+	sep := st.ShortSeparator.Render(" • ")
+	pinned := min(2, len(items))
+	for {
+		line := strings.Join(items, sep)
+		if ansi.StringWidth(line) <= m.width || len(items) <= pinned {
+			return ansi.Truncate(line, m.width, "…")
+		}
+		cut := len(items) - pinned - 1 // the last unpinned item
+		items = append(items[:cut], items[cut+1:]...)
+	}
 }
 
 // flowHelp lays out every enabled binding as "key desc" items, as many to
