@@ -91,3 +91,14 @@ func (b *fileSecrets) probe(context.Context, string) error {
 }
 
 func (b *memSecrets) probe(context.Context, string) error { return nil }
+
+// SecretsAvailable reports why the backend new pairs go to could not save
+// one now, or nil (the TUI asks once at start, to say so in its header
+// before anyone tries to log in or copy). It writes and deletes a
+// throw-away item, as CanStore does, and names no session.
+func (s *Store) SecretsAvailable(ctx context.Context) error {
+	if _, err := s.identity(); err != nil {
+		return err
+	}
+	return s.secrets.probe(ctx, "(availability check)")
+}

@@ -78,3 +78,16 @@ func TestCanStoreRefusesAnotherBackendsSession(t *testing.T) {
 		t.Fatalf("CanStore of a new session: %v", err)
 	}
 }
+
+func TestSecretsAvailable(t *testing.T) {
+	ctx := context.Background()
+	if err := openDir(t, t.TempDir(), BackendFile).SecretsAvailable(ctx); err != nil {
+		t.Fatalf("file backend: %v", err)
+	}
+	s := openDir(t, t.TempDir(), BackendKeyring)
+	ks := s.secrets.(*keyringSecrets)
+	ks.busCheck = func() error { return errors.New("no D-Bus session bus") }
+	if err := s.SecretsAvailable(ctx); !errors.Is(err, auth.ErrStoreUnavailable) {
+		t.Fatalf("keyring without a bus: %v, want ErrStoreUnavailable", err)
+	}
+}
