@@ -35,7 +35,7 @@ func TestFileBehaviours(t *testing.T) {
 		t.Fatal(err)
 	}
 	for path, want := range map[string]os.FileMode{
-		dir:                                 0o700 | os.ModeDir,
+		dir: 0o700 | os.ModeDir,
 		filepath.Join(dir, secretsDirName, "modes.json"): 0o600,
 		filepath.Join(dir, recordsDirName, "modes.json"): 0o600,
 		filepath.Join(dir, secretsDirName):               0o700 | os.ModeDir,
