@@ -624,3 +624,11 @@ func TestRetryAfterHonouredByEveryCaller(t *testing.T) {
 		t.Fatalf("after the refresh: %+v", s)
 	}
 }
+
+// Watch passes the wrapped store's watch through.
+func (f *flakyStore) Watch(ctx context.Context) (<-chan string, error) {
+	if w, ok := f.SessionStore.(auth.Watcher); ok {
+		return w.Watch(ctx)
+	}
+	return nil, errors.ErrUnsupported
+}
