@@ -349,7 +349,7 @@ func TestMetaNewerVersionRefused(t *testing.T) {
 }
 
 // A write that dies between writing its temp file and the rename leaves
-// the previous index in force; the next writer cleans the leftover up.
+// the previous record in force; the next writer reuses the leftover.
 func TestMetaCrashBeforeRenameKeepsPrevious(t *testing.T) {
 	dir := t.TempDir()
 	s := openDir(t, dir, BackendMemory)
@@ -357,7 +357,7 @@ func TestMetaCrashBeforeRenameKeepsPrevious(t *testing.T) {
 	if err := s.PutMeta(ctx, testSession("before", testSecrets("before", 1), testNow)); err != nil {
 		t.Fatal(err)
 	}
-	stale := filepath.Join(dir, recordsDirName, tempPrefix("after.json")+"12345")
+	stale := filepath.Join(dir, recordsDirName, ".after.json.tmp")
 	if err := os.WriteFile(stale, []byte(`{"version":2,"session":{"na`), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -44,11 +44,12 @@ type secretFileDoc struct {
 // file is likewise refused and never overwritten.
 type fileSecrets struct {
 	dir   string
+	locks *procLocks
 	trust trust
 }
 
-func newFileSecrets(dir string, tr trust) *fileSecrets {
-	return &fileSecrets{dir: filepath.Join(dir, secretsDirName), trust: tr}
+func newFileSecrets(dir string, locks *procLocks, tr trust) *fileSecrets {
+	return &fileSecrets{dir: filepath.Join(dir, secretsDirName), locks: locks, trust: tr}
 }
 
 func (b *fileSecrets) path(name string) string { return filepath.Join(b.dir, name+".json") }
@@ -93,7 +94,7 @@ func (b *fileSecrets) get(_ context.Context, name string) (auth.Secrets, error) 
 	return doc.secrets(), nil
 }
 
-func (b *fileSecrets) set(_ context.Context, name string, sec auth.Secrets) error {
+func (b *fileSecrets) set(ctx context.Context, name string, sec auth.Secrets) error {
 	if _, err := encodeSecrets(name, sec); err != nil {
 		return err
 	}
@@ -102,11 +103,21 @@ func (b *fileSecrets) set(_ context.Context, name string, sec auth.Secrets) erro
 		return fmt.Errorf("encode secrets of session %q: %w", name, err)
 	}
 	path := b.path(name)
-	removeStaleTemps(path)
+	// The lock is held only for this write: a refresh holds the session
+	// lock, and the pair's file has its own.
+	lockPath := filepath.Join(b.dir, "."+name+".lock")
+	unlock, err := b.trust.lockFile(ctx, b.locks, lockPath)
+	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("save secrets: waiting for %s: %w: %w", lockPath, auth.ErrLockTimeout, ctx.Err())
+		}
+		return fmt.Errorf("save secrets: %w", err)
+	}
+	defer unlock()
 	if err := b.keepOld(path); err != nil {
 		return err
 	}
-	if err := writeFileAtomic(path, append(data, '\n'), 0o600); err != nil {
+	if err := writeFileLocked(path, append(data, '\n'), 0o600); err != nil {
 		return fmt.Errorf("save secrets: %w: %w", err, auth.ErrStoreUnavailable)
 	}
 	return nil

@@ -111,7 +111,7 @@ func (s *Store) migrateSecrets(ctx context.Context, dir string, locks *procLocks
 	if doc.Version > secretsVersion {
 		return fmt.Errorf("secrets file %s was written by a newer tokentop (version %d): upgrade tokentop: %w", path, doc.Version, auth.ErrStoreUnavailable)
 	}
-	fs := newFileSecrets(dir, s.trust)
+	fs := newFileSecrets(dir, locks, s.trust)
 	for name, st := range doc.Secrets {
 		if ValidateName(name) != nil {
 			continue

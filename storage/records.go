@@ -180,9 +180,6 @@ func (f *fileRecords) update(ctx context.Context, name string, fn func(auth.Sess
 	}
 	defer unlock()
 	path := f.path(name)
-	// Under the record's lock every other writer of it waits, so its temp
-	// files present now belong to writers that died mid-save.
-	removeStaleTemps(path)
 	cur, found, err := f.read(name)
 	if err != nil {
 		return err
@@ -202,7 +199,7 @@ func (f *fileRecords) update(ctx context.Context, name string, fn func(auth.Sess
 		}
 		buf.Truncate(buf.Len() - 1)
 		buf.WriteString("}\n")
-		if err := writeFileAtomic(path, buf.Bytes(), 0o600); err != nil {
+		if err := writeFileLocked(path, buf.Bytes(), 0o600); err != nil {
 			return fmt.Errorf("save session %q: %w", name, err)
 		}
 	case recordDelete:

@@ -181,7 +181,7 @@ func openWith(opts Options, tr trust) (*Store, error) {
 	// backends (each records its own), so all of them are at hand; none
 	// touches anything before it is used.
 	s.backends = map[string]secretBackend{
-		BackendFile:    newFileSecrets(dir, tr),
+		BackendFile:    newFileSecrets(dir, locks, tr),
 		BackendKeyring: newKeyringSecrets(keyringService, opts.KeyringTimeout, s.identity),
 	}
 	if opts.Backend == BackendMemory {
