@@ -167,7 +167,10 @@ func autoSatisfied(s Session, now time.Time) bool {
 	case s.refreshMarked():
 		return false
 	}
-	return s.Fresh(now, 0)
+	// Due is RefreshDue, which includes the session's spread, not just
+	// the window: otherwise an early (spread) refresh would find nothing
+	// to do.
+	return s.AccessLeft(now) > 0 && now.Before(s.RefreshDue())
 }
 
 // dueAt is when the scheduler should look at s next (local clock), and
