@@ -3,14 +3,16 @@
 // loopback, for bench/scale/run.sh.
 //
 // Two runs:
+//
 //   - hold: N sessions whose access tokens live -ttl (20 s) are kept alive
 //     for -for (60 s); it reports the refreshes per second, how many sessions
 //     were ever seen with a dead access token (must be 0), and the bytes the
 //     process wrote per refresh (/proc/self/io).
+//
 //   - ceiling: N sessions all due at once; it reports how fast the keeper
 //     works through them (refreshes per second).
 //
-//	keepalive -n 1000 -storage file [-ttl 20s] [-for 60s] [-inflight 0]
+//     keepalive -n 1000 -storage file [-ttl 20s] [-for 60s] [-inflight 0]
 package main
 
 import (
