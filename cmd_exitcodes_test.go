@@ -34,28 +34,29 @@ func admNoKeyring(t *testing.T, c *cli) *cli {
 		env: []string{"DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent"}}
 }
 
-// admLegacyRecords drops secrets_backend from every record in dir's
-// sessions.json.
+// admLegacyRecords drops secrets_backend from every session record in dir.
 func admLegacyRecords(t *testing.T, dir string) {
 	t.Helper()
-	path := filepath.Join(dir, "sessions.json")
-	data, err := os.ReadFile(path)
+	paths, err := filepath.Glob(filepath.Join(dir, "sessions", "*.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var doc map[string]any
-	if err := json.Unmarshal(data, &doc); err != nil {
-		t.Fatal(err)
-	}
-	sessions, _ := doc["sessions"].([]any)
-	for _, s := range sessions {
-		delete(s.(map[string]any), "secrets_backend")
-	}
-	if data, err = json.Marshal(doc); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, data, 0o600); err != nil {
-		t.Fatal(err)
+	for _, path := range paths {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc map[string]any
+		if err := json.Unmarshal(data, &doc); err != nil {
+			t.Fatal(err)
+		}
+		delete(doc["session"].(map[string]any), "secrets_backend")
+		if data, err = json.Marshal(doc); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
@@ -77,7 +78,7 @@ func TestExitCodes(t *testing.T) {
 	// A session whose secret is gone from storage (a keyring item deleted
 	// by hand): its metadata alone cannot produce a token.
 	lost := admSeed(t, "file", emulator.Config{}, nil)
-	if err := os.Remove(filepath.Join(lost.c.configDir, "secrets.json")); err != nil {
+	if err := os.Remove(filepath.Join(lost.c.configDir, "secrets", lost.name+".json")); err != nil {
 		t.Fatal(err)
 	}
 	// Commands that fail half-way on a storage error run on their own session.

@@ -145,7 +145,7 @@ func TestInspectHostileTokenIsInert(t *testing.T) {
 }
 
 // TestHostileSessionFilesAreInert: an imported session whose access token
-// is the hostile JWT, and whose sessions.json and audit log were edited to
+// is the hostile JWT, and whose session record and audit log were edited to
 // hold control sequences, shows nothing raw through inspect NAME, list and
 // list --json.
 func TestHostileSessionFilesAreInert(t *testing.T) {
@@ -161,7 +161,7 @@ func TestHostileSessionFilesAreInert(t *testing.T) {
 	requireInert(t, "import's messages", errb)
 
 	// Edited by hand, or damaged: the files are outside text too.
-	meta := filepath.Join(dir, "sessions.json")
+	meta := filepath.Join(dir, "sessions", "x.json")
 	b, err := os.ReadFile(meta)
 	if err != nil {
 		t.Fatal(err)
@@ -175,7 +175,7 @@ func TestHostileSessionFilesAreInert(t *testing.T) {
 	}
 	ev, _ := json.Marshal(auth.Event{Time: time.Now(), Session: "x", Kind: auth.EventFailed,
 		Message: "refresh failed: " + hostileClear + hostileBidi, RequestID: hostileTitle})
-	f, err := os.OpenFile(filepath.Join(dir, "events.jsonl"), os.O_APPEND|os.O_WRONLY, 0o600)
+	f, err := os.OpenFile(filepath.Join(dir, "events", "x.jsonl"), os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,7 +33,7 @@ func TestFileStorageWarning(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("TOKENTOP_CONFIG_DIR", dir)
 	t.Setenv("TOKENTOP_STORAGE", "")
-	secrets := filepath.Join(dir, "secrets.json")
+	secrets := filepath.Join(dir, "secrets")
 	for _, args := range [][]string{
 		{"--storage", "file", "import", "w", "--oauth-url", url, "--api-url", url + "/v3"},
 		{"--storage", "file", "list"},

@@ -19,6 +19,10 @@ const (
 	localBackoffMax = 5 * time.Minute
 )
 
+// watchedPollInterval is how often a keeper whose store watches still
+// compares stamps, as a safety net.
+const watchedPollInterval = time.Minute
+
 // Run refreshes sessions (all, or only names) at their refresh window until
 // ctx is done, then returns after in-flight refreshes finish.
 //
@@ -51,6 +55,17 @@ func (k *Keeper) Run(ctx context.Context, names ...string) error {
 	case <-k.nudge:
 	default:
 	}
+	// A store that can watch says which session changed, so a change costs
+	// one record read, not a listing of every session (which at thousands
+	// of sessions, each refreshing, would make a refresh cycle quadratic).
+	// Without a watch, Stamp is polled every PollInterval. The watch starts
+	// before the first listing, so no change falls between the two.
+	var changes <-chan string
+	if w, ok := k.cfg.Store.(Watcher); ok {
+		if ch, err := w.Watch(ctx); err == nil {
+			changes = ch
+		}
+	}
 	if err := sc.reload(ctx, true); err != nil {
 		return fmt.Errorf("keeper: %w", err)
 	}
@@ -59,6 +74,9 @@ func (k *Keeper) Run(ctx context.Context, names ...string) error {
 	timer := clock.NewTimer(k.cfg.PollInterval)
 	defer timer.Stop()
 	nextPoll := clock.Now().Add(k.cfg.PollInterval)
+	if changes != nil {
+		nextPoll = clock.Now().Add(watchedPollInterval)
+	}
 	done := make(chan doneMsg, k.cfg.MaxInFlight)
 	var wg sync.WaitGroup
 	// In-flight refreshes finish even when ctx ends (see refresh's detach).
@@ -98,11 +116,28 @@ func (k *Keeper) Run(ctx context.Context, names ...string) error {
 			sc.inflight--
 			sc.finished(ctx, d)
 		case <-k.nudge:
-			_ = sc.reload(ctx, true)
+			if changes == nil {
+				_ = sc.reload(ctx, true)
+			}
+		case name, ok := <-changes:
+			switch {
+			case !ok:
+				changes = nil // the watch ended: poll from now on
+			case name == "":
+				_ = sc.reload(ctx, true)
+			default:
+				sc.reloadOne(ctx, name)
+			}
 		}
 		if now := clock.Now(); !now.Before(nextPoll) {
-			_ = sc.reload(ctx, false)
-			nextPoll = now.Add(k.cfg.PollInterval)
+			if changes == nil {
+				_ = sc.reload(ctx, false)
+				nextPoll = now.Add(k.cfg.PollInterval)
+			} else {
+				// A safety net for a change the watch missed.
+				_ = sc.reload(ctx, false)
+				nextPoll = now.Add(watchedPollInterval)
+			}
 		}
 	}
 }
@@ -132,7 +167,10 @@ func autoSatisfied(s Session, now time.Time) bool {
 	case s.refreshMarked():
 		return false
 	}
-	return s.Fresh(now, 0)
+	// Due is RefreshDue, which includes the session's spread, not just
+	// the window: otherwise an early (spread) refresh would find nothing
+	// to do.
+	return s.AccessLeft(now) > 0 && now.Before(s.RefreshDue())
 }
 
 // dueAt is when the scheduler should look at s next (local clock), and
@@ -214,6 +252,24 @@ func (sc *scheduler) reload(ctx context.Context, force bool) error {
 		}
 	}
 	return nil
+}
+
+// reloadOne re-reads one session that the store's watch said changed.
+func (sc *scheduler) reloadOne(ctx context.Context, name string) {
+	if sc.only != nil && !sc.only[name] {
+		return
+	}
+	s, err := sc.k.cfg.Store.Get(ctx, name)
+	if errors.Is(err, ErrSessionNotFound) {
+		if e := sc.entries[name]; e != nil && !e.inflight {
+			sc.drop(e)
+		}
+		return
+	}
+	if err != nil {
+		return // a damaged record is reported by whoever reads it next
+	}
+	sc.update(&s)
 }
 
 // finished reschedules a session after its refresh.

@@ -159,3 +159,14 @@ type SessionStore interface {
 type AuditLog interface {
 	Record(e Event) error
 }
+
+// Watcher is implemented by stores that report which sessions changed, so
+// that a long-running keeper or screen re-reads one record per change
+// instead of listing every session.
+type Watcher interface {
+	// Watch reports the names of sessions whose metadata any process
+	// wrote or removed, until ctx is done, then closes the channel. ""
+	// means changes may have been missed: list again. An error means the
+	// store cannot watch: poll Stamp instead.
+	Watch(ctx context.Context) (<-chan string, error)
+}

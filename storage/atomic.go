@@ -73,3 +73,39 @@ func removeStaleTemps(path string) {
 		}
 	}
 }
+
+// writeFileLocked is writeFileAtomic for a file whose writers all hold one
+// lock: the temp file has a fixed name (.BASE.tmp) instead of a random one,
+// so a writer killed mid-save leaves a temp file the next writer simply
+// truncates and reuses, and nothing has to list the directory (which holds
+// one file per session) to clean up after it. Never through a symlink.
+func writeFileLocked(path string, data []byte, perm os.FileMode) (err error) {
+	dir, base := filepath.Split(path)
+	tmpPath := filepath.Join(dir, "."+base+".tmp")
+	tmp, err := os.OpenFile(tmpPath, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|oNoFollow, perm)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, openErr(tmpPath, err))
+	}
+	defer func() {
+		if err != nil {
+			_ = tmp.Close()
+			_ = os.Remove(tmpPath)
+		}
+	}()
+	if err = tmp.Chmod(perm); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if _, err = tmp.Write(data); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err = tmp.Sync(); err != nil {
+		return fmt.Errorf("write %s: sync: %w", path, err)
+	}
+	if err = tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err = os.Rename(tmpPath, path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return syncDir(dir)
+}

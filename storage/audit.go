@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/tokentop/tokentop/auth"
@@ -65,21 +67,28 @@ func scrubFP(fp string) string {
 
 // Audit file names in the config dir.
 const (
+	auditDirName = "events"
+	// auditFileName is the single log of older versions.
 	auditFileName = "events.jsonl"
-	auditLockName = "events.lock"
-	// auditMaxBytes bounds events.jsonl; past it the file is rotated to
-	// events.jsonl.1 (replacing the previous one), so at most about twice
-	// this is kept.
-	auditMaxBytes = 1 << 20
+	// auditGlobal holds events of no session (a name no session can have).
+	auditGlobal     = ".global"
+	auditLockName   = ".rotate.lock"
+	auditFileSuffix = ".jsonl"
+	// auditMaxBytes bounds one session's log; past it the file is rotated
+	// to NAME.jsonl.1 (replacing the previous one), so at most about twice
+	// this is kept per session, and one session's traffic never pushes
+	// another's history out.
+	auditMaxBytes = 256 << 10
 	// auditMaxMessage bounds one event's message.
 	auditMaxMessage = 2048
 )
 
-// fileAudit is <config-dir>/events.jsonl: one JSON event per line, 0600,
-// appended with O_APPEND and a single write per line, so lines of
-// concurrent processes never interleave. Rotation happens under a flock.
+// fileAudit is <config-dir>/events/NAME.jsonl, one log per session: one
+// JSON event per line, 0600, appended with O_APPEND and a single write per
+// line, so lines of concurrent processes never interleave. Rotation happens
+// under a flock.
 type fileAudit struct {
-	path     string
+	dir      string
 	lockPath string
 	max      int64
 	locks    *procLocks
@@ -87,16 +96,17 @@ type fileAudit struct {
 }
 
 func newFileAudit(dir string, locks *procLocks, tr trust) *fileAudit {
-	return &fileAudit{
-		path:     filepath.Join(dir, auditFileName),
-		lockPath: filepath.Join(dir, auditLockName),
-		max:      auditMaxBytes,
-		locks:    locks,
-		trust:    tr,
-	}
+	d := filepath.Join(dir, auditDirName)
+	return &fileAudit{dir: d, lockPath: filepath.Join(d, auditLockName), max: auditMaxBytes, locks: locks, trust: tr}
 }
 
-func (a *fileAudit) rotatedPath() string { return a.path + ".1" }
+// path is the log of session name ("" for events of no session).
+func (a *fileAudit) path(name string) string {
+	if name == "" {
+		name = auditGlobal
+	}
+	return filepath.Join(a.dir, name+auditFileSuffix)
+}
 
 func (a *fileAudit) record(e auth.Event) error {
 	if len(e.Message) > auditMaxMessage {
@@ -107,27 +117,28 @@ func (a *fileAudit) record(e auth.Event) error {
 		return fmt.Errorf("record event: %w", err)
 	}
 	line = append(line, '\n')
-	if fi, err := os.Lstat(a.path); err == nil && fi.Size()+int64(len(line)) > a.max {
-		if err := a.rotate(int64(len(line))); err != nil {
+	path := a.path(e.Session)
+	if fi, err := os.Lstat(path); err == nil && fi.Size()+int64(len(line)) > a.max {
+		if err := a.rotate(path, int64(len(line))); err != nil {
 			return err
 		}
 	}
-	fh, err := a.trust.openFile(a.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	fh, err := a.trust.openFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		return fmt.Errorf("record event: %w", err)
 	}
 	if _, err := fh.Write(line); err != nil {
 		fh.Close()
-		return fmt.Errorf("record event in %s: %w", a.path, err)
+		return fmt.Errorf("record event in %s: %w", path, err)
 	}
 	return fh.Close()
 }
 
-// rotate moves a full events.jsonl to events.jsonl.1. Under the lock it
-// checks again, so that of several processes noticing the full file only
-// the first rotates. A writer that opened the old file just before the
-// rename appends to events.jsonl.1, which loses nothing.
-func (a *fileAudit) rotate(need int64) error {
+// rotate moves a full log to path.1. Under the lock it checks again, so
+// that of several processes noticing the full file only the first rotates.
+// A writer that opened the old file just before the rename appends to
+// path.1, which loses nothing.
+func (a *fileAudit) rotate(path string, need int64) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	unlock, err := a.trust.lockFile(ctx, a.locks, a.lockPath)
@@ -135,19 +146,34 @@ func (a *fileAudit) rotate(need int64) error {
 		return fmt.Errorf("rotate audit log: %w", err)
 	}
 	defer unlock()
-	fi, err := os.Lstat(a.path)
+	fi, err := os.Lstat(path)
 	if err != nil || fi.Size()+need <= a.max {
 		return nil
 	}
-	if err := os.Rename(a.path, a.rotatedPath()); err != nil {
-		return fmt.Errorf("rotate audit log %s: %w", a.path, err)
+	if err := os.Rename(path, path+".1"); err != nil {
+		return fmt.Errorf("rotate audit log %s: %w", path, err)
 	}
 	return nil
 }
 
+// events reads one session's log (every log for name ""), oldest first.
 func (a *fileAudit) events(name string, limit int) ([]auth.Event, error) {
+	var paths []string
+	if name != "" {
+		paths = []string{a.path(name) + ".1", a.path(name)}
+	} else {
+		entries, err := os.ReadDir(a.dir)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("read audit log: %w", err)
+		}
+		for _, e := range entries {
+			if n := e.Name(); strings.HasSuffix(n, auditFileSuffix) || strings.HasSuffix(n, auditFileSuffix+".1") {
+				paths = append(paths, filepath.Join(a.dir, n))
+			}
+		}
+	}
 	var all []auth.Event
-	for _, p := range []string{a.rotatedPath(), a.path} {
+	for _, p := range paths {
 		data, err := a.trust.readFile(p)
 		if errors.Is(err, os.ErrNotExist) {
 			continue
@@ -164,10 +190,11 @@ func (a *fileAudit) events(name string, limit int) ([]auth.Event, error) {
 			if json.Unmarshal(line, &e) != nil {
 				continue
 			}
-			if name == "" || e.Session == name {
-				all = append(all, e)
-			}
+			all = append(all, e)
 		}
+	}
+	if name == "" {
+		sort.SliceStable(all, func(i, j int) bool { return all[i].Time.Before(all[j].Time) })
 	}
 	return filterEvents(all, name, limit), nil
 }

@@ -35,10 +35,13 @@ func TestFileBehaviours(t *testing.T) {
 		t.Fatal(err)
 	}
 	for path, want := range map[string]os.FileMode{
-		dir:                                 0o700 | os.ModeDir,
-		filepath.Join(dir, secretsFileName): 0o600,
-		filepath.Join(dir, metaFileName):    0o600,
-		filepath.Join(dir, locksDirName):    0o700 | os.ModeDir,
+		dir: 0o700 | os.ModeDir,
+		filepath.Join(dir, secretsDirName, "modes.json"): 0o600,
+		filepath.Join(dir, recordsDirName, "modes.json"): 0o600,
+		filepath.Join(dir, secretsDirName):               0o700 | os.ModeDir,
+		filepath.Join(dir, recordsDirName):               0o700 | os.ModeDir,
+		filepath.Join(dir, auditDirName):                 0o700 | os.ModeDir,
+		filepath.Join(dir, locksDirName):                 0o700 | os.ModeDir,
 	} {
 		fi, err := os.Stat(path)
 		if err != nil {
@@ -183,7 +186,7 @@ func TestFileSecretsRefusedWhenReadableByOthers(t *testing.T) {
 	if err := s.Put(ctx, testSession("perm", sec, testNow), sec); err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(dir, secretsFileName)
+	path := filepath.Join(dir, secretsDirName, "perm.json")
 	if err := os.Chmod(path, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -202,28 +205,43 @@ func TestFileSecretsRefusedWhenReadableByOthers(t *testing.T) {
 	}
 }
 
+// A damaged pair is a session that needs a new login (the message names
+// the file and never quotes it); other sessions are untouched, and a new
+// login over it keeps the damaged file aside.
 func TestFileSecretsDamagedNotOverwritten(t *testing.T) {
 	dir := t.TempDir()
 	s := openDir(t, dir, BackendFile)
-	path := filepath.Join(dir, secretsFileName)
-	junk := []byte(`{"version":1,"secrets":{"x":{"access_token":"tok-in-damaged-file"`)
+	path := filepath.Join(dir, secretsDirName, "x.json")
+	junk := []byte(`{"version":1,"access_token":"tok-in-damaged-file"`)
 	if err := os.WriteFile(path, junk, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
 	_, err := s.Secrets(ctx, "x")
-	if !errors.Is(err, auth.ErrStoreUnavailable) || !strings.Contains(err.Error(), path) || strings.Contains(err.Error(), "tok-in-damaged") {
+	if !errors.Is(err, auth.ErrSecretUnusable) || !strings.Contains(err.Error(), path) || strings.Contains(err.Error(), "tok-in-damaged") {
 		t.Fatalf("Secrets from damaged file = %v", err)
 	}
 	sec := testSecrets("y", 1)
-	if err := s.Put(ctx, testSession("y", sec, testNow), sec); err == nil {
-		t.Fatal("Put over a damaged secrets file succeeded")
+	if err := s.Put(ctx, testSession("y", sec, testNow), sec); err != nil {
+		t.Fatalf("Put of another session beside a damaged pair: %v", err)
 	}
 	if got, _ := os.ReadFile(path); !bytes.Equal(got, junk) {
 		t.Fatal("damaged secrets file was changed")
 	}
+	sec = testSecrets("x", 2)
+	if err := s.Put(ctx, testSession("x", sec, testNow), sec); err != nil {
+		t.Fatalf("a new login over a damaged pair: %v", err)
+	}
+	if got, _ := os.ReadFile(path + ".damaged"); !bytes.Equal(got, junk) {
+		t.Fatal("the damaged pair was not kept aside before the new one replaced it")
+	}
+	if got, err := s.Secrets(ctx, "x"); err != nil || got.Tokens() != sec {
+		t.Fatalf("Secrets after the new login = %v, %v", got, err)
+	}
 }
 
+// A legacy sessions.json that is damaged is refused at Open, kept as it is
+// with a copy aside, and nothing is migrated until the user moves it away.
 func TestMetaDamagedKeptAndReported(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, metaFileName)
@@ -238,17 +256,15 @@ func TestMetaDamagedKeptAndReported(t *testing.T) {
 		{"duplicate", `{"version":1,"sessions":[{"name":"a"},{"name":"a"}]}`},
 	} {
 		t.Run(c.desc, func(t *testing.T) {
-			for _, m := range mustGlob(t, path+".damaged-*") {
+			for _, m := range mustGlob(t, path+".*") {
 				_ = os.Remove(m)
 			}
 			if err := os.WriteFile(path, []byte(c.data), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			s := openDir(t, dir, BackendMemory) // Open never reads the index
-			ctx := context.Background()
-			_, err := s.List(ctx)
+			_, err := Open(Options{ConfigDir: dir, Backend: BackendMemory})
 			if !errors.Is(err, ErrMetadataDamaged) {
-				t.Fatalf("List = %v, want ErrMetadataDamaged", err)
+				t.Fatalf("Open = %v, want ErrMetadataDamaged", err)
 			}
 			copies := mustGlob(t, path+".damaged-*")
 			if len(copies) != 1 {
@@ -260,33 +276,50 @@ func TestMetaDamagedKeptAndReported(t *testing.T) {
 			if got, _ := os.ReadFile(copies[0]); string(got) != c.data {
 				t.Fatalf("copy differs from the damaged file: %q", got)
 			}
-			if _, err := s.Get(ctx, "a"); !errors.Is(err, ErrMetadataDamaged) {
-				t.Fatalf("Get = %v, want ErrMetadataDamaged", err)
-			}
-			sec := testSecrets("n", 1)
-			if err := s.Put(ctx, testSession("n", sec, testNow), sec); !errors.Is(err, ErrMetadataDamaged) {
-				t.Fatalf("Put = %v, want ErrMetadataDamaged", err)
-			}
-			if err := s.Delete(ctx, "a"); !errors.Is(err, ErrMetadataDamaged) {
-				t.Fatalf("Delete = %v, want ErrMetadataDamaged", err)
-			}
 			if got, _ := os.ReadFile(path); string(got) != c.data {
 				t.Fatalf("damaged index was changed to %q", got)
 			}
-			if n := len(mustGlob(t, path+".damaged-*")); n != 1 {
-				t.Fatalf("%d copies after repeated reads, want still 1", n)
-			}
-			// Moving it away, as the message says, starts an empty index.
+			// Moving it away, as the message says, starts empty.
 			if err := os.Rename(path, path+".moved"); err != nil {
 				t.Fatal(err)
 			}
-			if list, err := s.List(ctx); err != nil || len(list) != 0 {
+			s := openDir(t, dir, BackendMemory)
+			if list, err := s.List(context.Background()); err != nil {
 				t.Fatalf("List after moving the file away = %v, %v", list, err)
 			}
-			if err := s.PutMeta(ctx, testSession("n", sec, testNow)); err != nil {
-				t.Fatal(err)
-			}
 		})
+	}
+}
+
+// A damaged record is kept aside and refused by name; the other sessions
+// still work, and List says which file to fix.
+func TestMetaDamagedRecord(t *testing.T) {
+	dir := t.TempDir()
+	s := openDir(t, dir, BackendMemory)
+	ctx := context.Background()
+	for _, n := range []string{"good", "bad"} {
+		if err := s.PutMeta(ctx, testSession(n, testSecrets(n, 1), testNow)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := filepath.Join(dir, recordsDirName, "bad.json")
+	if err := os.WriteFile(path, []byte(`{"version":2,"session":{"na`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get(ctx, "bad"); !errors.Is(err, ErrMetadataDamaged) || !strings.Contains(err.Error(), path) {
+		t.Fatalf("Get of a damaged record = %v", err)
+	}
+	if _, err := os.Stat(path + ".damaged"); err != nil {
+		t.Fatalf("no copy kept aside: %v", err)
+	}
+	if _, err := s.Get(ctx, "good"); err != nil {
+		t.Fatalf("Get of another session: %v", err)
+	}
+	if _, err := s.List(ctx); !errors.Is(err, ErrMetadataDamaged) || !strings.Contains(err.Error(), path) {
+		t.Fatalf("List with a damaged record = %v", err)
+	}
+	if err := s.PutMeta(ctx, testSession("bad", testSecrets("bad", 1), testNow)); !errors.Is(err, ErrMetadataDamaged) {
+		t.Fatalf("PutMeta over a damaged record = %v, want it refused", err)
 	}
 }
 
@@ -297,21 +330,26 @@ func TestMetaNewerVersionRefused(t *testing.T) {
 	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s := openDir(t, dir, BackendMemory)
-	ctx := context.Background()
-	if _, err := s.List(ctx); !errors.Is(err, ErrMetadataTooNew) || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "upgrade") {
-		t.Fatalf("List = %v, want ErrMetadataTooNew naming the file and saying upgrade", err)
-	}
-	if err := s.PutMeta(ctx, testSession("b", testSecrets("b", 1), testNow)); !errors.Is(err, ErrMetadataTooNew) {
-		t.Fatalf("PutMeta = %v, want ErrMetadataTooNew", err)
+	if _, err := Open(Options{ConfigDir: dir, Backend: BackendMemory}); !errors.Is(err, ErrMetadataTooNew) || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "upgrade") {
+		t.Fatalf("Open = %v, want ErrMetadataTooNew naming the file and saying upgrade", err)
 	}
 	if got, _ := os.ReadFile(path); string(got) != data {
 		t.Fatalf("newer index was changed to %q", got)
 	}
+	// A record written by a newer tokentop is refused by name too.
+	dir2 := t.TempDir()
+	s := openDir(t, dir2, BackendMemory)
+	rec := filepath.Join(dir2, recordsDirName, "a.json")
+	if err := os.WriteFile(rec, []byte(`{"version":3,"session":{"name":"a"}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get(context.Background(), "a"); !errors.Is(err, ErrMetadataTooNew) || !strings.Contains(err.Error(), rec) {
+		t.Fatalf("Get of a newer record = %v", err)
+	}
 }
 
 // A write that dies between writing its temp file and the rename leaves
-// the previous index in force; the next writer cleans the leftover up.
+// the previous record in force; the next writer reuses the leftover.
 func TestMetaCrashBeforeRenameKeepsPrevious(t *testing.T) {
 	dir := t.TempDir()
 	s := openDir(t, dir, BackendMemory)
@@ -319,8 +357,8 @@ func TestMetaCrashBeforeRenameKeepsPrevious(t *testing.T) {
 	if err := s.PutMeta(ctx, testSession("before", testSecrets("before", 1), testNow)); err != nil {
 		t.Fatal(err)
 	}
-	stale := filepath.Join(dir, tempPrefix(metaFileName)+"12345")
-	if err := os.WriteFile(stale, []byte(`{"version":1,"sessions":[{"na`), 0o600); err != nil {
+	stale := filepath.Join(dir, recordsDirName, ".after.json.tmp")
+	if err := os.WriteFile(stale, []byte(`{"version":2,"session":{"na`), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	list, err := s.List(ctx)
@@ -342,18 +380,7 @@ func TestMetaWriterKilledMidSave(t *testing.T) {
 	s := openDir(t, dir, BackendMemory)
 	ctx := context.Background()
 	// A big index makes each save take long enough to be interrupted.
-	for i := 0; i < 6; i++ {
-		err := s.meta.update(ctx, func(m map[string]auth.Session) (bool, error) {
-			for j := 0; j < 100; j++ {
-				n := fmt.Sprintf("bulk-%02d-%03d", i, j)
-				m[n] = testSession(n, testSecrets(n, 0), testNow)
-			}
-			return true, nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	seedIndex(t, s, 600)
 	for round := 0; round < 6; round++ {
 		c := startChild(t, "save-loop", dir, "")
 		var last int
@@ -387,46 +414,32 @@ func mustGlob(t *testing.T, pattern string) []string {
 	return m
 }
 
-// Two saves within one tick of the file system's coarse clock can leave the
-// same size and mtime, and the second may reuse the inode the first freed;
-// then the stat stamp says "unchanged" although another process replaced
-// the index. A read-modify-write must still start from the bytes on disk,
-// or it silently drops the other process's update.
-func TestMetaUpdateSurvivesAStampCollision(t *testing.T) {
+// Updating one session writes its record and no other: the cost of a save
+// does not grow with the number of sessions, and a writer of one session
+// can never clobber another's.
+func TestMetaUpdateTouchesOneRecord(t *testing.T) {
 	dir := t.TempDir()
 	a, b := openDir(t, dir, BackendMemory), openDir(t, dir, BackendMemory)
 	ctx := context.Background()
-	if err := a.PutMeta(ctx, testSession("one", testSecrets("one", 1), testNow)); err != nil {
-		t.Fatal(err)
+	for _, n := range []string{"one", "two"} {
+		if err := a.PutMeta(ctx, testSession(n, testSecrets(n, 1), testNow)); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if _, err := a.List(ctx); err != nil { // a caches the index with "one"
-		t.Fatal(err)
-	}
-	if err := b.PutMeta(ctx, testSession("two", testSecrets("two", 1), testNow)); err != nil {
-		t.Fatal(err)
-	}
-	// Make a's cache believe the new file is the one it parsed.
-	fm := a.meta.(*fileMeta)
-	st, err := fm.stamp(ctx)
+	before, err := os.Stat(filepath.Join(dir, recordsDirName, "two.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	fm.mu.Lock()
-	fm.cacheStamp = st
-	fm.mu.Unlock()
-
-	if err := a.PutMeta(ctx, testSession("three", testSecrets("three", 1), testNow)); err != nil {
+	se := testSession("one", testSecrets("one", 2), testNow)
+	se.Refreshes = 7
+	if err := b.PutMeta(ctx, se); err != nil {
 		t.Fatal(err)
 	}
-	list, err := b.List(ctx)
-	if err != nil {
-		t.Fatal(err)
+	after, err := os.Stat(filepath.Join(dir, recordsDirName, "two.json"))
+	if err != nil || !os.SameFile(before, after) || !after.ModTime().Equal(before.ModTime()) {
+		t.Fatalf("saving one rewrote two's record (%v)", err)
 	}
-	var names []string
-	for _, se := range list {
-		names = append(names, se.Name)
-	}
-	if strings.Join(names, ",") != "one,three,two" {
-		t.Fatalf("index holds %v after a write from a stale cache, want one, three and two", names)
+	if got, err := a.Get(ctx, "one"); err != nil || got.Refreshes != 7 {
+		t.Fatalf("a reads one = %+v, %v; want b's update", got.Refreshes, err)
 	}
 }

@@ -11,10 +11,10 @@ import (
 	"github.com/tokentop/tokentop/auth"
 )
 
-// FuzzMetaIndex: whatever sessions.json holds, listing never panics; it
-// either loads or is refused as damaged or too new, and a refused file is
-// never changed by a write. A file that loads survives a save of one more
-// session with every entry it had.
+// FuzzMetaIndex: whatever a legacy sessions.json holds, opening the store
+// never panics; it either migrates every session into its own record (and
+// keeps the file aside) or is refused as damaged or too new, leaving the
+// file unchanged.
 func FuzzMetaIndex(f *testing.F) {
 	for _, seed := range []string{
 		`{"version": 1, "sessions": []}`,
@@ -37,42 +37,45 @@ func FuzzMetaIndex(f *testing.F) {
 		if err := os.WriteFile(path, data, 0o600); err != nil {
 			t.Fatal(err)
 		}
+		want, _, perr := (&legacyIndex{path: path, trust: currentTrust()}).read()
 		s, err := Open(Options{ConfigDir: dir, Backend: BackendMemory})
 		if err != nil {
-			t.Fatal(err)
-		}
-		ctx := context.Background()
-		before, err := s.List(ctx)
-		if err != nil {
 			if !errors.Is(err, ErrMetadataDamaged) && !errors.Is(err, ErrMetadataTooNew) {
-				t.Fatalf("List = %v, want ok, damaged or too new", err)
-			}
-			if perr := s.PutMeta(ctx, auth.Session{Name: "zz-new"}); perr == nil {
-				t.Fatal("a refused index was written to")
+				t.Fatalf("Open = %v, want ok, damaged or too new", err)
 			}
 			if got, _ := os.ReadFile(path); !bytes.Equal(got, data) {
 				t.Fatal("a refused index was changed")
 			}
 			return
 		}
-		if err := s.PutMeta(ctx, auth.Session{Name: "zz-new"}); err != nil {
-			t.Fatalf("PutMeta on a loadable index: %v", err)
+		if perr != nil {
+			t.Fatalf("Open migrated an index the reader refuses: %v", perr)
 		}
+		ctx := context.Background()
 		after, err := s.List(ctx)
 		if err != nil {
-			t.Fatalf("index unreadable after a save: %v", err)
+			t.Fatalf("records unreadable after the migration: %v", err)
 		}
-		names := map[string]bool{}
-		for _, se := range after {
-			names[se.Name] = true
+		if len(after) != len(want) {
+			t.Fatalf("migrated %d sessions of %d", len(after), len(want))
 		}
-		for _, se := range before {
-			if !names[se.Name] {
-				t.Fatalf("session %q lost by a save", se.Name)
-			}
+		if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("the migrated index is still in place: %v", err)
 		}
-		if !names["zz-new"] {
-			t.Fatal("saved session missing")
+		if kept := mustGlobT(t, path+".migrated-*"); len(kept) != 1 {
+			t.Fatalf("the migrated index was not kept aside: %v", kept)
+		}
+		if err := s.PutMeta(ctx, auth.Session{Name: "zz-new"}); err != nil {
+			t.Fatalf("PutMeta after the migration: %v", err)
 		}
 	})
+}
+
+func mustGlobT(t testing.TB, pattern string) []string {
+	t.Helper()
+	m, err := filepath.Glob(pattern)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }

@@ -331,11 +331,11 @@ func TestForeignPairRefused(t *testing.T) {
 	ctx := context.Background()
 	putAs(t, a, "prod", 1, 1)
 	bob := putAs(t, b, "prod", 2, 1)
-	data, err := os.ReadFile(filepath.Join(dirB, secretsFileName))
+	data, err := os.ReadFile(filepath.Join(dirB, secretsDirName, "prod.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dirA, secretsFileName), data, 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dirA, secretsDirName, "prod.json"), data, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	_, err = a.Secrets(ctx, "prod")

@@ -301,21 +301,12 @@ func TestKeyringNotTouchedByMetadata(t *testing.T) {
 	ks := s.secrets.(*keyringSecrets)
 	ks.kr, ks.busCheck = kr, nil
 	ctx := context.Background()
-	err := s.meta.update(ctx, func(m map[string]auth.Session) (bool, error) {
-		for i := 0; i < 10000; i++ {
-			n := fmt.Sprintf("s%05d", i)
-			m[n] = testSession(n, testSecrets(n, 0), testNow)
-		}
-		return true, nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	seedIndex(t, s, 10000)
 	list, err := s.List(ctx)
 	if err != nil || len(list) != 10000 {
 		t.Fatalf("List = %d sessions, %v", len(list), err)
 	}
-	se, err := s.Get(ctx, "s04242")
+	se, err := s.Get(ctx, "session-04242")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -323,7 +314,7 @@ func TestKeyringNotTouchedByMetadata(t *testing.T) {
 	if err := s.PutMeta(ctx, se); err != nil {
 		t.Fatal(err)
 	}
-	unlock, err := s.Lock(ctx, "s04242")
+	unlock, err := s.Lock(ctx, "session-04242")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -331,17 +322,17 @@ func TestKeyringNotTouchedByMetadata(t *testing.T) {
 	if _, err := s.Stamp(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Record(auth.Event{Session: "s04242", Kind: auth.EventPaused}); err != nil {
+	if err := s.Record(auth.Event{Session: "session-04242", Kind: auth.EventPaused}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Events("s04242", 10); err != nil {
+	if _, err := s.Events("session-04242", 10); err != nil {
 		t.Fatal(err)
 	}
 	if kr.calls != 0 {
 		t.Fatalf("metadata operations made %d keyring calls", kr.calls)
 	}
 	// Secrets does call it (and reports the failure as a KeyringError).
-	if _, err := s.Secrets(ctx, "s04242"); !errors.Is(err, ErrKeyringUnavailable) || kr.calls != 1 {
+	if _, err := s.Secrets(ctx, "session-04242"); !errors.Is(err, ErrKeyringUnavailable) || kr.calls != 1 {
 		t.Fatalf("Secrets = %v after %d calls", err, kr.calls)
 	}
 }

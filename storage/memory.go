@@ -77,16 +77,27 @@ func (b *memMeta) get(_ context.Context, name string) (auth.Session, bool, error
 	return s, ok, nil
 }
 
-func (b *memMeta) update(_ context.Context, fn func(map[string]auth.Session) (bool, error)) error {
+func (b *memMeta) update(_ context.Context, name string, fn func(auth.Session, bool) (auth.Session, recordOp, error)) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	changed, err := fn(b.m)
+	cur, found := b.m[name]
+	next, op, err := fn(cur, found)
 	if err != nil {
 		return err
 	}
-	if changed {
-		b.changes++
+	switch op {
+	case recordPut:
+		next.Name = name
+		b.m[name] = next
+	case recordDelete:
+		if !found {
+			return nil
+		}
+		delete(b.m, name)
+	default:
+		return nil
 	}
+	b.changes++
 	return nil
 }
 

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"github.com/tokentop/tokentop/auth"
 )
@@ -72,18 +71,19 @@ func (k *keyringSecrets) probe(ctx context.Context, name string) error {
 	return nil
 }
 
-func (b *fileSecrets) probe(context.Context, string) error {
-	if _, err := b.read(); err != nil {
+func (b *fileSecrets) probe(_ context.Context, name string) error {
+	// The save would refuse to replace a pair others could read.
+	if err := b.keepOld(b.path(name)); err != nil {
 		return err
 	}
-	dir, base := filepath.Split(b.path)
-	f, err := os.CreateTemp(dir, "."+base+".probe-*")
+	dir := b.dir
+	f, err := os.CreateTemp(dir, ".probe-*")
 	if err != nil {
 		return fmt.Errorf("cannot write secrets to %s: %w: %w", dir, err, auth.ErrStoreUnavailable)
 	}
-	name := f.Name()
+	tmp := f.Name()
 	cerr := f.Close()
-	rerr := os.Remove(name)
+	rerr := os.Remove(tmp)
 	if err := errors.Join(cerr, rerr); err != nil {
 		return fmt.Errorf("cannot write secrets to %s: %w: %w", dir, err, auth.ErrStoreUnavailable)
 	}

@@ -43,16 +43,16 @@ func TestCanStoreFile(t *testing.T) {
 	if err := s.CanStore(ctx, "prod"); err != nil {
 		t.Fatalf("CanStore: %v", err)
 	}
-	if left, _ := filepath.Glob(filepath.Join(dir, ".secrets.json.*")); len(left) != 0 {
+	if left, _ := filepath.Glob(filepath.Join(dir, secretsDirName, ".probe-*")); len(left) != 0 {
 		t.Fatalf("the probe left %v", left)
 	}
 	// A secrets file others can read is refused before anything is sent.
-	putAs(t, s, "other", 1, 1)
-	if err := os.Chmod(filepath.Join(dir, secretsFileName), 0o644); err != nil {
+	putAs(t, s, "prod", 1, 1)
+	if err := os.Chmod(filepath.Join(dir, secretsDirName, "prod.json"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.CanStore(ctx, "prod"); !errors.Is(err, ErrInsecureFile) || !errors.Is(err, auth.ErrStoreUnavailable) {
-		t.Fatalf("CanStore with a 0644 secrets.json = %v, want ErrInsecureFile", err)
+		t.Fatalf("CanStore over a 0644 secrets file = %v, want ErrInsecureFile", err)
 	}
 }
 

@@ -23,14 +23,14 @@ func openWithKeyring(t testing.TB, dir, backend string, kr keyringAPI) *Store {
 // fileHas reports whether secrets.json in dir holds a pair for name.
 func fileHas(t testing.TB, dir, name string) bool {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(dir, secretsFileName))
+	_, err := os.Stat(filepath.Join(dir, secretsDirName, name+".json"))
 	if errors.Is(err, os.ErrNotExist) {
 		return false
 	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	return strings.Contains(string(data), `"`+name+`"`)
+	return true
 }
 
 // The issue's case: one config dir used with the keyring and with --storage
@@ -135,11 +135,9 @@ func TestLegacyRecordMeansTheOpenedBackend(t *testing.T) {
 	ctx := context.Background()
 	sec := putAs(t, f, "old", 1, 1)
 	// As an older tokentop wrote it: no secrets_backend.
-	if err := f.meta.update(ctx, func(m map[string]auth.Session) (bool, error) {
-		se := m["old"]
+	if err := f.meta.update(ctx, "old", func(se auth.Session, _ bool) (auth.Session, recordOp, error) {
 		se.SecretsBackend = ""
-		m["old"] = se
-		return true, nil
+		return se, recordPut, nil
 	}); err != nil {
 		t.Fatal(err)
 	}

@@ -63,9 +63,9 @@ type Options struct {
 type metaBackend interface {
 	load(ctx context.Context) ([]auth.Session, error)
 	get(ctx context.Context, name string) (auth.Session, bool, error)
-	// update runs fn on the current index under the index lock and saves the
-	// result when fn reports a change.
-	update(ctx context.Context, fn func(map[string]auth.Session) (changed bool, err error)) error
+	// update runs fn on one session's record (found: it exists) under that
+	// record's write lock, and saves what fn returns as op says.
+	update(ctx context.Context, name string, fn func(cur auth.Session, found bool) (auth.Session, recordOp, error)) error
 	stamp(ctx context.Context) (string, error)
 }
 
@@ -167,7 +167,14 @@ func openWith(opts Options, tr trust) (*Store, error) {
 	s.dir, s.trust = dir, tr
 	s.ident.path, s.ident.read = filepath.Join(dir, storeIDFileName), tr.readFile
 	locks := newProcLocks()
-	s.meta = newFileMeta(dir, locks, tr)
+	for _, sub := range []string{recordsDirName, secretsDirName, auditDirName} {
+		w, err := tr.subdir(filepath.Join(dir, sub))
+		if err != nil {
+			return nil, fmt.Errorf("open storage: %w", err)
+		}
+		s.warnings = append(s.warnings, w...)
+	}
+	s.meta = newFileRecords(dir, locks, tr)
 	s.locks = fileLocker{dir: filepath.Join(dir, locksDirName), locks: locks, trust: tr}
 	s.audit = newFileAudit(dir, locks, tr)
 	// Sessions of one config dir may keep their secrets in different
@@ -181,6 +188,9 @@ func openWith(opts Options, tr trust) (*Store, error) {
 		s.backends[BackendMemory] = newMemSecrets()
 	}
 	s.secrets = s.backends[opts.Backend]
+	if err := s.migrate(dir, locks); err != nil {
+		return nil, fmt.Errorf("open storage: %w", err)
+	}
 	return s, nil
 }
 
@@ -306,9 +316,8 @@ func (s *Store) Put(ctx context.Context, se auth.Session, sec auth.Secrets) erro
 		s.dropLegacy(ctx, b, se.Name, fp)
 	}
 	se.SecretsBackend = bn
-	return s.meta.update(ctx, func(m map[string]auth.Session) (bool, error) {
-		m[se.Name] = se
-		return true, nil
+	return s.meta.update(ctx, se.Name, func(auth.Session, bool) (auth.Session, recordOp, error) {
+		return se, recordPut, nil
 	})
 }
 
@@ -318,12 +327,11 @@ func (s *Store) PutMeta(ctx context.Context, se auth.Session) error {
 	if err := ValidateName(se.Name); err != nil {
 		return err
 	}
-	return s.meta.update(ctx, func(m map[string]auth.Session) (bool, error) {
-		if old, ok := m[se.Name]; ok {
+	return s.meta.update(ctx, se.Name, func(old auth.Session, found bool) (auth.Session, recordOp, error) {
+		if found {
 			se.SecretsBackend = old.SecretsBackend
 		}
-		m[se.Name] = se
-		return true, nil
+		return se, recordPut, nil
 	})
 }
 
@@ -337,14 +345,12 @@ func (s *Store) Delete(ctx context.Context, name string) error {
 	}
 	existed := false
 	var old auth.Session
-	err := s.meta.update(ctx, func(m map[string]auth.Session) (bool, error) {
-		se, ok := m[name]
-		if !ok {
-			return false, nil
+	err := s.meta.update(ctx, name, func(se auth.Session, found bool) (auth.Session, recordOp, error) {
+		if !found {
+			return se, recordKeep, nil
 		}
 		existed, old = true, se
-		delete(m, name)
-		return true, nil
+		return se, recordDelete, nil
 	})
 	if err != nil {
 		return err

@@ -91,25 +91,30 @@ func (t trust) prepareConfigDir(dir string) (string, []string, error) {
 		return "", nil, err
 	}
 	warnings = append(warnings, w...)
-	locks := filepath.Join(resolved, locksDirName)
-	fi, err = os.Lstat(locks)
-	if errors.Is(err, os.ErrNotExist) {
-		if err := os.Mkdir(locks, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
-			return "", nil, fmt.Errorf("create directory %s: %w", locks, err)
-		}
-		fi, err = os.Lstat(locks)
-	}
-	if err != nil {
-		return "", nil, fmt.Errorf("locks directory %s: %w", locks, err)
-	}
-	if fi.Mode()&os.ModeSymlink != 0 {
-		return "", nil, symlinkError(locks)
-	}
-	w, err = t.checkDir(locks, fi)
+	w, err = t.subdir(filepath.Join(resolved, locksDirName))
 	if err != nil {
 		return "", nil, err
 	}
 	return resolved, append(warnings, w...), nil
+}
+
+// subdir creates dir (0700) inside the config dir, or checks the existing
+// one by the same rule; a symlink in its place is refused.
+func (t trust) subdir(dir string) ([]string, error) {
+	fi, err := os.Lstat(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
+			return nil, fmt.Errorf("create directory %s: %w", dir, err)
+		}
+		fi, err = os.Lstat(dir)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("directory %s: %w", dir, err)
+	}
+	if fi.Mode()&os.ModeSymlink != 0 {
+		return nil, symlinkError(dir)
+	}
+	return t.checkDir(dir, fi)
 }
 
 // checkDir applies the rule to an existing directory (fi from Lstat).

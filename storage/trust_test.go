@@ -47,7 +47,8 @@ func unchanged(t *testing.T, path string, want []byte) {
 }
 
 func TestTrustSymlinkedEventsRefused(t *testing.T) {
-	for _, name := range []string{auditFileName, auditFileName + ".1"} {
+	log := filepath.Join(auditDirName, "x"+auditFileSuffix)
+	for _, name := range []string{log, log + ".1"} {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
 			s := openDir(t, dir, BackendMemory)
@@ -56,11 +57,11 @@ func TestTrustSymlinkedEventsRefused(t *testing.T) {
 			if err := os.Symlink(victim, link); err != nil {
 				t.Fatal(err)
 			}
-			if name == auditFileName {
+			if name == log {
 				err := s.Record(auth.Event{Session: "x", Kind: auth.EventRefreshed})
-				wantUntrusted(t, "Record with a symlinked events.jsonl", err, link, "rm "+link)
+				wantUntrusted(t, "Record with a symlinked log", err, link, "rm "+link)
 			}
-			_, err := s.Events("", 0)
+			_, err := s.Events("x", 0)
 			wantUntrusted(t, "Events with a symlinked "+name, err, link, "rm "+link)
 			unchanged(t, victim, content)
 		})
@@ -81,8 +82,8 @@ func TestTrustSymlinkedLockFilesRefused(t *testing.T) {
 			}
 			return err
 		}},
-		{metaLockName, func(s *Store) error { return s.PutMeta(ctx, testSession("lk", sec, testNow)) }},
-		{secretsLockName, func(s *Store) error { return s.Put(ctx, testSession("lk", sec, testNow), sec) }},
+		{filepath.Join(recordsDirName, ".lk.lock"), func(s *Store) error { return s.PutMeta(ctx, testSession("lk", sec, testNow)) }},
+		{filepath.Join(secretsDirName, "lk.json"), func(s *Store) error { return s.Put(ctx, testSession("lk", sec, testNow), sec) }},
 	} {
 		t.Run(c.file, func(t *testing.T) {
 			dir := t.TempDir()
@@ -108,22 +109,24 @@ func TestTrustSymlinkedLockFilesRefused(t *testing.T) {
 
 func TestTrustSymlinkedIndexAndSecretsRefused(t *testing.T) {
 	ctx := context.Background()
+	record := filepath.Join(recordsDirName, "x.json")
+	secret := filepath.Join(secretsDirName, "x.json")
 	for _, c := range []struct {
 		file string
 		op   func(s *Store) error
 	}{
-		{metaFileName, func(s *Store) error { _, err := s.List(ctx); return err }},
-		{metaFileName, func(s *Store) error { _, err := s.Get(ctx, "x"); return err }},
-		{secretsFileName, func(s *Store) error { _, err := s.Secrets(ctx, "x"); return err }},
+		{record, func(s *Store) error { _, err := s.List(ctx); return err }},
+		{record, func(s *Store) error { _, err := s.Get(ctx, "x"); return err }},
+		{secret, func(s *Store) error { _, err := s.Secrets(ctx, "x"); return err }},
 	} {
 		t.Run(c.file, func(t *testing.T) {
 			dir := t.TempDir()
 			s := openDir(t, dir, BackendFile)
-			// A planted index pointing the session at someone else's server.
+			// A planted record pointing the session at someone else's server.
 			planted := filepath.Join(t.TempDir(), "planted.json")
-			doc := `{"version":1,"sessions":[{"name":"x","endpoints":{"oauth_url":"https://evil.example/oauth"}}]}`
-			if c.file == secretsFileName {
-				doc = `{"version":1,"secrets":{"x":{"access_token":"a","refresh_token":"r"}}}`
+			doc := `{"version":2,"session":{"name":"x","endpoints":{"oauth_url":"https://evil.example/oauth"}}}`
+			if c.file == secret {
+				doc = `{"version":1,"access_token":"a","refresh_token":"r"}`
 			}
 			if err := os.WriteFile(planted, []byte(doc), 0o600); err != nil {
 				t.Fatal(err)
@@ -135,6 +138,18 @@ func TestTrustSymlinkedIndexAndSecretsRefused(t *testing.T) {
 			wantUntrusted(t, "reading a symlinked "+c.file, c.op(s), link, "rm "+link)
 		})
 	}
+	// A legacy sessions.json planted as a symlink is not migrated.
+	dir := t.TempDir()
+	planted := filepath.Join(t.TempDir(), "planted.json")
+	if err := os.WriteFile(planted, []byte(`{"version":1,"sessions":[{"name":"x"}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, metaFileName)
+	if err := os.Symlink(planted, link); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Open(Options{ConfigDir: dir, Backend: BackendFile})
+	wantUntrusted(t, "migrating a symlinked sessions.json", err, link, "rm "+link)
 }
 
 func TestTrustGroupWritableFileRefused(t *testing.T) {
@@ -152,11 +167,9 @@ func TestTrustGroupWritableFileRefused(t *testing.T) {
 		file string
 		op   func() error
 	}{
-		// A fresh Store: s's parse cache holds what was read while the
-		// file was still safe, and a change of content would re-read it.
-		{metaFileName, func() error { _, err := openDir(t, dir, BackendFile).List(ctx); return err }},
-		{auditFileName, func() error { return s.Record(auth.Event{Session: "gw", Kind: auth.EventRefreshed}) }},
-		{metaLockName, func() error { return s.PutMeta(ctx, testSession("gw", sec, testNow)) }},
+		{filepath.Join(recordsDirName, "gw.json"), func() error { _, err := s.List(ctx); return err }},
+		{filepath.Join(auditDirName, "gw"+auditFileSuffix), func() error { return s.Record(auth.Event{Session: "gw", Kind: auth.EventRefreshed}) }},
+		{filepath.Join(recordsDirName, ".gw.lock"), func() error { return s.PutMeta(ctx, testSession("gw", sec, testNow)) }},
 	} {
 		path := filepath.Join(dir, c.file)
 		if err := os.Chmod(path, 0o666); err != nil {
@@ -233,16 +246,17 @@ func TestTrustForeignOwnerRefused(t *testing.T) {
 	if err := s.Put(ctx, testSession("fo", sec, testNow), sec); err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []string{metaFileName, secretsFileName} {
+	for _, f := range []string{filepath.Join(recordsDirName, "fo.json"), filepath.Join(secretsDirName, "fo.json")} {
 		path := filepath.Join(dir, f)
 		_, err := other.readFile(path)
 		wantUntrusted(t, "reading "+f+" owned by another uid", err, path, "chown")
 	}
-	unlock, err := other.lockFile(ctx, newProcLocks(), filepath.Join(dir, metaLockName))
+	lock := filepath.Join(dir, recordsDirName, ".fo.lock")
+	unlock, err := other.lockFile(ctx, newProcLocks(), lock)
 	if err == nil {
 		unlock()
 	}
-	wantUntrusted(t, "locking a lock file owned by another uid", err, filepath.Join(dir, metaLockName), "chown")
+	wantUntrusted(t, "locking a lock file owned by another uid", err, lock, "chown")
 }
 
 // The attack from the issue, with a real foreign owner: only root can
@@ -286,8 +300,8 @@ func TestTrustSymlinkedConfigDir(t *testing.T) {
 	if err := s.Record(auth.Event{Session: "x", Kind: auth.EventRefreshed}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(target, auditFileName)); err != nil {
-		t.Fatalf("events.jsonl not in the link's target: %v", err)
+	if _, err := os.Stat(filepath.Join(target, auditDirName, "x"+auditFileSuffix)); err != nil {
+		t.Fatalf("the audit log is not in the link's target: %v", err)
 	}
 	if err := os.Chmod(target, 0o777); err != nil {
 		t.Fatal(err)

@@ -1,0 +1,231 @@
+package storage
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/tokentop/tokentop/auth"
+)
+
+// Per-session metadata: one small file per session, <config-dir>/sessions/
+// NAME.json, so reading or updating one session touches only its record
+// and listing reads each record once. The layout maps onto a networked
+// store key for key (a record per session, a lock per session, a watch on
+// the directory), which is why the Store's interface is in those terms.
+const (
+	recordsDirName = "sessions"
+	recordSuffix   = ".json"
+	// recordVersion is the record schema this code reads and writes.
+	recordVersion = 2
+)
+
+// recordOp says what update does with the record fn returned.
+type recordOp int
+
+const (
+	recordKeep   recordOp = iota // leave the record as it is
+	recordPut                    // write the returned session
+	recordDelete                 // remove the record
+)
+
+// recordDoc is the on-disk form of one record.
+type recordDoc struct {
+	Version int           `json:"version"`
+	Session *auth.Session `json:"session"`
+}
+
+// fileRecords is the metadata of a config dir, one record per session.
+// Records are replaced atomically (temp file, fsync, rename); writers of one
+// record take its write lock (sessions/.NAME.lock, a flock held only for the
+// read-modify-write, never across a refresh), readers take no lock.
+type fileRecords struct {
+	dir   string
+	locks *procLocks
+	trust trust
+}
+
+func newFileRecords(dir string, locks *procLocks, tr trust) *fileRecords {
+	return &fileRecords{dir: filepath.Join(dir, recordsDirName), locks: locks, trust: tr}
+}
+
+func (f *fileRecords) path(name string) string { return filepath.Join(f.dir, name+recordSuffix) }
+
+// read loads one record; found is false when there is none.
+func (f *fileRecords) read(name string) (auth.Session, bool, error) {
+	path := f.path(name)
+	data, err := f.trust.readFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return auth.Session{}, false, nil
+	}
+	if err != nil {
+		return auth.Session{}, false, fmt.Errorf("read session record %s: %w", path, err)
+	}
+	se, err := f.parse(path, name, data)
+	return se, err == nil, err
+}
+
+// parse decodes and checks one record; damage is kept aside and reported.
+func (f *fileRecords) parse(path, name string, data []byte) (auth.Session, error) {
+	var doc recordDoc
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return auth.Session{}, f.damaged(path, data, err)
+	}
+	switch {
+	case doc.Version > recordVersion:
+		return auth.Session{}, fmt.Errorf("%w (record schema version %d; this tokentop reads version %d): %s is left untouched; upgrade tokentop, or use another --config-dir",
+			ErrMetadataTooNew, doc.Version, recordVersion, path)
+	case doc.Version < 1 || doc.Session == nil:
+		return auth.Session{}, f.damaged(path, data, errors.New("no schema version or no session"))
+	case doc.Session.Name != name:
+		return auth.Session{}, f.damaged(path, data, fmt.Errorf("it describes session %q", doc.Session.Name))
+	}
+	return *doc.Session, nil
+}
+
+// damaged keeps a byte-exact copy of a damaged record beside it (not
+// named *.json, so it is never listed) and returns the error naming both.
+func (f *fileRecords) damaged(path string, data []byte, cause error) error {
+	aside := path + ".damaged"
+	kept := "a copy is kept at " + aside
+	if err := keepCopy(aside, data); err != nil {
+		kept = "copying it aside to " + aside + " failed too (" + err.Error() + "); back it up yourself"
+	}
+	return fmt.Errorf("%w: %s cannot be read (%v); %s; tokentop will not change it: fix it by hand, or move it away to drop that session (its stored secrets stay; log in or import again)",
+		ErrMetadataDamaged, path, cause, kept)
+}
+
+func (f *fileRecords) get(_ context.Context, name string) (auth.Session, bool, error) {
+	return f.read(name)
+}
+
+// names lists the sessions that have a record, sorted.
+func (f *fileRecords) names() ([]string, error) {
+	entries, err := os.ReadDir(f.dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list session records in %s: %w", f.dir, err)
+	}
+	names := make([]string, 0, len(entries))
+	for _, e := range entries {
+		n, ok := strings.CutSuffix(e.Name(), recordSuffix)
+		if !ok || ValidateName(n) != nil {
+			continue // temp files, locks, damaged copies
+		}
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+// load reads every record once. Decoding dominates, so the records are read
+// by one worker per CPU; the result is sorted by name.
+func (f *fileRecords) load(ctx context.Context) ([]auth.Session, error) {
+	names, err := f.names()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]auth.Session, len(names))
+	found := make([]bool, len(names))
+	errs := make([]error, len(names))
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(names)/64))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(names); i += workers {
+				if ctx.Err() != nil {
+					errs[i] = ctx.Err()
+					return
+				}
+				out[i], found[i], errs[i] = f.read(names[i])
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	// A record deleted between the directory read and its own read is gone.
+	kept := out[:0]
+	for i := range out {
+		if found[i] {
+			kept = append(kept, out[i])
+		}
+	}
+	return kept, nil
+}
+
+// update runs fn on one record under its write lock and saves the result.
+func (f *fileRecords) update(ctx context.Context, name string, fn func(auth.Session, bool) (auth.Session, recordOp, error)) error {
+	lockPath := filepath.Join(f.dir, "."+name+".lock")
+	unlock, err := f.trust.lockFile(ctx, f.locks, lockPath)
+	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("update session %q: waiting for %s: %w: %w", name, lockPath, auth.ErrLockTimeout, ctx.Err())
+		}
+		return fmt.Errorf("update session %q: %w", name, err)
+	}
+	defer unlock()
+	path := f.path(name)
+	cur, found, err := f.read(name)
+	if err != nil {
+		return err
+	}
+	next, op, err := fn(cur, found)
+	if err != nil {
+		return err
+	}
+	switch op {
+	case recordPut:
+		next.Name = name
+		var buf bytes.Buffer
+		buf.Grow(1024)
+		buf.WriteString(`{"version": ` + strconv.Itoa(recordVersion) + `, "session": `)
+		if err := json.NewEncoder(&buf).Encode(&next); err != nil {
+			return fmt.Errorf("encode session %q: %w", name, err)
+		}
+		buf.Truncate(buf.Len() - 1)
+		buf.WriteString("}\n")
+		if err := writeFileLocked(path, buf.Bytes(), 0o600); err != nil {
+			return fmt.Errorf("save session %q: %w", name, err)
+		}
+	case recordDelete:
+		if !found {
+			return nil
+		}
+		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("remove session %q: %w", name, err)
+		}
+		if err := syncDir(f.dir); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// stamp changes whenever a record is added, replaced or removed: every
+// write renames into (or unlinks from) the records directory, which moves
+// its modification time. It is the fallback where Watch is unavailable.
+func (f *fileRecords) stamp(context.Context) (string, error) {
+	fi, err := os.Lstat(f.dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return noFileStamp, nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("stat %s: %w", f.dir, err)
+	}
+	return statStamp(fi), nil
+}
