@@ -1,7 +1,0 @@
-//go:build !unix
-
-package main
-
-// terminalDeliveredInterrupt is false where process groups do not exist:
-// every interrupt is forwarded.
-func terminalDeliveredInterrupt() bool { return false }
