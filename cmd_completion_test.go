@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spf13/cobra"
-
 	"github.com/tokentop/tokentop/auth"
 	"github.com/tokentop/tokentop/auth/emulator"
 	"github.com/tokentop/tokentop/storage"
@@ -83,7 +81,7 @@ func TestCompletionReadsNoSecrets(t *testing.T) {
 	// unreachable keyring: the names still complete, since Tab must never
 	// wait for (or prompt through) secret storage.
 	s := admSeed(t, "file", emulator.Config{}, nil)
-	c := &cli{t: t, configDir: s.c.configDir, storage: "keyring", env: []string{"DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent"}}
+	c := &cli{t: t, configDir: s.c.configDir, storage: "keyring", env: []string{"DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent"}, process: true}
 	got, _ := admCompletions(t, c, "inspect", "")
 	if !slices.Equal(got, []string{s.name}) {
 		t.Errorf("completions %v, want [%s]", got, s.name)
@@ -202,24 +200,6 @@ func admManySessions(b *testing.B, n int) string {
 		}
 	}
 	return dir
-}
-
-// BenchmarkCompleteSessionNames measures what one Tab costs inside the
-// process with 1000 saved sessions: open the store, list, filter.
-func BenchmarkCompleteSessionNames(b *testing.B) {
-	dir := admManySessions(b, 1000)
-	cmd := &cobra.Command{}
-	cmd.SetContext(context.Background())
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		a := &app{configDir: dir, storageName: storage.BackendFile}
-		names, _ := a.completeSessionNames(cmd, nil, "session-09")
-		if len(names) != 100 {
-			b.Fatalf("%d names", len(names))
-		}
-		a.store.Close()
-	}
 }
 
 // BenchmarkCompleteBinary measures one Tab as the shell runs it: a whole

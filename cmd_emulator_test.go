@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tokentop/tokentop/internal/cli/cmdutil"
 )
 
 // emuProcess is a running `tokentop emulator` and what it has printed.
@@ -185,7 +187,7 @@ func TestEmulatorCommandBadFlags(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			r := newCLI(t, "memory").run("", append([]string{"emulator", "--addr", "127.0.0.1:0"}, tt.args...)...)
-			if r.code != exitUsage || !strings.Contains(r.stderr, tt.want) {
+			if r.code != cmdutil.ExitUsage || !strings.Contains(r.stderr, tt.want) {
 				t.Errorf("exit %d, stderr %q: want exit 2 and %q", r.code, r.stderr, tt.want)
 			}
 		})
@@ -196,7 +198,7 @@ func TestEmulatorCommandAddrInUse(t *testing.T) {
 	p := emuStart(t, "--addr", "127.0.0.1:0")
 	addr := strings.TrimPrefix(p.url, "http://")
 	r := newCLI(t, "memory").run("", "emulator", "--addr", addr)
-	if r.code != exitError || !strings.Contains(r.stderr, "listen on "+addr) {
+	if r.code != cmdutil.ExitFailure || !strings.Contains(r.stderr, "listen on "+addr) {
 		t.Errorf("second emulator on %s: exit %d, %q; want exit 1 naming the address", addr, r.code, r.stderr)
 	}
 	_ = p.cmd.Process.Signal(syscall.SIGINT)

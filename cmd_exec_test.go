@@ -16,6 +16,7 @@ import (
 
 	"github.com/tokentop/tokentop/auth"
 	"github.com/tokentop/tokentop/auth/emulator"
+	"github.com/tokentop/tokentop/internal/cli/cmdutil"
 )
 
 // admProbeChild is a child command that checks, at the server, the token it
@@ -117,7 +118,7 @@ func TestExecShortLivedTokens(t *testing.T) {
 	// up front.)
 	before := s.em.Stats().Refreshes
 	r = s.c.run("", "exec", s.name, "--min-valid", "1m", "--", "true")
-	admWant(t, r, exitError, nil, []string{"minimum validity", "1m"})
+	admWant(t, r, cmdutil.ExitFailure, nil, []string{"minimum validity", "1m"})
 	if got := s.em.Stats().Refreshes - before; got != 0 {
 		t.Errorf("%d refreshes spent on a wish no token can meet", got)
 	}
@@ -131,12 +132,12 @@ func TestExecUsage(t *testing.T) {
 		code int
 		msg  string
 	}{
-		{"no dash", []string{"exec", s.name, "true"}, exitUsage, "tokentop exec NAME -- CMD"},
-		{"no command", []string{"exec", s.name, "--"}, exitUsage, "tokentop exec NAME -- CMD"},
-		{"no name", []string{"exec", "--", "true"}, exitUsage, "tokentop exec NAME -- CMD"},
-		{"negative min-valid", []string{"exec", s.name, "--min-valid", "-1m", "--", "true"}, exitUsage, "must not be negative"},
-		{"bad min-valid", []string{"exec", s.name, "--min-valid", "soon", "--", "true"}, exitUsage, "soon"},
-		{"unknown session", []string{"exec", "nobody", "--", "true"}, exitError, "no such session"},
+		{"no dash", []string{"exec", s.name, "true"}, cmdutil.ExitUsage, "tokentop exec NAME -- CMD"},
+		{"no command", []string{"exec", s.name, "--"}, cmdutil.ExitUsage, "tokentop exec NAME -- CMD"},
+		{"no name", []string{"exec", "--", "true"}, cmdutil.ExitUsage, "tokentop exec NAME -- CMD"},
+		{"negative min-valid", []string{"exec", s.name, "--min-valid", "-1m", "--", "true"}, cmdutil.ExitUsage, "must not be negative"},
+		{"bad min-valid", []string{"exec", s.name, "--min-valid", "soon", "--", "true"}, cmdutil.ExitUsage, "soon"},
+		{"unknown session", []string{"exec", "nobody", "--", "true"}, cmdutil.ExitFailure, "no such session"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -200,8 +201,8 @@ func TestExecErrorsReadLikeToken(t *testing.T) {
 		fail503 int
 		code    int
 	}{
-		{"needs login", dead.name, 0, exitNeedsLogin},
-		{"server unavailable", busy.name, 2, exitUnavailable},
+		{"needs login", dead.name, 0, cmdutil.ExitNeedsLogin},
+		{"server unavailable", busy.name, 2, cmdutil.ExitUnavailable},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

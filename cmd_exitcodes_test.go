@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/tokentop/tokentop/auth/emulator"
+	"github.com/tokentop/tokentop/internal/cli/cmdutil"
 )
 
 // admClosedURL is the URL of a server that is no longer listening.
@@ -31,7 +32,7 @@ func admNoKeyring(t *testing.T, c *cli) *cli {
 	t.Helper()
 	admLegacyRecords(t, c.configDir)
 	return &cli{t: t, configDir: c.configDir, storage: "keyring",
-		env: []string{"DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent"}}
+		env: []string{"DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent"}, process: true}
 }
 
 // admLegacyRecords drops secrets_backend from every record in dir's
@@ -94,39 +95,39 @@ func TestExitCodes(t *testing.T) {
 		code     int
 		inStderr string
 	}{
-		{"0 ok inspect", s.c, "", []string{"inspect", s.name}, 0, exitOK, ""},
-		{"0 ok exec", s.c, "", []string{"exec", s.name, "--", "true"}, 0, exitOK, ""},
+		{"0 ok inspect", s.c, "", []string{"inspect", s.name}, 0, cmdutil.ExitOK, ""},
+		{"0 ok exec", s.c, "", []string{"exec", s.name, "--", "true"}, 0, cmdutil.ExitOK, ""},
 
-		{"1 unknown session inspect", s.c, "", []string{"inspect", "nobody"}, 0, exitError, "no such session"},
-		{"1 unknown session revoke", s.c, "", []string{"revoke", "nobody"}, 0, exitError, "no such session"},
-		{"1 unknown session forget", s.c, "", []string{"forget", "nobody"}, 0, exitError, "no such session"},
-		{"1 unknown session exec", s.c, "", []string{"exec", "nobody", "--", "true"}, 0, exitError, "no such session"},
-		{"1 probe rejected", s.c, "garbage-token-value", []string{"inspect", "--token", "-", "--probe", "--api-url", s.url + "/v3"}, 0, exitError, "rejected"},
+		{"1 unknown session inspect", s.c, "", []string{"inspect", "nobody"}, 0, cmdutil.ExitFailure, "no such session"},
+		{"1 unknown session revoke", s.c, "", []string{"revoke", "nobody"}, 0, cmdutil.ExitFailure, "no such session"},
+		{"1 unknown session forget", s.c, "", []string{"forget", "nobody"}, 0, cmdutil.ExitFailure, "no such session"},
+		{"1 unknown session exec", s.c, "", []string{"exec", "nobody", "--", "true"}, 0, cmdutil.ExitFailure, "no such session"},
+		{"1 probe rejected", s.c, "garbage-token-value", []string{"inspect", "--token", "-", "--probe", "--api-url", s.url + "/v3"}, 0, cmdutil.ExitFailure, "rejected"},
 
-		{"2 revoke bad type", s.c, "tok", []string{"revoke", "--token", "-", "--type", "bogus"}, 0, exitUsage, "--type"},
-		{"2 revoke no type", s.c, "tok", []string{"revoke", "--token", "-"}, 0, exitUsage, "--type"},
-		{"2 inspect no args", s.c, "", []string{"inspect"}, 0, exitUsage, "NAME"},
-		{"2 exec no dash", s.c, "", []string{"exec", s.name, "true"}, 0, exitUsage, "--"},
-		{"2 forget unknown flag", s.c, "", []string{"forget", s.name, "--yes"}, 0, exitUsage, "--yes"},
-		{"2 bad storage", &cli{t: t, configDir: s.c.configDir, storage: "floppy"}, "", []string{"inspect", s.name}, 0, exitUsage, "floppy"},
+		{"2 revoke bad type", s.c, "tok", []string{"revoke", "--token", "-", "--type", "bogus"}, 0, cmdutil.ExitUsage, "--type"},
+		{"2 revoke no type", s.c, "tok", []string{"revoke", "--token", "-"}, 0, cmdutil.ExitUsage, "--type"},
+		{"2 inspect no args", s.c, "", []string{"inspect"}, 0, cmdutil.ExitUsage, "NAME"},
+		{"2 exec no dash", s.c, "", []string{"exec", s.name, "true"}, 0, cmdutil.ExitUsage, "--"},
+		{"2 forget unknown flag", s.c, "", []string{"forget", s.name, "--yes"}, 0, cmdutil.ExitUsage, "--yes"},
+		{"2 bad storage", &cli{t: t, configDir: s.c.configDir, storage: "floppy"}, "", []string{"inspect", s.name}, 0, cmdutil.ExitUsage, "floppy"},
 
-		{"3 exec needs login", s.c, "", []string{"exec", dead.name, "--", "true"}, 0, exitNeedsLogin, "needs a new login"},
-		{"3 exec still needs login", s.c, "", []string{"exec", dead.name, "--", "true"}, 0, exitNeedsLogin, "tokentop login"},
-		{"3 refresh needs login", s.c, "", []string{"refresh", dead.name}, 0, exitNeedsLogin, "login"},
+		{"3 exec needs login", s.c, "", []string{"exec", dead.name, "--", "true"}, 0, cmdutil.ExitNeedsLogin, "needs a new login"},
+		{"3 exec still needs login", s.c, "", []string{"exec", dead.name, "--", "true"}, 0, cmdutil.ExitNeedsLogin, "tokentop login"},
+		{"3 refresh needs login", s.c, "", []string{"refresh", dead.name}, 0, cmdutil.ExitNeedsLogin, "login"},
 
-		{"3 exec secret missing", lost.c, "", []string{"exec", lost.name, "--", "true"}, 0, exitNeedsLogin, "not found"},
-		{"3 inspect secret missing", lost.c, "", []string{"inspect", lost.name}, 0, exitNeedsLogin, "not inspected"},
+		{"3 exec secret missing", lost.c, "", []string{"exec", lost.name, "--", "true"}, 0, cmdutil.ExitNeedsLogin, "not found"},
+		{"3 inspect secret missing", lost.c, "", []string{"inspect", lost.name}, 0, cmdutil.ExitNeedsLogin, "not inspected"},
 
-		{"4 inspect keyring unreachable", noKeyring, "", []string{"inspect", s.name}, 0, exitStorage, "not inspected"},
-		{"4 exec keyring unreachable", noKeyring, "", []string{"exec", s.name, "--", "true"}, 0, exitStorage, ""},
-		{"4 revoke keyring unreachable", noKeyring, "", []string{"revoke", victim.name}, 0, exitStorage, ""},
-		{"4 forget keyring unreachable", noKeyring, "", []string{"forget", victim2.name}, 0, exitStorage, ""},
+		{"4 inspect keyring unreachable", noKeyring, "", []string{"inspect", s.name}, 0, cmdutil.ExitStorage, "not inspected"},
+		{"4 exec keyring unreachable", noKeyring, "", []string{"exec", s.name, "--", "true"}, 0, cmdutil.ExitStorage, ""},
+		{"4 revoke keyring unreachable", noKeyring, "", []string{"revoke", victim.name}, 0, cmdutil.ExitStorage, ""},
+		{"4 forget keyring unreachable", noKeyring, "", []string{"forget", victim2.name}, 0, cmdutil.ExitStorage, ""},
 
-		{"5 raw revoke server gone", s.c, "tok", []string{"revoke", "--token", "-", "--type", "access", "--oauth-url", down}, 0, exitUnavailable, "network"},
-		{"5 raw probe server gone", s.c, "tok", []string{"inspect", "--token", "-", "--probe", "--api-url", down + "/v3"}, 0, exitUnavailable, "network"},
-		{"5 probe 503", s.c, "", []string{"inspect", s.name, "--probe"}, 1, exitUnavailable, "503"},
-		{"5 revoke 503", s.c, "", []string{"revoke", s.name}, 2, exitUnavailable, "503"},
-		{"5 exec refresh 503", s.c, "", []string{"exec", gone.name, "--", "true"}, 1, exitUnavailable, "503"},
+		{"5 raw revoke server gone", s.c, "tok", []string{"revoke", "--token", "-", "--type", "access", "--oauth-url", down}, 0, cmdutil.ExitUnavailable, "network"},
+		{"5 raw probe server gone", s.c, "tok", []string{"inspect", "--token", "-", "--probe", "--api-url", down + "/v3"}, 0, cmdutil.ExitUnavailable, "network"},
+		{"5 probe 503", s.c, "", []string{"inspect", s.name, "--probe"}, 1, cmdutil.ExitUnavailable, "503"},
+		{"5 revoke 503", s.c, "", []string{"revoke", s.name}, 2, cmdutil.ExitUnavailable, "503"},
+		{"5 exec refresh 503", s.c, "", []string{"exec", gone.name, "--", "true"}, 1, cmdutil.ExitUnavailable, "503"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -135,14 +136,14 @@ func TestExitCodes(t *testing.T) {
 			}
 			r := tt.c.run(tt.stdin, tt.args...)
 			admWant(t, r, tt.code, nil, []string{tt.inStderr})
-			if tt.code != exitOK {
+			if tt.code != cmdutil.ExitOK {
 				admErrorLine(t, r)
 			}
 			admNoSecret(t, r, s.tok.Access, s.tok.Refresh, dead.tok.Access, dead.tok.Refresh)
 		})
 	}
 	// The 4s left the session alone, and nothing above lost it.
-	admWant(t, s.c.run("", "inspect", s.name), exitOK, nil, nil)
+	admWant(t, s.c.run("", "inspect", s.name), cmdutil.ExitOK, nil, nil)
 }
 
 // admErrorLine returns the one "tokentop: " line of a failed command's

@@ -5,6 +5,7 @@ import (
 
 	"github.com/tokentop/tokentop/auth"
 	"github.com/tokentop/tokentop/auth/emulator"
+	"github.com/tokentop/tokentop/internal/cli/cmdutil"
 	"github.com/tokentop/tokentop/internal/timefmt"
 )
 
@@ -26,16 +27,16 @@ func TestForget(t *testing.T) {
 			if !s.em.Valid(s.tok.Access, emulator.KindAccess) || !s.em.Valid(s.tok.Refresh, emulator.KindRefresh) {
 				t.Error("forget revoked a token at the server")
 			}
-			admWant(t, s.c.run("", "inspect", s.name), exitError, nil, []string{"no such session"})
-			admWant(t, s.c.run("", "forget", s.name), exitError, nil, []string{"no such session", "tokentop list"})
+			admWant(t, s.c.run("", "inspect", s.name), cmdutil.ExitFailure, nil, []string{"no such session"})
+			admWant(t, s.c.run("", "forget", s.name), cmdutil.ExitFailure, nil, []string{"no such session", "tokentop list"})
 		})
 	}
 }
 
 func TestForgetUsage(t *testing.T) {
 	c := newCLI(t, "file")
-	admWant(t, c.run("", "forget"), exitUsage, nil, []string{"needs one session NAME"})
-	admWant(t, c.run("", "forget", "a", "b"), exitUsage, nil, []string{"takes one session NAME, got 2 arguments"})
+	admWant(t, c.run("", "forget"), cmdutil.ExitUsage, nil, []string{"needs one session NAME"})
+	admWant(t, c.run("", "forget", "a", "b"), cmdutil.ExitUsage, nil, []string{"takes one session NAME, got 2 arguments"})
 }
 
 func TestForgetRetryAfterStorageFailure(t *testing.T) {
@@ -44,10 +45,10 @@ func TestForgetRetryAfterStorageFailure(t *testing.T) {
 	// removes what was left behind.
 	s := admSeed(t, "file", emulator.Config{}, nil)
 	r := admNoKeyring(t, s.c).run("", "forget", s.name)
-	admWant(t, r, exitStorage, nil, []string{"tokentop: "})
+	admWant(t, r, cmdutil.ExitStorage, nil, []string{"tokentop: "})
 	r = s.c.run("", "forget", s.name)
 	admWant(t, r, 0, nil, []string{"leftover secrets of " + s.name, "NOTHING was revoked"})
-	admWant(t, s.c.run("", "forget", s.name), exitError, nil, []string{"no such session"})
+	admWant(t, s.c.run("", "forget", s.name), cmdutil.ExitFailure, nil, []string{"no such session"})
 	if !s.em.Valid(s.tok.Refresh, emulator.KindRefresh) {
 		t.Error("forget revoked the refresh token")
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/tokentop/tokentop/auth"
 	"github.com/tokentop/tokentop/auth/emulator"
+	"github.com/tokentop/tokentop/internal/cli/cmdutil"
 	"github.com/tokentop/tokentop/storage"
 )
 
@@ -302,16 +303,16 @@ func TestInspectErrors(t *testing.T) {
 		code     int
 		inStderr string
 	}{
-		{"no argument", "", []string{"inspect"}, exitUsage, "needs a session NAME"},
-		{"two arguments", "", []string{"inspect", s.name, "other"}, exitUsage, "takes a session NAME, or --token - with the token on stdin, got 2 arguments"},
-		{"unknown session", "", []string{"inspect", "nobody"}, exitError, "tokentop list"},
-		{"invalid name", "", []string{"inspect", "bad/name"}, exitUsage, ""},
-		{"name and token", "x", []string{"inspect", s.name, "--token", "-"}, exitUsage, "not both"},
-		{"token as flag value", "", []string{"inspect", "--token", "abc"}, exitUsage, "never accepted as flag values"},
-		{"empty stdin", "", []string{"inspect", "--token", "-"}, exitUsage, "no token on stdin"},
-		{"api-url with name", "", []string{"inspect", s.name, "--api-url", s.url}, exitUsage, "--api-url goes with --token"},
-		{"insecure api url", "tok", []string{"inspect", "--token", "-", "--probe", "--api-url", "http://example.com/v3"}, exitUsage, "--api-url"},
-		{"unknown flag", "", []string{"inspect", s.name, "--bogus"}, exitUsage, "bogus"},
+		{"no argument", "", []string{"inspect"}, cmdutil.ExitUsage, "needs a session NAME"},
+		{"two arguments", "", []string{"inspect", s.name, "other"}, cmdutil.ExitUsage, "takes a session NAME, or --token - with the token on stdin, got 2 arguments"},
+		{"unknown session", "", []string{"inspect", "nobody"}, cmdutil.ExitFailure, "tokentop list"},
+		{"invalid name", "", []string{"inspect", "bad/name"}, cmdutil.ExitUsage, ""},
+		{"name and token", "x", []string{"inspect", s.name, "--token", "-"}, cmdutil.ExitUsage, "not both"},
+		{"token as flag value", "", []string{"inspect", "--token", "abc"}, cmdutil.ExitUsage, "never accepted as flag values"},
+		{"empty stdin", "", []string{"inspect", "--token", "-"}, cmdutil.ExitUsage, "no token on stdin"},
+		{"api-url with name", "", []string{"inspect", s.name, "--api-url", s.url}, cmdutil.ExitUsage, "--api-url goes with --token"},
+		{"insecure api url", "tok", []string{"inspect", "--token", "-", "--probe", "--api-url", "http://example.com/v3"}, cmdutil.ExitUsage, "--api-url"},
+		{"unknown flag", "", []string{"inspect", s.name, "--bogus"}, cmdutil.ExitUsage, "bogus"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -383,12 +384,12 @@ func TestInspectStorageUnavailable(t *testing.T) {
 	s := admSeed(t, "file", emulator.Config{}, nil)
 	nk := admNoKeyring(t, s.c)
 	r := nk.run("", "inspect", s.name)
-	admWant(t, r, exitStorage, []string{emulator.DefaultUser().Email, auth.Fingerprint(s.tok.Refresh), "not inspected: secret storage unavailable"},
+	admWant(t, r, cmdutil.ExitStorage, []string{emulator.DefaultUser().Email, auth.Fingerprint(s.tok.Refresh), "not inspected: secret storage unavailable"},
 		[]string{"tokentop: "})
 
 	r = nk.run("", "inspect", s.name, "--json", "--probe")
-	if r.code != exitStorage {
-		t.Fatalf("exit %d, want %d: %s", r.code, exitStorage, r.stderr)
+	if r.code != cmdutil.ExitStorage {
+		t.Fatalf("exit %d, want %d: %s", r.code, cmdutil.ExitStorage, r.stderr)
 	}
 	var got map[string]any
 	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {

@@ -240,7 +240,7 @@ func TestSessStorageUnavailable(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := newCLI(t, "keyring")
-	c.env = append(c.env, "DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent")
+	c.env, c.process = append(c.env, "DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent"), true
 	r := c.run(string(body), append([]string{"import", "nokeyring"}, sessEndpointArgs(url)...)...)
 	if r.code != 4 {
 		t.Fatalf("import with no Secret Service: exit %d, want 4\n%s", r.code, r.stderr)
@@ -258,7 +258,7 @@ func TestSessStorageUnavailable(t *testing.T) {
 	k := newCLI(t, "keyring")
 	name := sessName(t, k, "gone")
 	p := sessImport(t, k, em, url, name, 10*time.Minute, time.Hour)
-	k.env = append(k.env, "DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent")
+	k.env, k.process = append(k.env, "DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent"), true
 	tok := k.run("", "token", name)
 	if tok.code != 4 || tok.stdout != "" {
 		t.Errorf("token with the Secret Service gone: exit %d, stdout %q, want 4\n%s", tok.code, tok.stdout, tok.stderr)

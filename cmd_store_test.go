@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/tokentop/tokentop/auth/emulator"
+	"github.com/tokentop/tokentop/internal/cli/cmdutil"
 )
 
 // storeNeedKeyring skips unless the tests may use a (throwaway) keyring.
@@ -28,9 +29,9 @@ func storeLogin(t *testing.T, c *cli, url, name string, u emulator.User) result 
 func TestStoreLoginWithoutKeyringSendsNothing(t *testing.T) {
 	t.Parallel()
 	em, url := startEmulator(t, emulator.Config{LoginRate: -1})
-	c := &cli{t: t, configDir: t.TempDir(), storage: "keyring", env: []string{"DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent"}}
+	c := &cli{t: t, configDir: t.TempDir(), storage: "keyring", env: []string{"DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent"}, process: true}
 	r := storeLogin(t, c, url, "w", emulator.DefaultUser())
-	admWant(t, r, exitStorage, nil, []string{"nothing was sent", "no Secret Service"})
+	admWant(t, r, cmdutil.ExitStorage, nil, []string{"nothing was sent", "no Secret Service"})
 	admErrorLine(t, r)
 	if st := em.Stats(); st.Logins != 0 || st.ActiveSessions != 0 {
 		t.Fatalf("the login reached the server: %+v", st)
@@ -40,7 +41,7 @@ func TestStoreLoginWithoutKeyringSendsNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	r = c.run(string(body), append([]string{"import", "w"}, sessEndpointArgs(url)...)...)
-	admWant(t, r, exitStorage, nil, []string{"nothing was read or saved", "no Secret Service"})
+	admWant(t, r, cmdutil.ExitStorage, nil, []string{"nothing was read or saved", "no Secret Service"})
 	if r := c.run("", "list", "--json"); !strings.Contains(r.stdout, `"sessions": []`) {
 		t.Errorf("a failed login or import left a session:\n%s", r.stdout)
 	}
@@ -82,11 +83,11 @@ func TestStoreConfigDirsShareNoKeyringItem(t *testing.T) {
 	em, url := startEmulator(t, emulator.Config{LoginRate: -1, Users: []emulator.User{ana, bob}})
 	a, b := newCLI(t, "keyring"), newCLI(t, "keyring")
 	name := sessName(t, a, "prod")
-	admWant(t, storeLogin(t, a, url, name, ana), exitOK, nil, nil)
-	admWant(t, storeLogin(t, b, url, name, bob), exitOK, nil, nil)
+	admWant(t, storeLogin(t, a, url, name, ana), cmdutil.ExitOK, nil, nil)
+	admWant(t, storeLogin(t, b, url, name, bob), cmdutil.ExitOK, nil, nil)
 	ta, tb := a.run("", "token", name), b.run("", "token", name)
-	admWant(t, ta, exitOK, nil, nil)
-	admWant(t, tb, exitOK, nil, nil)
+	admWant(t, ta, cmdutil.ExitOK, nil, nil)
+	admWant(t, tb, cmdutil.ExitOK, nil, nil)
 	if ta.stdout == tb.stdout {
 		t.Fatal("A and B hand out the same token for prod")
 	}
@@ -100,7 +101,7 @@ func TestStoreConfigDirsShareNoKeyringItem(t *testing.T) {
 		t.Errorf("stats %+v: nothing needed a refresh", st)
 	}
 	// Forgetting B's prod leaves A's.
-	admWant(t, b.run("", "forget", name), exitOK, nil, nil)
+	admWant(t, b.run("", "forget", name), cmdutil.ExitOK, nil, nil)
 	if again := a.run("", "token", name); again.code != 0 || again.stdout != ta.stdout {
 		t.Fatalf("A's prod after B forgot its own: exit %d\n%s", again.code, again.stderr)
 	}
@@ -117,22 +118,22 @@ func TestStoreSessionKeepsItsBackend(t *testing.T) {
 	k := newCLI(t, "keyring")
 	f := &cli{t: t, configDir: k.configDir, storage: "file"}
 	s1 := sessName(t, k, "s1")
-	admWant(t, storeLogin(t, k, url, s1, emulator.DefaultUser()), exitOK, nil, nil)
+	admWant(t, storeLogin(t, k, url, s1, emulator.DefaultUser()), cmdutil.ExitOK, nil, nil)
 	t.Cleanup(func() { k.run("", "forget", s1) })
 
 	r := storeLogin(t, f, url, s1, emulator.DefaultUser())
-	admWant(t, r, exitStorage, nil, []string{"keyring backend", "--storage keyring", "nothing was sent"})
+	admWant(t, r, cmdutil.ExitStorage, nil, []string{"keyring backend", "--storage keyring", "nothing was sent"})
 	if st := em.Stats(); st.Logins != 1 {
 		t.Fatalf("the refused login reached the server: %+v", st)
 	}
 	tk, tf := k.run("", "token", s1), f.run("", "token", s1)
-	admWant(t, tk, exitOK, nil, nil)
+	admWant(t, tk, cmdutil.ExitOK, nil, nil)
 	if tf.code != 0 || tf.stdout != tk.stdout {
 		t.Fatalf("--storage file token s1 = exit %d %q, want the keyring's token\n%s", tf.code, tf.stdout, tf.stderr)
 	}
 
 	s2 := sessName(t, f, "s2")
-	admWant(t, storeLogin(t, f, url, s2, emulator.DefaultUser()), exitOK, nil, nil)
+	admWant(t, storeLogin(t, f, url, s2, emulator.DefaultUser()), cmdutil.ExitOK, nil, nil)
 	if r := k.run("", "token", s2); r.code != 0 {
 		t.Fatalf("token s2 through the keyring: exit %d\n%s", r.code, r.stderr)
 	}
@@ -145,10 +146,10 @@ func TestStoreSessionKeepsItsBackend(t *testing.T) {
 		t.Errorf("list shows no STORAGE column for mixed backends:\n%s", table.stdout)
 	}
 	// inspect and forget name the backend the session is in.
-	admWant(t, f.run("", "inspect", s1), exitOK, []string{"(storage: keyring)"}, nil)
+	admWant(t, f.run("", "inspect", s1), cmdutil.ExitOK, []string{"(storage: keyring)"}, nil)
 	// Once s1 is forgotten, --storage file may log it in afresh.
-	admWant(t, f.run("", "forget", s1), exitOK, nil, []string{"(keyring storage)"})
-	admWant(t, storeLogin(t, f, url, s1, emulator.DefaultUser()), exitOK, nil, nil)
+	admWant(t, f.run("", "forget", s1), cmdutil.ExitOK, nil, []string{"(keyring storage)"})
+	admWant(t, storeLogin(t, f, url, s1, emulator.DefaultUser()), cmdutil.ExitOK, nil, nil)
 	if got := storeList(t, k)[s1].SecretsBackend; got != "file" {
 		t.Fatalf("s1 after forget and a file login is in %q", got)
 	}

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -11,9 +9,10 @@ import (
 	"testing"
 
 	"github.com/tokentop/tokentop/auth/emulator"
+	"github.com/tokentop/tokentop/internal/cli/cmdutil"
 )
 
-// TestRootUsageErrors runs the command line in-process: mistakes in it are
+// TestRootUsageErrors: mistakes in it are
 // usage errors (exit 2) that say what was wrong and what to do.
 func TestRootUsageErrors(t *testing.T) {
 	for _, tc := range []struct {
@@ -28,17 +27,16 @@ func TestRootUsageErrors(t *testing.T) {
 		{[]string{"--storage", "vault", "list"}, `--storage "vault": choose keyring, file or memory`},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
-			var out, errb bytes.Buffer
-			t.Setenv("TOKENTOP_CONFIG_DIR", t.TempDir())
-			code := run(context.Background(), tc.args, strings.NewReader(""), &out, &errb)
-			if code != exitUsage {
-				t.Errorf("exit %d, want %d\n%s", code, exitUsage, errb.String())
+			t.Parallel()
+			r := newCLI(t, "").run("", tc.args...)
+			if r.code != cmdutil.ExitUsage {
+				t.Errorf("exit %d, want %d\n%s", r.code, cmdutil.ExitUsage, r.stderr)
 			}
-			if !strings.Contains(errb.String(), tc.want) {
-				t.Errorf("stderr %q lacks %q", errb.String(), tc.want)
+			if !strings.Contains(r.stderr, tc.want) {
+				t.Errorf("stderr %q lacks %q", r.stderr, tc.want)
 			}
-			if out.Len() != 0 {
-				t.Errorf("a usage error printed to stdout: %q", out.String())
+			if r.stdout != "" {
+				t.Errorf("a usage error printed to stdout: %q", r.stdout)
 			}
 		})
 	}
@@ -91,15 +89,12 @@ func TestPlainHTTPOnlyToLoopbackAddresses(t *testing.T) {
 			{"tok", []string{"revoke", "--token", "-", "--type", "access", "--oauth-url", base}},
 		} {
 			t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
-				var out, errb bytes.Buffer
-				t.Setenv("TOKENTOP_CONFIG_DIR", t.TempDir())
-				t.Setenv("TOKENTOP_STORAGE", "file")
-				code := run(context.Background(), tc.args, strings.NewReader(tc.stdin), &out, &errb)
-				if code != exitUsage {
-					t.Errorf("exit %d, want %d\n%s", code, exitUsage, errb.String())
+				r := newCLI(t, "file").run(tc.stdin, tc.args...)
+				if r.code != cmdutil.ExitUsage {
+					t.Errorf("exit %d, want %d\n%s", r.code, cmdutil.ExitUsage, r.stderr)
 				}
-				if !strings.Contains(errb.String(), "plain http") {
-					t.Errorf("stderr does not say why: %q", errb.String())
+				if !strings.Contains(r.stderr, "plain http") {
+					t.Errorf("stderr does not say why: %q", r.stderr)
 				}
 			})
 		}
