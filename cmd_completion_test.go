@@ -35,6 +35,7 @@ func admCompletions(t *testing.T, c *cli, args ...string) ([]string, string) {
 }
 
 func TestCompletionSessionNames(t *testing.T) {
+	t.Parallel()
 	a := admSeed(t, "file", emulator.Config{}, nil)
 	b := admSeedInto(t, a.c, a.em, a.url, nil)
 	both := []string{a.name, b.name}
@@ -77,6 +78,7 @@ func TestCompletionSessionNames(t *testing.T) {
 }
 
 func TestCompletionReadsNoSecrets(t *testing.T) {
+	t.Parallel()
 	// Metadata written with the file backend, then completion with an
 	// unreachable keyring: the names still complete, since Tab must never
 	// wait for (or prompt through) secret storage.
@@ -89,6 +91,7 @@ func TestCompletionReadsNoSecrets(t *testing.T) {
 }
 
 func TestCompletionScripts(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t, "file")
 	for _, shell := range []string{"bash", "zsh", "fish", "powershell"} {
 		t.Run(shell, func(t *testing.T) {
@@ -113,6 +116,7 @@ func admShellPATH(t *testing.T) string {
 // TestCompletionInShells loads the generated scripts into real shells, as
 // the README's install lines do, and asks them what Tab offers.
 func TestCompletionInShells(t *testing.T) {
+	t.Parallel()
 	a := admSeed(t, "file", emulator.Config{}, nil)
 	script := filepath.Join(t.TempDir(), "tokentop.completion")
 	const bashCompletion = "/usr/share/bash-completion/bash_completion"

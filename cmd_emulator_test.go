@@ -86,6 +86,7 @@ func emuPostJSON(t *testing.T, url string, v any) (int, map[string]any) {
 }
 
 func TestEmulatorCommand(t *testing.T) {
+	t.Parallel()
 	p := emuStart(t, "--addr", "127.0.0.1:0", "--user", "a@b.c:pw:2:77", "--access-ttl", "90s", "--refresh-ttl", "1d")
 	banner := strings.Join(p.banner, "\n")
 	for _, want := range []string{
@@ -144,6 +145,7 @@ func TestEmulatorCommand(t *testing.T) {
 }
 
 func TestEmulatorCommandDefaultUserAndWarning(t *testing.T) {
+	t.Parallel()
 	p := emuStart(t, "--addr", "0.0.0.0:0", "--token-format", "jwt", "--login-rate", "-1")
 	banner := strings.Join(p.banner, "\n")
 	for _, want := range []string{"warning: listening on", "not loopback", "demo@example.com", "password demo-password", "tokens jwt", "logins unlimited"} {
@@ -163,6 +165,7 @@ func TestEmulatorCommandDefaultUserAndWarning(t *testing.T) {
 }
 
 func TestEmulatorCommandBadFlags(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		args []string
 		want string
@@ -195,6 +198,7 @@ func TestEmulatorCommandBadFlags(t *testing.T) {
 }
 
 func TestEmulatorCommandAddrInUse(t *testing.T) {
+	t.Parallel()
 	p := emuStart(t, "--addr", "127.0.0.1:0")
 	addr := strings.TrimPrefix(p.url, "http://")
 	r := newCLI(t, "memory").run("", "emulator", "--addr", addr)

@@ -26,6 +26,7 @@ func admProbeChild() []string {
 }
 
 func TestExecHandsAWorkingToken(t *testing.T) {
+	t.Parallel()
 	for _, backend := range backends(t) {
 		t.Run(backend, func(t *testing.T) {
 			s := admSeed(t, backend, emulator.Config{}, nil)
@@ -39,6 +40,7 @@ func TestExecHandsAWorkingToken(t *testing.T) {
 }
 
 func TestExecRefreshesFirst(t *testing.T) {
+	t.Parallel()
 	// The access token is about to expire: exec must refresh before the
 	// child starts, and hand it the new token.
 	s := admSeed(t, "file", emulator.Config{}, nil)
@@ -57,6 +59,7 @@ func TestExecRefreshesFirst(t *testing.T) {
 }
 
 func TestExecChildStatusAndStreams(t *testing.T) {
+	t.Parallel()
 	s := admSeed(t, "file", emulator.Config{}, nil)
 	dir := t.TempDir()
 	notExec := filepath.Join(dir, "script.sh")
@@ -99,6 +102,7 @@ func TestExecChildStatusAndStreams(t *testing.T) {
 // stderr is exactly what the child wrote (no "tokentop: exit status N").
 // Needs run() in main.go to stay silent for an exitCodeError without err.
 func TestExecPrintsNothingOfItsOwn(t *testing.T) {
+	t.Parallel()
 	s := admSeed(t, "file", emulator.Config{}, nil)
 	r := s.c.run("", "exec", s.name, "--", "sh", "-c", "echo child-says >&2; exit 9")
 	admWant(t, r, 9, nil, nil)
@@ -108,6 +112,7 @@ func TestExecPrintsNothingOfItsOwn(t *testing.T) {
 }
 
 func TestExecShortLivedTokens(t *testing.T) {
+	t.Parallel()
 	// Tokens that live 30s can never satisfy the default --min-valid 1m:
 	// the default gives way, an explicit wish fails without a refresh.
 	s := admSeed(t, "file", emulator.Config{AccessTTL: 30 * time.Second}, nil)
@@ -125,6 +130,7 @@ func TestExecShortLivedTokens(t *testing.T) {
 }
 
 func TestExecUsage(t *testing.T) {
+	t.Parallel()
 	s := admSeed(t, "file", emulator.Config{}, nil)
 	tests := []struct {
 		name string
@@ -147,6 +153,7 @@ func TestExecUsage(t *testing.T) {
 }
 
 func TestExecForwardsSignals(t *testing.T) {
+	t.Parallel()
 	s := admSeed(t, "file", emulator.Config{}, nil)
 	for _, tt := range []struct {
 		sig  syscall.Signal
@@ -187,6 +194,7 @@ func TestExecForwardsSignals(t *testing.T) {
 // TestExecErrorsReadLikeToken: exec fails with the same message and code as
 // `tokentop token NAME` when it cannot get a token.
 func TestExecErrorsReadLikeToken(t *testing.T) {
+	t.Parallel()
 	s := admSeed(t, "file", emulator.Config{}, nil)
 	dead := admSeedInto(t, s.c, s.em, s.url, nil)
 	admMakeDue(t, dead)

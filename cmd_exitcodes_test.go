@@ -63,6 +63,7 @@ func admLegacyRecords(t *testing.T, dir string) {
 // TestExitCodes checks each exit code of the contract on the admin
 // commands and a few others, with the one-line message that goes with it.
 func TestExitCodes(t *testing.T) {
+	t.Parallel()
 	s := admSeed(t, "file", emulator.Config{}, nil)
 	// A session whose refresh token the server has revoked, and whose access
 	// token (it believes) is about to expire: any use needs a new login.

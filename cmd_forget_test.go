@@ -10,6 +10,7 @@ import (
 )
 
 func TestForget(t *testing.T) {
+	t.Parallel()
 	for _, backend := range backends(t) {
 		t.Run(backend, func(t *testing.T) {
 			s := admSeed(t, backend, emulator.Config{}, nil)
@@ -34,12 +35,14 @@ func TestForget(t *testing.T) {
 }
 
 func TestForgetUsage(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t, "file")
 	admWant(t, c.run("", "forget"), cmdutil.ExitUsage, nil, []string{"needs one session NAME"})
 	admWant(t, c.run("", "forget", "a", "b"), cmdutil.ExitUsage, nil, []string{"takes one session NAME, got 2 arguments"})
 }
 
 func TestForgetRetryAfterStorageFailure(t *testing.T) {
+	t.Parallel()
 	// Secret storage fails after the metadata is gone (as a locked keyring
 	// does): forget exits 4, and running it again once storage works
 	// removes what was left behind.

@@ -145,6 +145,7 @@ func admNoSecret(t *testing.T, r result, secrets ...string) {
 }
 
 func TestInspectSession(t *testing.T) {
+	t.Parallel()
 	for _, backend := range backends(t) {
 		t.Run(backend, func(t *testing.T) {
 			s := admSeed(t, backend, emulator.Config{}, nil)
@@ -174,6 +175,7 @@ func TestInspectSession(t *testing.T) {
 }
 
 func TestInspectSessionJSON(t *testing.T) {
+	t.Parallel()
 	s := admSeed(t, "file", emulator.Config{}, nil)
 	r := s.c.run("", "inspect", s.name, "--json", "--probe")
 	admWant(t, r, 0, nil, nil)
@@ -240,6 +242,7 @@ func TestInspectSessionJSON(t *testing.T) {
 }
 
 func TestInspectRawToken(t *testing.T) {
+	t.Parallel()
 	em, url := startEmulator(t, emulator.Config{TokenFormat: "jwt"})
 	body, err := em.Issue(emulator.DefaultUser().Email, time.Hour, 0)
 	if err != nil {
@@ -281,6 +284,7 @@ func TestInspectRawToken(t *testing.T) {
 }
 
 func TestInspectWarnings(t *testing.T) {
+	t.Parallel()
 	// The metadata says the access token dies in 10s while the JWT says a
 	// week: inspect NAME compares the two and warns.
 	s := admSeed(t, "file", emulator.Config{TokenFormat: "jwt"}, nil)
@@ -295,6 +299,7 @@ func TestInspectWarnings(t *testing.T) {
 }
 
 func TestInspectErrors(t *testing.T) {
+	t.Parallel()
 	s := admSeed(t, "file", emulator.Config{}, nil)
 	tests := []struct {
 		name     string
@@ -329,6 +334,7 @@ func TestInspectErrors(t *testing.T) {
 // inspect --token - prompts without echo, so the token never reaches the
 // screen, and inspects what was pasted.
 func TestInspectPromptHidesToken(t *testing.T) {
+	t.Parallel()
 	tmux, err := exec.LookPath("tmux")
 	if err != nil {
 		t.Skip("tmux not installed")
@@ -379,6 +385,7 @@ func admWaitPane(t *testing.T, tm func(...string) string, want string) string {
 }
 
 func TestInspectStorageUnavailable(t *testing.T) {
+	t.Parallel()
 	// Metadata is still shown (text and JSON) when the keyring is out of
 	// reach, and the exit code says the answer is partial.
 	s := admSeed(t, "file", emulator.Config{}, nil)

@@ -45,6 +45,7 @@ func TestSessKeepaliveNoSessionsYet(t *testing.T) {
 }
 
 func TestSessKeepaliveRetriesAndRecovers(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name   string
 		status int

@@ -11,6 +11,7 @@ import (
 )
 
 func TestSessListCommand(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends(t) {
 		t.Run(b, func(t *testing.T) {
 			t.Parallel()

@@ -13,6 +13,7 @@ import (
 )
 
 func TestSessLogin(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends(t) {
 		t.Run(b, func(t *testing.T) {
 			t.Parallel()
@@ -152,6 +153,7 @@ func TestSessLoginNotes(t *testing.T) {
 }
 
 func TestSessImport(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends(t) {
 		t.Run(b, func(t *testing.T) {
 			t.Parallel()

@@ -96,6 +96,7 @@ type admRan struct {
 // and greps stdout and stderr for every token issued and the passwords.
 // Only `token` (stdout) and `--show-token` may print an access token.
 func TestNoCommandPrintsSecrets(t *testing.T) {
+	t.Parallel()
 	const (
 		email    = "secret-keeper@example.com"
 		password = "Pa55-word-never-printed"

@@ -283,6 +283,7 @@ func sessShortConfig() emulator.Config {
 }
 
 func TestSessConcurrentTokenOneRefresh(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends(t) {
 		t.Run(b, func(t *testing.T) {
 			t.Parallel()
@@ -414,6 +415,7 @@ func sessPost(t testing.TB, url, path, body string) int {
 }
 
 func TestSessKilledAfterServerRotated(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends(t) {
 		t.Run(b, func(t *testing.T) {
 			t.Parallel()
@@ -537,6 +539,7 @@ func TestSessTokenTellsRecoveredRefresh(t *testing.T) {
 }
 
 func TestSessLostResponse(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends(t) {
 		t.Run(b, func(t *testing.T) {
 			t.Parallel()
@@ -567,6 +570,7 @@ func TestSessLostResponse(t *testing.T) {
 }
 
 func TestSessServerUnavailable(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name   string
 		break_ func(s *sessServer)
@@ -652,6 +656,7 @@ func TestSessRetryAfterAcrossProcesses(t *testing.T) {
 }
 
 func TestSessNeedsLoginReasons(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name       string
 		refreshTTL time.Duration
@@ -748,6 +753,7 @@ func TestSessRevokedByUs(t *testing.T) {
 }
 
 func TestSessAdoptedNotRefreshedTwice(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends(t) {
 		t.Run(b, func(t *testing.T) {
 			t.Parallel()

@@ -12,6 +12,7 @@ import (
 )
 
 func TestRevokeSession(t *testing.T) {
+	t.Parallel()
 	for _, backend := range backends(t) {
 		t.Run(backend, func(t *testing.T) {
 			s := admSeed(t, backend, emulator.Config{}, nil)
@@ -31,6 +32,7 @@ func TestRevokeSession(t *testing.T) {
 }
 
 func TestRevokeSessionServerDown(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name         string
 		failures     int    // requests answered 503
@@ -77,6 +79,7 @@ func TestRevokeSessionServerDown(t *testing.T) {
 }
 
 func TestRevokeRawToken(t *testing.T) {
+	t.Parallel()
 	for _, kind := range []string{"refresh", "access"} {
 		t.Run(kind, func(t *testing.T) {
 			s := admSeed(t, "file", emulator.Config{}, nil)
@@ -106,6 +109,7 @@ func TestRevokeRawToken(t *testing.T) {
 }
 
 func TestRevokeRawTokenNotStored(t *testing.T) {
+	t.Parallel()
 	// A token no saved session holds, with no usable config dir at all: the
 	// admin path needs no storage.
 	em, url := startEmulator(t, emulator.Config{})
@@ -129,6 +133,7 @@ func TestRevokeRawTokenNotStored(t *testing.T) {
 }
 
 func TestRevokeErrors(t *testing.T) {
+	t.Parallel()
 	s := admSeed(t, "file", emulator.Config{}, nil)
 	tests := []struct {
 		name     string

@@ -63,6 +63,7 @@ func runHere(t *testing.T, dir, stdin string, args ...string) (code int, stdout,
 // or clear the screen, in text or in --json, and the escaped claims are
 // still there to read.
 func TestInspectHostileTokenIsInert(t *testing.T) {
+	t.Parallel()
 	jwt := hostileJWT(t)
 	for _, asJSON := range []bool{false, true} {
 		args := []string{"inspect", "--token", "-"}
@@ -95,6 +96,7 @@ func TestInspectHostileTokenIsInert(t *testing.T) {
 // hold control sequences, shows nothing raw through inspect NAME, list and
 // list --json.
 func TestHostileSessionFilesAreInert(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	resp, _ := json.Marshal(map[string]any{
 		"access_token": hostileJWT(t), "refresh_token": "ref-token-123456", "expires_in": 3600, "refresh_expires_in": 7200,

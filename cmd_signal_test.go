@@ -12,6 +12,7 @@ import (
 // answer, saves the new pair, says what it is doing, and exits 0; the next
 // run finds a live session, and no refresh token was presented twice.
 func TestSessSignalMidRefreshFinishesTheExchange(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		sig  syscall.Signal

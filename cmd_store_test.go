@@ -29,7 +29,7 @@ func storeLogin(t *testing.T, c *cli, url, name string, u emulator.User) result 
 func TestStoreLoginWithoutKeyringSendsNothing(t *testing.T) {
 	t.Parallel()
 	em, url := startEmulator(t, emulator.Config{LoginRate: -1})
-	c := &cli{t: t, configDir: t.TempDir(), storage: "keyring", env: []string{"DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent"}, process: true}
+	c := &cli{t: t, configDir: privateDir(t), storage: "keyring", env: []string{"DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent"}, process: true}
 	r := storeLogin(t, c, url, "w", emulator.DefaultUser())
 	admWant(t, r, cmdutil.ExitStorage, nil, []string{"nothing was sent", "no Secret Service"})
 	admErrorLine(t, r)

@@ -9,6 +9,7 @@ import (
 )
 
 func TestSessTokenFresh(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends(t) {
 		t.Run(b, func(t *testing.T) {
 			t.Parallel()

@@ -11,6 +11,7 @@ import (
 // error instead of drawing into a pipe; demo refuses before starting
 // anything.
 func TestTUINeedsATerminal(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		args []string
@@ -33,6 +34,7 @@ func TestTUINeedsATerminal(t *testing.T) {
 }
 
 func TestTUIDemoUsage(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		args []string
 		want string

@@ -15,6 +15,7 @@ import (
 // TestRootUsageErrors: mistakes in it are
 // usage errors (exit 2) that say what was wrong and what to do.
 func TestRootUsageErrors(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -45,6 +46,7 @@ func TestRootUsageErrors(t *testing.T) {
 // TestMemoryStorageWritesNothing: --storage memory keeps nothing after the
 // command, not even metadata that would outlive its secrets.
 func TestMemoryStorageWritesNothing(t *testing.T) {
+	t.Parallel()
 	em, url := startEmulator(t, emulator.Config{})
 	body, err := em.Issue(emulator.DefaultUser().Email, 0, 0)
 	if err != nil {
@@ -72,6 +74,7 @@ func TestMemoryStorageWritesNothing(t *testing.T) {
 // trailing dot, a name under .localhost, 127.1) with exit 2, before any
 // request is sent.
 func TestPlainHTTPOnlyToLoopbackAddresses(t *testing.T) {
+	t.Parallel()
 	var hits atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hits.Add(1) }))
 	defer srv.Close()

@@ -26,6 +26,7 @@ const fileWarning = "not the OS keyring"
 // TOKENTOP_STORAGE=file in the environment is a standing, knowing choice
 // and does not.
 func TestFileStorageWarning(t *testing.T) {
+	t.Parallel()
 	em, url := startEmulator(t, emulator.Config{})
 	body, err := em.Issue(emulator.DefaultUser().Email, 0, 0)
 	if err != nil {
@@ -62,6 +63,7 @@ func TestFileStorageWarning(t *testing.T) {
 // The trust rule reaches the command line: a world-writable config dir is
 // refused with exit 4 and the fix, a 0755 one is tightened with a warning.
 func TestConfigDirTrustOnCommandLine(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	env := []string{"TOKENTOP_CONFIG_DIR=" + dir, "TOKENTOP_STORAGE=file"}
 	if err := os.Chmod(dir, 0o777); err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"net/http/httptest"
 	"os"
@@ -24,6 +25,15 @@ import (
 var tokentopBin string
 
 func TestMain(m *testing.M) {
+	// Most of these tests wait (emulator latency, tokens that live seconds,
+	// processes being signalled), not compute: run more of them at once
+	// than there are CPUs, unless -parallel says otherwise.
+	flag.Parse()
+	explicit := false
+	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "test.parallel" })
+	if !explicit {
+		_ = flag.Set("test.parallel", "32")
+	}
 	dir, err := os.MkdirTemp("", "tokentop-test-bin")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -60,7 +70,19 @@ type cli struct {
 // "keyring" or "memory").
 func newCLI(t testing.TB, storage string) *cli {
 	t.Helper()
-	return &cli{t: t, configDir: t.TempDir(), storage: storage}
+	return &cli{t: t, configDir: privateDir(t), storage: storage}
+}
+
+// privateDir is a fresh directory as tokentop would make it (0700):
+// t.TempDir follows the umask, and a 0755 config dir earns a warning that
+// tests of what a command prints do not expect.
+func privateDir(t testing.TB) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
 
 // result is what one run printed and returned.

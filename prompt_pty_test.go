@@ -26,6 +26,7 @@ type onPTY struct {
 	tty    *os.File // kept open here, to read the terminal's settings
 	screen *sessBuffer
 	before *term.State
+	copied chan struct{} // closed when all the process wrote is in screen
 }
 
 // startOnPTY starts tokentop args on a new pty, as a shell would start it
@@ -49,10 +50,9 @@ func startOnPTY(t *testing.T, c *cli, args ...string) *onPTY {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &onPTY{cmd: cmd, master: master, tty: tty, screen: &sessBuffer{}, before: before}
-	copied := make(chan struct{})
+	p := &onPTY{cmd: cmd, master: master, tty: tty, screen: &sessBuffer{}, before: before, copied: make(chan struct{})}
 	go func() {
-		defer close(copied)
+		defer close(p.copied)
 		buf := make([]byte, 1024)
 		for {
 			n, err := master.Read(buf)
@@ -67,7 +67,7 @@ func startOnPTY(t *testing.T, c *cli, args ...string) *onPTY {
 		_ = cmd.Wait()
 		tty.Close()
 		master.Close()
-		<-copied
+		<-p.copied
 	})
 	return p
 }
@@ -112,6 +112,10 @@ func (p *onPTY) wait(t *testing.T, limit time.Duration) int {
 	if !reflect.DeepEqual(after, p.before) {
 		t.Errorf("the terminal was left changed (echo off?):\n%s", p.screen.String())
 	}
+	// With the last terminal end closed, the master reads to the end of
+	// what the process wrote.
+	p.tty.Close()
+	<-p.copied
 	return p.cmd.ProcessState.ExitCode()
 }
 
@@ -119,6 +123,7 @@ func (p *onPTY) wait(t *testing.T, limit time.Duration) int {
 // pseudo-terminal: what is typed never shows on the screen, and Ctrl-C
 // ends the command at once with exit 130 and the terminal as it was.
 func TestSecretPromptsOnATerminal(t *testing.T) {
+	t.Parallel()
 	em, url := startEmulator(t, emulator.Config{LoginRate: -1})
 	user := emulator.DefaultUser()
 	const pasted = "pasted-token-0123456789abcdef"
