@@ -19,9 +19,9 @@ import (
 	"github.com/tokentop/tokentop/internal/cli/cmdutil"
 )
 
-// admProbeChild is a child command that checks, at the server, the token it
+// probeChild is a child command that checks, at the server, the token it
 // was handed: the built tokentop probes it, printing only its fingerprint.
-func admProbeChild() []string {
+func probeChild() []string {
 	return []string{"sh", "-c", `printf %s "$CONVIRZA_ACCESS_TOKEN" | "$0" inspect --token - --probe --api-url "$CONVIRZA_API_URL"`, tokentopBin}
 }
 
@@ -29,12 +29,12 @@ func TestExecHandsAWorkingToken(t *testing.T) {
 	t.Parallel()
 	for _, backend := range backends(t) {
 		t.Run(backend, func(t *testing.T) {
-			s := admSeed(t, backend, emulator.Config{}, nil)
+			s := seedSession(t, backend, emulator.Config{}, nil)
 			// A stale token in tokentop's own environment must not reach the child.
 			s.c.env = append(s.c.env, "CONVIRZA_ACCESS_TOKEN=stale", "CONVIRZA_API_URL=http://127.0.0.1:1/v3")
-			r := s.c.run("", append([]string{"exec", s.name, "--"}, admProbeChild()...)...)
-			admWant(t, r, 0, []string{"access token    " + auth.Fingerprint(s.tok.Access), "ACCEPTED"}, nil)
-			admNoSecret(t, r, s.tok.Access, s.tok.Refresh, s.tok.Frontend)
+			r := s.c.run("", append([]string{"exec", s.name, "--"}, probeChild()...)...)
+			wantResult(t, r, 0, []string{"access token    " + auth.Fingerprint(s.tok.Access), "ACCEPTED"}, nil)
+			requireNoSecret(t, r, s.tok.Access, s.tok.Refresh, s.tok.Frontend)
 		})
 	}
 }
@@ -43,10 +43,10 @@ func TestExecRefreshesFirst(t *testing.T) {
 	t.Parallel()
 	// The access token is about to expire: exec must refresh before the
 	// child starts, and hand it the new token.
-	s := admSeed(t, "file", emulator.Config{}, nil)
-	admMakeDue(t, s)
-	r := s.c.run("", append([]string{"exec", s.name, "--"}, admProbeChild()...)...)
-	admWant(t, r, 0, []string{"ACCEPTED"}, nil)
+	s := seedSession(t, "file", emulator.Config{}, nil)
+	makeDue(t, s)
+	r := s.c.run("", append([]string{"exec", s.name, "--"}, probeChild()...)...)
+	wantResult(t, r, 0, []string{"ACCEPTED"}, nil)
 	if strings.Contains(r.stdout, auth.Fingerprint(s.tok.Access)) {
 		t.Errorf("exec handed out the token that was about to expire:\n%s", r.stdout)
 	}
@@ -60,7 +60,7 @@ func TestExecRefreshesFirst(t *testing.T) {
 
 func TestExecChildStatusAndStreams(t *testing.T) {
 	t.Parallel()
-	s := admSeed(t, "file", emulator.Config{}, nil)
+	s := seedSession(t, "file", emulator.Config{}, nil)
 	dir := t.TempDir()
 	notExec := filepath.Join(dir, "script.sh")
 	if err := os.WriteFile(notExec, []byte("#!/bin/sh\nexit 0\n"), 0o644); err != nil {
@@ -86,11 +86,11 @@ func TestExecChildStatusAndStreams(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := s.c.run(tt.stdin, append([]string{"exec", s.name, "--"}, tt.cmd...)...)
-			admWant(t, r, tt.code, nil, []string{tt.inStderr})
+			wantResult(t, r, tt.code, nil, []string{tt.inStderr})
 			if r.stdout != tt.wantStdout {
 				t.Errorf("stdout = %q, want %q", r.stdout, tt.wantStdout)
 			}
-			admNoSecret(t, r, s.tok.Access, s.tok.Refresh)
+			requireNoSecret(t, r, s.tok.Access, s.tok.Refresh)
 		})
 	}
 	if got := s.em.Stats().Refreshes; got != 0 {
@@ -103,9 +103,9 @@ func TestExecChildStatusAndStreams(t *testing.T) {
 // Needs run() in main.go to stay silent for an exitCodeError without err.
 func TestExecPrintsNothingOfItsOwn(t *testing.T) {
 	t.Parallel()
-	s := admSeed(t, "file", emulator.Config{}, nil)
+	s := seedSession(t, "file", emulator.Config{}, nil)
 	r := s.c.run("", "exec", s.name, "--", "sh", "-c", "echo child-says >&2; exit 9")
-	admWant(t, r, 9, nil, nil)
+	wantResult(t, r, 9, nil, nil)
 	if r.stderr != "child-says\n" {
 		t.Errorf("stderr = %q, want only the child's %q", r.stderr, "child-says\n")
 	}
@@ -115,15 +115,15 @@ func TestExecShortLivedTokens(t *testing.T) {
 	t.Parallel()
 	// Tokens that live 30s can never satisfy the default --min-valid 1m:
 	// the default gives way, an explicit wish fails without a refresh.
-	s := admSeed(t, "file", emulator.Config{AccessTTL: 30 * time.Second}, nil)
-	r := s.c.run("", append([]string{"exec", s.name, "--"}, admProbeChild()...)...)
-	admWant(t, r, 0, []string{"ACCEPTED"}, nil)
+	s := seedSession(t, "file", emulator.Config{AccessTTL: 30 * time.Second}, nil)
+	r := s.c.run("", append([]string{"exec", s.name, "--"}, probeChild()...)...)
+	wantResult(t, r, 0, []string{"ACCEPTED"}, nil)
 	// (The keeper learns the lifetime from the first refresh, which the
 	// first exec may have spent; from then on an impossible wish is refused
 	// up front.)
 	before := s.em.Stats().Refreshes
 	r = s.c.run("", "exec", s.name, "--min-valid", "1m", "--", "true")
-	admWant(t, r, cmdutil.ExitFailure, nil, []string{"minimum validity", "1m"})
+	wantResult(t, r, cmdutil.ExitFailure, nil, []string{"minimum validity", "1m"})
 	if got := s.em.Stats().Refreshes - before; got != 0 {
 		t.Errorf("%d refreshes spent on a wish no token can meet", got)
 	}
@@ -131,7 +131,7 @@ func TestExecShortLivedTokens(t *testing.T) {
 
 func TestExecUsage(t *testing.T) {
 	t.Parallel()
-	s := admSeed(t, "file", emulator.Config{}, nil)
+	s := seedSession(t, "file", emulator.Config{}, nil)
 	tests := []struct {
 		name string
 		args []string
@@ -147,14 +147,14 @@ func TestExecUsage(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			admWant(t, s.c.run("", tt.args...), tt.code, nil, []string{tt.msg})
+			wantResult(t, s.c.run("", tt.args...), tt.code, nil, []string{tt.msg})
 		})
 	}
 }
 
 func TestExecForwardsSignals(t *testing.T) {
 	t.Parallel()
-	s := admSeed(t, "file", emulator.Config{}, nil)
+	s := seedSession(t, "file", emulator.Config{}, nil)
 	for _, tt := range []struct {
 		sig  syscall.Signal
 		code int
@@ -195,14 +195,14 @@ func TestExecForwardsSignals(t *testing.T) {
 // `tokentop token NAME` when it cannot get a token.
 func TestExecErrorsReadLikeToken(t *testing.T) {
 	t.Parallel()
-	s := admSeed(t, "file", emulator.Config{}, nil)
-	dead := admSeedInto(t, s.c, s.em, s.url, nil)
-	admMakeDue(t, dead)
+	s := seedSession(t, "file", emulator.Config{}, nil)
+	dead := seedInto(t, s.c, s.em, s.url, nil)
+	makeDue(t, dead)
 	if r := s.c.run(dead.tok.Refresh, "revoke", "--token", "-", "--type", "refresh", "--oauth-url", s.url); r.code != 0 {
 		t.Fatalf("revoke the refresh token: %d %s", r.code, r.stderr)
 	}
-	busy := admSeedInto(t, s.c, s.em, s.url, nil)
-	admMakeDue(t, busy)
+	busy := seedInto(t, s.c, s.em, s.url, nil)
+	makeDue(t, busy)
 	tests := []struct {
 		name    string
 		session string

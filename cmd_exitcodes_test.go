@@ -13,8 +13,8 @@ import (
 	"github.com/tokentop/tokentop/internal/cli/cmdutil"
 )
 
-// admClosedURL is the URL of a server that is no longer listening.
-func admClosedURL(t *testing.T) string {
+// closedURL is the URL of a server that is no longer listening.
+func closedURL(t *testing.T) string {
 	t.Helper()
 	srv := httptest.NewServer(http.NotFoundHandler())
 	url := srv.URL
@@ -22,22 +22,22 @@ func admClosedURL(t *testing.T) string {
 	return url
 }
 
-// admNoKeyring is a CLI over c's config dir whose keyring backend cannot
+// withoutKeyring is a CLI over c's config dir whose keyring backend cannot
 // reach any Secret Service. Sessions keep their secrets in the backend they
 // were saved in, so to make it look for them in the keyring, the sessions
 // now in the dir are turned into records as a tokentop from before they
 // recorded a backend wrote them: such a record means whatever backend the
 // command is run with (keyring here; c's own backend for c).
-func admNoKeyring(t *testing.T, c *cli) *cli {
+func withoutKeyring(t *testing.T, c *cli) *cli {
 	t.Helper()
-	admLegacyRecords(t, c.configDir)
+	dropBackends(t, c.configDir)
 	return &cli{t: t, configDir: c.configDir, storage: "keyring",
 		env: []string{"DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent"}, process: true}
 }
 
-// admLegacyRecords drops secrets_backend from every record in dir's
+// dropBackends drops secrets_backend from every record in dir's
 // sessions.json.
-func admLegacyRecords(t *testing.T, dir string) {
+func dropBackends(t *testing.T, dir string) {
 	t.Helper()
 	path := filepath.Join(dir, "sessions.json")
 	data, err := os.ReadFile(path)
@@ -64,28 +64,28 @@ func admLegacyRecords(t *testing.T, dir string) {
 // commands and a few others, with the one-line message that goes with it.
 func TestExitCodes(t *testing.T) {
 	t.Parallel()
-	s := admSeed(t, "file", emulator.Config{}, nil)
+	s := seedSession(t, "file", emulator.Config{}, nil)
 	// A session whose refresh token the server has revoked, and whose access
 	// token (it believes) is about to expire: any use needs a new login.
-	dead := admSeedInto(t, s.c, s.em, s.url, nil)
-	admMakeDue(t, dead)
+	dead := seedInto(t, s.c, s.em, s.url, nil)
+	makeDue(t, dead)
 	if r := s.c.run(dead.tok.Refresh, "revoke", "--token", "-", "--type", "refresh", "--oauth-url", s.url); r.code != 0 {
 		t.Fatalf("revoke the refresh token: %d %s", r.code, r.stderr)
 	}
 	// A session on a server that has gone away.
-	gone := admSeedInto(t, s.c, s.em, s.url, nil)
-	admMakeDue(t, gone)
-	down := admClosedURL(t)
+	gone := seedInto(t, s.c, s.em, s.url, nil)
+	makeDue(t, gone)
+	down := closedURL(t)
 	// A session whose secret is gone from storage (a keyring item deleted
 	// by hand): its metadata alone cannot produce a token.
-	lost := admSeed(t, "file", emulator.Config{}, nil)
+	lost := seedSession(t, "file", emulator.Config{}, nil)
 	if err := os.Remove(filepath.Join(lost.c.configDir, "secrets.json")); err != nil {
 		t.Fatal(err)
 	}
 	// Commands that fail half-way on a storage error run on their own session.
-	victim := admSeedInto(t, s.c, s.em, s.url, nil)
-	victim2 := admSeedInto(t, s.c, s.em, s.url, nil)
-	noKeyring := admNoKeyring(t, s.c)
+	victim := seedInto(t, s.c, s.em, s.url, nil)
+	victim2 := seedInto(t, s.c, s.em, s.url, nil)
+	noKeyring := withoutKeyring(t, s.c)
 
 	tests := []struct {
 		name     string
@@ -136,21 +136,21 @@ func TestExitCodes(t *testing.T) {
 				s.em.FailNext(tt.fail503, http.StatusServiceUnavailable)
 			}
 			r := tt.c.run(tt.stdin, tt.args...)
-			admWant(t, r, tt.code, nil, []string{tt.inStderr})
+			wantResult(t, r, tt.code, nil, []string{tt.inStderr})
 			if tt.code != cmdutil.ExitOK {
-				admErrorLine(t, r)
+				errorLine(t, r)
 			}
-			admNoSecret(t, r, s.tok.Access, s.tok.Refresh, dead.tok.Access, dead.tok.Refresh)
+			requireNoSecret(t, r, s.tok.Access, s.tok.Refresh, dead.tok.Access, dead.tok.Refresh)
 		})
 	}
 	// The 4s left the session alone, and nothing above lost it.
-	admWant(t, s.c.run("", "inspect", s.name), cmdutil.ExitOK, nil, nil)
+	wantResult(t, s.c.run("", "inspect", s.name), cmdutil.ExitOK, nil, nil)
 }
 
-// admErrorLine returns the one "tokentop: " line of a failed command's
+// errorLine returns the one "tokentop: " line of a failed command's
 // stderr, failing the test unless there is exactly one and nothing but one
 // indented hint follows it (the README's promise).
-func admErrorLine(t *testing.T, r result) string {
+func errorLine(t *testing.T, r result) string {
 	t.Helper()
 	lines := strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n")
 	at := -1

@@ -11,11 +11,11 @@ import (
 	"github.com/tokentop/tokentop/auth/emulator"
 )
 
-func TestSessKeepaliveUnknownName(t *testing.T) {
+func TestKeepaliveUnknownName(t *testing.T) {
 	t.Parallel()
-	em, url := startEmulator(t, sessShortConfig())
+	em, url := startEmulator(t, shortConfig())
 	c := newCLI(t, "file")
-	sessImport(t, c, em, url, "known", 10*time.Minute, time.Hour)
+	importPair(t, c, em, url, "known", 10*time.Minute, time.Hour)
 	r := c.run("", "keepalive", "known", "unknown")
 	if r.code != 1 || !strings.Contains(r.stderr, "unknown") || !strings.Contains(r.stderr, "no such session") {
 		t.Errorf("keepalive with an unknown name: exit %d\n%s", r.code, r.stderr)
@@ -25,26 +25,26 @@ func TestSessKeepaliveUnknownName(t *testing.T) {
 	}
 }
 
-// TestSessKeepaliveNoSessionsYet: started before any login, keepalive says
+// TestKeepaliveNoSessionsYet: started before any login, keepalive says
 // what it waits for, and keeps a session logged in afterwards.
-func TestSessKeepaliveNoSessionsYet(t *testing.T) {
+func TestKeepaliveNoSessionsYet(t *testing.T) {
 	t.Parallel()
-	_, url := startEmulator(t, sessShortConfig())
+	_, url := startEmulator(t, shortConfig())
 	c := newCLI(t, "file")
-	cmd, _, errb := sessStart(t, c, "keepalive")
-	sessWaitFor(t, errb, `keeping all saved sessions alive \(0 now, storage: file\)`, 10*time.Second)
-	sessWaitFor(t, errb, `no sessions are saved yet`, 10*time.Second)
+	cmd, _, errb := startProcess(t, c, "keepalive")
+	waitForOutput(t, errb, `keeping all saved sessions alive \(0 now, storage: file\)`, 10*time.Second)
+	waitForOutput(t, errb, `no sessions are saved yet`, 10*time.Second)
 	u := emulator.DefaultUser()
-	if r := c.run(u.Password+"\n", append([]string{"login", "late", "--email", u.Email, "--password-stdin"}, sessEndpointArgs(url)...)...); r.code != 0 {
+	if r := c.run(u.Password+"\n", append([]string{"login", "late", "--email", u.Email, "--password-stdin"}, endpointArgs(url)...)...); r.code != 0 {
 		t.Fatalf("login: exit %d\n%s", r.code, r.stderr)
 	}
-	sessWaitFor(t, errb, `(?m)^\S+Z late scheduled next refresh at`, 10*time.Second)
-	if code := sessInterrupt(t, cmd); code != 0 {
+	waitForOutput(t, errb, `(?m)^\S+Z late scheduled next refresh at`, 10*time.Second)
+	if code := interruptProcess(t, cmd); code != 0 {
 		t.Errorf("keepalive exit %d\n%s", code, errb.String())
 	}
 }
 
-func TestSessKeepaliveRetriesAndRecovers(t *testing.T) {
+func TestKeepaliveRetriesAndRecovers(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
 		name   string
@@ -56,19 +56,19 @@ func TestSessKeepaliveRetriesAndRecovers(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			em, url := startEmulator(t, sessShortConfig())
+			em, url := startEmulator(t, shortConfig())
 			c := newCLI(t, "file")
-			name := sessName(t, c, "ka")
-			p := sessImportDue(t, c, em, url, name, 2*time.Second, 10*time.Minute, time.Hour)
+			name := uniqueName(t, c, "ka")
+			p := importDue(t, c, em, url, name, 2*time.Second, 10*time.Minute, time.Hour)
 			em.FailNext(1, tc.status)
-			cmd, out, errb := sessStart(t, c, "keepalive", name)
-			sessWaitFor(t, errb, `keeping `+name+` alive \(storage: file\)`, 10*time.Second)
-			retry := sessWaitFor(t, errb, `(?m)^\S+Z `+name+` retrying .*next attempt at [^\n]*`, 20*time.Second)
+			cmd, out, errb := startProcess(t, c, "keepalive", name)
+			waitForOutput(t, errb, `keeping `+name+` alive \(storage: file\)`, 10*time.Second)
+			retry := waitForOutput(t, errb, `(?m)^\S+Z `+name+` retrying .*next attempt at [^\n]*`, 20*time.Second)
 			if !strings.Contains(retry, "HTTP") {
 				t.Errorf("the retrying line does not say why: %q", retry)
 			}
-			sessWaitFor(t, errb, `(?m)^\S+Z `+name+` refreshed sha256:[0-9a-f]{8} -> sha256:[0-9a-f]{8}`, 30*time.Second)
-			if code := sessInterrupt(t, cmd); code != 0 {
+			waitForOutput(t, errb, `(?m)^\S+Z `+name+` refreshed sha256:[0-9a-f]{8} -> sha256:[0-9a-f]{8}`, 30*time.Second)
+			if code := interruptProcess(t, cmd); code != 0 {
 				t.Errorf("keepalive exit %d after SIGINT, want 0\n%s", code, errb.String())
 			}
 			t.Logf("keepalive:\n%s", errb.String())
@@ -78,11 +78,11 @@ func TestSessKeepaliveRetriesAndRecovers(t *testing.T) {
 			if !strings.HasSuffix(errb.String(), "stopped\n") {
 				t.Errorf("keepalive did not say it stopped")
 			}
-			sessNoSecrets(t, "keepalive", errb.String(), p)
+			requireNoPairSecret(t, "keepalive", errb.String(), p)
 			if st := em.Stats(); st.Refreshes != 1 || st.ReuseDetected != 0 {
 				t.Errorf("emulator stats %+v: want one refresh after the failures", st)
 			}
-			got := sessListSession(t, c, name)
+			got := listedSession(t, c, name)
 			if got.State != "ok" || got.Refreshes != 1 {
 				t.Errorf("after recovering: %s, %d refreshes", got.State, got.Refreshes)
 			}
@@ -94,20 +94,20 @@ func TestSessKeepaliveRetriesAndRecovers(t *testing.T) {
 	}
 }
 
-func TestSessKeepaliveNeedsLoginAndSIGTERM(t *testing.T) {
+func TestKeepaliveNeedsLoginAndSIGTERM(t *testing.T) {
 	t.Parallel()
-	em, url := startEmulator(t, sessShortConfig())
+	em, url := startEmulator(t, shortConfig())
 	c := newCLI(t, "file")
-	sessImport(t, c, em, url, "a", 10*time.Minute, time.Hour)
-	p := sessImportExpired(t, c, em, url, "b", 10*time.Minute, time.Hour)
+	importPair(t, c, em, url, "a", 10*time.Minute, time.Hour)
+	p := importExpired(t, c, em, url, "b", 10*time.Minute, time.Hour)
 	// b's refresh token is used by someone else, so b needs a login.
-	sessPost(t, url, "/oauth/refresh-token", `{"refresh_token": "`+p.refresh+`"}`)
+	postPath(t, url, "/oauth/refresh-token", `{"refresh_token": "`+p.refresh+`"}`)
 	if r := c.run("", "token", "b"); r.code != 3 {
 		t.Fatalf("token b: exit %d\n%s", r.code, r.stderr)
 	}
-	cmd, _, errb := sessStart(t, c, "keepalive")
-	sessWaitFor(t, errb, `keeping all saved sessions alive`, 10*time.Second)
-	sessWaitFor(t, errb, `(?m)^\S+Z b needs_login needs a new login \(rejected\); .*someone else.*left alone until you log in again`, 10*time.Second)
+	cmd, _, errb := startProcess(t, c, "keepalive")
+	waitForOutput(t, errb, `keeping all saved sessions alive`, 10*time.Second)
+	waitForOutput(t, errb, `(?m)^\S+Z b needs_login needs a new login \(rejected\); .*someone else.*left alone until you log in again`, 10*time.Second)
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -117,21 +117,21 @@ func TestSessKeepaliveNeedsLoginAndSIGTERM(t *testing.T) {
 	}
 }
 
-// TestSessClockSkew: the emulator's clock runs 2 minutes ahead. The skew
+// TestClockSkew: the emulator's clock runs 2 minutes ahead. The skew
 // is measured at login and shown, and keepalive refreshes by server time,
 // before the token expires at the server (by our clock it would seem to
 // have two more minutes).
-func TestSessClockSkew(t *testing.T) {
+func TestClockSkew(t *testing.T) {
 	t.Parallel()
 	em, url := startEmulator(t, emulator.Config{AccessTTL: 4 * time.Second, RefreshTTL: time.Hour, LoginRate: -1})
 	em.ShiftClock(2 * time.Minute)
 	c := newCLI(t, "file")
-	name := sessName(t, c, "skew")
-	r := c.run(emulator.DefaultUser().Password+"\n", append([]string{"login", name, "--email", emulator.DefaultUser().Email, "--password-stdin"}, sessEndpointArgs(url)...)...)
+	name := uniqueName(t, c, "skew")
+	r := c.run(emulator.DefaultUser().Password+"\n", append([]string{"login", name, "--email", emulator.DefaultUser().Email, "--password-stdin"}, endpointArgs(url)...)...)
 	if r.code != 0 {
 		t.Fatalf("login: exit %d\n%s", r.code, r.stderr)
 	}
-	got := sessListSession(t, c, name)
+	got := listedSession(t, c, name)
 	if got.ClockSkewSeconds < 115 || got.ClockSkewSeconds > 125 {
 		t.Errorf("list --json clock_skew_seconds = %v, want about 120", got.ClockSkewSeconds)
 	}
@@ -147,13 +147,13 @@ func TestSessClockSkew(t *testing.T) {
 		t.Errorf("access_expires_in_seconds = %d, want at most the 4s lifetime", got.AccessExpiresIn)
 	}
 
-	cmd, _, errb := sessStart(t, c, "keepalive", name)
-	sessWaitFor(t, errb, `(?m)^\S+Z `+name+` skew server clock (1m 59s|2m 0\ds) ahead`, 10*time.Second)
-	sessWaitFor(t, errb, `(?m)^\S+Z `+name+` refreshed `, 20*time.Second)
+	cmd, _, errb := startProcess(t, c, "keepalive", name)
+	waitForOutput(t, errb, `(?m)^\S+Z `+name+` skew server clock (1m 59s|2m 0\ds) ahead`, 10*time.Second)
+	waitForOutput(t, errb, `(?m)^\S+Z `+name+` refreshed `, 20*time.Second)
 	if now := em.Now(); !now.Before(*expiry) {
 		t.Errorf("refreshed at server time %s, after the token expired at %s", now, *expiry)
 	}
-	if code := sessInterrupt(t, cmd); code != 0 {
+	if code := interruptProcess(t, cmd); code != 0 {
 		t.Errorf("keepalive exit %d\n%s", code, errb.String())
 	}
 	t.Logf("keepalive:\n%s", errb.String())
@@ -162,19 +162,19 @@ func TestSessClockSkew(t *testing.T) {
 	}
 }
 
-// TestSessKeepaliveInterruptedMidRefresh stops keepalive while its refresh
+// TestKeepaliveInterruptedMidRefresh stops keepalive while its refresh
 // waits at the server: it finishes and saves that refresh, exits 0, and the
 // next process uses the saved pair without refreshing again.
-func TestSessKeepaliveInterruptedMidRefresh(t *testing.T) {
+func TestKeepaliveInterruptedMidRefresh(t *testing.T) {
 	t.Parallel()
-	s := sessStartServer(t, sessShortConfig())
+	s := startServer(t, shortConfig())
 	c := newCLI(t, "file")
-	name := sessName(t, c, "ka-int")
-	p := sessImportExpired(t, c, s.em, s.url, name, 10*time.Minute, time.Hour)
+	name := uniqueName(t, c, "ka-int")
+	p := importExpired(t, c, s.em, s.url, name, 10*time.Minute, time.Hour)
 	s.em.SetLatency(2 * time.Second)
-	cmd, _, errb := sessStart(t, c, "keepalive", name)
-	sessWaitArrived(t, s)
-	if code := sessInterrupt(t, cmd); code != 0 {
+	cmd, _, errb := startProcess(t, c, "keepalive", name)
+	waitArrived(t, s)
+	if code := interruptProcess(t, cmd); code != 0 {
 		t.Errorf("keepalive exit %d after SIGINT mid-refresh\n%s", code, errb.String())
 	}
 	t.Logf("keepalive:\n%s", errb.String())

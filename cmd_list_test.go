@@ -10,12 +10,12 @@ import (
 	"github.com/tokentop/tokentop/auth/emulator"
 )
 
-func TestSessListCommand(t *testing.T) {
+func TestListCommand(t *testing.T) {
 	t.Parallel()
 	for _, b := range backends(t) {
 		t.Run(b, func(t *testing.T) {
 			t.Parallel()
-			em, url := startEmulator(t, sessShortConfig())
+			em, url := startEmulator(t, shortConfig())
 			c := newCLI(t, b)
 
 			empty := c.run("", "list")
@@ -31,8 +31,8 @@ func TestSessListCommand(t *testing.T) {
 				t.Errorf("empty list --json: %q (%v)", emptyJSON.stdout, err)
 			}
 
-			name := sessName(t, c, "listed")
-			p := sessImport(t, c, em, url, name, 10*time.Minute, time.Hour)
+			name := uniqueName(t, c, "listed")
+			p := importPair(t, c, em, url, name, 10*time.Minute, time.Hour)
 			r := c.run("", "list")
 			if r.code != 0 {
 				t.Fatalf("list: exit %d\n%s", r.code, r.stderr)
@@ -42,10 +42,10 @@ func TestSessListCommand(t *testing.T) {
 					t.Errorf("list lacks %q:\n%s", want, r.stdout)
 				}
 			}
-			sessNoSecrets(t, "list", r.stdout, p)
+			requireNoPairSecret(t, "list", r.stdout, p)
 			j := c.run("", "list", "--json")
-			sessNoSecrets(t, "list --json", j.stdout, p)
-			got := sessListSession(t, c, name)
+			requireNoPairSecret(t, "list --json", j.stdout, p)
+			got := listedSession(t, c, name)
 			if got.AccessFingerprint != auth.Fingerprint(p.access) || got.RefreshFingerprint != auth.Fingerprint(p.refresh) ||
 				got.AccessExpiresIn < 590 || got.AccessExpiresIn > 600 || got.State != "ok" {
 				t.Errorf("list --json: %+v", got)
@@ -54,14 +54,14 @@ func TestSessListCommand(t *testing.T) {
 	}
 }
 
-// TestSessListWithoutKeyring shows that list reads metadata only: it works
+// TestListWithoutKeyring shows that list reads metadata only: it works
 // when the Secret Service is unreachable.
-func TestSessListWithoutKeyring(t *testing.T) {
+func TestListWithoutKeyring(t *testing.T) {
 	t.Parallel()
-	em, url := startEmulator(t, sessShortConfig())
+	em, url := startEmulator(t, shortConfig())
 	c := newCLI(t, "file")
-	name := sessName(t, c, "meta")
-	sessImport(t, c, em, url, name, 10*time.Minute, time.Hour)
+	name := uniqueName(t, c, "meta")
+	importPair(t, c, em, url, name, 10*time.Minute, time.Hour)
 	c.storage = "keyring"
 	c.env, c.process = append(c.env, "DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent"), true
 	r := c.run("", "list")

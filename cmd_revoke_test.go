@@ -15,18 +15,18 @@ func TestRevokeSession(t *testing.T) {
 	t.Parallel()
 	for _, backend := range backends(t) {
 		t.Run(backend, func(t *testing.T) {
-			s := admSeed(t, backend, emulator.Config{}, nil)
+			s := seedSession(t, backend, emulator.Config{}, nil)
 			r := s.c.run("", "revoke", s.name)
-			admWant(t, r, 0, []string{
+			wantResult(t, r, 0, []string{
 				"refresh token " + auth.Fingerprint(s.tok.Refresh) + "  revoked (HTTP 200",
 				"access token  " + auth.Fingerprint(s.tok.Access) + "  revoked (HTTP 200",
 				"forgot session " + s.name,
 			}, nil)
-			admNoSecret(t, r, s.tok.Access, s.tok.Refresh, s.tok.Frontend)
+			requireNoSecret(t, r, s.tok.Access, s.tok.Refresh, s.tok.Frontend)
 			if s.em.Valid(s.tok.Access, emulator.KindAccess) || s.em.Valid(s.tok.Refresh, emulator.KindRefresh) {
 				t.Error("the emulator still accepts a revoked token")
 			}
-			admWant(t, s.c.run("", "inspect", s.name), cmdutil.ExitFailure, nil, []string{"no such session"})
+			wantResult(t, s.c.run("", "inspect", s.name), cmdutil.ExitFailure, nil, []string{"no such session"})
 		})
 	}
 }
@@ -48,17 +48,17 @@ func TestRevokeSessionServerDown(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := admSeed(t, "file", emulator.Config{}, nil)
+			s := seedSession(t, "file", emulator.Config{}, nil)
 			s.em.FailNext(tt.failures, 503)
 			r := s.c.run("", "revoke", s.name)
 			want := strings.ReplaceAll(tt.inStderr, "%R", auth.Fingerprint(s.tok.Refresh))
-			admWant(t, r, cmdutil.ExitUnavailable,
+			wantResult(t, r, cmdutil.ExitUnavailable,
 				[]string{"refresh token " + auth.Fingerprint(s.tok.Refresh) + "  NOT revoked"},
 				[]string{"was KEPT", want, "tokentop revoke " + s.name})
-			if got, want := admErrorLine(t, r), strings.ReplaceAll(tt.errLine, "%N", s.name); !admGlob(want, got) {
+			if got, want := errorLine(t, r), strings.ReplaceAll(tt.errLine, "%N", s.name); !glob(want, got) {
 				t.Errorf("error line\n got %q\nwant %q", got, want)
 			}
-			admNoSecret(t, r, s.tok.Access, s.tok.Refresh, s.tok.Frontend)
+			requireNoSecret(t, r, s.tok.Access, s.tok.Refresh, s.tok.Frontend)
 			if got := s.em.Valid(s.tok.Refresh, emulator.KindRefresh); got != tt.refreshAlive {
 				t.Errorf("refresh token valid = %v, want %v", got, tt.refreshAlive)
 			}
@@ -69,8 +69,8 @@ func TestRevokeSessionServerDown(t *testing.T) {
 				t.Errorf("stderr misreports whether the access token is alive (alive %v):\n%s", tt.accessAlive, r.stderr)
 			}
 			// The session was kept, so doing what the message says works.
-			admWant(t, s.c.run("", "inspect", s.name), 0, nil, nil)
-			admWant(t, s.c.run("", "revoke", s.name), 0, []string{"forgot session"}, nil)
+			wantResult(t, s.c.run("", "inspect", s.name), 0, nil, nil)
+			wantResult(t, s.c.run("", "revoke", s.name), 0, []string{"forgot session"}, nil)
 			if s.em.Valid(s.tok.Access, emulator.KindAccess) || s.em.Valid(s.tok.Refresh, emulator.KindRefresh) {
 				t.Error("the emulator still accepts a token after the retried revoke")
 			}
@@ -82,15 +82,15 @@ func TestRevokeRawToken(t *testing.T) {
 	t.Parallel()
 	for _, kind := range []string{"refresh", "access"} {
 		t.Run(kind, func(t *testing.T) {
-			s := admSeed(t, "file", emulator.Config{}, nil)
+			s := seedSession(t, "file", emulator.Config{}, nil)
 			tok, other, otherKind := s.tok.Refresh, s.tok.Access, emulator.KindAccess
 			if kind == "access" {
 				tok, other, otherKind = s.tok.Access, s.tok.Refresh, emulator.KindRefresh
 			}
 			r := s.c.run(tok+"\n", "revoke", "--token", "-", "--type", kind, "--oauth-url", s.url)
-			admWant(t, r, 0, []string{"revoked " + kind + " token " + auth.Fingerprint(tok), "HTTP 200"},
+			wantResult(t, r, 0, []string{"revoked " + kind + " token " + auth.Fingerprint(tok), "HTTP 200"},
 				[]string{"dead now", "of saved session " + s.name, "tokentop revoke " + s.name})
-			admNoSecret(t, r, tok)
+			requireNoSecret(t, r, tok)
 			if s.em.Valid(tok, kind) {
 				t.Errorf("the emulator still accepts the revoked %s token", kind)
 			}
@@ -103,7 +103,7 @@ func TestRevokeRawToken(t *testing.T) {
 			if kind == "refresh" {
 				wantState = "state           needs_login (revoked)"
 			}
-			admWant(t, s.c.run("", "inspect", s.name), 0, []string{wantState}, nil)
+			wantResult(t, s.c.run("", "inspect", s.name), 0, []string{wantState}, nil)
 		})
 	}
 }
@@ -126,7 +126,7 @@ func TestRevokeRawTokenNotStored(t *testing.T) {
 	c := newCLI(t, "file")
 	c.configDir = "/nonexistent/tokentop-config"
 	r := c.run(resp.Access, "revoke", "--token", "-", "--type", "access", "--oauth-url", url)
-	admWant(t, r, 0, []string{"revoked access token " + auth.Fingerprint(resp.Access)}, []string{"--type refresh"})
+	wantResult(t, r, 0, []string{"revoked access token " + auth.Fingerprint(resp.Access)}, []string{"--type refresh"})
 	if em.Valid(resp.Access, emulator.KindAccess) {
 		t.Error("the emulator still accepts the revoked access token")
 	}
@@ -134,7 +134,7 @@ func TestRevokeRawTokenNotStored(t *testing.T) {
 
 func TestRevokeErrors(t *testing.T) {
 	t.Parallel()
-	s := admSeed(t, "file", emulator.Config{}, nil)
+	s := seedSession(t, "file", emulator.Config{}, nil)
 	tests := []struct {
 		name     string
 		stdin    string
@@ -156,8 +156,8 @@ func TestRevokeErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := s.c.run(tt.stdin, tt.args...)
-			admWant(t, r, tt.code, nil, []string{tt.inStderr})
-			admNoSecret(t, r, s.tok.Access)
+			wantResult(t, r, tt.code, nil, []string{tt.inStderr})
+			requireNoSecret(t, r, s.tok.Access)
 		})
 	}
 	if !s.em.Valid(s.tok.Access, emulator.KindAccess) || !s.em.Valid(s.tok.Refresh, emulator.KindRefresh) {
@@ -165,9 +165,9 @@ func TestRevokeErrors(t *testing.T) {
 	}
 }
 
-// admGlob matches s against pattern, where each * stands for any text
+// glob matches s against pattern, where each * stands for any text
 // without a ")" (enough to skip a server message and its request id).
-func admGlob(pattern, s string) bool {
+func glob(pattern, s string) bool {
 	re := strings.ReplaceAll(regexp.QuoteMeta(pattern), `\*`, `[^)]*`)
 	return regexp.MustCompile("^" + re + "$").MatchString(s)
 }

@@ -8,15 +8,15 @@ import (
 	"time"
 )
 
-func TestSessTokenFresh(t *testing.T) {
+func TestTokenFresh(t *testing.T) {
 	t.Parallel()
 	for _, b := range backends(t) {
 		t.Run(b, func(t *testing.T) {
 			t.Parallel()
-			em, url := startEmulator(t, sessShortConfig())
+			em, url := startEmulator(t, shortConfig())
 			c := newCLI(t, b)
-			name := sessName(t, c, "fresh")
-			p := sessImport(t, c, em, url, name, 10*time.Minute, time.Hour)
+			name := uniqueName(t, c, "fresh")
+			p := importPair(t, c, em, url, name, 10*time.Minute, time.Hour)
 			cases := []struct {
 				args []string
 			}{
@@ -37,11 +37,11 @@ func TestSessTokenFresh(t *testing.T) {
 	}
 }
 
-func TestSessTokenErrors(t *testing.T) {
+func TestTokenErrors(t *testing.T) {
 	t.Parallel()
-	em, url := startEmulator(t, sessShortConfig())
+	em, url := startEmulator(t, shortConfig())
 	c := newCLI(t, "file")
-	sessImport(t, c, em, url, "ok", 10*time.Minute, time.Hour)
+	importPair(t, c, em, url, "ok", 10*time.Minute, time.Hour)
 	cases := []struct {
 		name     string
 		args     []string
@@ -74,22 +74,22 @@ func TestSessTokenErrors(t *testing.T) {
 	}
 }
 
-// TestSessTokenDoesNotQueryTerminal runs `tokentop token` on a pseudo-
+// TestTokenDoesNotQueryTerminal runs `tokentop token` on a pseudo-
 // terminal (script(1)) and looks for terminal queries in what it wrote.
 // bubbletea v1's package init calls lipgloss.HasDarkBackground(), which
 // sends OSC 11 and DSR queries and waits up to 5s for a terminal that does
 // not answer; until that init is gone from the binary this reports the
 // issue and skips, and TOKENTOP_STRICT_TTY=1 makes it fail.
-func TestSessTokenDoesNotQueryTerminal(t *testing.T) {
+func TestTokenDoesNotQueryTerminal(t *testing.T) {
 	script, err := exec.LookPath("script")
 	if err != nil {
 		t.Skip("needs script(1) for a pseudo-terminal")
 	}
 	t.Parallel()
-	em, url := startEmulator(t, sessShortConfig())
+	em, url := startEmulator(t, shortConfig())
 	c := newCLI(t, "file")
-	name := sessName(t, c, "tty")
-	p := sessImport(t, c, em, url, name, 10*time.Minute, time.Hour)
+	name := uniqueName(t, c, "tty")
+	p := importPair(t, c, em, url, name, 10*time.Minute, time.Hour)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, script, "-qec", tokentopBin+" token "+name, "/dev/null")
@@ -108,16 +108,16 @@ func TestSessTokenDoesNotQueryTerminal(t *testing.T) {
 	}
 }
 
-// BenchmarkSessTokenProcess times whole `tokentop token NAME` processes on a
+// BenchmarkTokenProcess times whole `tokentop token NAME` processes on a
 // fresh session (no refresh), per backend. bench/token/run.sh compares the
 // keyring case with a minimal keyring reader.
-func BenchmarkSessTokenProcess(b *testing.B) {
+func BenchmarkTokenProcess(b *testing.B) {
 	for _, backend := range backends(b) {
 		b.Run(backend, func(b *testing.B) {
-			em, url := startEmulator(b, sessShortConfig())
+			em, url := startEmulator(b, shortConfig())
 			c := newCLI(b, backend)
-			name := sessName(b, c, "bench")
-			p := sessImport(b, c, em, url, name, time.Hour, 2*time.Hour)
+			name := uniqueName(b, c, "bench")
+			p := importPair(b, c, em, url, name, time.Hour, 2*time.Hour)
 			for b.Loop() {
 				if r := c.run("", "token", name); r.code != 0 || r.stdout != p.access+"\n" {
 					b.Fatalf("token: exit %d\n%s", r.code, r.stderr)

@@ -24,7 +24,7 @@ type onPTY struct {
 	cmd    *exec.Cmd
 	master *os.File
 	tty    *os.File // kept open here, to read the terminal's settings
-	screen *sessBuffer
+	screen *syncBuffer
 	before *term.State
 	copied chan struct{} // closed when all the process wrote is in screen
 }
@@ -50,7 +50,7 @@ func startOnPTY(t *testing.T, c *cli, args ...string) *onPTY {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &onPTY{cmd: cmd, master: master, tty: tty, screen: &sessBuffer{}, before: before, copied: make(chan struct{})}
+	p := &onPTY{cmd: cmd, master: master, tty: tty, screen: &syncBuffer{}, before: before, copied: make(chan struct{})}
 	go func() {
 		defer close(p.copied)
 		buf := make([]byte, 1024)
@@ -75,7 +75,7 @@ func startOnPTY(t *testing.T, c *cli, args ...string) *onPTY {
 // typeAtPrompt waits for the prompt and for echo to be off, then types keys.
 func (p *onPTY) typeAtPrompt(t *testing.T, prompt, keys string) {
 	t.Helper()
-	sessWaitFor(t, p.screen, prompt, 20*time.Second)
+	waitForOutput(t, p.screen, prompt, 20*time.Second)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		st, err := term.GetState(int(p.tty.Fd()))
@@ -127,7 +127,7 @@ func TestSecretPromptsOnATerminal(t *testing.T) {
 	em, url := startEmulator(t, emulator.Config{LoginRate: -1})
 	user := emulator.DefaultUser()
 	const pasted = "pasted-token-0123456789abcdef"
-	login := append([]string{"login", "typed", "--email", user.Email}, sessEndpointArgs(url)...)
+	login := append([]string{"login", "typed", "--email", user.Email}, endpointArgs(url)...)
 	t.Run("prompts", func(t *testing.T) { // the parallel cases end before the stats are read
 		for _, tc := range []struct {
 			name   string
