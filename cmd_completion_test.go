@@ -11,16 +11,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spf13/cobra"
-
 	"github.com/tokentop/tokentop/auth"
 	"github.com/tokentop/tokentop/auth/emulator"
 	"github.com/tokentop/tokentop/storage"
 )
 
-// admCompletions runs cobra's hidden __complete command and returns the
+// completionsFor runs cobra's hidden __complete command and returns the
 // candidates and the directive line (":4" is NoFileComp).
-func admCompletions(t *testing.T, c *cli, args ...string) ([]string, string) {
+func completionsFor(t *testing.T, c *cli, args ...string) ([]string, string) {
 	t.Helper()
 	r := c.run("", append([]string{"__complete"}, args...)...)
 	if r.code != 0 {
@@ -37,11 +35,12 @@ func admCompletions(t *testing.T, c *cli, args ...string) ([]string, string) {
 }
 
 func TestCompletionSessionNames(t *testing.T) {
-	a := admSeed(t, "file", emulator.Config{}, nil)
-	b := admSeedInto(t, a.c, a.em, a.url, nil)
+	t.Parallel()
+	a := seedSession(t, "file", emulator.Config{}, nil)
+	b := seedInto(t, a.c, a.em, a.url, nil)
 	both := []string{a.name, b.name}
 	slices.Sort(both)
-	prefix := a.name[:len(a.name)-1] // admName differ in their last hex digits at worst
+	prefix := a.name[:len(a.name)-1] // testName differ in their last hex digits at worst
 	tests := []struct {
 		name      string
 		args      []string
@@ -66,7 +65,7 @@ func TestCompletionSessionNames(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, directive := admCompletions(t, a.c, tt.args...)
+			got, directive := completionsFor(t, a.c, tt.args...)
 			if strings.HasPrefix(tt.name, "prefix") && strings.HasPrefix(b.name, prefix) {
 				t.Skip("both random names share the prefix")
 			}
@@ -79,31 +78,33 @@ func TestCompletionSessionNames(t *testing.T) {
 }
 
 func TestCompletionReadsNoSecrets(t *testing.T) {
+	t.Parallel()
 	// Metadata written with the file backend, then completion with an
 	// unreachable keyring: the names still complete, since Tab must never
 	// wait for (or prompt through) secret storage.
-	s := admSeed(t, "file", emulator.Config{}, nil)
-	c := &cli{t: t, configDir: s.c.configDir, storage: "keyring", env: []string{"DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent"}}
-	got, _ := admCompletions(t, c, "inspect", "")
+	s := seedSession(t, "file", emulator.Config{}, nil)
+	c := &cli{t: t, configDir: s.c.configDir, storage: "keyring", env: []string{"DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent"}, process: true}
+	got, _ := completionsFor(t, c, "inspect", "")
 	if !slices.Equal(got, []string{s.name}) {
 		t.Errorf("completions %v, want [%s]", got, s.name)
 	}
 }
 
 func TestCompletionScripts(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t, "file")
 	for _, shell := range []string{"bash", "zsh", "fish", "powershell"} {
 		t.Run(shell, func(t *testing.T) {
 			r := c.run("", "completion", shell)
-			admWant(t, r, 0, []string{"tokentop", "__complete"}, nil)
+			wantResult(t, r, 0, []string{"tokentop", "__complete"}, nil)
 		})
 	}
 }
 
-// admShellPATH is a PATH whose first directory holds the test binary under
+// shellPATH is a PATH whose first directory holds the test binary under
 // its real name, since the generated scripts register completion for the
 // command "tokentop".
-func admShellPATH(t *testing.T) string {
+func shellPATH(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
 	if err := os.Symlink(tokentopBin, filepath.Join(dir, "tokentop")); err != nil {
@@ -115,7 +116,8 @@ func admShellPATH(t *testing.T) string {
 // TestCompletionInShells loads the generated scripts into real shells, as
 // the README's install lines do, and asks them what Tab offers.
 func TestCompletionInShells(t *testing.T) {
-	a := admSeed(t, "file", emulator.Config{}, nil)
+	t.Parallel()
+	a := seedSession(t, "file", emulator.Config{}, nil)
 	script := filepath.Join(t.TempDir(), "tokentop.completion")
 	const bashCompletion = "/usr/share/bash-completion/bash_completion"
 	tests := []struct {
@@ -162,7 +164,7 @@ func TestCompletionInShells(t *testing.T) {
 			cmd := exec.Command(argv[0], argv[1:]...)
 			// The CLI's environment (config dir, storage), with tokentop on
 			// PATH and an empty HOME (no user shell config); later entries win.
-			cmd.Env = append(a.c.command(context.Background()).Env, "PATH="+admShellPATH(t), "HOME="+t.TempDir())
+			cmd.Env = append(a.c.command(context.Background()).Env, "PATH="+shellPATH(t), "HOME="+t.TempDir())
 			out, err := cmd.CombinedOutput()
 			if err != nil {
 				t.Fatalf("%s: %v\n%s", tt.shell, err, out)
@@ -179,9 +181,9 @@ func TestCompletionInShells(t *testing.T) {
 	}
 }
 
-// admManySessions writes n sessions' metadata (no secrets: completion never
+// manySessions writes n sessions' metadata (no secrets: completion never
 // reads them) into a fresh config dir with the file backend.
-func admManySessions(b *testing.B, n int) string {
+func manySessions(b *testing.B, n int) string {
 	b.Helper()
 	dir := b.TempDir()
 	s, err := storage.Open(storage.Options{ConfigDir: dir, Backend: storage.BackendFile})
@@ -204,28 +206,10 @@ func admManySessions(b *testing.B, n int) string {
 	return dir
 }
 
-// BenchmarkCompleteSessionNames measures what one Tab costs inside the
-// process with 1000 saved sessions: open the store, list, filter.
-func BenchmarkCompleteSessionNames(b *testing.B) {
-	dir := admManySessions(b, 1000)
-	cmd := &cobra.Command{}
-	cmd.SetContext(context.Background())
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		a := &app{configDir: dir, storageName: storage.BackendFile}
-		names, _ := a.completeSessionNames(cmd, nil, "session-09")
-		if len(names) != 100 {
-			b.Fatalf("%d names", len(names))
-		}
-		a.store.Close()
-	}
-}
-
 // BenchmarkCompleteBinary measures one Tab as the shell runs it: a whole
 // `tokentop __complete` process, with 1000 saved sessions.
 func BenchmarkCompleteBinary(b *testing.B) {
-	dir := admManySessions(b, 1000)
+	dir := manySessions(b, 1000)
 	c := &cli{t: b, configDir: dir, storage: "file"}
 	b.ResetTimer()
 	for b.Loop() {

@@ -13,18 +13,20 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tokentop/tokentop/internal/cli/cmdutil"
 )
 
-// emuProcess is a running `tokentop emulator` and what it has printed.
-type emuProcess struct {
+// emulatorProcess is a running `tokentop emulator` and what it has printed.
+type emulatorProcess struct {
 	cmd    *exec.Cmd
 	url    string
 	lines  chan string // stderr lines after the banner's URL
 	banner []string
 }
 
-// emuStart runs the built binary as an emulator and waits for its URL.
-func emuStart(t *testing.T, args ...string) *emuProcess {
+// startEmulatorProcess runs the built binary as an emulator and waits for its URL.
+func startEmulatorProcess(t *testing.T, args ...string) *emulatorProcess {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
@@ -37,7 +39,7 @@ func emuStart(t *testing.T, args ...string) *emuProcess {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &emuProcess{cmd: cmd, lines: make(chan string, 1000)}
+	p := &emulatorProcess{cmd: cmd, lines: make(chan string, 1000)}
 	t.Cleanup(func() {
 		if cmd.ProcessState == nil {
 			_ = cmd.Process.Kill()
@@ -66,8 +68,8 @@ func emuStart(t *testing.T, args ...string) *emuProcess {
 	return p
 }
 
-// emuPostJSON posts v and decodes the JSON answer.
-func emuPostJSON(t *testing.T, url string, v any) (int, map[string]any) {
+// postJSON posts v and decodes the JSON answer.
+func postJSON(t *testing.T, url string, v any) (int, map[string]any) {
 	t.Helper()
 	b, _ := json.Marshal(v)
 	res, err := http.Post(url, "application/json", strings.NewReader(string(b)))
@@ -84,7 +86,8 @@ func emuPostJSON(t *testing.T, url string, v any) (int, map[string]any) {
 }
 
 func TestEmulatorCommand(t *testing.T) {
-	p := emuStart(t, "--addr", "127.0.0.1:0", "--user", "a@b.c:pw:2:77", "--access-ttl", "90s", "--refresh-ttl", "1d")
+	t.Parallel()
+	p := startEmulatorProcess(t, "--addr", "127.0.0.1:0", "--user", "a@b.c:pw:2:77", "--access-ttl", "90s", "--refresh-ttl", "1d")
 	banner := strings.Join(p.banner, "\n")
 	for _, want := range []string{
 		"OAuth base URL: " + p.url, "API base URL:   " + p.url + "/v3", "a@b.c", "role_id 2, org_unit_id 77",
@@ -98,7 +101,7 @@ func TestEmulatorCommand(t *testing.T) {
 		t.Errorf("banner shows a --user password or a warning:\n%s", banner)
 	}
 
-	status, login := emuPostJSON(t, p.url+"/oauth/token", map[string]string{"email": "a@b.c", "password": "pw"})
+	status, login := postJSON(t, p.url+"/oauth/token", map[string]string{"email": "a@b.c", "password": "pw"})
 	if status != 200 {
 		t.Fatalf("login: %d %v", status, login)
 	}
@@ -106,7 +109,7 @@ func TestEmulatorCommand(t *testing.T) {
 	if user["role_id"] != float64(2) || user["org_unit_id"] != float64(77) {
 		t.Errorf("user %v, want role 2 org 77", user)
 	}
-	if status, _ := emuPostJSON(t, p.url+"/oauth/token", map[string]string{"email": "demo@example.com", "password": "demo-password"}); status != 401 {
+	if status, _ := postJSON(t, p.url+"/oauth/token", map[string]string{"email": "demo@example.com", "password": "demo-password"}); status != 401 {
 		t.Errorf("the default user works although --user was given: %d", status)
 	}
 	res, err := http.Get(p.url + "/_emulator/stats")
@@ -142,7 +145,8 @@ func TestEmulatorCommand(t *testing.T) {
 }
 
 func TestEmulatorCommandDefaultUserAndWarning(t *testing.T) {
-	p := emuStart(t, "--addr", "0.0.0.0:0", "--token-format", "jwt", "--login-rate", "-1")
+	t.Parallel()
+	p := startEmulatorProcess(t, "--addr", "0.0.0.0:0", "--token-format", "jwt", "--login-rate", "-1")
 	banner := strings.Join(p.banner, "\n")
 	for _, want := range []string{"warning: listening on", "not loopback", "demo@example.com", "password demo-password", "tokens jwt", "logins unlimited"} {
 		if !strings.Contains(banner, want) {
@@ -161,6 +165,7 @@ func TestEmulatorCommandDefaultUserAndWarning(t *testing.T) {
 }
 
 func TestEmulatorCommandBadFlags(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		args []string
 		want string
@@ -185,7 +190,7 @@ func TestEmulatorCommandBadFlags(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			r := newCLI(t, "memory").run("", append([]string{"emulator", "--addr", "127.0.0.1:0"}, tt.args...)...)
-			if r.code != exitUsage || !strings.Contains(r.stderr, tt.want) {
+			if r.code != cmdutil.ExitUsage || !strings.Contains(r.stderr, tt.want) {
 				t.Errorf("exit %d, stderr %q: want exit 2 and %q", r.code, r.stderr, tt.want)
 			}
 		})
@@ -193,10 +198,11 @@ func TestEmulatorCommandBadFlags(t *testing.T) {
 }
 
 func TestEmulatorCommandAddrInUse(t *testing.T) {
-	p := emuStart(t, "--addr", "127.0.0.1:0")
+	t.Parallel()
+	p := startEmulatorProcess(t, "--addr", "127.0.0.1:0")
 	addr := strings.TrimPrefix(p.url, "http://")
 	r := newCLI(t, "memory").run("", "emulator", "--addr", addr)
-	if r.code != exitError || !strings.Contains(r.stderr, "listen on "+addr) {
+	if r.code != cmdutil.ExitFailure || !strings.Contains(r.stderr, "listen on "+addr) {
 		t.Errorf("second emulator on %s: exit %d, %q; want exit 1 naming the address", addr, r.code, r.stderr)
 	}
 	_ = p.cmd.Process.Signal(syscall.SIGINT)

@@ -16,34 +16,37 @@ import (
 
 	"github.com/tokentop/tokentop/auth"
 	"github.com/tokentop/tokentop/auth/emulator"
+	"github.com/tokentop/tokentop/internal/cli/cmdutil"
 )
 
-// admProbeChild is a child command that checks, at the server, the token it
+// probeChild is a child command that checks, at the server, the token it
 // was handed: the built tokentop probes it, printing only its fingerprint.
-func admProbeChild() []string {
+func probeChild() []string {
 	return []string{"sh", "-c", `printf %s "$CONVIRZA_ACCESS_TOKEN" | "$0" inspect --token - --probe --api-url "$CONVIRZA_API_URL"`, tokentopBin}
 }
 
 func TestExecHandsAWorkingToken(t *testing.T) {
+	t.Parallel()
 	for _, backend := range backends(t) {
 		t.Run(backend, func(t *testing.T) {
-			s := admSeed(t, backend, emulator.Config{}, nil)
+			s := seedSession(t, backend, emulator.Config{}, nil)
 			// A stale token in tokentop's own environment must not reach the child.
 			s.c.env = append(s.c.env, "CONVIRZA_ACCESS_TOKEN=stale", "CONVIRZA_API_URL=http://127.0.0.1:1/v3")
-			r := s.c.run("", append([]string{"exec", s.name, "--"}, admProbeChild()...)...)
-			admWant(t, r, 0, []string{"access token    " + auth.Fingerprint(s.tok.Access), "ACCEPTED"}, nil)
-			admNoSecret(t, r, s.tok.Access, s.tok.Refresh, s.tok.Frontend)
+			r := s.c.run("", append([]string{"exec", s.name, "--"}, probeChild()...)...)
+			wantResult(t, r, 0, []string{"access token    " + auth.Fingerprint(s.tok.Access), "ACCEPTED"}, nil)
+			requireNoSecret(t, r, s.tok.Access, s.tok.Refresh, s.tok.Frontend)
 		})
 	}
 }
 
 func TestExecRefreshesFirst(t *testing.T) {
+	t.Parallel()
 	// The access token is about to expire: exec must refresh before the
 	// child starts, and hand it the new token.
-	s := admSeed(t, "file", emulator.Config{}, nil)
-	admMakeDue(t, s)
-	r := s.c.run("", append([]string{"exec", s.name, "--"}, admProbeChild()...)...)
-	admWant(t, r, 0, []string{"ACCEPTED"}, nil)
+	s := seedSession(t, "file", emulator.Config{}, nil)
+	makeDue(t, s)
+	r := s.c.run("", append([]string{"exec", s.name, "--"}, probeChild()...)...)
+	wantResult(t, r, 0, []string{"ACCEPTED"}, nil)
 	if strings.Contains(r.stdout, auth.Fingerprint(s.tok.Access)) {
 		t.Errorf("exec handed out the token that was about to expire:\n%s", r.stdout)
 	}
@@ -56,7 +59,8 @@ func TestExecRefreshesFirst(t *testing.T) {
 }
 
 func TestExecChildStatusAndStreams(t *testing.T) {
-	s := admSeed(t, "file", emulator.Config{}, nil)
+	t.Parallel()
+	s := seedSession(t, "file", emulator.Config{}, nil)
 	dir := t.TempDir()
 	notExec := filepath.Join(dir, "script.sh")
 	if err := os.WriteFile(notExec, []byte("#!/bin/sh\nexit 0\n"), 0o644); err != nil {
@@ -82,11 +86,11 @@ func TestExecChildStatusAndStreams(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := s.c.run(tt.stdin, append([]string{"exec", s.name, "--"}, tt.cmd...)...)
-			admWant(t, r, tt.code, nil, []string{tt.inStderr})
+			wantResult(t, r, tt.code, nil, []string{tt.inStderr})
 			if r.stdout != tt.wantStdout {
 				t.Errorf("stdout = %q, want %q", r.stdout, tt.wantStdout)
 			}
-			admNoSecret(t, r, s.tok.Access, s.tok.Refresh)
+			requireNoSecret(t, r, s.tok.Access, s.tok.Refresh)
 		})
 	}
 	if got := s.em.Stats().Refreshes; got != 0 {
@@ -98,55 +102,59 @@ func TestExecChildStatusAndStreams(t *testing.T) {
 // stderr is exactly what the child wrote (no "tokentop: exit status N").
 // Needs run() in main.go to stay silent for an exitCodeError without err.
 func TestExecPrintsNothingOfItsOwn(t *testing.T) {
-	s := admSeed(t, "file", emulator.Config{}, nil)
+	t.Parallel()
+	s := seedSession(t, "file", emulator.Config{}, nil)
 	r := s.c.run("", "exec", s.name, "--", "sh", "-c", "echo child-says >&2; exit 9")
-	admWant(t, r, 9, nil, nil)
+	wantResult(t, r, 9, nil, nil)
 	if r.stderr != "child-says\n" {
 		t.Errorf("stderr = %q, want only the child's %q", r.stderr, "child-says\n")
 	}
 }
 
 func TestExecShortLivedTokens(t *testing.T) {
+	t.Parallel()
 	// Tokens that live 30s can never satisfy the default --min-valid 1m:
 	// the default gives way, an explicit wish fails without a refresh.
-	s := admSeed(t, "file", emulator.Config{AccessTTL: 30 * time.Second}, nil)
-	r := s.c.run("", append([]string{"exec", s.name, "--"}, admProbeChild()...)...)
-	admWant(t, r, 0, []string{"ACCEPTED"}, nil)
+	s := seedSession(t, "file", emulator.Config{AccessTTL: 30 * time.Second}, nil)
+	r := s.c.run("", append([]string{"exec", s.name, "--"}, probeChild()...)...)
+	wantResult(t, r, 0, []string{"ACCEPTED"}, nil)
 	// (The keeper learns the lifetime from the first refresh, which the
 	// first exec may have spent; from then on an impossible wish is refused
 	// up front.)
 	before := s.em.Stats().Refreshes
 	r = s.c.run("", "exec", s.name, "--min-valid", "1m", "--", "true")
-	admWant(t, r, exitError, nil, []string{"minimum validity", "1m"})
+	wantResult(t, r, cmdutil.ExitFailure, nil, []string{"minimum validity", "1m"})
 	if got := s.em.Stats().Refreshes - before; got != 0 {
 		t.Errorf("%d refreshes spent on a wish no token can meet", got)
 	}
 }
 
 func TestExecUsage(t *testing.T) {
-	s := admSeed(t, "file", emulator.Config{}, nil)
+	t.Parallel()
+	s := seedSession(t, "file", emulator.Config{}, nil)
 	tests := []struct {
 		name string
 		args []string
 		code int
 		msg  string
 	}{
-		{"no dash", []string{"exec", s.name, "true"}, exitUsage, "tokentop exec NAME -- CMD"},
-		{"no command", []string{"exec", s.name, "--"}, exitUsage, "tokentop exec NAME -- CMD"},
-		{"no name", []string{"exec", "--", "true"}, exitUsage, "tokentop exec NAME -- CMD"},
-		{"negative min-valid", []string{"exec", s.name, "--min-valid", "-1m", "--", "true"}, exitUsage, "must not be negative"},
-		{"bad min-valid", []string{"exec", s.name, "--min-valid", "soon", "--", "true"}, exitUsage, "soon"},
-		{"unknown session", []string{"exec", "nobody", "--", "true"}, exitError, "no such session"},
+		{"no dash", []string{"exec", s.name, "true"}, cmdutil.ExitUsage, "tokentop exec NAME -- CMD"},
+		{"no command", []string{"exec", s.name, "--"}, cmdutil.ExitUsage, "tokentop exec NAME -- CMD"},
+		{"no name", []string{"exec", "--", "true"}, cmdutil.ExitUsage, "tokentop exec NAME -- CMD"},
+		{"negative min-valid", []string{"exec", s.name, "--min-valid", "-1m", "--", "true"}, cmdutil.ExitUsage, "must not be negative"},
+		{"bad min-valid", []string{"exec", s.name, "--min-valid", "soon", "--", "true"}, cmdutil.ExitUsage, "soon"},
+		{"unknown session", []string{"exec", "nobody", "--", "true"}, cmdutil.ExitFailure, "no such session"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			admWant(t, s.c.run("", tt.args...), tt.code, nil, []string{tt.msg})
+			wantResult(t, s.c.run("", tt.args...), tt.code, nil, []string{tt.msg})
 		})
 	}
 }
 
 func TestExecForwardsSignals(t *testing.T) {
-	s := admSeed(t, "file", emulator.Config{}, nil)
+	t.Parallel()
+	s := seedSession(t, "file", emulator.Config{}, nil)
 	for _, tt := range []struct {
 		sig  syscall.Signal
 		code int
@@ -186,22 +194,23 @@ func TestExecForwardsSignals(t *testing.T) {
 // TestExecErrorsReadLikeToken: exec fails with the same message and code as
 // `tokentop token NAME` when it cannot get a token.
 func TestExecErrorsReadLikeToken(t *testing.T) {
-	s := admSeed(t, "file", emulator.Config{}, nil)
-	dead := admSeedInto(t, s.c, s.em, s.url, nil)
-	admMakeDue(t, dead)
+	t.Parallel()
+	s := seedSession(t, "file", emulator.Config{}, nil)
+	dead := seedInto(t, s.c, s.em, s.url, nil)
+	makeDue(t, dead)
 	if r := s.c.run(dead.tok.Refresh, "revoke", "--token", "-", "--type", "refresh", "--oauth-url", s.url); r.code != 0 {
 		t.Fatalf("revoke the refresh token: %d %s", r.code, r.stderr)
 	}
-	busy := admSeedInto(t, s.c, s.em, s.url, nil)
-	admMakeDue(t, busy)
+	busy := seedInto(t, s.c, s.em, s.url, nil)
+	makeDue(t, busy)
 	tests := []struct {
 		name    string
 		session string
 		fail503 int
 		code    int
 	}{
-		{"needs login", dead.name, 0, exitNeedsLogin},
-		{"server unavailable", busy.name, 2, exitUnavailable},
+		{"needs login", dead.name, 0, cmdutil.ExitNeedsLogin},
+		{"server unavailable", busy.name, 2, cmdutil.ExitUnavailable},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

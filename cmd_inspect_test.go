@@ -13,27 +13,28 @@ import (
 
 	"github.com/tokentop/tokentop/auth"
 	"github.com/tokentop/tokentop/auth/emulator"
+	"github.com/tokentop/tokentop/internal/cli/cmdutil"
 	"github.com/tokentop/tokentop/storage"
 )
 
-// admTokens are the secrets of one seeded session, for assertions only.
-type admTokens struct {
+// tokensOf are the secrets of one seeded session, for assertions only.
+type tokensOf struct {
 	Access, Refresh, Frontend string
 	AccessExpiry              time.Time
 }
 
-// admSession is a session seeded into a fresh config dir through `import`.
-type admSession struct {
+// seededSession is a session seeded into a fresh config dir through `import`.
+type seededSession struct {
 	c    *cli
 	em   *emulator.Server
 	url  string // emulator base URL: the OAuth URL; url+"/v3" is the API
 	name string
-	tok  admTokens
+	tok  tokensOf
 }
 
-// admName is a session name unique across test runs, because the keyring
+// testName is a session name unique across test runs, because the keyring
 // backend shares one Secret Service between all tests.
-func admName(t testing.TB) string {
+func testName(t testing.TB) string {
 	t.Helper()
 	b := make([]byte, 4)
 	if _, err := rand.Read(b); err != nil {
@@ -42,17 +43,17 @@ func admName(t testing.TB) string {
 	return "adm-" + hex.EncodeToString(b)
 }
 
-// admSeed starts an emulator (unless em is given) and imports one session
+// seedSession starts an emulator (unless em is given) and imports one session
 // issued by it into a fresh CLI with the given backend. mutate may rewrite
 // the token response before import (e.g. to make it look about to expire).
-func admSeed(t *testing.T, backend string, cfg emulator.Config, mutate func(map[string]any)) *admSession {
+func seedSession(t *testing.T, backend string, cfg emulator.Config, mutate func(map[string]any)) *seededSession {
 	t.Helper()
 	em, url := startEmulator(t, cfg)
-	return admSeedInto(t, newCLI(t, backend), em, url, mutate)
+	return seedInto(t, newCLI(t, backend), em, url, mutate)
 }
 
-// admSeedInto imports one more session issued by em into c.
-func admSeedInto(t *testing.T, c *cli, em *emulator.Server, url string, mutate func(map[string]any)) *admSession {
+// seedInto imports one more session issued by em into c.
+func seedInto(t *testing.T, c *cli, em *emulator.Server, url string, mutate func(map[string]any)) *seededSession {
 	t.Helper()
 	body, err := em.Issue(emulator.DefaultUser().Email, 0, 0)
 	if err != nil {
@@ -62,7 +63,7 @@ func admSeedInto(t *testing.T, c *cli, em *emulator.Server, url string, mutate f
 	if err := json.Unmarshal(body, &resp); err != nil {
 		t.Fatalf("issue body: %v", err)
 	}
-	tok := admTokens{
+	tok := tokensOf{
 		Access:   resp["access_token"].(string),
 		Refresh:  resp["refresh_token"].(string),
 		Frontend: resp["frontend_token"].(string),
@@ -76,7 +77,7 @@ func admSeedInto(t *testing.T, c *cli, em *emulator.Server, url string, mutate f
 	if exp, err := time.Parse(time.RFC3339Nano, resp["expires_in"].(string)); err == nil {
 		tok.AccessExpiry = exp
 	}
-	name := admName(t)
+	name := testName(t)
 	r := c.run(string(body), "import", name, "--oauth-url", url, "--api-url", url+"/v3")
 	if r.code != 0 {
 		t.Fatalf("import %s: exit %d\nstdout: %s\nstderr: %s", name, r.code, r.stdout, r.stderr)
@@ -85,13 +86,13 @@ func admSeedInto(t *testing.T, c *cli, em *emulator.Server, url string, mutate f
 		// Keyring items outlive the config dir: remove ours.
 		t.Cleanup(func() { c.run("", "forget", name) })
 	}
-	return &admSession{c: c, em: em, url: url, name: name, tok: tok}
+	return &seededSession{c: c, em: em, url: url, name: name, tok: tok}
 }
 
-// admMakeDue rewrites the session's metadata as if its 7-day access token
+// makeDue rewrites the session's metadata as if its 7-day access token
 // had 10s left (the server keeps its real expiry): deep inside the refresh
 // window, so the next use must refresh first. No sleeping, no clock games.
-func admMakeDue(t *testing.T, s *admSession) {
+func makeDue(t *testing.T, s *seededSession) {
 	t.Helper()
 	st, err := storage.Open(storage.Options{ConfigDir: s.c.configDir, Backend: s.c.storage})
 	if err != nil {
@@ -111,9 +112,9 @@ func admMakeDue(t *testing.T, s *admSession) {
 	s.tok.AccessExpiry = se.AccessExpiry
 }
 
-// admWant fails unless r exited with code and, if given, has each of
+// wantResult fails unless r exited with code and, if given, has each of
 // stdout's and stderr's substrings.
-func admWant(t *testing.T, r result, code int, inStdout, inStderr []string) {
+func wantResult(t *testing.T, r result, code int, inStdout, inStderr []string) {
 	t.Helper()
 	if r.code != code {
 		t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", r.code, code, r.stdout, r.stderr)
@@ -130,8 +131,8 @@ func admWant(t *testing.T, r result, code int, inStdout, inStderr []string) {
 	}
 }
 
-// admNoSecret fails if any of the secrets appears in r's output.
-func admNoSecret(t *testing.T, r result, secrets ...string) {
+// requireNoSecret fails if any of the secrets appears in r's output.
+func requireNoSecret(t *testing.T, r result, secrets ...string) {
 	t.Helper()
 	for _, s := range secrets {
 		if s == "" {
@@ -144,39 +145,41 @@ func admNoSecret(t *testing.T, r result, secrets ...string) {
 }
 
 func TestInspectSession(t *testing.T) {
+	t.Parallel()
 	for _, backend := range backends(t) {
 		t.Run(backend, func(t *testing.T) {
-			s := admSeed(t, backend, emulator.Config{}, nil)
+			s := seedSession(t, backend, emulator.Config{}, nil)
 			tok := s.tok
 
 			r := s.c.run("", "inspect", s.name)
-			admWant(t, r, 0, []string{
+			wantResult(t, r, 0, []string{
 				s.name, emulator.DefaultUser().Email, "Admin (1)", "1001", "user id 12345",
 				auth.Fingerprint(tok.Access), auth.Fingerprint(tok.Refresh), auth.Fingerprint(tok.Frontend),
 				"opaque", "expires in 6d", "expires in 179d", s.url + "/v3", "storage: " + backend,
 				"events (audit log)", "imported ",
 			}, nil)
-			admNoSecret(t, r, tok.Access, tok.Refresh, tok.Frontend)
+			requireNoSecret(t, r, tok.Access, tok.Refresh, tok.Frontend)
 			if strings.Contains(r.stdout, "probe") {
 				t.Errorf("inspect without --probe probed:\n%s", r.stdout)
 			}
 
 			r = s.c.run("", "inspect", s.name, "--probe")
-			admWant(t, r, 0, []string{"ACCEPTED", "HTTP 200", "request id "}, nil)
-			admNoSecret(t, r, tok.Access, tok.Refresh, tok.Frontend)
+			wantResult(t, r, 0, []string{"ACCEPTED", "HTTP 200", "request id "}, nil)
+			requireNoSecret(t, r, tok.Access, tok.Refresh, tok.Frontend)
 
 			r = s.c.run("", "inspect", s.name, "--show-token")
-			admWant(t, r, 0, []string{tok.Access}, nil)
-			admNoSecret(t, r, tok.Refresh, tok.Frontend)
+			wantResult(t, r, 0, []string{tok.Access}, nil)
+			requireNoSecret(t, r, tok.Refresh, tok.Frontend)
 		})
 	}
 }
 
 func TestInspectSessionJSON(t *testing.T) {
-	s := admSeed(t, "file", emulator.Config{}, nil)
+	t.Parallel()
+	s := seedSession(t, "file", emulator.Config{}, nil)
 	r := s.c.run("", "inspect", s.name, "--json", "--probe")
-	admWant(t, r, 0, nil, nil)
-	admNoSecret(t, r, s.tok.Access, s.tok.Refresh, s.tok.Frontend)
+	wantResult(t, r, 0, nil, nil)
+	requireNoSecret(t, r, s.tok.Access, s.tok.Refresh, s.tok.Frontend)
 	var got struct {
 		Source  string `json:"source"`
 		Session struct {
@@ -235,10 +238,11 @@ func TestInspectSessionJSON(t *testing.T) {
 	}
 
 	r = s.c.run("", "inspect", s.name, "--json", "--show-token")
-	admWant(t, r, 0, []string{`"access_token": "` + s.tok.Access + `"`}, nil)
+	wantResult(t, r, 0, []string{`"access_token": "` + s.tok.Access + `"`}, nil)
 }
 
 func TestInspectRawToken(t *testing.T) {
+	t.Parallel()
 	em, url := startEmulator(t, emulator.Config{TokenFormat: "jwt"})
 	body, err := em.Issue(emulator.DefaultUser().Email, time.Hour, 0)
 	if err != nil {
@@ -254,8 +258,8 @@ func TestInspectRawToken(t *testing.T) {
 	c := newCLI(t, "file")
 
 	r := c.run(resp.Access+"\n", "inspect", "--token", "-")
-	admWant(t, r, 0, []string{auth.Fingerprint(resp.Access), "JWT", "signature not verified", "issued at", "expires"}, nil)
-	admNoSecret(t, r, resp.Access)
+	wantResult(t, r, 0, []string{auth.Fingerprint(resp.Access), "JWT", "signature not verified", "issued at", "expires"}, nil)
+	requireNoSecret(t, r, resp.Access)
 	if !strings.Contains(r.stdout, "(in 59m") && !strings.Contains(r.stdout, "(in 1h 00m)") {
 		t.Errorf("JWT exp not shown as about an hour from now:\n%s", r.stdout)
 	}
@@ -264,11 +268,11 @@ func TestInspectRawToken(t *testing.T) {
 	}
 
 	r = c.run(resp.Access, "inspect", "--token", "-", "--probe", "--api-url", url+"/v3")
-	admWant(t, r, 0, []string{"ACCEPTED", "HTTP 200", "as " + emulator.DefaultUser().Email}, nil)
-	admNoSecret(t, r, resp.Access)
+	wantResult(t, r, 0, []string{"ACCEPTED", "HTTP 200", "as " + emulator.DefaultUser().Email}, nil)
+	requireNoSecret(t, r, resp.Access)
 
 	r = c.run(resp.Access, "inspect", "--token", "-", "--json")
-	admWant(t, r, 0, []string{`"source": "stdin"`, `"format": "jwt"`, `"signature_verified": false`}, nil)
+	wantResult(t, r, 0, []string{`"source": "stdin"`, `"format": "jwt"`, `"signature_verified": false`}, nil)
 	if strings.Contains(r.stdout, `"session"`) {
 		t.Errorf("raw --json has a session:\n%s", r.stdout)
 	}
@@ -276,25 +280,27 @@ func TestInspectRawToken(t *testing.T) {
 	// A token the server does not know: shown, then rejected with exit 1, so
 	// `inspect --probe` works as a check in scripts.
 	r = c.run("not-a-real-token-0123456789", "inspect", "--token", "-", "--probe", "--api-url", url+"/v3")
-	admWant(t, r, 1, []string{"opaque", "REJECTED", "HTTP 401"}, []string{"rejected"})
+	wantResult(t, r, 1, []string{"opaque", "REJECTED", "HTTP 401"}, []string{"rejected"})
 }
 
 func TestInspectWarnings(t *testing.T) {
+	t.Parallel()
 	// The metadata says the access token dies in 10s while the JWT says a
 	// week: inspect NAME compares the two and warns.
-	s := admSeed(t, "file", emulator.Config{TokenFormat: "jwt"}, nil)
-	admMakeDue(t, s)
+	s := seedSession(t, "file", emulator.Config{TokenFormat: "jwt"}, nil)
+	makeDue(t, s)
 	r := s.c.run("", "inspect", s.name)
-	admWant(t, r, 0, []string{"warning", "disagrees with the response's expires_in"}, nil)
+	wantResult(t, r, 0, []string{"warning", "disagrees with the response's expires_in"}, nil)
 
 	// A pasted header instead of a token.
 	r = s.c.run("Bearer "+s.tok.Access, "inspect", "--token", "-")
-	admWant(t, r, 0, []string{"warning", `starts with "Bearer"`}, nil)
-	admNoSecret(t, r, s.tok.Access)
+	wantResult(t, r, 0, []string{"warning", `starts with "Bearer"`}, nil)
+	requireNoSecret(t, r, s.tok.Access)
 }
 
 func TestInspectErrors(t *testing.T) {
-	s := admSeed(t, "file", emulator.Config{}, nil)
+	t.Parallel()
+	s := seedSession(t, "file", emulator.Config{}, nil)
 	tests := []struct {
 		name     string
 		stdin    string
@@ -302,21 +308,21 @@ func TestInspectErrors(t *testing.T) {
 		code     int
 		inStderr string
 	}{
-		{"no argument", "", []string{"inspect"}, exitUsage, "needs a session NAME"},
-		{"two arguments", "", []string{"inspect", s.name, "other"}, exitUsage, "takes a session NAME, or --token - with the token on stdin, got 2 arguments"},
-		{"unknown session", "", []string{"inspect", "nobody"}, exitError, "tokentop list"},
-		{"invalid name", "", []string{"inspect", "bad/name"}, exitUsage, ""},
-		{"name and token", "x", []string{"inspect", s.name, "--token", "-"}, exitUsage, "not both"},
-		{"token as flag value", "", []string{"inspect", "--token", "abc"}, exitUsage, "never accepted as flag values"},
-		{"empty stdin", "", []string{"inspect", "--token", "-"}, exitUsage, "no token on stdin"},
-		{"api-url with name", "", []string{"inspect", s.name, "--api-url", s.url}, exitUsage, "--api-url goes with --token"},
-		{"insecure api url", "tok", []string{"inspect", "--token", "-", "--probe", "--api-url", "http://example.com/v3"}, exitUsage, "--api-url"},
-		{"unknown flag", "", []string{"inspect", s.name, "--bogus"}, exitUsage, "bogus"},
+		{"no argument", "", []string{"inspect"}, cmdutil.ExitUsage, "needs a session NAME"},
+		{"two arguments", "", []string{"inspect", s.name, "other"}, cmdutil.ExitUsage, "takes a session NAME, or --token - with the token on stdin, got 2 arguments"},
+		{"unknown session", "", []string{"inspect", "nobody"}, cmdutil.ExitFailure, "tokentop list"},
+		{"invalid name", "", []string{"inspect", "bad/name"}, cmdutil.ExitUsage, ""},
+		{"name and token", "x", []string{"inspect", s.name, "--token", "-"}, cmdutil.ExitUsage, "not both"},
+		{"token as flag value", "", []string{"inspect", "--token", "abc"}, cmdutil.ExitUsage, "never accepted as flag values"},
+		{"empty stdin", "", []string{"inspect", "--token", "-"}, cmdutil.ExitUsage, "no token on stdin"},
+		{"api-url with name", "", []string{"inspect", s.name, "--api-url", s.url}, cmdutil.ExitUsage, "--api-url goes with --token"},
+		{"insecure api url", "tok", []string{"inspect", "--token", "-", "--probe", "--api-url", "http://example.com/v3"}, cmdutil.ExitUsage, "--api-url"},
+		{"unknown flag", "", []string{"inspect", s.name, "--bogus"}, cmdutil.ExitUsage, "bogus"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := s.c.run(tt.stdin, tt.args...)
-			admWant(t, r, tt.code, nil, []string{tt.inStderr})
+			wantResult(t, r, tt.code, nil, []string{tt.inStderr})
 			if r.stdout != "" {
 				t.Errorf("stdout on failure: %q", r.stdout)
 			}
@@ -328,13 +334,14 @@ func TestInspectErrors(t *testing.T) {
 // inspect --token - prompts without echo, so the token never reaches the
 // screen, and inspects what was pasted.
 func TestInspectPromptHidesToken(t *testing.T) {
+	t.Parallel()
 	tmux, err := exec.LookPath("tmux")
 	if err != nil {
 		t.Skip("tmux not installed")
 	}
 	const token = "pasted-token-0123456789abcdef"
 	c := newCLI(t, "file")
-	socket := admName(t)
+	socket := testName(t)
 	tm := func(args ...string) string {
 		t.Helper()
 		out, err := exec.Command(tmux, append([]string{"-L", socket}, args...)...).CombinedOutput()
@@ -347,10 +354,10 @@ func TestInspectPromptHidesToken(t *testing.T) {
 		c.configDir, tokentopBin)
 	tm("new-session", "-d", "-x", "120", "-y", "30", shell)
 	t.Cleanup(func() { exec.Command(tmux, "-L", socket, "kill-server").Run() })
-	admWaitPane(t, tm, "input hidden")
+	waitPane(t, tm, "input hidden")
 	tm("send-keys", "-l", token)
 	tm("send-keys", "Enter")
-	pane := admWaitPane(t, tm, "exit=")
+	pane := waitPane(t, tm, "exit=")
 	for _, want := range []string{auth.Fingerprint(token), "opaque", "exit=0"} {
 		if !strings.Contains(pane, want) {
 			t.Errorf("screen lacks %q:\n%s", want, pane)
@@ -361,8 +368,8 @@ func TestInspectPromptHidesToken(t *testing.T) {
 	}
 }
 
-// admWaitPane polls the tmux pane until it shows want, and returns it.
-func admWaitPane(t *testing.T, tm func(...string) string, want string) string {
+// waitPane polls the tmux pane until it shows want, and returns it.
+func waitPane(t *testing.T, tm func(...string) string, want string) string {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -378,17 +385,18 @@ func admWaitPane(t *testing.T, tm func(...string) string, want string) string {
 }
 
 func TestInspectStorageUnavailable(t *testing.T) {
+	t.Parallel()
 	// Metadata is still shown (text and JSON) when the keyring is out of
 	// reach, and the exit code says the answer is partial.
-	s := admSeed(t, "file", emulator.Config{}, nil)
-	nk := admNoKeyring(t, s.c)
+	s := seedSession(t, "file", emulator.Config{}, nil)
+	nk := withoutKeyring(t, s.c)
 	r := nk.run("", "inspect", s.name)
-	admWant(t, r, exitStorage, []string{emulator.DefaultUser().Email, auth.Fingerprint(s.tok.Refresh), "not inspected: secret storage unavailable"},
+	wantResult(t, r, cmdutil.ExitStorage, []string{emulator.DefaultUser().Email, auth.Fingerprint(s.tok.Refresh), "not inspected: secret storage unavailable"},
 		[]string{"tokentop: "})
 
 	r = nk.run("", "inspect", s.name, "--json", "--probe")
-	if r.code != exitStorage {
-		t.Fatalf("exit %d, want %d: %s", r.code, exitStorage, r.stderr)
+	if r.code != cmdutil.ExitStorage {
+		t.Fatalf("exit %d, want %d: %s", r.code, cmdutil.ExitStorage, r.stderr)
 	}
 	var got map[string]any
 	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {

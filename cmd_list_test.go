@@ -10,215 +10,12 @@ import (
 	"github.com/tokentop/tokentop/auth/emulator"
 )
 
-// sessSample is a session as metadata holds it, at a fixed time.
-func sessSample(now time.Time) auth.Session {
-	return auth.Session{
-		Name:          "work",
-		Endpoints:     auth.Endpoints{OAuthURL: auth.DefaultOAuthURL, APIURL: auth.DefaultAPIURL},
-		Email:         "me@example.com",
-		User:          auth.User{UserID: 4453, Email: "me@example.com", RoleID: 2, OrgUnitID: 70035},
-		AccessExpiry:  now.Add(4*time.Minute + 5*time.Second),
-		RefreshExpiry: now.Add(180 * 24 * time.Hour),
-		IssuedAt:      now.Add(-time.Hour),
-		AccessFP:      "sha256:aaaaaaaa",
-		RefreshFP:     "sha256:bbbbbbbb",
-		State:         auth.StateOK,
-		CreatedAt:     now.Add(-time.Hour),
-		UpdatedAt:     now.Add(-time.Hour),
-		Refreshes:     3,
-	}
-}
-
-func TestSessEffectiveState(t *testing.T) {
-	now := time.Date(2026, 4, 10, 12, 0, 0, 0, time.UTC)
-	cases := []struct {
-		name   string
-		edit   func(*auth.Session)
-		state  auth.State
-		reason auth.Reason
-	}{
-		{"ok", func(*auth.Session) {}, auth.StateOK, ""},
-		{"no state stored", func(s *auth.Session) { s.State = "" }, auth.StateOK, ""},
-		{"access expired", func(s *auth.Session) { s.AccessExpiry = now.Add(-time.Second) }, auth.StateExpired, ""},
-		{"refresh expired", func(s *auth.Session) { s.RefreshExpiry = now }, auth.StateNeedsLogin, auth.ReasonRefreshExpired},
-		{"needs login stays", func(s *auth.Session) {
-			s.State, s.Reason, s.RefreshExpiry = auth.StateNeedsLogin, auth.ReasonRejected, now.Add(-time.Hour)
-		}, auth.StateNeedsLogin, auth.ReasonRejected},
-		{"retrying stays", func(s *auth.Session) { s.State = auth.StateRetrying; s.AccessExpiry = now.Add(-time.Second) }, auth.StateRetrying, ""},
-		{"paused and expired", func(s *auth.Session) { s.State = auth.StatePaused; s.AccessExpiry = now.Add(-time.Second) }, auth.StateExpired, ""},
-	}
-	for _, tc := range cases {
-		s := sessSample(now)
-		tc.edit(&s)
-		state, reason := sessEffectiveState(s, now)
-		if state != tc.state || reason != tc.reason {
-			t.Errorf("%s: got %s (%s), want %s (%s)", tc.name, state, reason, tc.state, tc.reason)
-		}
-	}
-}
-
-func TestSessListTable(t *testing.T) {
-	now := time.Date(2026, 4, 10, 12, 0, 0, 0, time.UTC)
-	retry := sessSample(now)
-	retry.Name, retry.State, retry.NextAttempt = "staging", auth.StateRetrying, now.Add(30*time.Second)
-	retry.ClockSkew = 2 * time.Minute
-	killed := sessSample(now)
-	killed.Name, killed.State = "killed", auth.StateRefreshing
-	killed.RefreshingSince, killed.RefreshingPID = now.Add(-5*time.Minute), 4242
-	dead := sessSample(now)
-	dead.Name, dead.State, dead.Reason = "old", auth.StateNeedsLogin, auth.ReasonRotationLost
-	sessions := []auth.Session{killed, dead, retry, sessSample(now)}
-
-	cases := []struct {
-		width   int
-		has     []string
-		hasNot  []string
-		maxLine int
-	}{
-		{0, []string{"Storage: keyring", "NAME", "USER", "ROLE", "ORG", "ACCESS EXPIRES", "REFRESH EXPIRES",
-			"me@example.com", "Standard", "70035", "in 4m 05s", "2026-04-10 12:04:05Z", "in 180d 00h",
-			"needs_login (rotation_lost)", "retrying, next in 30s, server clock 2m 00s ahead", "ok",
-			"refreshing, a refresh by pid 4242 was interrupted 5m 00s ago"}, nil, 0},
-		{100, []string{"NAME", "ACCESS", "STATE", "in 4m 05s"}, []string{"ACCESS EXPIRES"}, 100},
-		{50, []string{"NAME", "ACCESS", "REFRESH", "STATE", "needs_login (rot…"}, []string{"USER", "ROLE", "REFRESH EXPIRES"}, 50},
-		{40, []string{"NAME", "ACCESS", "STATE", "needs_login", "retrying"}, []string{"USER", "REFRESH"}, 40},
-	}
-	for _, tc := range cases {
-		var b strings.Builder
-		sessWriteListTable(&b, "keyring", sessions, now, tc.width)
-		out := b.String()
-		for _, want := range tc.has {
-			if !strings.Contains(out, want) {
-				t.Errorf("width %d: lacks %q:\n%s", tc.width, want, out)
-			}
-		}
-		for _, not := range tc.hasNot {
-			if strings.Contains(out, not) {
-				t.Errorf("width %d: has %q, which should be dropped:\n%s", tc.width, not, out)
-			}
-		}
-		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
-			if tc.maxLine > 0 && len([]rune(line)) > tc.maxLine {
-				t.Errorf("width %d: line of %d: %q", tc.width, len(line), line)
-			}
-			if strings.HasSuffix(line, " ") {
-				t.Errorf("trailing blanks: %q", line)
-			}
-		}
-		if n := strings.Count(out, "Storage:"); n != 1 {
-			t.Errorf("storage shown %d times", n)
-		}
-	}
-}
-
-func TestSessListJSONSchema(t *testing.T) {
-	now := time.Date(2026, 4, 10, 12, 0, 0, 0, time.UTC)
-	s := sessSample(now)
-	s.LastRefresh = time.Time{}
-	var b strings.Builder
-	if err := sessWriteListJSON(&b, "file", "/cfg", []auth.Session{s}, now); err != nil {
-		t.Fatal(err)
-	}
-	var got struct {
-		Storage   string           `json:"storage"`
-		ConfigDir string           `json:"config_dir"`
-		Sessions  []map[string]any `json:"sessions"`
-	}
-	if err := json.Unmarshal([]byte(b.String()), &got); err != nil {
-		t.Fatal(err)
-	}
-	if got.Storage != "file" || got.ConfigDir != "/cfg" || len(got.Sessions) != 1 {
-		t.Fatalf("top level: %+v", got)
-	}
-	one := got.Sessions[0]
-	want := map[string]any{
-		"name": "work", "email": "me@example.com", "role": "Standard", "org_unit_id": 70035.0,
-		"oauth_url": auth.DefaultOAuthURL, "api_url": auth.DefaultAPIURL,
-		"access_expires_at": "2026-04-10T12:04:05Z", "access_expires_in_seconds": 245.0,
-		"refresh_expires_in_seconds": float64(180 * 24 * 3600),
-		"state":                      "ok", "stored_state": "ok", "reason": "", "last_error": "", "last_refresh": nil, "next_attempt": nil,
-		"refreshes": 3.0, "failures": 0.0, "clock_skew_seconds": 0.0, "paused": false, "refresh_interrupted": false,
-		"access_fingerprint": "sha256:aaaaaaaa", "refresh_fingerprint": "sha256:bbbbbbbb",
-		"secrets_backend": "file", // not recorded: where the store was opened
-		"user":            map[string]any{"user_id": 4453.0, "email": "me@example.com", "role_id": 2.0, "org_unit_id": 70035.0},
-	}
-	for k, v := range want {
-		gv, ok := one[k]
-		if !ok {
-			t.Errorf("field %q missing", k)
-			continue
-		}
-		if gj, wj := mustJSON(t, gv), mustJSON(t, v); gj != wj {
-			t.Errorf("%s = %s, want %s", k, gj, wj)
-		}
-	}
-	for _, k := range []string{"refresh_expires_at", "issued_at", "token_format", "created_at", "updated_at"} {
-		if _, ok := one[k]; !ok {
-			t.Errorf("field %q missing", k)
-		}
-	}
-}
-
-// A STORAGE column appears when some session keeps its secrets in another
-// backend than the one the header names, and only then; --json always
-// says where each session's secrets are.
-func TestSessListBackendColumn(t *testing.T) {
-	now := time.Date(2026, 4, 10, 12, 0, 0, 0, time.UTC)
-	a, b := sessSample(now), sessSample(now)
-	a.SecretsBackend = "keyring"
-	b.Name, b.SecretsBackend = "scratch", "file"
-
-	var same strings.Builder
-	sessWriteListTable(&same, "keyring", []auth.Session{a}, now, 0)
-	if strings.Contains(same.String(), "STORAGE") {
-		t.Errorf("a STORAGE column although every session is in the keyring:\n%s", same.String())
-	}
-	var mixed strings.Builder
-	sessWriteListTable(&mixed, "keyring", []auth.Session{b, a}, now, 0)
-	lines := strings.Split(mixed.String(), "\n")
-	if len(lines) < 4 || !strings.Contains(lines[1], "STORAGE") ||
-		!strings.Contains(lines[2], "file") || !strings.Contains(lines[3], "keyring") {
-		t.Errorf("mixed backends without a STORAGE column saying which:\n%s", mixed.String())
-	}
-	// Narrow terminals drop it late: it says where the tokens are.
-	var narrow strings.Builder
-	sessWriteListTable(&narrow, "keyring", []auth.Session{b, a}, now, 60)
-	if !strings.Contains(narrow.String(), "STORAGE") || strings.Contains(narrow.String(), "USER") {
-		t.Errorf("at 60 columns the STORAGE column should outlast USER:\n%s", narrow.String())
-	}
-
-	var js strings.Builder
-	if err := sessWriteListJSON(&js, "keyring", "/cfg", []auth.Session{b, a}, now); err != nil {
-		t.Fatal(err)
-	}
-	var got struct {
-		Sessions []struct {
-			Name           string `json:"name"`
-			SecretsBackend string `json:"secrets_backend"`
-		} `json:"sessions"`
-	}
-	if err := json.Unmarshal([]byte(js.String()), &got); err != nil {
-		t.Fatal(err)
-	}
-	if len(got.Sessions) != 2 || got.Sessions[0].SecretsBackend != "file" || got.Sessions[1].SecretsBackend != "keyring" {
-		t.Errorf("list --json secrets_backend: %+v", got.Sessions)
-	}
-}
-
-func mustJSON(t *testing.T, v any) string {
-	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
-
-func TestSessListCommand(t *testing.T) {
+func TestListCommand(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends(t) {
 		t.Run(b, func(t *testing.T) {
 			t.Parallel()
-			em, url := startEmulator(t, sessShortConfig())
+			em, url := startEmulator(t, shortConfig())
 			c := newCLI(t, b)
 
 			empty := c.run("", "list")
@@ -234,8 +31,8 @@ func TestSessListCommand(t *testing.T) {
 				t.Errorf("empty list --json: %q (%v)", emptyJSON.stdout, err)
 			}
 
-			name := sessName(t, c, "listed")
-			p := sessImport(t, c, em, url, name, 10*time.Minute, time.Hour)
+			name := uniqueName(t, c, "listed")
+			p := importPair(t, c, em, url, name, 10*time.Minute, time.Hour)
 			r := c.run("", "list")
 			if r.code != 0 {
 				t.Fatalf("list: exit %d\n%s", r.code, r.stderr)
@@ -245,10 +42,10 @@ func TestSessListCommand(t *testing.T) {
 					t.Errorf("list lacks %q:\n%s", want, r.stdout)
 				}
 			}
-			sessNoSecrets(t, "list", r.stdout, p)
+			requireNoPairSecret(t, "list", r.stdout, p)
 			j := c.run("", "list", "--json")
-			sessNoSecrets(t, "list --json", j.stdout, p)
-			got := sessListSession(t, c, name)
+			requireNoPairSecret(t, "list --json", j.stdout, p)
+			got := listedSession(t, c, name)
 			if got.AccessFingerprint != auth.Fingerprint(p.access) || got.RefreshFingerprint != auth.Fingerprint(p.refresh) ||
 				got.AccessExpiresIn < 590 || got.AccessExpiresIn > 600 || got.State != "ok" {
 				t.Errorf("list --json: %+v", got)
@@ -257,16 +54,16 @@ func TestSessListCommand(t *testing.T) {
 	}
 }
 
-// TestSessListWithoutKeyring shows that list reads metadata only: it works
+// TestListWithoutKeyring shows that list reads metadata only: it works
 // when the Secret Service is unreachable.
-func TestSessListWithoutKeyring(t *testing.T) {
+func TestListWithoutKeyring(t *testing.T) {
 	t.Parallel()
-	em, url := startEmulator(t, sessShortConfig())
+	em, url := startEmulator(t, shortConfig())
 	c := newCLI(t, "file")
-	name := sessName(t, c, "meta")
-	sessImport(t, c, em, url, name, 10*time.Minute, time.Hour)
+	name := uniqueName(t, c, "meta")
+	importPair(t, c, em, url, name, 10*time.Minute, time.Hour)
 	c.storage = "keyring"
-	c.env = append(c.env, "DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent")
+	c.env, c.process = append(c.env, "DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent"), true
 	r := c.run("", "list")
 	if r.code != 0 || !strings.Contains(r.stdout, name) {
 		t.Errorf("list with the keyring unreachable: exit %d\n%s%s", r.code, r.stdout, r.stderr)

@@ -12,16 +12,17 @@ import (
 	"github.com/tokentop/tokentop/auth/emulator"
 )
 
-func TestSessLogin(t *testing.T) {
+func TestLogin(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends(t) {
 		t.Run(b, func(t *testing.T) {
 			t.Parallel()
 			em, url := startEmulator(t, emulator.Config{LoginRate: -1})
 			c := newCLI(t, b)
-			name := sessName(t, c, "login")
+			name := uniqueName(t, c, "login")
 			pw := emulator.DefaultUser().Password
 
-			r := c.run(pw+"\n", append([]string{"login", name, "--email", emulator.DefaultUser().Email, "--password-stdin"}, sessEndpointArgs(url)...)...)
+			r := c.run(pw+"\n", append([]string{"login", name, "--email", emulator.DefaultUser().Email, "--password-stdin"}, endpointArgs(url)...)...)
 			if r.code != 0 {
 				t.Fatalf("login: exit %d\n%s", r.code, r.stderr)
 			}
@@ -49,8 +50,8 @@ func TestSessLogin(t *testing.T) {
 			if !em.Valid(strings.TrimSpace(tok.stdout), emulator.KindAccess) {
 				t.Error("the token printed after login is not accepted by the server")
 			}
-			sessNoSecrets(t, "login", r.stderr, sessPair{access: strings.TrimSpace(tok.stdout)})
-			s := sessListSession(t, c, name)
+			requireNoPairSecret(t, "login", r.stderr, tokenPair{access: strings.TrimSpace(tok.stdout)})
+			s := listedSession(t, c, name)
 			if s.Email != emulator.DefaultUser().Email || s.Role != "Admin" || s.OrgUnitID != 1001 || s.State != "ok" {
 				t.Errorf("list after login: %+v", s)
 			}
@@ -58,11 +59,11 @@ func TestSessLogin(t *testing.T) {
 	}
 }
 
-func TestSessLoginErrors(t *testing.T) {
+func TestLoginErrors(t *testing.T) {
 	t.Parallel()
 	em, url := startEmulator(t, emulator.Config{LoginRate: -1})
 	email := emulator.DefaultUser().Email
-	ep := sessEndpointArgs(url)
+	ep := endpointArgs(url)
 	cases := []struct {
 		name     string
 		stdin    string
@@ -118,9 +119,9 @@ func TestSessLoginErrors(t *testing.T) {
 	}
 }
 
-// TestSessLoginNotes: logging in over a session says that the previous
+// TestLoginNotes: logging in over a session says that the previous
 // pair lives on at the server, and a URL pair given by half is pointed out.
-func TestSessLoginNotes(t *testing.T) {
+func TestLoginNotes(t *testing.T) {
 	t.Parallel()
 	_, url := startEmulator(t, emulator.Config{LoginRate: -1})
 	c := newCLI(t, "file")
@@ -133,9 +134,9 @@ func TestSessLoginNotes(t *testing.T) {
 		}
 		return r
 	}
-	first := login(sessEndpointArgs(url)...)
-	old := sessListSession(t, c, "n")
-	second := login(sessEndpointArgs(url)...)
+	first := login(endpointArgs(url)...)
+	old := listedSession(t, c, "n")
+	second := login(endpointArgs(url)...)
 	t.Logf("second login:\n%s", second.stderr)
 	for _, want := range []string{"replaced the previous pair", old.AccessFingerprint, old.RefreshFingerprint, "not revoked"} {
 		if !strings.Contains(second.stderr, want) {
@@ -151,25 +152,26 @@ func TestSessLoginNotes(t *testing.T) {
 	}
 }
 
-func TestSessImport(t *testing.T) {
+func TestImport(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends(t) {
 		t.Run(b, func(t *testing.T) {
 			t.Parallel()
-			em, url := startEmulator(t, sessShortConfig())
+			em, url := startEmulator(t, shortConfig())
 			c := newCLI(t, b)
-			name := sessName(t, c, "imp")
+			name := uniqueName(t, c, "imp")
 			body, err := em.Issue(emulator.DefaultUser().Email, time.Hour, 2*time.Hour)
 			if err != nil {
 				t.Fatal(err)
 			}
-			p := sessDecodePair(t, body)
+			p := decodePair(t, body)
 			// The envelope some docs show must work as well as the flat body.
 			enveloped := `{"code": 200, "message": "Login successful", "data": ` + string(body) + `}`
-			r := c.run(enveloped, append([]string{"import", name}, sessEndpointArgs(url)...)...)
+			r := c.run(enveloped, append([]string{"import", name}, endpointArgs(url)...)...)
 			if r.code != 0 {
 				t.Fatalf("import: exit %d\n%s", r.code, r.stderr)
 			}
-			sessNoSecrets(t, "import", r.stdout+r.stderr, p)
+			requireNoPairSecret(t, "import", r.stdout+r.stderr, p)
 			if !strings.Contains(r.stderr, "demo@example.com") || !strings.Contains(r.stderr, "in 59m") {
 				t.Errorf("import message lacks the user or the expiry:\n%s", r.stderr)
 			}
@@ -184,15 +186,15 @@ func TestSessImport(t *testing.T) {
 	}
 }
 
-func TestSessImportErrors(t *testing.T) {
+func TestImportErrors(t *testing.T) {
 	t.Parallel()
-	em, url := startEmulator(t, sessShortConfig())
+	em, url := startEmulator(t, shortConfig())
 	body, err := em.Issue(emulator.DefaultUser().Email, 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := sessDecodePair(t, body)
-	ep := sessEndpointArgs(url)
+	p := decodePair(t, body)
+	ep := endpointArgs(url)
 	cases := []struct {
 		name     string
 		stdin    string
@@ -227,28 +229,28 @@ func TestSessImportErrors(t *testing.T) {
 			if !strings.Contains(r.stderr, tc.contains) {
 				t.Errorf("stderr lacks %q:\n%s", tc.contains, r.stderr)
 			}
-			sessNoSecrets(t, "an import error", r.stdout+r.stderr, p)
+			requireNoPairSecret(t, "an import error", r.stdout+r.stderr, p)
 		})
 	}
 }
 
-func TestSessStorageUnavailable(t *testing.T) {
+func TestStorageUnavailable(t *testing.T) {
 	t.Parallel()
-	em, url := startEmulator(t, sessShortConfig())
+	em, url := startEmulator(t, shortConfig())
 	body, err := em.Issue(emulator.DefaultUser().Email, 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := newCLI(t, "keyring")
-	c.env = append(c.env, "DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent")
-	r := c.run(string(body), append([]string{"import", "nokeyring"}, sessEndpointArgs(url)...)...)
+	c.env, c.process = append(c.env, "DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent"), true
+	r := c.run(string(body), append([]string{"import", "nokeyring"}, endpointArgs(url)...)...)
 	if r.code != 4 {
 		t.Fatalf("import with no Secret Service: exit %d, want 4\n%s", r.code, r.stderr)
 	}
 	if !strings.Contains(r.stderr, "storage") {
 		t.Errorf("the error does not say that storage is the problem:\n%s", r.stderr)
 	}
-	sessNoSecrets(t, "the storage error", r.stderr, sessDecodePair(t, body))
+	requireNoPairSecret(t, "the storage error", r.stderr, decodePair(t, body))
 
 	// A session saved in a working keyring, then read with the Secret
 	// Service gone: token says storage (4), list still works from metadata.
@@ -256,22 +258,22 @@ func TestSessStorageUnavailable(t *testing.T) {
 		return
 	}
 	k := newCLI(t, "keyring")
-	name := sessName(t, k, "gone")
-	p := sessImport(t, k, em, url, name, 10*time.Minute, time.Hour)
-	k.env = append(k.env, "DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent")
+	name := uniqueName(t, k, "gone")
+	p := importPair(t, k, em, url, name, 10*time.Minute, time.Hour)
+	k.env, k.process = append(k.env, "DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent"), true
 	tok := k.run("", "token", name)
 	if tok.code != 4 || tok.stdout != "" {
 		t.Errorf("token with the Secret Service gone: exit %d, stdout %q, want 4\n%s", tok.code, tok.stdout, tok.stderr)
 	}
-	sessNoSecrets(t, "the storage error", tok.stderr, p)
+	requireNoPairSecret(t, "the storage error", tok.stderr, p)
 	if l := k.run("", "list"); l.code != 0 || !strings.Contains(l.stdout, name) {
 		t.Errorf("list with the Secret Service gone: exit %d\n%s", l.code, l.stderr)
 	}
 }
 
-// TestSessLoginPromptOnTerminal types the password at the no-echo prompt of
+// TestLoginPromptOnTerminal types the password at the no-echo prompt of
 // a pseudo-terminal (script(1)) and checks it never shows on the screen.
-func TestSessLoginPromptOnTerminal(t *testing.T) {
+func TestLoginPromptOnTerminal(t *testing.T) {
 	script, err := exec.LookPath("script")
 	if err != nil {
 		t.Skip("needs script(1) for a pseudo-terminal")
@@ -279,23 +281,23 @@ func TestSessLoginPromptOnTerminal(t *testing.T) {
 	t.Parallel()
 	em, url := startEmulator(t, emulator.Config{LoginRate: -1})
 	c := newCLI(t, "file")
-	name := sessName(t, c, "prompt")
+	name := uniqueName(t, c, "prompt")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	line := strings.Join(append([]string{tokentopBin, "login", name, "--email", emulator.DefaultUser().Email}, sessEndpointArgs(url)...), " ")
+	line := strings.Join(append([]string{tokentopBin, "login", name, "--email", emulator.DefaultUser().Email}, endpointArgs(url)...), " ")
 	cmd := exec.CommandContext(ctx, script, "-qec", line, "/dev/null")
 	cmd.Env = append(c.command(ctx).Env, "TERM=dumb")
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := &sessBuffer{}
+	out := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	// Type only once the prompt is there, as a person would.
-	sessWaitFor(t, out, `Password for demo@example\.com: `, 20*time.Second)
+	waitForOutput(t, out, `Password for demo@example\.com: `, 20*time.Second)
 	if _, err := io.WriteString(stdin, emulator.DefaultUser().Password+"\r"); err != nil {
 		t.Fatal(err)
 	}

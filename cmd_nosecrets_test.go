@@ -18,23 +18,23 @@ import (
 	"github.com/tokentop/tokentop/auth/emulator"
 )
 
-// admRecorder wraps the emulator and remembers every token it hands out, so
+// recorder wraps the emulator and remembers every token it hands out, so
 // the test knows every secret that must never be printed unasked.
-type admRecorder struct {
+type recorder struct {
 	h  http.Handler
 	mu sync.Mutex
 	// tokens holds every access, refresh and frontend token issued.
 	tokens map[string]bool
 }
 
-func (r *admRecorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+func (r *recorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	var buf bytes.Buffer
-	r.h.ServeHTTP(admTee{w, &buf}, req)
+	r.h.ServeHTTP(teeWriter{w, &buf}, req)
 	r.remember(buf.Bytes())
 }
 
 // remember collects the token fields of a (flat or enveloped) token response.
-func (r *admRecorder) remember(body []byte) {
+func (r *recorder) remember(body []byte) {
 	var resp struct {
 		Access   string `json:"access_token"`
 		Refresh  string `json:"refresh_token"`
@@ -64,7 +64,7 @@ func (r *admRecorder) remember(body []byte) {
 	}
 }
 
-func (r *admRecorder) secrets() []string {
+func (r *recorder) secrets() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var out []string
@@ -74,19 +74,19 @@ func (r *admRecorder) secrets() []string {
 	return out
 }
 
-// admTee copies what the emulator writes.
-type admTee struct {
+// teeWriter copies what the emulator writes.
+type teeWriter struct {
 	http.ResponseWriter
 	buf *bytes.Buffer
 }
 
-func (t admTee) Write(b []byte) (int, error) {
+func (t teeWriter) Write(b []byte) (int, error) {
 	t.buf.Write(b)
 	return t.ResponseWriter.Write(b)
 }
 
-// admRan is one command's output, with the secrets it may print.
-type admRan struct {
+// ranBriefly is one command's output, with the secrets it may print.
+type ranBriefly struct {
 	args    []string
 	r       result
 	allowed string // a secret this command prints on stdout when asked to
@@ -96,6 +96,7 @@ type admRan struct {
 // and greps stdout and stderr for every token issued and the passwords.
 // Only `token` (stdout) and `--show-token` may print an access token.
 func TestNoCommandPrintsSecrets(t *testing.T) {
+	t.Parallel()
 	const (
 		email    = "secret-keeper@example.com"
 		password = "Pa55-word-never-printed"
@@ -105,16 +106,16 @@ func TestNoCommandPrintsSecrets(t *testing.T) {
 		{Email: email, Password: password, UserID: 7, RoleID: 2, OrgUnitID: 70035},
 		emulator.DefaultUser(),
 	}})
-	rec := &admRecorder{h: em, tokens: map[string]bool{}}
+	rec := &recorder{h: em, tokens: map[string]bool{}}
 	srv := httptest.NewServer(rec)
 	t.Cleanup(srv.Close)
 	url := srv.URL
 	c := newCLI(t, "file")
-	var ran []admRan
+	var ran []ranBriefly
 	run := func(stdin string, args ...string) result {
 		t.Helper()
 		r := c.run(stdin, args...)
-		ran = append(ran, admRan{args: args, r: r})
+		ran = append(ran, ranBriefly{args: args, r: r})
 		return r
 	}
 	must := func(r result, args ...string) {
@@ -160,8 +161,8 @@ func TestNoCommandPrintsSecrets(t *testing.T) {
 	run(b.Access+"x", "inspect", "--token", "-", "--probe", "--api-url", url+"/v3")
 	run(b.Access, "revoke", "--token", "-", "--type", "bogus")
 	run(b.Access, "revoke", "--token", "-", "--type", "access", "--oauth-url", url)
-	ran = append(ran, admRunBriefly(t, c, "keepalive", "a"))
-	ran = append(ran, admEmulatorBriefly(t, c, rec, email, password))
+	ran = append(ran, runBriefly(t, c, "keepalive", "a"))
+	ran = append(ran, emulatorBriefly(t, c, rec, email, password))
 	em.FailNext(1, http.StatusServiceUnavailable)
 	run("", "revoke", "b")
 	run("", "revoke", "b")
@@ -192,9 +193,9 @@ func TestNoCommandPrintsSecrets(t *testing.T) {
 	}
 }
 
-// admRunBriefly starts a long-running command, lets it work for a moment,
+// runBriefly starts a long-running command, lets it work for a moment,
 // then interrupts it as a user would.
-func admRunBriefly(t *testing.T, c *cli, args ...string) admRan {
+func runBriefly(t *testing.T, c *cli, args ...string) ranBriefly {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -207,12 +208,12 @@ func admRunBriefly(t *testing.T, c *cli, args ...string) admRan {
 	time.Sleep(300 * time.Millisecond)
 	_ = cmd.Process.Signal(syscall.SIGINT)
 	_ = cmd.Wait()
-	return admRan{args: args, r: result{stdout: out.String(), stderr: errb.String(), code: cmd.ProcessState.ExitCode()}}
+	return ranBriefly{args: args, r: result{stdout: out.String(), stderr: errb.String(), code: cmd.ProcessState.ExitCode()}}
 }
 
-// admEmulatorBriefly runs `tokentop emulator` in the foreground, logs in
+// emulatorBriefly runs `tokentop emulator` in the foreground, logs in
 // and probes through it, and returns what it printed (its request log).
-func admEmulatorBriefly(t *testing.T, c *cli, rec *admRecorder, email, password string) admRan {
+func emulatorBriefly(t *testing.T, c *cli, rec *recorder, email, password string) ranBriefly {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -273,5 +274,5 @@ func admEmulatorBriefly(t *testing.T, c *cli, rec *admRecorder, email, password 
 	}
 	_ = cmd.Process.Signal(syscall.SIGINT)
 	<-exited
-	return admRan{args: args, r: result{stdout: out.String(), stderr: errb.String(), code: cmd.ProcessState.ExitCode()}}
+	return ranBriefly{args: args, r: result{stdout: out.String(), stderr: errb.String(), code: cmd.ProcessState.ExitCode()}}
 }

@@ -26,16 +26,16 @@ import (
 	"github.com/tokentop/tokentop/auth/emulator"
 )
 
-// sessPair is what a test knows of an issued pair: the server's body and
+// tokenPair is what a test knows of an issued pair: the server's body and
 // the tokens in it.
-type sessPair struct {
+type tokenPair struct {
 	body    []byte
 	access  string
 	refresh string
 }
 
-// sessDecodePair reads the tokens out of a token response body.
-func sessDecodePair(t testing.TB, body []byte) sessPair {
+// decodePair reads the tokens out of a token response body.
+func decodePair(t testing.TB, body []byte) tokenPair {
 	t.Helper()
 	var v struct {
 		AccessToken  string `json:"access_token"`
@@ -44,13 +44,13 @@ func sessDecodePair(t testing.TB, body []byte) sessPair {
 	if err := json.Unmarshal(body, &v); err != nil || v.AccessToken == "" || v.RefreshToken == "" {
 		t.Fatalf("the emulator issued an unreadable token response (%v)", err)
 	}
-	return sessPair{body: body, access: v.AccessToken, refresh: v.RefreshToken}
+	return tokenPair{body: body, access: v.AccessToken, refresh: v.RefreshToken}
 }
 
-// sessName gives a session name unique to this test process, because the
+// uniqueName gives a session name unique to this test process, because the
 // keyring is shared by every test (the config dirs are not), and removes
 // the keyring item at the end.
-func sessName(t testing.TB, c *cli, base string) string {
+func uniqueName(t testing.TB, c *cli, base string) string {
 	t.Helper()
 	name := fmt.Sprintf("%s-%d-%d", base, os.Getpid(), time.Now().UnixNano()%1_000_000)
 	if c.storage == "keyring" {
@@ -66,40 +66,40 @@ func sessName(t testing.TB, c *cli, base string) string {
 	return name
 }
 
-// sessEndpointArgs are the --oauth-url/--api-url flags for an emulator at url.
-func sessEndpointArgs(url string) []string {
+// endpointArgs are the --oauth-url/--api-url flags for an emulator at url.
+func endpointArgs(url string) []string {
 	return []string{"--oauth-url", url, "--api-url", url + "/v3"}
 }
 
-// sessImport issues a pair at the emulator with the given lifetimes (zero:
+// importPair issues a pair at the emulator with the given lifetimes (zero:
 // the emulator's) and imports it as name.
-func sessImport(t testing.TB, c *cli, em *emulator.Server, url, name string, accessTTL, refreshTTL time.Duration) sessPair {
+func importPair(t testing.TB, c *cli, em *emulator.Server, url, name string, accessTTL, refreshTTL time.Duration) tokenPair {
 	t.Helper()
 	body, err := em.Issue(emulator.DefaultUser().Email, accessTTL, refreshTTL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := sessDecodePair(t, body)
-	r := c.run(string(body), append([]string{"import", name}, sessEndpointArgs(url)...)...)
+	p := decodePair(t, body)
+	r := c.run(string(body), append([]string{"import", name}, endpointArgs(url)...)...)
 	if r.code != 0 {
 		t.Fatalf("import %s: exit %d\n%s", name, r.code, r.stderr)
 	}
 	return p
 }
 
-// sessImportDue imports a pair whose access token the server keeps valid
+// importDue imports a pair whose access token the server keeps valid
 // for accessTTL, but which the response says expires after `left` (a
 // duration from now, possibly negative). This puts a session inside its
 // refresh window (or past its expiry) at once, while the pairs the server
 // issues on refresh keep the long accessTTL, so those are not due again
 // while the test runs.
-func sessImportDue(t testing.TB, c *cli, em *emulator.Server, url, name string, left, accessTTL, refreshTTL time.Duration) sessPair {
+func importDue(t testing.TB, c *cli, em *emulator.Server, url, name string, left, accessTTL, refreshTTL time.Duration) tokenPair {
 	t.Helper()
 	body, err := em.Issue(emulator.DefaultUser().Email, accessTTL, refreshTTL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := sessDecodePair(t, body)
+	p := decodePair(t, body)
 	var m map[string]any
 	if err := json.Unmarshal(body, &m); err != nil {
 		t.Fatal(err)
@@ -110,27 +110,27 @@ func sessImportDue(t testing.TB, c *cli, em *emulator.Server, url, name string, 
 		t.Fatal(err)
 	}
 	p.body = edited
-	r := c.run(string(edited), append([]string{"import", name}, sessEndpointArgs(url)...)...)
+	r := c.run(string(edited), append([]string{"import", name}, endpointArgs(url)...)...)
 	if r.code != 0 {
 		t.Fatalf("import %s: exit %d\n%s", name, r.code, r.stderr)
 	}
 	return p
 }
 
-// sessImportExpired imports a pair whose access token, by the response,
+// importExpired imports a pair whose access token, by the response,
 // lived one second and has just expired (the server keeps it valid for
 // accessTTL): the next use must refresh, and the old token cannot stand in
 // if the refresh fails.
-func sessImportExpired(t testing.TB, c *cli, em *emulator.Server, url, name string, accessTTL, refreshTTL time.Duration) sessPair {
+func importExpired(t testing.TB, c *cli, em *emulator.Server, url, name string, accessTTL, refreshTTL time.Duration) tokenPair {
 	t.Helper()
 	expires := time.Now().Add(time.Second)
-	p := sessImportDue(t, c, em, url, name, time.Second, accessTTL, refreshTTL)
+	p := importDue(t, c, em, url, name, time.Second, accessTTL, refreshTTL)
 	time.Sleep(time.Until(expires) + 50*time.Millisecond)
 	return p
 }
 
-// sessListed is a session as `list --json` shows it (the fields tests read).
-type sessListed struct {
+// listedState is a session as `list --json` shows it (the fields tests read).
+type listedState struct {
 	Name               string  `json:"name"`
 	Email              string  `json:"email"`
 	Role               string  `json:"role"`
@@ -146,8 +146,8 @@ type sessListed struct {
 	AccessExpiresIn    int64 `json:"access_expires_in_seconds"`
 }
 
-// sessListSession returns one session from `list --json`.
-func sessListSession(t testing.TB, c *cli, name string) sessListed {
+// listedSession returns one session from `list --json`.
+func listedSession(t testing.TB, c *cli, name string) listedState {
 	t.Helper()
 	r := c.run("", "list", "--json")
 	if r.code != 0 {
@@ -160,7 +160,7 @@ func sessListSession(t testing.TB, c *cli, name string) sessListed {
 		t.Fatalf("list --json printed invalid JSON: %v\n%s", err, r.stdout)
 	}
 	for _, raw := range out.Sessions {
-		var s sessListed
+		var s listedState
 		if err := json.Unmarshal(raw, &s); err != nil {
 			t.Fatal(err)
 		}
@@ -174,13 +174,13 @@ func sessListSession(t testing.TB, c *cli, name string) sessListed {
 		}
 	}
 	t.Fatalf("list --json has no session %q:\n%s", name, r.stdout)
-	return sessListed{}
+	return listedState{}
 }
 
-// sessServer is an emulator behind a test-controlled front: it can hold a
+// testServer is an emulator behind a test-controlled front: it can hold a
 // refresh after the emulator rotated the pair (the process never gets the
 // answer), tells when a refresh arrived, and can be shut down (a dead server).
-type sessServer struct {
+type testServer struct {
 	em   *emulator.Server
 	srv  *httptest.Server
 	url  string
@@ -194,9 +194,9 @@ type sessServer struct {
 	retryAfter atomic.Int64
 }
 
-func sessStartServer(t testing.TB, cfg emulator.Config) *sessServer {
+func startServer(t testing.TB, cfg emulator.Config) *testServer {
 	t.Helper()
-	s := &sessServer{em: emulator.New(cfg), arrived: make(chan struct{}, 64)}
+	s := &testServer{em: emulator.New(cfg), arrived: make(chan struct{}, 64)}
 	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/oauth/revoke-token" && s.failAccessRevoke.Load() {
 			body, _ := io.ReadAll(r.Body)
@@ -256,8 +256,8 @@ func sessStartServer(t testing.TB, cfg emulator.Config) *sessServer {
 	return s
 }
 
-// sessWaitArrived waits until a refresh reached the server.
-func sessWaitArrived(t testing.TB, s *sessServer) {
+// waitArrived waits until a refresh reached the server.
+func waitArrived(t testing.TB, s *testServer) {
 	t.Helper()
 	select {
 	case <-s.arrived:
@@ -266,8 +266,8 @@ func sessWaitArrived(t testing.TB, s *sessServer) {
 	}
 }
 
-// sessNoSecrets fails if out contains any of the tokens.
-func sessNoSecrets(t testing.TB, what, out string, p sessPair) {
+// requireNoPairSecret fails if out contains any of the tokens.
+func requireNoPairSecret(t testing.TB, what, out string, p tokenPair) {
 	t.Helper()
 	for _, tok := range []string{p.access, p.refresh} {
 		if tok != "" && strings.Contains(out, tok) {
@@ -276,22 +276,23 @@ func sessNoSecrets(t testing.TB, what, out string, p sessPair) {
 	}
 }
 
-// sessShortConfig is an emulator whose own lifetimes are long (a refreshed
+// shortConfig is an emulator whose own lifetimes are long (a refreshed
 // pair is never due again during a test) and with no login rate limit.
-func sessShortConfig() emulator.Config {
+func shortConfig() emulator.Config {
 	return emulator.Config{AccessTTL: 10 * time.Minute, RefreshTTL: time.Hour, LoginRate: -1}
 }
 
-func TestSessConcurrentTokenOneRefresh(t *testing.T) {
+func TestConcurrentTokenOneRefresh(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends(t) {
 		t.Run(b, func(t *testing.T) {
 			t.Parallel()
-			em, url := startEmulator(t, sessShortConfig())
+			em, url := startEmulator(t, shortConfig())
 			c := newCLI(t, b)
-			name := sessName(t, c, "many")
+			name := uniqueName(t, c, "many")
 			// The response says 1s of life, so the refresh window (half a
 			// lifetime this short) opens half a second after the import.
-			old := sessImportDue(t, c, em, url, name, time.Second, 10*time.Minute, time.Hour)
+			old := importDue(t, c, em, url, name, time.Second, 10*time.Minute, time.Hour)
 			time.Sleep(600 * time.Millisecond)
 			const n = 16
 			results := make([]result, n)
@@ -333,12 +334,12 @@ func TestSessConcurrentTokenOneRefresh(t *testing.T) {
 	}
 }
 
-// sessRunUntil starts tokentop and returns its process, buffered stdout
+// runUntil starts tokentop and returns its process, buffered stdout
 // and stderr.
-func sessStart(t testing.TB, c *cli, args ...string) (*exec.Cmd, *sessBuffer, *sessBuffer) {
+func startProcess(t testing.TB, c *cli, args ...string) (*exec.Cmd, *syncBuffer, *syncBuffer) {
 	t.Helper()
 	cmd := c.command(context.Background(), args...)
-	out, errb := &sessBuffer{}, &sessBuffer{}
+	out, errb := &syncBuffer{}, &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, errb
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -352,26 +353,26 @@ func sessStart(t testing.TB, c *cli, args ...string) (*exec.Cmd, *sessBuffer, *s
 	return cmd, out, errb
 }
 
-// sessBuffer is a bytes.Buffer safe to read while a process writes to it.
-type sessBuffer struct {
+// syncBuffer is a bytes.Buffer safe to read while a process writes to it.
+type syncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (s *sessBuffer) Write(p []byte) (int, error) {
+func (s *syncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.Write(p)
 }
 
-func (s *sessBuffer) String() string {
+func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
 }
 
-// sessWaitFor waits until re matches what the buffer holds.
-func sessWaitFor(t testing.TB, b *sessBuffer, re string, timeout time.Duration) string {
+// waitForOutput waits until re matches what the buffer holds.
+func waitForOutput(t testing.TB, b *syncBuffer, re string, timeout time.Duration) string {
 	t.Helper()
 	rx := regexp.MustCompile(re)
 	deadline := time.Now().Add(timeout)
@@ -385,8 +386,8 @@ func sessWaitFor(t testing.TB, b *sessBuffer, re string, timeout time.Duration) 
 	return ""
 }
 
-// sessInterrupt sends SIGINT and waits for the exit code.
-func sessInterrupt(t testing.TB, cmd *exec.Cmd) int {
+// interruptProcess sends SIGINT and waits for the exit code.
+func interruptProcess(t testing.TB, cmd *exec.Cmd) int {
 	t.Helper()
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
@@ -402,8 +403,8 @@ func sessInterrupt(t testing.TB, cmd *exec.Cmd) int {
 	return cmd.ProcessState.ExitCode()
 }
 
-// sessPost sends a JSON body to the emulator as "someone else" would.
-func sessPost(t testing.TB, url, path, body string) int {
+// postPath sends a JSON body to the emulator as "someone else" would.
+func postPath(t testing.TB, url, path, body string) int {
 	t.Helper()
 	resp, err := http.Post(url+path, "application/json", strings.NewReader(body))
 	if err != nil {
@@ -413,20 +414,21 @@ func sessPost(t testing.TB, url, path, body string) int {
 	return resp.StatusCode
 }
 
-func TestSessKilledAfterServerRotated(t *testing.T) {
+func TestKilledAfterServerRotated(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends(t) {
 		t.Run(b, func(t *testing.T) {
 			t.Parallel()
-			s := sessStartServer(t, sessShortConfig())
+			s := startServer(t, shortConfig())
 			c := newCLI(t, b)
-			name := sessName(t, c, "killed")
-			p := sessImportExpired(t, c, s.em, s.url, name, 10*time.Minute, time.Hour)
+			name := uniqueName(t, c, "killed")
+			p := importExpired(t, c, s.em, s.url, name, 10*time.Minute, time.Hour)
 
 			// The server rotates, then the answer is held until the
 			// process dies: killed after sending and before saving.
 			s.hold.Store(true)
-			cmd, _, _ := sessStart(t, c, "token", name)
-			sessWaitArrived(t, s)
+			cmd, _, _ := startProcess(t, c, "token", name)
+			waitArrived(t, s)
 			if err := cmd.Process.Kill(); err != nil {
 				t.Fatal(err)
 			}
@@ -449,8 +451,8 @@ func TestSessKilledAfterServerRotated(t *testing.T) {
 			if strings.Contains(r.stderr, "WARNING") || strings.Contains(r.stderr, "someone else") {
 				t.Error("an interrupted refresh is reported as possible theft")
 			}
-			sessNoSecrets(t, "the message", r.stdout+r.stderr, p)
-			if got := sessListSession(t, c, name); got.State != "needs_login" || got.Reason != "rotation_lost" {
+			requireNoPairSecret(t, "the message", r.stdout+r.stderr, p)
+			if got := listedSession(t, c, name); got.State != "needs_login" || got.Reason != "rotation_lost" {
 				t.Errorf("list says %s (%s), want needs_login (rotation_lost)", got.State, got.Reason)
 			}
 			// One presentation of the rotated token (to learn whether the
@@ -468,18 +470,18 @@ func TestSessKilledAfterServerRotated(t *testing.T) {
 	}
 }
 
-func TestSessKilledBeforeServerRotated(t *testing.T) {
+func TestKilledBeforeServerRotated(t *testing.T) {
 	t.Parallel()
-	s := sessStartServer(t, sessShortConfig())
+	s := startServer(t, shortConfig())
 	c := newCLI(t, "file")
-	name := sessName(t, c, "killed-early")
-	sessImportExpired(t, c, s.em, s.url, name, 10*time.Minute, time.Hour)
+	name := uniqueName(t, c, "killed-early")
+	importExpired(t, c, s.em, s.url, name, 10*time.Minute, time.Hour)
 
 	// The request waits at the server; the process dies before the server
 	// handles it, so nothing was rotated.
 	s.em.SetLatency(time.Minute)
-	cmd, _, _ := sessStart(t, c, "token", name)
-	sessWaitArrived(t, s)
+	cmd, _, _ := startProcess(t, c, "token", name)
+	waitArrived(t, s)
 	if err := cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
@@ -497,23 +499,23 @@ func TestSessKilledBeforeServerRotated(t *testing.T) {
 	if st := s.em.Stats(); st.Refreshes != 1 || st.ReuseDetected != 0 {
 		t.Errorf("emulator stats %+v: want exactly 1 refresh and no reuse", st)
 	}
-	if got := sessListSession(t, c, name); got.State != "ok" {
+	if got := listedSession(t, c, name); got.State != "ok" {
 		t.Errorf("list says %s (%s), want ok", got.State, got.Reason)
 	}
 }
 
-// TestSessTokenTellsRecoveredRefresh: killed before the server rotated,
+// TestTokenTellsRecoveredRefresh: killed before the server rotated,
 // the next `tokentop token` recovers and says so on stderr, while stdout
 // holds only the token.
-func TestSessTokenTellsRecoveredRefresh(t *testing.T) {
+func TestTokenTellsRecoveredRefresh(t *testing.T) {
 	t.Parallel()
-	s := sessStartServer(t, sessShortConfig())
+	s := startServer(t, shortConfig())
 	c := newCLI(t, "file")
-	name := sessName(t, c, "killed-token")
-	sessImportExpired(t, c, s.em, s.url, name, 10*time.Minute, time.Hour)
+	name := uniqueName(t, c, "killed-token")
+	importExpired(t, c, s.em, s.url, name, 10*time.Minute, time.Hour)
 	s.em.SetLatency(time.Minute)
-	cmd, _, _ := sessStart(t, c, "token", name)
-	sessWaitArrived(t, s)
+	cmd, _, _ := startProcess(t, c, "token", name)
+	waitArrived(t, s)
 	if err := cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
@@ -536,14 +538,15 @@ func TestSessTokenTellsRecoveredRefresh(t *testing.T) {
 	}
 }
 
-func TestSessLostResponse(t *testing.T) {
+func TestLostResponse(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends(t) {
 		t.Run(b, func(t *testing.T) {
 			t.Parallel()
-			em, url := startEmulator(t, sessShortConfig())
+			em, url := startEmulator(t, shortConfig())
 			c := newCLI(t, b)
-			name := sessName(t, c, "lost")
-			sessImportExpired(t, c, em, url, name, 10*time.Minute, time.Hour)
+			name := uniqueName(t, c, "lost")
+			importExpired(t, c, em, url, name, 10*time.Minute, time.Hour)
 			em.DropNextRefreshResponses(1)
 			r := c.run("", "token", name)
 			t.Logf("token:\n%s", r.stderr)
@@ -559,31 +562,32 @@ func TestSessLostResponse(t *testing.T) {
 			if len(em.DroppedResponses()) != 1 {
 				t.Errorf("the emulator dropped %d answers, want 1", len(em.DroppedResponses()))
 			}
-			if got := sessListSession(t, c, name); got.Reason != "rotation_lost" {
+			if got := listedSession(t, c, name); got.Reason != "rotation_lost" {
 				t.Errorf("list reason %q, want rotation_lost", got.Reason)
 			}
 		})
 	}
 }
 
-func TestSessServerUnavailable(t *testing.T) {
+func TestServerUnavailable(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name   string
-		break_ func(s *sessServer)
+		break_ func(s *testServer)
 		want   string
 	}{
-		{"500", func(s *sessServer) { s.em.FailNext(1, http.StatusInternalServerError) }, "HTTP 500"},
-		{"503", func(s *sessServer) { s.em.FailNext(1, http.StatusServiceUnavailable) }, "HTTP 503"},
-		{"429", func(s *sessServer) { s.em.FailNext(1, http.StatusTooManyRequests) }, "HTTP 429"},
-		{"dead server", func(s *sessServer) { s.srv.Close() }, "network"},
+		{"500", func(s *testServer) { s.em.FailNext(1, http.StatusInternalServerError) }, "HTTP 500"},
+		{"503", func(s *testServer) { s.em.FailNext(1, http.StatusServiceUnavailable) }, "HTTP 503"},
+		{"429", func(s *testServer) { s.em.FailNext(1, http.StatusTooManyRequests) }, "HTTP 429"},
+		{"dead server", func(s *testServer) { s.srv.Close() }, "network"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			s := sessStartServer(t, sessShortConfig())
+			s := startServer(t, shortConfig())
 			c := newCLI(t, "file")
-			name := sessName(t, c, "down")
-			p := sessImportExpired(t, c, s.em, s.url, name, 10*time.Minute, time.Hour)
+			name := uniqueName(t, c, "down")
+			p := importExpired(t, c, s.em, s.url, name, 10*time.Minute, time.Hour)
 			tc.break_(s)
 			r := c.run("", "token", name)
 			t.Logf("token:\n%s", r.stderr)
@@ -596,8 +600,8 @@ func TestSessServerUnavailable(t *testing.T) {
 			if !strings.Contains(r.stderr, tc.want) || !strings.Contains(r.stderr, "unavailable") {
 				t.Errorf("stderr does not give the reason (%q):\n%s", tc.want, r.stderr)
 			}
-			sessNoSecrets(t, "the message", r.stderr, p)
-			got := sessListSession(t, c, name)
+			requireNoPairSecret(t, "the message", r.stderr, p)
+			got := listedSession(t, c, name)
 			if got.State != "retrying" || got.LastError == "" {
 				t.Errorf("list says %s (last error %q), want retrying with the error", got.State, got.LastError)
 			}
@@ -616,14 +620,14 @@ func TestSessServerUnavailable(t *testing.T) {
 	}
 }
 
-// TestSessRetryAfterAcrossProcesses: after a 429 with Retry-After, the
+// TestRetryAfterAcrossProcesses: after a 429 with Retry-After, the
 // next process sends nothing before it ends and says why (exit 5).
-func TestSessRetryAfterAcrossProcesses(t *testing.T) {
+func TestRetryAfterAcrossProcesses(t *testing.T) {
 	t.Parallel()
-	s := sessStartServer(t, sessShortConfig())
+	s := startServer(t, shortConfig())
 	c := newCLI(t, "file")
-	name := sessName(t, c, "ra")
-	sessImportExpired(t, c, s.em, s.url, name, 10*time.Minute, time.Hour)
+	name := uniqueName(t, c, "ra")
+	importExpired(t, c, s.em, s.url, name, 10*time.Minute, time.Hour)
 	s.retryAfter.Store(60)
 	if r := c.run("", "token", name); r.code != 5 || !strings.Contains(r.stderr, "HTTP 429") {
 		t.Fatalf("first run: exit %d, want 5 (rate limited)\n%s", r.code, r.stderr)
@@ -651,29 +655,32 @@ func TestSessRetryAfterAcrossProcesses(t *testing.T) {
 	}
 }
 
-func TestSessNeedsLoginReasons(t *testing.T) {
+func TestNeedsLoginReasons(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name       string
 		refreshTTL time.Duration
 		// spoil does to the stored refresh token what the case is about.
-		spoil  func(t *testing.T, s *sessServer, c *cli, name string, p sessPair)
+		spoil  func(t *testing.T, s *testServer, c *cli, name string, p tokenPair)
 		reason string
 		says   []string
 		reuse  int
 	}{
 		{"refresh token expired", 500 * time.Millisecond,
-			func(t *testing.T, s *sessServer, c *cli, name string, p sessPair) { time.Sleep(700 * time.Millisecond) },
+			func(t *testing.T, s *testServer, c *cli, name string, p tokenPair) {
+				time.Sleep(700 * time.Millisecond)
+			},
 			"refresh_expired", []string{"expired"}, 0},
 		{"used by someone else", time.Hour,
-			func(t *testing.T, s *sessServer, c *cli, name string, p sessPair) {
-				if code := sessPost(t, s.url, "/oauth/refresh-token", `{"refresh_token": "`+p.refresh+`"}`); code != 200 {
+			func(t *testing.T, s *testServer, c *cli, name string, p tokenPair) {
+				if code := postPath(t, s.url, "/oauth/refresh-token", `{"refresh_token": "`+p.refresh+`"}`); code != 200 {
 					t.Fatalf("someone else's refresh: HTTP %d", code)
 				}
 			},
 			"rejected", []string{"WARNING", "someone else", "tokentop revoke"}, 1},
 		{"revoked by someone else", time.Hour,
-			func(t *testing.T, s *sessServer, c *cli, name string, p sessPair) {
-				if code := sessPost(t, s.url, "/oauth/revoke-token", `{"token": "`+p.refresh+`", "token_type": "refresh"}`); code != 200 {
+			func(t *testing.T, s *testServer, c *cli, name string, p tokenPair) {
+				if code := postPath(t, s.url, "/oauth/revoke-token", `{"token": "`+p.refresh+`", "token_type": "refresh"}`); code != 200 {
 					t.Fatalf("revoke: HTTP %d", code)
 				}
 			},
@@ -684,10 +691,10 @@ func TestSessNeedsLoginReasons(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			s := sessStartServer(t, sessShortConfig())
+			s := startServer(t, shortConfig())
 			c := newCLI(t, "file")
-			name := sessName(t, c, "dead")
-			p := sessImportExpired(t, c, s.em, s.url, name, 10*time.Minute, tc.refreshTTL)
+			name := uniqueName(t, c, "dead")
+			p := importExpired(t, c, s.em, s.url, name, 10*time.Minute, tc.refreshTTL)
 			tc.spoil(t, s, c, name, p)
 			r := c.run("", "token", name)
 			t.Logf("token:\n%s", r.stderr)
@@ -699,8 +706,8 @@ func TestSessNeedsLoginReasons(t *testing.T) {
 					t.Errorf("stderr lacks %q", want)
 				}
 			}
-			sessNoSecrets(t, "the message", r.stderr, p)
-			if got := sessListSession(t, c, name); got.State != "needs_login" || got.Reason != tc.reason {
+			requireNoPairSecret(t, "the message", r.stderr, p)
+			if got := listedSession(t, c, name); got.State != "needs_login" || got.Reason != tc.reason {
 				t.Errorf("list says %s (%s), want needs_login (%s)", got.State, got.Reason, tc.reason)
 			}
 			if st := s.em.Stats(); st.ReuseDetected != tc.reuse {
@@ -710,12 +717,12 @@ func TestSessNeedsLoginReasons(t *testing.T) {
 	}
 }
 
-func TestSessRevokedByUs(t *testing.T) {
+func TestRevokedByUs(t *testing.T) {
 	t.Parallel()
-	s := sessStartServer(t, sessShortConfig())
+	s := startServer(t, shortConfig())
 	c := newCLI(t, "file")
-	name := sessName(t, c, "revoked")
-	p := sessImportExpired(t, c, s.em, s.url, name, 10*time.Minute, time.Hour)
+	name := uniqueName(t, c, "revoked")
+	p := importExpired(t, c, s.em, s.url, name, 10*time.Minute, time.Hour)
 	// Revoking the refresh token works, revoking the access token fails:
 	// tokentop keeps the session and remembers that it revoked it itself.
 	s.failAccessRevoke.Store(true)
@@ -741,31 +748,32 @@ func TestSessRevokedByUs(t *testing.T) {
 	if after := s.em.Stats(); after.Refreshes != before.Refreshes || after.RefreshRejections != before.RefreshRejections {
 		t.Errorf("token asked the server about a token it knows it revoked: %+v -> %+v", before, after)
 	}
-	sessNoSecrets(t, "the message", r.stdout+r.stderr, p)
-	if got := sessListSession(t, c, name); got.State != "needs_login" || got.Reason != "revoked" {
+	requireNoPairSecret(t, "the message", r.stdout+r.stderr, p)
+	if got := listedSession(t, c, name); got.State != "needs_login" || got.Reason != "revoked" {
 		t.Errorf("list says %s (%s), want needs_login (revoked)", got.State, got.Reason)
 	}
 }
 
-func TestSessAdoptedNotRefreshedTwice(t *testing.T) {
+func TestAdoptedNotRefreshedTwice(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends(t) {
 		t.Run(b, func(t *testing.T) {
 			t.Parallel()
-			em, url := startEmulator(t, sessShortConfig())
+			em, url := startEmulator(t, shortConfig())
 			c := newCLI(t, b)
-			name := sessName(t, c, "adopt")
-			p := sessImportExpired(t, c, em, url, name, 10*time.Minute, time.Hour)
+			name := uniqueName(t, c, "adopt")
+			p := importExpired(t, c, em, url, name, 10*time.Minute, time.Hour)
 			r := c.run("", "refresh", name)
 			t.Logf("refresh:\n%s", r.stdout)
 			if r.code != 0 {
 				t.Fatalf("refresh: exit %d\n%s", r.code, r.stderr)
 			}
-			for _, want := range []string{"refreshed", "old " + sessFingerprint(p.access), "old " + sessFingerprint(p.refresh), "new sha256:"} {
+			for _, want := range []string{"refreshed", "old " + fingerprintOf(p.access), "old " + fingerprintOf(p.refresh), "new sha256:"} {
 				if !strings.Contains(r.stdout, want) {
 					t.Errorf("refresh output lacks %q", want)
 				}
 			}
-			sessNoSecrets(t, "refresh", r.stdout+r.stderr, p)
+			requireNoPairSecret(t, "refresh", r.stdout+r.stderr, p)
 			tok := c.run("", "token", name)
 			if tok.code != 0 || !em.Valid(strings.TrimSpace(tok.stdout), emulator.KindAccess) || strings.TrimSpace(tok.stdout) == p.access {
 				t.Fatalf("token after another process refreshed: exit %d\n%s", tok.code, tok.stderr)
@@ -777,18 +785,18 @@ func TestSessAdoptedNotRefreshedTwice(t *testing.T) {
 	}
 }
 
-func TestSessRefreshAdoptsConcurrentRotation(t *testing.T) {
+func TestRefreshAdoptsConcurrentRotation(t *testing.T) {
 	t.Parallel()
-	s := sessStartServer(t, sessShortConfig())
+	s := startServer(t, shortConfig())
 	c := newCLI(t, "file")
-	name := sessName(t, c, "adopt2")
-	sessImportExpired(t, c, s.em, s.url, name, 10*time.Minute, time.Hour)
+	name := uniqueName(t, c, "adopt2")
+	importExpired(t, c, s.em, s.url, name, 10*time.Minute, time.Hour)
 	// The first process's refresh waits 2s at the server while holding the
 	// lock; the second asks for a refresh meanwhile and must adopt the
 	// first one's pair rather than rotate again.
 	s.em.SetLatency(2 * time.Second)
-	first, _, _ := sessStart(t, c, "token", name)
-	sessWaitArrived(t, s)
+	first, _, _ := startProcess(t, c, "token", name)
+	waitArrived(t, s)
 	second := c.run("", "refresh", name)
 	if err := first.Wait(); err != nil {
 		t.Fatalf("the first process: %v", err)
@@ -805,5 +813,5 @@ func TestSessRefreshAdoptsConcurrentRotation(t *testing.T) {
 	}
 }
 
-// sessFingerprint mirrors auth.Fingerprint for assertions.
-func sessFingerprint(tok string) string { return auth.Fingerprint(tok) }
+// fingerprintOf mirrors auth.Fingerprint for assertions.
+func fingerprintOf(tok string) string { return auth.Fingerprint(tok) }

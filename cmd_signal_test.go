@@ -11,7 +11,8 @@ import (
 // refresh request left does not abandon it: the process waits for the
 // answer, saves the new pair, says what it is doing, and exits 0; the next
 // run finds a live session, and no refresh token was presented twice.
-func TestSessSignalMidRefreshFinishesTheExchange(t *testing.T) {
+func TestSignalMidRefreshFinishesTheExchange(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		sig  syscall.Signal
@@ -23,20 +24,20 @@ func TestSessSignalMidRefreshFinishesTheExchange(t *testing.T) {
 		for _, b := range backends(t) {
 			t.Run(tc.name+"/"+b, func(t *testing.T) {
 				t.Parallel()
-				s := sessStartServer(t, sessShortConfig())
+				s := startServer(t, shortConfig())
 				c := newCLI(t, b)
-				name := sessName(t, c, "stopped")
-				p := sessImportExpired(t, c, s.em, s.url, name, 10*time.Minute, time.Hour)
+				name := uniqueName(t, c, "stopped")
+				p := importExpired(t, c, s.em, s.url, name, 10*time.Minute, time.Hour)
 
 				// The server sits on the request for a while, then rotates
 				// and answers.
 				s.em.SetLatency(1500 * time.Millisecond)
-				cmd, out, errb := sessStart(t, c, tc.args(name)...)
-				sessWaitArrived(t, s)
+				cmd, out, errb := startProcess(t, c, tc.args(name)...)
+				waitArrived(t, s)
 				if err := cmd.Process.Signal(tc.sig); err != nil {
 					t.Fatal(err)
 				}
-				sessWaitFor(t, errb, "finishing the refresh of "+name, 10*time.Second)
+				waitForOutput(t, errb, "finishing the refresh of "+name, 10*time.Second)
 				_ = cmd.Wait()
 				s.em.SetLatency(0)
 				if code := cmd.ProcessState.ExitCode(); code != 0 {
@@ -45,7 +46,7 @@ func TestSessSignalMidRefreshFinishesTheExchange(t *testing.T) {
 				if strings.Contains(errb.String(), "not sent") {
 					t.Errorf("stderr blames a request not sent:\n%s", errb.String())
 				}
-				sessNoSecrets(t, "stderr", errb.String(), p)
+				requireNoPairSecret(t, "stderr", errb.String(), p)
 				if tc.args(name)[0] == "token" && strings.TrimSpace(out.String()) == "" {
 					t.Errorf("token printed nothing after finishing the refresh")
 				}
@@ -63,21 +64,21 @@ func TestSessSignalMidRefreshFinishesTheExchange(t *testing.T) {
 }
 
 // A second signal forces the exit, after saying what that loses.
-func TestSessSecondSignalForcesTheExit(t *testing.T) {
+func TestSecondSignalForcesTheExit(t *testing.T) {
 	t.Parallel()
-	s := sessStartServer(t, sessShortConfig())
+	s := startServer(t, shortConfig())
 	c := newCLI(t, "file")
-	name := sessName(t, c, "forced")
-	sessImportExpired(t, c, s.em, s.url, name, 10*time.Minute, time.Hour)
+	name := uniqueName(t, c, "forced")
+	importExpired(t, c, s.em, s.url, name, 10*time.Minute, time.Hour)
 	s.em.SetLatency(time.Minute)
 	t.Cleanup(func() { s.em.SetLatency(0) })
-	cmd, _, errb := sessStart(t, c, "refresh", name)
-	sessWaitArrived(t, s)
+	cmd, _, errb := startProcess(t, c, "refresh", name)
+	waitArrived(t, s)
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
-	sessWaitFor(t, errb, "stopping again now abandons it", 10*time.Second)
-	if code := sessInterrupt(t, cmd); code != 130 {
+	waitForOutput(t, errb, "stopping again now abandons it", 10*time.Second)
+	if code := interruptProcess(t, cmd); code != 130 {
 		t.Fatalf("exit %d after the second SIGINT, want 130\n%s", code, errb.String())
 	}
 	if !strings.Contains(errb.String(), "abandoned the refresh of "+name) {

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -11,11 +9,13 @@ import (
 	"testing"
 
 	"github.com/tokentop/tokentop/auth/emulator"
+	"github.com/tokentop/tokentop/internal/cli/cmdutil"
 )
 
-// TestRootUsageErrors runs the command line in-process: mistakes in it are
+// TestRootUsageErrors: mistakes in it are
 // usage errors (exit 2) that say what was wrong and what to do.
 func TestRootUsageErrors(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -28,17 +28,16 @@ func TestRootUsageErrors(t *testing.T) {
 		{[]string{"--storage", "vault", "list"}, `--storage "vault": choose keyring, file or memory`},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
-			var out, errb bytes.Buffer
-			t.Setenv("TOKENTOP_CONFIG_DIR", t.TempDir())
-			code := run(context.Background(), tc.args, strings.NewReader(""), &out, &errb)
-			if code != exitUsage {
-				t.Errorf("exit %d, want %d\n%s", code, exitUsage, errb.String())
+			t.Parallel()
+			r := newCLI(t, "").run("", tc.args...)
+			if r.code != cmdutil.ExitUsage {
+				t.Errorf("exit %d, want %d\n%s", r.code, cmdutil.ExitUsage, r.stderr)
 			}
-			if !strings.Contains(errb.String(), tc.want) {
-				t.Errorf("stderr %q lacks %q", errb.String(), tc.want)
+			if !strings.Contains(r.stderr, tc.want) {
+				t.Errorf("stderr %q lacks %q", r.stderr, tc.want)
 			}
-			if out.Len() != 0 {
-				t.Errorf("a usage error printed to stdout: %q", out.String())
+			if r.stdout != "" {
+				t.Errorf("a usage error printed to stdout: %q", r.stdout)
 			}
 		})
 	}
@@ -47,6 +46,7 @@ func TestRootUsageErrors(t *testing.T) {
 // TestMemoryStorageWritesNothing: --storage memory keeps nothing after the
 // command, not even metadata that would outlive its secrets.
 func TestMemoryStorageWritesNothing(t *testing.T) {
+	t.Parallel()
 	em, url := startEmulator(t, emulator.Config{})
 	body, err := em.Issue(emulator.DefaultUser().Email, 0, 0)
 	if err != nil {
@@ -74,6 +74,7 @@ func TestMemoryStorageWritesNothing(t *testing.T) {
 // trailing dot, a name under .localhost, 127.1) with exit 2, before any
 // request is sent.
 func TestPlainHTTPOnlyToLoopbackAddresses(t *testing.T) {
+	t.Parallel()
 	var hits atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hits.Add(1) }))
 	defer srv.Close()
@@ -91,15 +92,12 @@ func TestPlainHTTPOnlyToLoopbackAddresses(t *testing.T) {
 			{"tok", []string{"revoke", "--token", "-", "--type", "access", "--oauth-url", base}},
 		} {
 			t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
-				var out, errb bytes.Buffer
-				t.Setenv("TOKENTOP_CONFIG_DIR", t.TempDir())
-				t.Setenv("TOKENTOP_STORAGE", "file")
-				code := run(context.Background(), tc.args, strings.NewReader(tc.stdin), &out, &errb)
-				if code != exitUsage {
-					t.Errorf("exit %d, want %d\n%s", code, exitUsage, errb.String())
+				r := newCLI(t, "file").run(tc.stdin, tc.args...)
+				if r.code != cmdutil.ExitUsage {
+					t.Errorf("exit %d, want %d\n%s", r.code, cmdutil.ExitUsage, r.stderr)
 				}
-				if !strings.Contains(errb.String(), "plain http") {
-					t.Errorf("stderr does not say why: %q", errb.String())
+				if !strings.Contains(r.stderr, "plain http") {
+					t.Errorf("stderr does not say why: %q", r.stderr)
 				}
 			})
 		}

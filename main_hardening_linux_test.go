@@ -46,11 +46,11 @@ func TestBinaryDisablesCoreDumps(t *testing.T) {
 	t.Cleanup(func() { _ = unix.Setrlimit(unix.RLIMIT_CORE, &old) })
 
 	t.Setenv(hardening.DebugCoreEnv, "")
-	if got := coreLimitOf(t, emuStart(t, "--addr", "127.0.0.1:0").cmd.Process.Pid); got != "0" {
+	if got := coreLimitOf(t, startEmulatorProcess(t, "--addr", "127.0.0.1:0").cmd.Process.Pid); got != "0" {
 		t.Errorf("tokentop's soft core limit is %s, want 0", got)
 	}
 	t.Setenv(hardening.DebugCoreEnv, "1")
-	if got := coreLimitOf(t, emuStart(t, "--addr", "127.0.0.1:0").cmd.Process.Pid); got == "0" {
+	if got := coreLimitOf(t, startEmulatorProcess(t, "--addr", "127.0.0.1:0").cmd.Process.Pid); got == "0" {
 		t.Errorf("with %s=1 tokentop's soft core limit is 0, want it left alone", hardening.DebugCoreEnv)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"net/http/httptest"
 	"os"
@@ -14,12 +15,25 @@ import (
 	"time"
 
 	"github.com/tokentop/tokentop/auth/emulator"
+	"github.com/tokentop/tokentop/internal/cli/cmdutil"
+	"github.com/tokentop/tokentop/internal/cli/iostreams"
+	"github.com/tokentop/tokentop/internal/cli/root"
 )
 
-// tokentopBin is the binary built once for the tests that run real processes.
+// tokentopBin is the binary built once for the tests that need a real
+// process: signals, killed and concurrent processes, terminals, tmux.
 var tokentopBin string
 
 func TestMain(m *testing.M) {
+	// Most of these tests wait (emulator latency, tokens that live seconds,
+	// processes being signalled), not compute: run more of them at once
+	// than there are CPUs, unless -parallel says otherwise.
+	flag.Parse()
+	explicit := false
+	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "test.parallel" })
+	if !explicit {
+		_ = flag.Set("test.parallel", "32")
+	}
 	dir, err := os.MkdirTemp("", "tokentop-test-bin")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -37,19 +51,38 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// cli runs the built binary against its own config dir and storage backend.
+// cli runs tokentop command lines against its own config dir and storage
+// backend: in this process through the factory (run), or as a process of
+// the built binary (command, and run when process is set).
 type cli struct {
 	t         testing.TB
 	configDir string
 	storage   string
-	env       []string
+	// env is more environment, as KEY=VALUE.
+	env []string
+	// process makes run start the binary: for environment that is read
+	// below the factory (DBUS_SESSION_BUS_ADDRESS, read by the keyring
+	// library itself).
+	process bool
 }
 
 // newCLI gives a fresh config dir with the given storage backend ("file",
 // "keyring" or "memory").
 func newCLI(t testing.TB, storage string) *cli {
 	t.Helper()
-	return &cli{t: t, configDir: t.TempDir(), storage: storage}
+	return &cli{t: t, configDir: privateDir(t), storage: storage}
+}
+
+// privateDir is a fresh directory as tokentop would make it (0700):
+// t.TempDir follows the umask, and a 0755 config dir earns a warning that
+// tests of what a command prints do not expect.
+func privateDir(t testing.TB) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
 
 // result is what one run printed and returned.
@@ -58,11 +91,47 @@ type result struct {
 	code           int
 }
 
+// environ is the environment a run sees: the test process's, then the
+// cli's own settings, which win.
+func (c *cli) environ() []string {
+	return append(os.Environ(), append([]string{
+		"TOKENTOP_CONFIG_DIR=" + c.configDir,
+		"TOKENTOP_STORAGE=" + c.storage,
+		"NO_COLOR=1",
+	}, c.env...)...)
+}
+
+// getenv looks key up in env, the last setting winning, as a process would.
+func getenv(env []string, key string) string {
+	v := ""
+	for _, kv := range env {
+		if k, val, ok := strings.Cut(kv, "="); ok && k == key {
+			v = val
+		}
+	}
+	return v
+}
+
 // run executes tokentop with args, feeding stdin, and waits up to 60s.
 func (c *cli) run(stdin string, args ...string) result {
 	c.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
+	if c.process {
+		return c.runProcess(ctx, stdin, args...)
+	}
+	ios, in, out, errb := iostreams.Test()
+	in.WriteString(stdin)
+	env := c.environ()
+	ios.Getenv = func(k string) string { return getenv(env, k) }
+	f := cmdutil.New(ios, ios.Getenv, func() []string { return env })
+	code := cmdutil.Run(ctx, f, root.NewCmdRoot(f), args)
+	return result{stdout: out.String(), stderr: errb.String(), code: code}
+}
+
+// runProcess runs the built binary.
+func (c *cli) runProcess(ctx context.Context, stdin string, args ...string) result {
+	c.t.Helper()
 	cmd := c.command(ctx, args...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
@@ -81,12 +150,7 @@ func (c *cli) run(stdin string, args ...string) result {
 // command prepares (but does not start) a tokentop process.
 func (c *cli) command(ctx context.Context, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, tokentopBin, args...)
-	cmd.Env = append(os.Environ(),
-		"TOKENTOP_CONFIG_DIR="+c.configDir,
-		"TOKENTOP_STORAGE="+c.storage,
-		"NO_COLOR=1",
-	)
-	cmd.Env = append(cmd.Env, c.env...)
+	cmd.Env = c.environ()
 	return cmd
 }
 

@@ -379,7 +379,7 @@ func (k *Keeper) Import(ctx context.Context, name string, ep Endpoints, response
 		return Session{}, fmt.Errorf("import %s: %w: both access_token and refresh_token are required", name, ErrNotToken)
 	}
 	// A saved response does not say when it was issued; a JWT's iat does.
-	// Without it the lifetime, and so the refresh window (rule 1), would be
+	// Without it the lifetime, and so the refresh window (ARCHITECTURE.md, refresh rule 1), would be
 	// counted from the import and come out too short.
 	if iat := Inspect(ts.AccessToken, InspectOptions{Now: ts.IssuedAt}).IssuedAt; !iat.IsZero() &&
 		iat.Before(ts.IssuedAt) && ts.AccessExpiry.After(iat) {

@@ -9,10 +9,10 @@ import (
 	"time"
 )
 
-// refresh locks the session, re-reads it and decides again (design.md rule
-// 2): it adopts a pair that another process saved since before was read,
-// returns the stored pair when good says it already suffices, and otherwise
-// rotates it. good == nil means "rotate unless another process just did".
+// refresh locks the session, re-reads it and decides again (ARCHITECTURE.md,
+// refresh rule 2): it adopts a pair that another process saved since before
+// was read, returns the stored pair when good says it already suffices, and
+// otherwise rotates it. good == nil means "rotate unless another process just did".
 // With detach, ctx can cancel the wait for the lock but not what follows:
 // a rotation cut short between the server's answer and the save would lose
 // the session, so a stopping keeper finishes what it sent.
@@ -175,7 +175,7 @@ func (k *Keeper) rotate(ctx context.Context, cur Session, res RefreshResult) (Re
 	}
 
 	if errors.Is(err, ErrRefreshRejected) {
-		// Rule 3: re-read first; a newer pair saved by anyone is adopted.
+		// Refresh rule 3 (ARCHITECTURE.md): re-read first; a newer pair saved by anyone is adopted.
 		if again, gerr := k.cfg.Store.Get(persistCtx(ctx), name); gerr == nil &&
 			again.RefreshFP != cur.RefreshFP && again.RefreshFP != sentFP && again.RefreshFP != "" {
 			if s, serr := k.cfg.Store.Secrets(persistCtx(ctx), name); serr == nil && Fingerprint(s.RefreshToken) == again.RefreshFP {

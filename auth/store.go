@@ -24,7 +24,7 @@ const (
 // Reason says why a session needs a new login.
 type Reason string
 
-// Needs-login reasons (design.md refresh rule 3 and 4).
+// Needs-login reasons (ARCHITECTURE.md, refresh rules 3 and 4).
 const (
 	ReasonNone           Reason = ""
 	ReasonRefreshExpired Reason = "refresh_expired" // the refresh token's instant has passed
@@ -58,7 +58,7 @@ type Session struct {
 	LastError   string    `json:"last_error,omitempty"`
 	NextAttempt time.Time `json:"next_attempt,omitzero"`
 	// RetryAfterUntil is when the server's last Retry-After ends: no
-	// process sends a refresh before it (design.md rule 5).
+	// process sends a refresh before it (ARCHITECTURE.md, refresh rule 5).
 	RetryAfterUntil time.Time `json:"retry_after_until,omitzero"`
 	Paused          bool      `json:"paused,omitempty"`
 

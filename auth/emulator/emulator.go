@@ -1,8 +1,8 @@
 // Package emulator is a faithful in-process Convirza V3 OAuth and profile
 // server, for demo mode, tests and local development. It imports only the
 // standard library, never the client side, so it cannot agree with the
-// client's bugs. It is strict: it implements the protocol decisions table of
-// design.md and nothing more liberal.
+// client's bugs. It is strict: it implements the behaviour the README
+// documents ("The emulator") and nothing more liberal.
 //
 // The OAuth base URL is the server's root; the API base URL is {root}/v3.
 //

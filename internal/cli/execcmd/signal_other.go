@@ -1,6 +1,6 @@
 //go:build !unix
 
-package main
+package execcmd
 
 // terminalDeliveredInterrupt is false where process groups do not exist:
 // every interrupt is forwarded.

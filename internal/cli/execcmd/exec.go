@@ -1,4 +1,6 @@
-package main
+// Package execcmd is `tokentop exec`: run a command with a valid access token
+// in its environment.
+package execcmd
 
 import (
 	"errors"
@@ -6,29 +8,33 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tokentop/tokentop/auth"
+	"github.com/tokentop/tokentop/internal/cli/cmdutil"
+	"github.com/tokentop/tokentop/internal/cli/iostreams"
+	"github.com/tokentop/tokentop/internal/present"
 )
 
-// Environment variables exec sets for the child.
-const (
-	envAccessToken = "CONVIRZA_ACCESS_TOKEN"
-	envAPIURL      = "CONVIRZA_API_URL"
-)
+// Options are exec's inputs: the session, and the command to run.
+type Options struct {
+	IO      *iostreams.IOStreams
+	Factory *cmdutil.Factory
 
-// Exit codes of exec when the child cannot run, as in POSIX shells and env(1).
-const (
-	exitCannotExec = 126 // found but not executable
-	exitNotFound   = 127 // not found
-)
+	Name     string
+	MinValid time.Duration
+	Command  string
+	Args     []string
+}
 
-func (a *app) newExecCmd() *cobra.Command {
-	var minValid time.Duration
+// NewCmdExec builds the command; runF, when not nil, runs instead of the
+// child.
+func NewCmdExec(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
+	opts := &Options{IO: f.IOStreams, Factory: f}
+	names := cmdutil.CompleteSessionName(f)
 	cmd := &cobra.Command{
 		DisableFlagsInUseLine: true,
 		Use:                   "exec NAME [--min-valid D] -- CMD [ARG...]",
@@ -47,7 +53,7 @@ a shell; exit codes 1-5 mean what they mean for every tokentop command.`,
       curl -sS -H @- "$CONVIRZA_API_URL/auth/profile"'`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if cmd.ArgsLenAtDash() != 1 || len(args) < 2 {
-				return usageErr(fmt.Errorf("%s needs a session NAME, then --, then the command: tokentop exec NAME -- CMD [ARG...]", cmd.CommandPath()))
+				return cmdutil.UsageErrorf("%s needs a session NAME, then --, then the command: tokentop exec NAME -- CMD [ARG...]", cmd.CommandPath())
 			}
 			return nil
 		},
@@ -58,32 +64,37 @@ a shell; exit codes 1-5 mean what they mean for every tokentop command.`,
 				// completing: cobra parses the line with an extra "--").
 				return nil, cobra.ShellCompDirectiveDefault
 			}
-			return a.completeSessionNames(cmd, args, toComplete)
+			return names(cmd, args, toComplete)
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if minValid < 0 {
-				return usageErr(fmt.Errorf("--min-valid %s: must not be negative", minValid))
+			if opts.MinValid < 0 {
+				return cmdutil.UsageErrorf("--min-valid %s: must not be negative", opts.MinValid)
 			}
-			return a.runExec(cmd, args[0], minValid, args[1], args[2:])
+			opts.Name, opts.Command, opts.Args = args[0], args[1], args[2:]
+			if runF != nil {
+				return runF(opts)
+			}
+			return execRun(cmd, opts)
 		},
 	}
-	cmd.Flags().DurationVar(&minValid, "min-valid", time.Minute,
+	cmd.Flags().DurationVar(&opts.MinValid, "min-valid", time.Minute,
 		"the token must stay valid at least this long (e.g. 30s, 10m, 2h); the default shrinks for tokens that live less than a minute")
 	return cmd
 }
 
-func (a *app) runExec(cmd *cobra.Command, name string, minValid time.Duration, prog string, progArgs []string) error {
+func execRun(cmd *cobra.Command, opts *Options) error {
+	name, minValid, prog, progArgs := opts.Name, opts.MinValid, opts.Command, opts.Args
 	// Find the command before touching the session: a typo must not cost a
 	// refresh.
 	path, err := exec.LookPath(prog)
 	if err != nil {
-		code := exitCannotExec
+		code := ExitCannotExec
 		if errors.Is(err, exec.ErrNotFound) || errors.Is(err, os.ErrNotExist) {
-			code = exitNotFound
+			code = ExitNotFound
 		}
-		return &exitCodeError{code: code, err: fmt.Errorf("exec %s: cannot run %q: %w", name, prog, err)}
+		return &cmdutil.ExitError{Code: code, Err: fmt.Errorf("exec %s: cannot run %q: %w", name, prog, err)}
 	}
-	k, err := a.keeper()
+	k, err := opts.Factory.Keeper()
 	if err != nil {
 		return err
 	}
@@ -98,27 +109,24 @@ func (a *app) runExec(cmd *cobra.Command, name string, minValid time.Duration, p
 	}
 	if err != nil {
 		// The same words as `tokentop token NAME` for the same trouble.
-		return sessExplain(name, err)
+		return present.Explain(name, err)
 	}
 	// Let go of storage (keyring connection, files) for the child's lifetime.
-	if a.store != nil {
-		_ = a.store.Close()
-		a.store = nil
-	}
+	opts.Factory.CloseStore()
 
 	child := exec.Command(path, progArgs...)
 	child.Args[0] = prog
-	child.Env = append(envWithout(os.Environ(), envAccessToken, envAPIURL),
+	child.Env = append(envWithout(opts.Factory.Environ(), envAccessToken, envAPIURL),
 		envAccessToken+"="+sec.AccessToken,
 		envAPIURL+"="+se.Endpoints.APIURL,
 	)
-	child.Stdin, child.Stdout, child.Stderr = a.stdin, a.stdout, a.stderr
+	child.Stdin, child.Stdout, child.Stderr = opts.IO.In, opts.IO.Out, opts.IO.ErrOut
 
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(sigs)
 	if err := child.Start(); err != nil {
-		return &exitCodeError{code: exitCannotExec, err: fmt.Errorf("exec %s: start %q: %w", name, prog, err)}
+		return &cmdutil.ExitError{Code: ExitCannotExec, Err: fmt.Errorf("exec %s: start %q: %w", name, prog, err)}
 	}
 	done := make(chan struct{})
 	go func() {
@@ -147,37 +155,5 @@ func (a *app) runExec(cmd *cobra.Command, name string, minValid time.Duration, p
 	if code < 0 {
 		return fmt.Errorf("exec %s: wait for %q: %w", name, prog, waitErr)
 	}
-	return &exitCodeError{code: code} // the child has said what went wrong
-}
-
-// childExitCode is the child's exit code, 128+N when signal N killed it
-// (as shells report it), or -1 when unknown.
-func childExitCode(ps *os.ProcessState) int {
-	if ps == nil {
-		return -1
-	}
-	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-		return 128 + int(ws.Signal())
-	}
-	return ps.ExitCode()
-}
-
-// envWithout drops the given variables from env, so the child never sees a
-// stale token from the parent's environment.
-func envWithout(env []string, names ...string) []string {
-	out := make([]string, 0, len(env)+len(names))
-	for _, kv := range env {
-		key, _, _ := strings.Cut(kv, "=")
-		drop := false
-		for _, n := range names {
-			if key == n {
-				drop = true
-				break
-			}
-		}
-		if !drop {
-			out = append(out, kv)
-		}
-	}
-	return out
+	return &cmdutil.ExitError{Code: code} // the child has said what went wrong
 }

@@ -1,0 +1,65 @@
+// Package root builds the tokentop command: the global flags and every
+// subcommand, each from its own package.
+package root
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/tokentop/tokentop/internal/cli/cmdutil"
+	"github.com/tokentop/tokentop/internal/cli/emulatorcmd"
+	"github.com/tokentop/tokentop/internal/cli/execcmd"
+	"github.com/tokentop/tokentop/internal/cli/forget"
+	"github.com/tokentop/tokentop/internal/cli/importcmd"
+	"github.com/tokentop/tokentop/internal/cli/inspect"
+	"github.com/tokentop/tokentop/internal/cli/keepalive"
+	"github.com/tokentop/tokentop/internal/cli/list"
+	"github.com/tokentop/tokentop/internal/cli/login"
+	"github.com/tokentop/tokentop/internal/cli/revoke"
+	"github.com/tokentop/tokentop/internal/cli/token"
+	"github.com/tokentop/tokentop/internal/cli/tui"
+	"github.com/tokentop/tokentop/storage"
+)
+
+// NewCmdRoot builds the command line over f; the global flags fill in
+// f.ConfigDir and f.StorageName.
+func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "tokentop",
+		Short: "Session manager and token inspector for the Convirza V3 platform",
+		Long: `tokentop logs in to Convirza V3 (or imports a token pair), keeps the secrets in the
+OS keyring, refreshes before expiry with single-use refresh-token rotation, and lets
+you inspect, copy and revoke tokens: in the TUI (run with no command) or from scripts.`,
+		SilenceUsage:               true,
+		SilenceErrors:              true,
+		SuggestionsMinimumDistance: 2,
+		Args:                       cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return tui.RunTUI(cmd, f, nil)
+		},
+	}
+	storageName := f.Getenv("TOKENTOP_STORAGE")
+	if storageName == "" {
+		storageName = storage.BackendKeyring
+	}
+	pf := root.PersistentFlags()
+	pf.StringVar(&f.ConfigDir, "config-dir", f.Getenv("TOKENTOP_CONFIG_DIR"),
+		"directory for metadata, locks and the audit log (env TOKENTOP_CONFIG_DIR)")
+	pf.StringVar(&f.StorageName, "storage", storageName,
+		"where secrets live: keyring, file or memory (env TOKENTOP_STORAGE); --storage file warns on stderr unless TOKENTOP_STORAGE=file")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return cmdutil.NewUsageError(err) })
+	root.AddCommand(
+		tui.NewCmdDemo(f, nil),
+		emulatorcmd.NewCmdEmulator(f, nil),
+		login.NewCmdLogin(f, nil),
+		importcmd.NewCmdImport(f, nil),
+		list.NewCmdList(f, nil),
+		token.NewCmdToken(f, nil),
+		token.NewCmdRefresh(f, nil),
+		inspect.NewCmdInspect(f, nil),
+		revoke.NewCmdRevoke(f, nil),
+		forget.NewCmdForget(f, nil),
+		keepalive.NewCmdKeepalive(f, nil),
+		execcmd.NewCmdExec(f, nil),
+	)
+	return root
+}
