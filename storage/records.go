@@ -129,13 +129,19 @@ func (f *fileRecords) names() ([]string, error) {
 	return names, nil
 }
 
-// load reads every record once. Decoding dominates, so the records are read
-// by one worker per CPU; the result is sorted by name.
+// load reads every record once; the result is sorted by name.
 func (f *fileRecords) load(ctx context.Context) ([]auth.Session, error) {
 	names, err := f.names()
 	if err != nil {
 		return nil, err
 	}
+	return f.readMany(ctx, names)
+}
+
+// readMany reads the records of names (in that order). Decoding dominates,
+// so they are read by one worker per CPU. A record deleted meanwhile is
+// left out.
+func (f *fileRecords) readMany(ctx context.Context, names []string) ([]auth.Session, error) {
 	out := make([]auth.Session, len(names))
 	found := make([]bool, len(names))
 	errs := make([]error, len(names))
@@ -228,4 +234,26 @@ func (f *fileRecords) stamp(context.Context) (string, error) {
 		return "", fmt.Errorf("stat %s: %w", f.dir, err)
 	}
 	return statStamp(fi), nil
+}
+
+// batches calls fn with every session, sorted by name, first in a batch
+// of first sessions and then of size each, so a screen can show the first
+// rows long before ten thousand records are read.
+func (f *fileRecords) batches(ctx context.Context, first, size int, fn func([]auth.Session) error) error {
+	names, err := f.names()
+	if err != nil {
+		return err
+	}
+	for n := first; len(names) > 0; n = size {
+		chunk := names[:min(max(n, 1), len(names))]
+		names = names[len(chunk):]
+		list, err := f.readMany(ctx, chunk)
+		if err != nil {
+			return err
+		}
+		if err := fn(list); err != nil {
+			return err
+		}
+	}
+	return nil
 }

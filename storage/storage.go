@@ -221,6 +221,27 @@ func (s *Store) List(ctx context.Context) ([]auth.Session, error) {
 	return list, err
 }
 
+// ListBatches calls fn with every session's metadata, sorted by name, in
+// batches: first sessions, then size at a time (a store without per-session
+// records hands over one batch). It reads no secret. An error from fn stops
+// it and is returned.
+func (s *Store) ListBatches(ctx context.Context, first, size int, fn func([]auth.Session) error) error {
+	fix := func(list []auth.Session) []auth.Session {
+		for i := range list {
+			list[i].SecretsBackend = s.backendName(list[i])
+		}
+		return list
+	}
+	if fr, ok := s.meta.(*fileRecords); ok {
+		return fr.batches(ctx, first, size, func(list []auth.Session) error { return fn(fix(list)) })
+	}
+	list, err := s.meta.load(ctx)
+	if err != nil {
+		return err
+	}
+	return fn(fix(list))
+}
+
 // Get returns one session's metadata, or an error matching auth.ErrSessionNotFound.
 func (s *Store) Get(ctx context.Context, name string) (auth.Session, error) {
 	if err := ValidateName(name); err != nil {

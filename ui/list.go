@@ -181,6 +181,9 @@ type listModel struct {
 	filter    textinput.Model
 	filtering bool // the filter field has the focus
 	sortBy    sortKey
+	// loading says the first load is in flight: an empty list means
+	// "not read yet", not "no sessions".
+	loading bool
 }
 
 // sortKey is the list's order; o cycles through them.
@@ -453,6 +456,8 @@ func (m listModel) render(now time.Time, loc *time.Location, live map[string]*li
 	if len(m.rows) == 0 {
 		b.WriteString("\n\n")
 		switch {
+		case len(m.all) == 0 && m.loading:
+			b.WriteString(messageLines(st.Muted, "Reading the sessions…", 2, m.width))
 		case len(m.all) == 0:
 			b.WriteString(messageLines(st.Muted, "No sessions yet. Press n to log in, or i to import a token response.", 2, m.width))
 		default:

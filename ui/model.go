@@ -72,7 +72,13 @@ type Model struct {
 	sessions []auth.Session
 	stamp    string
 	loading  bool
-	loadErr  error
+	// loadBuf holds the batches of a load in flight (see onBatch).
+	loadBuf []auth.Session
+	// watching says the store reports changed sessions by name, so ticks
+	// compare stamps only as a safety net (see fullLoadEvery).
+	watching     bool
+	lastFullLoad time.Time
+	loadErr      error
 	// secretsErr is why the store's secret backend (the keyring) cannot
 	// be used, as it answered at start.
 	secretsErr error
@@ -151,6 +157,7 @@ func New(cfg Config) Model {
 	m.imp = newImportModel(m.styles, m.endpoints)
 	m.raw = newRawRevokeModel(m.styles, m.endpoints)
 	m.setSessions(cfg.Sessions)
+	m.list.loading = cfg.Stamp == "" // Init reads them
 	if cfg.Status != "" {
 		m.status = statusLine{text: cfg.Status, urg: urgencyMuted, at: m.now}
 	}
@@ -166,8 +173,9 @@ func (m Model) Init() tea.Cmd {
 		cmds = append(cmds, m.tick())
 	}
 	if m.stamp == "" {
-		cmds = append(cmds, m.loadCmd())
+		cmds = append(cmds, m.firstLoadCmd())
 	}
+	cmds = append(cmds, m.watchCmd())
 	return tea.Batch(cmds...)
 }
 
@@ -181,6 +189,14 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmd = m.onTick(msg)
 	case sessionsMsg:
 		cmd = m.onSessions(msg)
+	case batchMsg:
+		cmd = m.onBatch(msg)
+	case watchMsg:
+		cmd = m.onWatch(msg)
+	case changeMsg:
+		cmd = m.onChange(msg)
+	case changedMsg:
+		cmd = m.onChanged(msg)
 	case keeperEventMsg:
 		cmd = m.onEvent(msg.event)
 	case settledMsg:
@@ -238,7 +254,9 @@ func (m *Model) onTick(msg tickMsg) tea.Cmd {
 	}
 	// Other processes (a script running `tokentop token`) write to the
 	// store; the stamp the tick carries says so cheaply.
-	if msg.stampErr == nil && msg.stamp != "" && msg.stamp != m.stamp && !m.loading {
+	safetyNet := !m.watching || m.now.Sub(m.lastFullLoad) >= fullLoadEvery
+	if msg.stampErr == nil && msg.stamp != "" && msg.stamp != m.stamp && !m.loading && safetyNet {
+		m.lastFullLoad = m.now
 		m.loading = true
 		cmds = append(cmds, m.loadCmd())
 	}
@@ -250,6 +268,7 @@ func (m *Model) onTick(msg tickMsg) tea.Cmd {
 
 func (m *Model) onSessions(msg sessionsMsg) tea.Cmd {
 	m.loading = false
+	m.list.loading = false
 	if msg.err != nil {
 		m.loadErr = msg.err
 		m.setStatus("could not read the sessions: "+msg.err.Error(), urgencyNow)
@@ -399,7 +418,8 @@ func (m *Model) onEvent(e auth.Event) tea.Cmd {
 		}
 	}
 	m.statusEvent(e, at)
-	if reload && !m.loading {
+	// A watched store reports the record the event changed by itself.
+	if reload && !m.loading && !m.watching {
 		m.loading = true
 		cmds = append(cmds, m.loadCmd())
 	}

@@ -122,7 +122,11 @@ func TestReadSecretOnATerminal(t *testing.T) {
 			}
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
+			// The typist is waited for before the pty is closed (a
+			// cleanup): it reads the terminal's settings until then.
+			typed := make(chan struct{})
 			go func() {
+				defer close(typed)
 				if tc.cancel {
 					r.typeAfterRaw(t, before, "")
 					cancel()
@@ -130,6 +134,7 @@ func TestReadSecretOnATerminal(t *testing.T) {
 				}
 				r.typeAfterRaw(t, before, tc.keys)
 			}()
+			defer func() { <-typed }()
 			type answer struct {
 				s   string
 				err error

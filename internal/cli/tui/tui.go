@@ -81,16 +81,9 @@ func runProgram(ctx context.Context, f *cmdutil.Factory, s setup) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	// The first frame renders from metadata alone: no keyring call here.
-	stamp, err := s.store.Stamp(ctx)
-	if err != nil {
-		return fmt.Errorf("read the session index: %w", err)
-	}
-	sessions, err := s.store.List(ctx)
-	if err != nil {
-		return fmt.Errorf("read the session index: %w", err)
-	}
-
+	// The sessions are read by the program itself, in batches, so the first
+	// frame comes at once and the first rows as soon as they are read, even
+	// with ten thousand sessions (and never a keyring call).
 	keeperDone := make(chan error, 1)
 	go func() { keeperDone <- s.keeper.Run(ctx) }()
 
@@ -109,8 +102,6 @@ func runProgram(ctx context.Context, f *cmdutil.Factory, s setup) error {
 		Revoker:   s.revoker,
 		Styles:    styles,
 		Clipboard: ui.NewClipboard(w),
-		Sessions:  sessions,
-		Stamp:     stamp,
 		Now:       f.Now(),
 		Endpoints: s.endpoints,
 		DemoURL:   s.demoURL,
