@@ -283,4 +283,3 @@ func plural(k Kind, n int) string {
 	}
 	return word
 }
-

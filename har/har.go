@@ -130,9 +130,9 @@ type walker struct {
 	dec   *json.Decoder
 	other func(path, key string, raw json.RawMessage) error
 	entry func(i int, raw json.RawMessage) error
-	open  func(path string) error  // an object at path begins ("" the document, "log")
-	close func(path string) error  // it ends
-	array func(open bool) error    // log.entries begins or ends
+	open  func(path string) error // an object at path begins ("" the document, "log")
+	close func(path string) error // it ends
+	array func(open bool) error   // log.entries begins or ends
 }
 
 func (w *walker) fail(msg string) error {
