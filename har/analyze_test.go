@@ -40,3 +40,21 @@ func TestAnalyzeFindsEveryKind(t *testing.T) {
 		})
 	}
 }
+
+func TestAnalyzeDump(t *testing.T) {
+	rec := hartest.Browse(t, "opaque")
+	rep, err := har.Analyze(bytes.NewReader(rec.HAR))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range rep.Exchanges {
+		t.Logf("%+v", x)
+	}
+	for _, x := range rep.Tokens {
+		t.Logf("%+v", *x)
+	}
+	for _, f := range rep.Findings {
+		t.Logf("  %s: %s %v", f.Kind, f.Summary, f.Entries)
+	}
+	t.Log(rep.Secrets, rep.OAuthURLs, rep.APIURLs, rep.Families)
+}

@@ -56,7 +56,15 @@ func (a *analyzer) reuse() []Finding {
 	var out []Finding
 	for _, fp := range order {
 		xs := byFP[fp]
-		if len(xs) < 2 {
+		// A retry after a 5xx, a 429 or no answer is no reuse: the server
+		// did not take the token then.
+		processed := 0
+		for _, x := range xs {
+			if x.Status > 0 && x.Status < 500 && x.Status != 429 {
+				processed++
+			}
+		}
+		if processed < 2 {
 			continue
 		}
 		words := make([]string, len(xs))
@@ -83,7 +91,9 @@ func (a *analyzer) concurrent() []Finding {
 	sort.SliceStable(xs, func(i, j int) bool { return xs[i].Time.Before(xs[j].Time) })
 	var out []Finding
 	for i := 0; i < len(xs); i++ {
-		end := xs[i].Time.Add(xs[i].Duration)
+		// startedDateTime has milliseconds: two requests less than that
+		// apart may as well have been one after the other.
+		end := xs[i].Time.Add(xs[i].Duration - time.Millisecond)
 		for j := i + 1; j < len(xs) && xs[j].Time.Before(end); j++ {
 			f := Finding{Kind: FindConcurrentRefresh, Summary: fmt.Sprintf(
 				"refreshes #%d (%s, HTTP %d) and #%d (%s, HTTP %d) were in flight at the same time: %s",
@@ -248,8 +258,8 @@ func (a *analyzer) skew() []Finding {
 	if len(f.Entries) == 0 {
 		return nil
 	}
-	f.Summary = fmt.Sprintf("the server's clock (Date headers) was %s the browser's in %d of %d responses (typically %s): expiries the browser computes from its own clock will be off",
-		present.SkewWords(worst), len(f.Entries)+f.More, len(a.skews), present.SkewWords(a.typicalSkew()))
+	f.Summary = fmt.Sprintf("the server's clock (its Date headers) was %s the browser's in %d of %d responses (typically %s): expiries the browser computes from its own clock will be off",
+		skewAgainst(worst), len(f.Entries)+f.More, len(a.skews), present.SkewWords(a.typicalSkew()))
 	return []Finding{f}
 }
 
@@ -282,4 +292,12 @@ func plural(k Kind, n int) string {
 		word += "s"
 	}
 	return word
+}
+
+// skewAgainst says "1m 00s ahead of" or "5s behind".
+func skewAgainst(d time.Duration) string {
+	if d < 0 {
+		return present.SkewWords(d)
+	}
+	return present.SkewWords(d) + " of"
 }
