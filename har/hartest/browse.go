@@ -131,11 +131,19 @@ func (b *browser) refresh(r string) (int, pair) {
 // emulator's token format ("opaque" or "jwt").
 func Browse(t testing.TB, format string) Recording {
 	t.Helper()
+	rec, _, srv := BrowseLive(t, format)
+	srv.Close()
+	return rec
+}
+
+// BrowseLive is Browse with the emulator left running (the caller closes
+// srv), for tests that then act on the file's tokens.
+func BrowseLive(t testing.TB, format string) (Recording, *emulator.Server, *httptest.Server) {
+	t.Helper()
 	clk := NewClock(time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC))
 	em := emulator.New(emulator.Config{AccessTTL: AccessTTL, TokenFormat: format, LoginRate: 3, Now: clk.Now,
 		Users: []emulator.User{{Email: Email, Password: Password, UserID: 4453, RoleID: 2, OrgUnitID: 70035}}})
 	srv := httptest.NewServer(em)
-	defer srv.Close()
 	rec := &Recorder{Next: http.DefaultTransport, Now: clk.Now}
 	b := &browser{t: t, hc: &http.Client{Transport: rec}, url: srv.URL, rec: &Recording{OAuthURL: srv.URL}}
 	b.rec.Secrets = append(b.rec.Secrets, Password, "wrong "+Password, Cookie)
@@ -205,7 +213,8 @@ func Browse(t testing.TB, format string) Recording {
 
 	b.rec.HAR = rec.HAR()
 	if len(b.rec.Tokens) == 0 {
+		srv.Close()
 		t.Fatal("hartest: no tokens issued")
 	}
-	return *b.rec
+	return *b.rec, em, srv
 }

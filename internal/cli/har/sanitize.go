@@ -163,4 +163,3 @@ func writeReplaced(w io.Writer, r harpkg.Replaced, out string) {
 	}
 	fmt.Fprintf(w, "wrote %s: replaced %d secrets (%s)\n", dest, total, strings.Join(kinds, ", "))
 }
-
