@@ -9,6 +9,7 @@ import (
 	"github.com/tokentop/tokentop/internal/cli/emulatorcmd"
 	"github.com/tokentop/tokentop/internal/cli/execcmd"
 	"github.com/tokentop/tokentop/internal/cli/forget"
+	"github.com/tokentop/tokentop/internal/cli/har"
 	"github.com/tokentop/tokentop/internal/cli/importcmd"
 	"github.com/tokentop/tokentop/internal/cli/inspect"
 	"github.com/tokentop/tokentop/internal/cli/keepalive"
@@ -60,6 +61,7 @@ you inspect, copy and revoke tokens: in the TUI (run with no command) or from sc
 		forget.NewCmdForget(f, nil),
 		keepalive.NewCmdKeepalive(f, nil),
 		execcmd.NewCmdExec(f, nil),
+		har.NewCmdHar(f),
 	)
 	return root
 }

@@ -1,0 +1,355 @@
+package har
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+)
+
+// Replaced counts the secrets Sanitize replaced, by kind (occurrences).
+type Replaced map[Kind]int
+
+// Sanitize copies the HAR read from r to w with every secret replaced by
+// its placeholder (Placeholder): tokens wherever they appear, passwords,
+// cookie values and Authorization headers. Everything else is kept as it
+// was, member order included, so Analyze on the copy reports the same
+// chain and findings by fingerprint.
+//
+// known, when not nil, is the report of a first pass over the same file:
+// with it, a token is replaced even where it appears before the entry that
+// reveals what it is. Without it (a stream read once), tokens are learnt
+// entry by entry.
+func Sanitize(r io.Reader, w io.Writer, known *Report) (Replaced, error) {
+	a := newAnalyzer()
+	if known != nil {
+		for fp, v := range known.values {
+			a.rep.values[fp] = v
+			k := KindToken
+			if t := known.Token(fp); t != nil {
+				k = t.Kind
+			}
+			a.known[v] = k
+			if strings.ContainsAny(v, "+/=") {
+				a.exact = append(a.exact, v)
+			}
+		}
+		for p := range known.passwords {
+			a.rep.passwords[p] = true
+		}
+		for c := range known.cookies {
+			a.rep.cookies[c] = true
+		}
+	}
+	s := &sanitizer{a: a, out: Replaced{}}
+	bw := bufio.NewWriterSize(w, readBuffer)
+	ww := &walker{dec: nil}
+	first := map[string]bool{}
+	sep := func(path string) {
+		if first[path] {
+			first[path] = false
+		} else {
+			bw.WriteByte(',')
+		}
+	}
+	ww.open = func(path string) error {
+		if path == "log" {
+			sep("")
+			bw.WriteString(`"log":`)
+		}
+		first[path] = true
+		bw.WriteByte('{')
+		return nil
+	}
+	ww.close = func(string) error { bw.WriteByte('}'); return nil }
+	ww.other = func(path, key string, raw json.RawMessage) error {
+		sep(path)
+		bw.Write(str(key))
+		bw.WriteByte(':')
+		_, err := bw.Write(raw)
+		return err
+	}
+	ww.array = func(open bool) error {
+		if open {
+			sep("log")
+			bw.WriteString(`"entries":[`)
+		} else {
+			bw.WriteByte(']')
+		}
+		return nil
+	}
+	ww.entry = func(i int, raw json.RawMessage) error {
+		out, err := s.entry(i, raw)
+		if err != nil {
+			return fmt.Errorf("entry %d: %w", i, err)
+		}
+		if i > 0 {
+			bw.WriteByte(',')
+		}
+		_, err = bw.Write(out)
+		return err
+	}
+	ww.dec = json.NewDecoder(bufio.NewReaderSize(r, readBuffer))
+	if err := ww.run(); err != nil {
+		return s.out, err
+	}
+	bw.WriteByte('\n')
+	return s.out, bw.Flush()
+}
+
+type sanitizer struct {
+	a   *analyzer
+	out Replaced
+}
+
+// minLooseSecret is the shortest password or cookie value also searched for
+// outside the places it belongs (an echo in a body, a URL): shorter ones
+// would match ordinary text.
+const minLooseSecret = 8
+
+func (s *sanitizer) entry(i int, raw json.RawMessage) ([]byte, error) {
+	var e Entry
+	if err := json.Unmarshal(raw, &e); err != nil {
+		return nil, err
+	}
+	// Learn this entry's secrets first: what it reveals is replaced in it.
+	s.a.entry(i, &e)
+
+	o, err := parseObject(raw)
+	if err != nil {
+		return nil, err
+	}
+	loose := false
+	if req := o.get("request"); len(req) > 0 {
+		ro, err := parseObject(req)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.request(ro); err != nil {
+			return nil, err
+		}
+		o.set("request", ro.encode())
+	}
+	if needsResponseRewrite(&e) {
+		ro, err := parseObject(o.get("response"))
+		if err != nil {
+			return nil, err
+		}
+		if err := s.response(ro); err != nil {
+			return nil, err
+		}
+		o.set("response", ro.encode())
+	}
+	b := o.encode()
+
+	// Tokens wherever they are: URL, other headers, bodies.
+	b = s.replaceTokens(b)
+	// Passwords and cookie values echoed elsewhere.
+	for _, set := range []struct {
+		k  Kind
+		vs map[string]bool
+	}{{KindPassword, s.a.rep.passwords}, {KindCookie, s.a.rep.cookies}} {
+		for v := range set.vs {
+			if len(v) < minLooseSecret {
+				continue
+			}
+			for _, form := range forms(v) {
+				if n := bytes.Count(b, []byte(form)); n > 0 {
+					b = bytes.ReplaceAll(b, []byte(form), []byte(Placeholder(set.k, v)))
+					s.out[set.k] += n
+					loose = true
+				}
+			}
+		}
+	}
+	if loose && !json.Valid(b) {
+		return nil, fmt.Errorf("a secret could not be replaced without breaking the entry's JSON; nothing was written for it")
+	}
+	return b, nil
+}
+
+// forms are the ways v may be written inside a HAR's JSON: escaped once (a
+// header, a query value), twice (a JSON body inside the text member), and
+// URL-encoded.
+func forms(v string) []string {
+	once := strings.Trim(string(str(v)), `"`)
+	twice := strings.Trim(string(str(once)), `"`)
+	out := []string{once}
+	if twice != once {
+		out = append(out, twice)
+	}
+	if q := url.QueryEscape(v); q != v {
+		out = append(out, q)
+	}
+	return out
+}
+
+func needsResponseRewrite(e *Entry) bool {
+	if len(e.Response.Cookies) > 0 {
+		return true
+	}
+	for _, h := range e.Response.Headers {
+		if strings.EqualFold(h.Name, "Set-Cookie") {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *sanitizer) replaceTokens(b []byte) []byte {
+	spans := scan(b, s.a.known, s.a.exact)
+	if len(spans) == 0 {
+		return b
+	}
+	var out bytes.Buffer
+	out.Grow(len(b))
+	last := 0
+	for _, sp := range spans {
+		if sp.value == "" {
+			continue // already a placeholder
+		}
+		out.Write(b[last:sp.start])
+		out.WriteString(Placeholder(sp.kind, sp.value))
+		s.out[sp.kind]++
+		last = sp.end
+	}
+	out.Write(b[last:])
+	return out.Bytes()
+}
+
+// secretValue is the placeholder for a value found under name: a known
+// token keeps its kind, anything else is a cookie value.
+func (s *sanitizer) placeholderFor(value string, fallback Kind) string {
+	if _, _, ph := identify(value); ph || value == "" {
+		return value
+	}
+	k, ok := s.a.known[value]
+	if !ok {
+		k = fallback
+	}
+	s.out[k]++
+	return Placeholder(k, value)
+}
+
+func (s *sanitizer) cookieHeader(h string, set bool) string {
+	rest := ""
+	if set {
+		if i := strings.IndexByte(h, ';'); i >= 0 {
+			h, rest = h[:i], h[i:]
+		}
+	}
+	parts := strings.Split(h, ";")
+	for i, p := range parts {
+		lead := p[:len(p)-len(strings.TrimLeft(p, " "))]
+		name, value, ok := strings.Cut(strings.TrimSpace(p), "=")
+		if !ok {
+			continue
+		}
+		k := kindByName(name)
+		if k == "" {
+			k = KindCookie
+		}
+		parts[i] = lead + name + "=" + s.placeholderFor(value, k)
+	}
+	return strings.Join(parts, ";") + rest
+}
+
+func (s *sanitizer) nameValues(o object, key string, rewrite func(name, value string) (string, bool)) error {
+	return o.rewriteArray(key, func(el object) bool {
+		v, ok := rewrite(stringOf(el.get("name")), stringOf(el.get("value")))
+		if ok {
+			el.set("value", str(v))
+		}
+		return ok
+	})
+}
+
+func (s *sanitizer) header(name, value string) (string, bool) {
+	switch {
+	case strings.EqualFold(name, "Authorization"):
+		scheme, tok, ok := strings.Cut(strings.TrimSpace(value), " ")
+		if ok && strings.EqualFold(scheme, "Bearer") {
+			return scheme + " " + s.placeholderFor(strings.TrimSpace(tok), KindAccess), true
+		}
+		return s.placeholderFor(value, KindToken), true
+	case strings.EqualFold(name, "Cookie"):
+		return s.cookieHeader(value, false), true
+	case strings.EqualFold(name, "Set-Cookie"):
+		return s.cookieHeader(value, true), true
+	}
+	return "", false
+}
+
+func (s *sanitizer) cookie(name, value string) (string, bool) {
+	k := kindByName(name)
+	if k == "" {
+		k = KindCookie
+	}
+	return s.placeholderFor(value, k), value != ""
+}
+
+func (s *sanitizer) param(name, value string) (string, bool) {
+	if strings.EqualFold(name, "password") {
+		return s.placeholderFor(value, KindPassword), value != ""
+	}
+	if k := kindByName(name); k != "" {
+		return s.placeholderFor(value, k), value != ""
+	}
+	return "", false
+}
+
+func (s *sanitizer) request(o object) error {
+	if err := s.nameValues(o, "headers", s.header); err != nil {
+		return err
+	}
+	if err := s.nameValues(o, "cookies", s.cookie); err != nil {
+		return err
+	}
+	if err := s.nameValues(o, "queryString", s.param); err != nil {
+		return err
+	}
+	pd := o.get("postData")
+	if len(pd) == 0 || pd[0] != '{' {
+		return nil
+	}
+	po, err := parseObject(pd)
+	if err != nil {
+		return err
+	}
+	if err := s.nameValues(po, "params", s.param); err != nil {
+		return err
+	}
+	// A JSON body's password, however short: replaced inside the text.
+	if t, ok := text(po.get("text"), maxBodyText); ok {
+		var body map[string]any
+		if json.Unmarshal([]byte(t), &body) == nil {
+			if pw, _ := body["password"].(string); pw != "" {
+				if _, _, ph := identify(pw); !ph {
+					esc := strings.Trim(string(str(pw)), `"`)
+					field := regexpSafeField(esc)
+					if n := strings.Count(t, field); n > 0 {
+						t = strings.ReplaceAll(t, field, `"`+Placeholder(KindPassword, pw)+`"`)
+						s.out[KindPassword] += n
+						po.set("text", str(t))
+					}
+				}
+			}
+		}
+	}
+	o.set("postData", po.encode())
+	return nil
+}
+
+// regexpSafeField is the password as a whole JSON string in a body: quoted,
+// so a short password cannot match inside another word.
+func regexpSafeField(esc string) string { return `"` + esc + `"` }
+
+func (s *sanitizer) response(o object) error {
+	if err := s.nameValues(o, "headers", s.header); err != nil {
+		return err
+	}
+	return s.nameValues(o, "cookies", s.cookie)
+}
