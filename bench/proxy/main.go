@@ -405,6 +405,17 @@ func (b *bench) soak(d, ttl time.Duration) error {
 			}
 		}()
 	}
+	var samples []string
+	tick := time.NewTicker(10 * time.Second)
+	for time.Now().Before(stop) {
+		select {
+		case <-tick.C:
+			r, _ := b.rss()
+			samples = append(samples, fmt.Sprintf("%.1f", float64(r)/1024))
+		case <-time.After(time.Until(stop)):
+		}
+	}
+	tick.Stop()
 	wg.Wait()
 	rss1, _ := b.rss()
 	after := b.emu.Stats()
@@ -416,7 +427,8 @@ func (b *bench) soak(d, ttl time.Duration) error {
 	fmt.Printf("  requests %d ok, %d not 2xx (%d of them from the proxy) %v\n", ok.Load(), bad.Load(), byProxy.Load(), statuses)
 	fmt.Printf("  refreshes %d (expected %d, give or take one: one every %s), refresh tokens presented twice %d, refresh rejections %d\n",
 		refreshes, expected, ttl-win, after.ReuseDetected-before.ReuseDetected, after.RefreshRejections-before.RefreshRejections)
-	fmt.Printf("  proxy RSS start %.1f MiB, end %.1f MiB\n", float64(rss0)/1024, float64(rss1)/1024)
+	fmt.Printf("  proxy RSS start %.1f MiB (idle), every 10 s under load %s MiB, end %.1f MiB\n",
+		float64(rss0)/1024, strings.Join(samples, " "), float64(rss1)/1024)
 	js, _ := json.Marshal(after)
 	fmt.Printf("  emulator stats %s\n", js)
 	return nil
