@@ -15,6 +15,7 @@ import (
 	"github.com/tokentop/tokentop/internal/cli/keepalive"
 	"github.com/tokentop/tokentop/internal/cli/list"
 	"github.com/tokentop/tokentop/internal/cli/login"
+	"github.com/tokentop/tokentop/internal/cli/proxycmd"
 	"github.com/tokentop/tokentop/internal/cli/revoke"
 	"github.com/tokentop/tokentop/internal/cli/token"
 	"github.com/tokentop/tokentop/internal/cli/tui"
@@ -56,6 +57,7 @@ you inspect, copy and revoke tokens: in the TUI (run with no command) or from sc
 		list.NewCmdList(f, nil),
 		token.NewCmdToken(f, nil),
 		token.NewCmdRefresh(f, nil),
+		proxycmd.NewCmdProxy(f, nil),
 		inspect.NewCmdInspect(f, nil),
 		revoke.NewCmdRevoke(f, nil),
 		forget.NewCmdForget(f, nil),

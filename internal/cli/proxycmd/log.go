@@ -1,0 +1,171 @@
+package proxycmd
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tokentop/tokentop/auth"
+	"github.com/tokentop/tokentop/internal/present"
+	"github.com/tokentop/tokentop/internal/proxy"
+	"github.com/tokentop/tokentop/internal/safetext"
+)
+
+// logger writes the proxy's log: requests, keeper events and notes, one
+// line each, from many goroutines.
+type logger struct {
+	mu    sync.Mutex
+	w     io.Writer
+	json  bool
+	quiet bool
+	now   func() time.Time
+}
+
+func newLogger(w io.Writer, asJSON, quiet bool, now func() time.Time) *logger {
+	return &logger{w: w, json: asJSON, quiet: quiet, now: now}
+}
+
+// requestJSON is one request in --json; it holds no secret.
+type requestJSON struct {
+	Time       time.Time `json:"time"`
+	Type       string    `json:"type"` // "request"
+	Method     string    `json:"method"`
+	Path       string    `json:"path"`
+	Status     int       `json:"status"`
+	UpstreamMS float64   `json:"upstream_ms"`
+	TotalMS    float64   `json:"total_ms"`
+	AccessFP   string    `json:"access_fingerprint,omitempty"`
+	Replayed   bool      `json:"replayed,omitempty"`
+	ReplayFP   string    `json:"replay_fingerprint,omitempty"`
+	Refreshed  bool      `json:"refreshed,omitempty"`
+	Note       string    `json:"note,omitempty"`
+	Error      string    `json:"error,omitempty"`
+}
+
+// eventJSON is one keeper event or note in --json.
+type eventJSON struct {
+	Time    time.Time `json:"time"`
+	Type    string    `json:"type"` // "event" or "note"
+	Session string    `json:"session,omitempty"`
+	Event   string    `json:"event,omitempty"`
+	Message string    `json:"message"`
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func (l *logger) request(e proxy.Entry) {
+	if l.quiet && e.Error == "" && e.Note == "" {
+		return
+	}
+	if l.json {
+		l.writeJSON(requestJSON{Time: e.Time.UTC(), Type: "request", Method: e.Method, Path: e.Path, Status: e.Status,
+			UpstreamMS: ms(e.Upstream), TotalMS: ms(e.Total), AccessFP: e.AccessFP, Replayed: e.Replayed, ReplayFP: e.ReplayFP,
+			Refreshed: e.Refreshed, Note: e.Note, Error: e.Error})
+		return
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s %s %d upstream %s %s", present.Stamp(e.Time), safetext.Escape(e.Method), safetext.Escape(e.Path),
+		e.Status, durationText(e.Upstream), present.OrDash(e.AccessFP))
+	if e.Replayed {
+		fmt.Fprintf(&b, " replayed with %s", e.ReplayFP)
+	}
+	if e.Refreshed {
+		b.WriteString(" (refreshed)")
+	}
+	if e.Error != "" {
+		fmt.Fprintf(&b, ": %s", present.OneLine(e.Error))
+	} else if e.Note != "" {
+		fmt.Fprintf(&b, ": %s", present.OneLine(e.Note))
+	}
+	l.line(b.String())
+}
+
+func durationText(d time.Duration) string {
+	switch {
+	case d == 0:
+		return "-"
+	case d < time.Millisecond:
+		return fmt.Sprintf("%dus", d.Microseconds())
+	default:
+		return fmt.Sprintf("%.1fms", float64(d.Microseconds())/1000)
+	}
+}
+
+// events logs keeper events (refreshes, adoptions, failures) until ctx
+// ends, then whatever is left in the channel.
+func (l *logger) events(ctx context.Context, ch <-chan auth.Event) {
+	for {
+		select {
+		case e := <-ch:
+			l.event(e)
+		case <-ctx.Done():
+			for {
+				select {
+				case e := <-ch:
+					l.event(e)
+				default:
+					return
+				}
+			}
+		}
+	}
+}
+
+func (l *logger) event(e auth.Event) {
+	now := l.now()
+	if l.json {
+		t := e.Time
+		if t.IsZero() {
+			t = now
+		}
+		l.writeJSON(eventJSON{Time: t.UTC(), Type: "event", Session: e.Session, Event: string(e.Kind), Message: present.EventDetail(e, now)})
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	present.WriteEvent(l.w, e, now)
+}
+
+// note logs something the proxy itself says (starting, stopping).
+func (l *logger) note(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if l.json {
+		l.writeJSON(eventJSON{Time: l.now().UTC(), Type: "note", Message: msg})
+		return
+	}
+	l.line(present.Stamp(l.now()) + " " + present.OneLine(msg))
+}
+
+func (l *logger) started(name, target, addr string, secret bool) {
+	l.note("proxying session %s to %s on http://%s; stop with Ctrl-C", name, target, addr)
+	if l.json {
+		return
+	}
+	hdr := ""
+	if secret {
+		hdr = " -H \"" + proxy.SecretHeader + ": $(cat secret)\""
+	}
+	l.line(fmt.Sprintf("  try: curl -sS%s http://%s/auth/profile", hdr, addr))
+}
+
+func (l *logger) line(s string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	_, _ = io.WriteString(l.w, s+"\n")
+}
+
+func (l *logger) writeJSON(v any) {
+	raw, err := json.Marshal(v)
+	if err == nil {
+		raw, err = safetext.JSON(raw, "")
+	}
+	if err != nil {
+		l.line(fmt.Sprintf(`{"type":"note","message":"log entry not encoded: %s"}`, strings.ReplaceAll(err.Error(), `"`, `'`)))
+		return
+	}
+	l.line(string(raw))
+}

@@ -1,0 +1,188 @@
+package proxycmd
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tokentop/tokentop/auth"
+	"github.com/tokentop/tokentop/auth/emulator"
+	"github.com/tokentop/tokentop/internal/cli/cmdutil"
+	"github.com/tokentop/tokentop/internal/cli/iostreams"
+	"github.com/tokentop/tokentop/internal/proxy"
+	"github.com/tokentop/tokentop/storage"
+)
+
+func TestFlagsAreCheckedBeforeAnythingRuns(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		code int
+	}{
+		{[]string{"w", "--listen", "0.0.0.0:8788"}, cmdutil.ExitUsage},
+		{[]string{"w", "--listen", ":8788"}, cmdutil.ExitUsage},
+		{[]string{"w", "--listen", "nonsense"}, cmdutil.ExitUsage},
+		{[]string{"w", "--quiet", "--json"}, cmdutil.ExitUsage},
+		{[]string{"w", "--listen", "0.0.0.0:8788", "--allow-remote"}, cmdutil.ExitOK},
+		{[]string{"w"}, cmdutil.ExitOK},
+	} {
+		ios, _, _, _ := iostreams.Test()
+		f := cmdutil.New(ios, func(string) string { return "" }, os.Environ)
+		ran := false
+		cmd := NewCmdProxy(f, func(*Options) error { ran = true; return nil })
+		cmd.SetArgs(c.args)
+		cmd.SetOut(io.Discard)
+		cmd.SetErr(io.Discard)
+		err := cmd.Execute()
+		if got := cmdutil.ExitCode(err); got != c.code || ran != (c.code == cmdutil.ExitOK) {
+			t.Errorf("%v: exit %d (ran %v), want %d: %v", c.args, got, ran, c.code, err)
+		}
+	}
+}
+
+func TestRemoteNeedsALongSecret(t *testing.T) {
+	ios, stdin, _, _ := iostreams.Test()
+	stdin.WriteString("short\n")
+	if _, err := readSecret(context.Background(), ios); cmdutil.ExitCode(err) != cmdutil.ExitUsage {
+		t.Errorf("short secret: %v", err)
+	}
+	ios, stdin, _, _ = iostreams.Test()
+	stdin.WriteString("0123456789abcdef0123\n")
+	if s, err := readSecret(context.Background(), ios); err != nil || s != "0123456789abcdef0123" {
+		t.Errorf("good secret: %q, %v", s, err)
+	}
+}
+
+func TestLogLines(t *testing.T) {
+	now := time.Date(2026, 4, 10, 12, 0, 0, 0, time.UTC)
+	e := proxy.Entry{Time: now, Method: "GET", Path: "/calls?x=\x1b[31m", Status: 200, Upstream: 1500 * time.Microsecond,
+		AccessFP: "sha256:aaaaaaaa", Replayed: true, ReplayFP: "sha256:bbbbbbbb", Refreshed: true}
+	var b strings.Builder
+	newLogger(&b, false, false, func() time.Time { return now }).request(e)
+	if want := "2026-04-10T12:00:00Z GET /calls?x=\\x1b[31m 200 upstream 1.5ms sha256:aaaaaaaa replayed with sha256:bbbbbbbb (refreshed)\n"; b.String() != want {
+		t.Errorf("text:\n got %q\nwant %q", b.String(), want)
+	}
+	b.Reset()
+	newLogger(&b, true, false, func() time.Time { return now }).request(e)
+	var doc map[string]any
+	if err := json.Unmarshal([]byte(b.String()), &doc); err != nil || doc["status"] != 200.0 || doc["upstream_ms"] != 1.5 ||
+		doc["access_fingerprint"] != "sha256:aaaaaaaa" || strings.Contains(b.String(), "\\u001b") {
+		t.Errorf("json %q: %v", b.String(), err)
+	}
+	b.Reset()
+	q := newLogger(&b, false, true, func() time.Time { return now })
+	q.request(proxy.Entry{Time: now, Status: 200})
+	if b.Len() != 0 {
+		t.Errorf("--quiet logged a plain request: %q", b.String())
+	}
+	q.request(proxy.Entry{Time: now, Status: 502, Error: "no token"})
+	if !strings.Contains(b.String(), "no token") {
+		t.Errorf("--quiet left out a failure: %q", b.String())
+	}
+}
+
+// syncBuffer is a buffer the proxy's goroutines may write while the test reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestServesUntilCancelledAndPublishesItsStatus runs the command over a
+// file store and the emulator: it serves with the session's token, tells
+// other processes through its status file, and on cancel drains and
+// removes the file.
+func TestServesUntilCancelledAndPublishesItsStatus(t *testing.T) {
+	emu := emulator.New(emulator.Config{LoginRate: -1})
+	up := httptest.NewServer(emu)
+	defer up.Close()
+	dir := filepath.Join(t.TempDir(), "cfg")
+	st, err := storage.Open(storage.Options{ConfigDir: dir, Backend: storage.BackendFile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := emu.Issue(emulator.DefaultUser().Email, time.Hour, 2*time.Hour)
+	k := auth.NewKeeper(auth.KeeperConfig{Store: st})
+	if _, err := k.Import(context.Background(), "work", auth.Endpoints{OAuthURL: up.URL, APIURL: up.URL + "/v3"}, body); err != nil {
+		t.Fatal(err)
+	}
+
+	ios, _, _, _ := iostreams.Test()
+	stderr := &syncBuffer{}
+	ios.ErrOut = stderr
+	f := cmdutil.New(ios, func(k string) string {
+		if k == "TOKENTOP_STORAGE" {
+			return storage.BackendFile
+		}
+		return ""
+	}, os.Environ)
+	f.ConfigDir, f.StorageName = dir, storage.BackendFile
+	cmd := NewCmdProxy(f, nil)
+	cmd.SetArgs([]string{"work", "--listen", "127.0.0.1:0"})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- cmd.ExecuteContext(ctx) }()
+
+	var status proxy.Status
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		all, _ := proxy.ReadStatuses(dir, time.Now())
+		if s := all["work"]; len(s) == 1 {
+			status = s[0]
+			break
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("no status file; stderr:\n%s", stderr)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	resp, err := http.Get("http://" + status.Listen + "/auth/profile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("status %d", resp.StatusCode)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("run: %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("did not stop")
+	}
+	if all, _ := proxy.ReadStatuses(dir, time.Now()); len(all) != 0 {
+		t.Errorf("status left behind: %v", all)
+	}
+	out := stderr.String()
+	for _, want := range []string{"proxying session work", "GET /auth/profile 200", "stopped after 1 requests"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, out)
+		}
+	}
+	sec, _ := st.Secrets(context.Background(), "work")
+	if strings.Contains(out, sec.AccessToken) {
+		t.Error("the token is in the log")
+	}
+}

@@ -1,0 +1,374 @@
+// Package proxy is the HTTP side of `tokentop proxy`: a reverse proxy that
+// forwards every request to a session's API URL with the session's current
+// access token in place of any Authorization header the client sent. It
+// knows nothing of terminals; the command formats its log entries.
+package proxy
+
+import (
+	"bytes"
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Headers the proxy reads or writes itself.
+const (
+	// SecretHeader carries the shared secret clients of a proxy started
+	// with --allow-remote must send; it never goes upstream.
+	SecretHeader = "Tokentop-Proxy-Secret"
+	// NoteHeader, on an answer passed through, says what the proxy did or
+	// did not do about it (a 401 not replayed, and why).
+	NoteHeader = "Tokentop-Proxy-Note"
+	// ErrorHeader marks an answer the proxy made itself, not the server:
+	// the session could not give a token, or the server could not be reached.
+	ErrorHeader = "Tokentop-Proxy-Error"
+)
+
+// MaxReplayBody is the largest request body kept in memory so that the
+// request can be sent again after a 401 for an expired token.
+const MaxReplayBody = 1 << 20
+
+// justExpired is how close to its expiry (by the server's clock) a token
+// refused with 401 must have been for the refusal to count as expiry.
+const justExpired = 5 * time.Second
+
+// Config wires a Handler.
+type Config struct {
+	// Session names the session whose token is sent.
+	Session string
+	// Target is the session's API URL; request paths and queries are
+	// appended to it. See CheckTarget.
+	Target *url.URL
+	// Tokens gives the session's pair (an *auth.Keeper).
+	Tokens TokenSource
+	// Now is the clock (nil: time.Now); it must be the keeper's.
+	Now func() time.Time
+	// Transport sends requests upstream (nil: NewTransport()).
+	Transport http.RoundTripper
+	// Secret, when not empty, must arrive in SecretHeader on every request.
+	Secret string
+	// Forwarded adds X-Forwarded-For, -Host and -Proto upstream.
+	Forwarded bool
+	// Log, when set, receives one entry per request, after it ends.
+	Log func(Entry)
+	// Recorder, when set, is shown every exchange (see Recorder).
+	Recorder Recorder
+	// Revalidate is how often the cached pair is re-read from the store in
+	// the background (default 1s).
+	Revalidate time.Duration
+}
+
+// Recorder receives each exchange as it completes, already stripped of the
+// token the proxy added (a HAR writer, say). The request and response
+// bodies are not included: they were streamed, not kept.
+type Recorder interface {
+	Record(req *http.Request, resp *http.Response, started time.Time, wait time.Duration)
+}
+
+// Entry is one request as logged. It holds no secret: the token is named
+// by its fingerprint, and secret-looking query values are redacted.
+type Entry struct {
+	Time     time.Time
+	Method   string
+	Path     string // path and redacted query, as received
+	Status   int
+	Upstream time.Duration // from sending upstream to the answer's headers
+	Total    time.Duration
+	AccessFP string
+	// Replayed says the request was sent again after a 401, with ReplayFP.
+	Replayed bool
+	ReplayFP string
+	// Refreshed says a refresh (or adoption) happened because of this request.
+	Refreshed bool
+	// Note says what the proxy did about an unusual answer, or Error what
+	// went wrong when the proxy answered itself.
+	Note  string
+	Error string
+}
+
+// Handler is the proxy. It is safe for concurrent use.
+type Handler struct {
+	cfg    Config
+	now    func() time.Time
+	tokens *tokenCache
+	rp     *httputil.ReverseProxy
+	tr     http.RoundTripper
+	served atomic.Uint64
+}
+
+// New builds a Handler over cfg; cfg.Target must have passed CheckTarget.
+func New(cfg Config) *Handler {
+	h := &Handler{cfg: cfg, now: cfg.Now}
+	if h.now == nil {
+		h.now = time.Now
+	}
+	h.tr = cfg.Transport
+	if h.tr == nil {
+		h.tr = NewTransport()
+	}
+	rv := cfg.Revalidate
+	if rv <= 0 {
+		rv = time.Second
+	}
+	h.tokens = newTokenCache(cfg.Tokens, cfg.Session, h.now, rv)
+	h.rp = &httputil.ReverseProxy{
+		Rewrite:       h.rewrite,
+		Transport:     roundTripper{h},
+		FlushInterval: -1, // SSE and chunked answers reach the client as they come
+		ErrorHandler:  h.upstreamError,
+		ErrorLog:      nil,
+		BufferPool:    newBufferPool(),
+	}
+	return h
+}
+
+// NewTransport is the upstream transport: keep-alive connections enough for
+// many concurrent clients, and encodings passed through untouched.
+func NewTransport() *http.Transport {
+	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+	return &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           dialer.DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          256,
+		MaxIdleConnsPerHost:   128,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		DisableCompression:    true,
+	}
+}
+
+// Served counts the requests answered so far.
+func (h *Handler) Served() uint64 { return h.served.Load() }
+
+// Close waits for token calls started for requests (each bounded), so a
+// refresh one of them began is saved before the process ends.
+func (h *Handler) Close() { h.tokens.close() }
+
+// state is one request's bookkeeping, shared by the handler, the rewrite
+// and the transport through the request's context.
+type state struct {
+	entry Entry
+	tok   *tokenEntry
+	// body is the request body kept for a replay (nil: none kept).
+	body     []byte
+	hasBody  bool
+	noReplay string // why the body cannot be replayed
+}
+
+type stateKey struct{}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	st := &state{entry: Entry{Time: h.now(), Method: r.Method, Path: RedactedPath(r.URL)}}
+	defer func() {
+		h.served.Add(1)
+		st.entry.Total = h.now().Sub(st.entry.Time)
+		if h.cfg.Log != nil {
+			h.cfg.Log(st.entry)
+		}
+	}()
+	if h.cfg.Secret != "" && subtle.ConstantTimeCompare([]byte(r.Header.Get(SecretHeader)), []byte(h.cfg.Secret)) != 1 {
+		h.fail(w, st, http.StatusUnauthorized, "missing or wrong "+SecretHeader+" header: this proxy listens beyond loopback and "+
+			"answers only clients that send the shared secret it was started with")
+		return
+	}
+	tok, err := h.tokens.get(r.Context())
+	if err != nil {
+		h.fail(w, st, http.StatusBadGateway, "no access token for session "+h.cfg.Session+": "+err.Error())
+		return
+	}
+	st.tok = tok
+	st.entry.AccessFP = tok.meta.AccessFP
+	if err := h.keepBody(r, st); err != nil {
+		h.fail(w, st, http.StatusBadRequest, "read the request body: "+err.Error())
+		return
+	}
+	rw := &statusWriter{ResponseWriter: w}
+	h.rp.ServeHTTP(rw, r.WithContext(context.WithValue(r.Context(), stateKey{}, st)))
+	st.entry.Status = rw.status
+}
+
+// keepBody keeps a body of known length up to MaxReplayBody in memory so a
+// 401 can be replayed. A longer body, or one of unknown length (chunked),
+// is streamed as it arrives: holding it back would stall an upload and
+// cost its size in memory.
+func (h *Handler) keepBody(r *http.Request, st *state) error {
+	switch {
+	case r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 && r.Header.Get("Transfer-Encoding") == "":
+		return nil
+	case r.ContentLength < 0:
+		st.hasBody, st.noReplay = true, "its body was streamed (no Content-Length)"
+		return nil
+	case r.ContentLength > MaxReplayBody:
+		st.hasBody, st.noReplay = true, fmt.Sprintf("its body was streamed (over %d bytes)", MaxReplayBody)
+		return nil
+	}
+	body := make([]byte, r.ContentLength)
+	if _, err := io.ReadFull(r.Body, body); err != nil {
+		return err
+	}
+	st.hasBody, st.body = true, body
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	return nil
+}
+
+func (h *Handler) rewrite(pr *httputil.ProxyRequest) {
+	st := pr.In.Context().Value(stateKey{}).(*state)
+	pr.SetURL(h.cfg.Target)
+	if h.cfg.Forwarded {
+		pr.SetXForwarded()
+	}
+	pr.Out.Header.Del(SecretHeader)
+	pr.Out.Header.Set("Authorization", "Bearer "+st.tok.sec.AccessToken)
+}
+
+// roundTripper sends the request upstream and, on a 401 for a token that
+// has since expired or been rotated, sends it once more with the new one.
+type roundTripper struct{ h *Handler }
+
+func (t roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
+	h := t.h
+	st := req.Context().Value(stateKey{}).(*state)
+	started := h.now()
+	resp, err := h.tr.RoundTrip(req)
+	st.entry.Upstream = h.now().Sub(started)
+	if err != nil || resp.StatusCode != http.StatusUnauthorized {
+		h.record(req, resp, started, st)
+		return resp, err
+	}
+	e, refreshed, why, terr := h.tokens.after401(req.Context(), st.entry.AccessFP, justExpired)
+	st.entry.Refreshed = refreshed
+	switch {
+	case terr != nil:
+		h.note(resp, st, "the 401 was passed through: no newer token: "+terr.Error())
+	case e == nil:
+		h.note(resp, st, "the 401 was passed through: "+why)
+	case st.hasBody && st.body == nil:
+		h.note(resp, st, "the 401 was passed through: the token had expired and a new one ("+e.meta.AccessFP+
+			") is ready, but the request cannot be sent again because "+st.noReplay+"; send it again")
+	default:
+		drain(resp)
+		out := req.Clone(req.Context())
+		out.Header.Set("Authorization", "Bearer "+e.sec.AccessToken)
+		if st.hasBody {
+			out.Body = io.NopCloser(bytes.NewReader(st.body))
+		}
+		st.entry.Replayed, st.entry.ReplayFP = true, e.meta.AccessFP
+		started = h.now()
+		resp, err = h.tr.RoundTrip(out)
+		st.entry.Upstream += h.now().Sub(started)
+		h.record(out, resp, started, st)
+		return resp, err
+	}
+	h.record(req, resp, started, st)
+	return resp, nil
+}
+
+func (h *Handler) note(resp *http.Response, st *state, msg string) {
+	st.entry.Note = msg
+	resp.Header.Set(NoteHeader, headerText(msg))
+}
+
+func (h *Handler) record(req *http.Request, resp *http.Response, started time.Time, st *state) {
+	if h.cfg.Recorder == nil || resp == nil {
+		return
+	}
+	clean := req.Clone(context.WithoutCancel(req.Context()))
+	clean.Header.Del("Authorization")
+	h.cfg.Recorder.Record(clean, resp, started, st.entry.Upstream)
+}
+
+// drain reads a little of an answer being thrown away, so its connection
+// can be reused, and closes it.
+func drain(resp *http.Response) {
+	_, _ = io.CopyN(io.Discard, resp.Body, 64<<10)
+	_ = resp.Body.Close()
+}
+
+func (h *Handler) upstreamError(w http.ResponseWriter, r *http.Request, err error) {
+	st := r.Context().Value(stateKey{}).(*state)
+	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		// The client went away; nobody reads an answer.
+		st.entry.Error = "the client closed the request"
+		w.WriteHeader(499)
+		return
+	}
+	h.fail(w, st, http.StatusBadGateway, "forward to "+h.cfg.Target.Redacted()+": "+err.Error())
+}
+
+// fail answers a request the proxy could not forward, saying so in
+// ErrorHeader and a plain-text body.
+func (h *Handler) fail(w http.ResponseWriter, st *state, status int, msg string) {
+	msg = strings.ReplaceAll(msg, h.tokenText(st), "[access token]")
+	st.entry.Status, st.entry.Error = status, msg
+	w.Header().Set(ErrorHeader, headerText(msg))
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, "tokentop proxy: "+msg+"\n")
+}
+
+// tokenText is the token a message must not hold ("\x00" when none, which
+// no message holds either).
+func (h *Handler) tokenText(st *state) string {
+	if st.tok == nil || st.tok.sec.AccessToken == "" {
+		return "\x00"
+	}
+	return st.tok.sec.AccessToken
+}
+
+// headerText makes msg fit in a header value: one line of printable ASCII.
+func headerText(msg string) string {
+	b := []byte(msg)
+	for i, c := range b {
+		if c < 0x20 || c > 0x7e {
+			b[i] = '?'
+		}
+	}
+	return string(b)
+}
+
+// statusWriter remembers the status the client was sent.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach Flush and deadlines.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// bufferPool lends ReverseProxy its 32 KiB copy buffers, so streaming
+// costs no allocation per request.
+type bufferPool struct{ p *sync.Pool }
+
+func newBufferPool() bufferPool {
+	return bufferPool{&sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}}
+}
+
+func (b bufferPool) Get() []byte  { return *b.p.Get().(*[]byte) }
+func (b bufferPool) Put(s []byte) { b.p.Put(&s) }
