@@ -301,10 +301,12 @@ func (s *Server) handleProfile(w http.ResponseWriter, r *http.Request, rl *reqLo
 func bearer(r *http.Request) (string, error) {
 	h := r.Header.Get("Authorization")
 	if h == "" {
+		//lint:ignore ST1005 this is the server's error message, worded as the API words it
 		return "", errors.New("Missing Authorization header")
 	}
 	scheme, tok, ok := strings.Cut(h, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
+		//lint:ignore ST1005 this is the server's error message, worded as the API words it
 		return "", errors.New("Authorization header must be: Bearer <access_token>")
 	}
 	return strings.TrimSpace(tok), nil
