@@ -98,11 +98,10 @@ type KeeperConfig struct {
 
 // Backoff bounds for transient failures.
 const (
-	backoffBase   = 2 * time.Second
-	backoffMax    = 5 * time.Minute
-	backoffMin    = time.Second
-	expiryMargin  = 10 * time.Second
-	skewThreshold = 5 * time.Second
+	backoffBase  = 2 * time.Second
+	backoffMax   = 5 * time.Minute
+	backoffMin   = time.Second
+	expiryMargin = 10 * time.Second
 )
 
 // Keeper keeps sessions alive. All methods are safe for concurrent use.
@@ -444,10 +443,10 @@ func (k *Keeper) noteSkew(s Session, prevSkew time.Duration, m Meta) {
 		return
 	}
 	off := m.ClockOffset
-	if abs(off) <= skewThreshold {
+	if !SkewNotable(off) {
 		return
 	}
-	if abs(prevSkew) > skewThreshold && abs(off-prevSkew) <= time.Second {
+	if SkewNotable(prevSkew) && abs(off-prevSkew) <= time.Second {
 		return
 	}
 	dir := "ahead of"
