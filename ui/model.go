@@ -373,7 +373,12 @@ func (m *Model) onEvent(e auth.Event) tea.Cmd {
 		// The refresh is over at the server; the row says where its pair is.
 		lr.refreshing = false
 		lr.note, lr.noteUrg, lr.noteFP, lr.oldFP, lr.until = strings.ReplaceAll(string(e.Kind), "_", " "), urgencyNow, "", "", m.now.Add(noteFor)
-	case auth.EventRetrying, auth.EventFailed, auth.EventNeedsLogin:
+	case auth.EventRetrying, auth.EventNeedsLogin:
+		// The state they leave is in the metadata this event reloads: the
+		// row says it in the words `tokentop list` uses, not the event's.
+		lr.refreshing = false
+		lr.note = ""
+	case auth.EventFailed:
 		lr.refreshing = false
 		why := e.Message
 		if why == "" {

@@ -280,8 +280,12 @@ func TestKeeperEvents(t *testing.T) {
 	h.send(tickMsg{now: fixedNow.Add(noteFor + time.Second)})
 	h.requireNotContains("new sha256:00000002")
 
+	// A refresh that leaves a state (retrying, needs_login) leaves it to
+	// the row in the words of `tokentop list`; the event's own words go on
+	// the status line.
 	h.send(keeperEventMsg{auth.Event{Time: fixedNow, Session: "billing-retry", Kind: auth.EventRetrying, Message: "server error (HTTP 503)", Status: 503}})
-	h.requireContains("failed: server error (HTTP 503)")
+	h.requireContains("retrying, next attempt due now", "server error (HTTP 503)")
+	h.requireNotContains("failed: server error")
 }
 
 func TestReuseBannerOffersRevoke(t *testing.T) {
