@@ -36,7 +36,11 @@ func (m *Model) onImportDone(msg importDoneMsg) tea.Cmd {
 	se := msg.session
 	m.imp = m.imp.reset(m.endpoints)
 	m.screen = screenList
-	m.setStatus(fmt.Sprintf("imported %s for %s (%s)", se.Name, userLabel(se), orDash(se.AccessFP)), urgencyOK)
+	text := fmt.Sprintf("imported %s for %s (%s)", se.Name, userLabel(se), orDash(se.AccessFP))
+	if se.Paused {
+		text += ", paused (watch-only: nothing refreshes it); press p to keep it alive if it is yours"
+	}
+	m.setStatus(text, urgencyOK)
 	m.pendingSelect = se.Name
 	return m.reload()
 }

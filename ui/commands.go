@@ -169,7 +169,9 @@ func (m Model) importCmd(name string, ep auth.Endpoints, body []byte) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := m.withTimeout(callTimeout)
 		defer cancel()
-		se, err := m.keeper.Import(ctx, name, ep, body)
+		// The TUI's import is the support engineer's: someone else's pair,
+		// watch-only until p resumes it.
+		se, err := m.keeper.Import(ctx, name, ep, body, auth.ImportOptions{})
 		return importDoneMsg{session: se, err: err}
 	}
 }

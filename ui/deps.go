@@ -13,7 +13,7 @@ type Keeper interface {
 	Events() <-chan auth.Event
 	Refresh(ctx context.Context, name string) (auth.RefreshResult, error)
 	Login(ctx context.Context, name string, ep auth.Endpoints, email, password string) (auth.Session, error)
-	Import(ctx context.Context, name string, ep auth.Endpoints, response []byte) (auth.Session, error)
+	Import(ctx context.Context, name string, ep auth.Endpoints, response []byte, opts auth.ImportOptions) (auth.Session, error)
 	Revoke(ctx context.Context, name string) (auth.RevokeReport, error)
 	Forget(ctx context.Context, name string) error
 	SetPaused(ctx context.Context, name string, paused bool) error

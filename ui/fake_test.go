@@ -169,11 +169,18 @@ func (k *fakeKeeper) Login(_ context.Context, name string, ep auth.Endpoints, em
 	return se, nil
 }
 
-func (k *fakeKeeper) Import(_ context.Context, name string, ep auth.Endpoints, response []byte) (auth.Session, error) {
-	if err := k.record("import " + name + " " + string(response)); err != nil {
+func (k *fakeKeeper) Import(_ context.Context, name string, ep auth.Endpoints, response []byte, opts auth.ImportOptions) (auth.Session, error) {
+	call := "import " + name + " " + string(response)
+	if opts.KeepAlive {
+		call = "import --keep-alive " + name + " " + string(response)
+	}
+	if err := k.record(call); err != nil {
 		return auth.Session{}, err
 	}
-	se := auth.Session{Name: name, Endpoints: ep, AccessFP: "sha256:22222222"}
+	se := auth.Session{Name: name, Endpoints: ep, AccessFP: "sha256:22222222", Paused: !opts.KeepAlive}
+	if se.Paused {
+		se.State = auth.StatePaused
+	}
 	k.store.put(se, auth.Secrets{AccessToken: "a", RefreshToken: "r"})
 	return se, nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/tokentop/tokentop/internal/cli/keepalive"
 	"github.com/tokentop/tokentop/internal/cli/list"
 	"github.com/tokentop/tokentop/internal/cli/login"
+	"github.com/tokentop/tokentop/internal/cli/pause"
 	"github.com/tokentop/tokentop/internal/cli/revoke"
 	"github.com/tokentop/tokentop/internal/cli/token"
 	"github.com/tokentop/tokentop/internal/cli/tui"
@@ -58,6 +59,8 @@ you inspect, copy and revoke tokens: in the TUI (run with no command) or from sc
 		inspect.NewCmdInspect(f, nil),
 		revoke.NewCmdRevoke(f, nil),
 		forget.NewCmdForget(f, nil),
+		pause.NewCmdPause(f, nil),
+		pause.NewCmdResume(f, nil),
 		keepalive.NewCmdKeepalive(f, nil),
 		execcmd.NewCmdExec(f, nil),
 	)
