@@ -58,7 +58,6 @@ type Model struct {
 	styles    *Styles
 	store     Store
 	keeper    Keeper
-	revoker   TokenRevoker
 	clipboard *Clipboard
 	ctx       context.Context
 	loc       *time.Location
@@ -117,7 +116,6 @@ func New(cfg Config) Model {
 		styles:    &st,
 		store:     cfg.Store,
 		keeper:    cfg.Keeper,
-		revoker:   cfg.Revoker,
 		clipboard: cfg.Clipboard,
 		ctx:       cfg.Context,
 		loc:       cfg.Location,
