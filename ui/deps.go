@@ -47,9 +47,9 @@ type SecretsChecker interface {
 
 // Config wires the UI. Store, Keeper and Styles are required.
 type Config struct {
-	Store   Store
-	Keeper  Keeper
-	Styles  Styles
+	Store  Store
+	Keeper Keeper
+	Styles Styles
 	// Clipboard copies tokens; nil copies nothing and says so.
 	Clipboard *Clipboard
 	// Sessions is the metadata already loaded (so the first frame has rows);

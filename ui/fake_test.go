@@ -358,13 +358,13 @@ func tuiSessions() ([]auth.Session, map[string]auth.Secrets) {
 // harness drives a Model synchronously: each message's commands are run
 // and their messages fed back, as the Bubble Tea runtime would.
 type harness struct {
-	t       testing.TB
-	m       Model
-	store   *fakeStore
-	keeper  *fakeKeeper
-	term    *syncBuffer
-	native  *fakeNative
-	quit    bool
+	t      testing.TB
+	m      Model
+	store  *fakeStore
+	keeper *fakeKeeper
+	term   *syncBuffer
+	native *fakeNative
+	quit   bool
 }
 
 type harnessOpt func(*Config)
