@@ -78,7 +78,8 @@ func seedInto(t *testing.T, c *cli, em *emulator.Server, url string, mutate func
 		tok.AccessExpiry = exp
 	}
 	name := testName(t)
-	r := c.run(string(body), "import", name, "--oauth-url", url, "--api-url", url+"/v3")
+	// Kept alive: these tests refresh it (an import starts paused).
+	r := c.run(string(body), "import", name, "--keep-alive", "--oauth-url", url, "--api-url", url+"/v3")
 	if r.code != 0 {
 		t.Fatalf("import %s: exit %d\nstdout: %s\nstderr: %s", name, r.code, r.stdout, r.stderr)
 	}

@@ -72,7 +72,9 @@ func endpointArgs(url string) []string {
 }
 
 // importPair issues a pair at the emulator with the given lifetimes (zero:
-// the emulator's) and imports it as name.
+// the emulator's) and imports it as name, kept alive (the pair is the
+// test's own; an import starts paused otherwise), as importDue and
+// importExpired do.
 func importPair(t testing.TB, c *cli, em *emulator.Server, url, name string, accessTTL, refreshTTL time.Duration) tokenPair {
 	t.Helper()
 	body, err := em.Issue(emulator.DefaultUser().Email, accessTTL, refreshTTL)
@@ -80,7 +82,7 @@ func importPair(t testing.TB, c *cli, em *emulator.Server, url, name string, acc
 		t.Fatal(err)
 	}
 	p := decodePair(t, body)
-	r := c.run(string(body), append([]string{"import", name}, endpointArgs(url)...)...)
+	r := c.run(string(body), append([]string{"import", name, "--keep-alive"}, endpointArgs(url)...)...)
 	if r.code != 0 {
 		t.Fatalf("import %s: exit %d\n%s", name, r.code, r.stderr)
 	}
@@ -110,7 +112,7 @@ func importDue(t testing.TB, c *cli, em *emulator.Server, url, name string, left
 		t.Fatal(err)
 	}
 	p.body = edited
-	r := c.run(string(edited), append([]string{"import", name}, endpointArgs(url)...)...)
+	r := c.run(string(edited), append([]string{"import", name, "--keep-alive"}, endpointArgs(url)...)...)
 	if r.code != 0 {
 		t.Fatalf("import %s: exit %d\n%s", name, r.code, r.stderr)
 	}

@@ -171,3 +171,23 @@ func glob(pattern, s string) bool {
 	re := strings.ReplaceAll(regexp.QuoteMeta(pattern), `\*`, `[^)]*`)
 	return regexp.MustCompile("^" + re + "$").MatchString(s)
 }
+
+// A pasted token that a saved session holds goes to that session's OAuth
+// URL, not the production default; a --oauth-url naming another server is
+// refused before anything is sent (that server would answer "revoked" and
+// kill nothing).
+func TestRevokeRawTokenAtItsSessionsServer(t *testing.T) {
+	t.Parallel()
+	s := seedSession(t, "file", emulator.Config{}, nil)
+	r := s.c.run(s.tok.Refresh+"\n", "revoke", "--token", "-", "--type", "refresh", "--oauth-url", auth.DefaultOAuthURL)
+	wantResult(t, r, 1, nil, []string{`saved session "` + s.name + `"`, s.url, "leave the OAuth URL out"})
+	if !s.em.Valid(s.tok.Refresh, emulator.KindRefresh) {
+		t.Fatal("the token was revoked anyway")
+	}
+	r = s.c.run(s.tok.Refresh+"\n", "revoke", "--token", "-", "--type", "refresh")
+	wantResult(t, r, 0, []string{"revoked refresh token " + auth.Fingerprint(s.tok.Refresh) + " at " + s.url}, []string{"of saved session " + s.name})
+	if s.em.Valid(s.tok.Refresh, emulator.KindRefresh) {
+		t.Fatal("the emulator still accepts the refresh token")
+	}
+	wantResult(t, s.c.run("", "inspect", s.name), 0, []string{"state           needs_login (revoked)"}, nil)
+}

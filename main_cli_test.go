@@ -106,3 +106,30 @@ func TestPlainHTTPOnlyToLoopbackAddresses(t *testing.T) {
 		t.Errorf("%d requests reached the server", n)
 	}
 }
+
+// `tokentop --version` and `tokentop version` print the same line on
+// stdout, from the module's build info, and touch no storage.
+func TestVersion(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t, "keyring")
+	a, b := c.run("", "--version"), c.run("", "version")
+	if a.code != 0 || b.code != 0 || !strings.HasPrefix(a.stdout, "tokentop ") || a.stdout != b.stdout || a.stderr+b.stderr != "" {
+		t.Fatalf("--version: exit %d %q %q; version: exit %d %q %q", a.code, a.stdout, a.stderr, b.code, b.stdout, b.stderr)
+	}
+}
+
+// demo and emulator keep no sessions where --storage and --config-dir say:
+// their help does not offer them; the commands that do keep them still do.
+func TestHelpOffersOnlyFlagsThatApply(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t, "memory")
+	for _, cmd := range []string{"demo", "emulator"} {
+		r := c.run("", cmd, "--help")
+		if r.code != 0 || strings.Contains(r.stdout, "--storage") || strings.Contains(r.stdout, "--config-dir") {
+			t.Errorf("%s --help (exit %d) offers flags it ignores:\n%s", cmd, r.code, r.stdout)
+		}
+	}
+	if r := c.run("", "list", "--help"); !strings.Contains(r.stdout, "--storage") || !strings.Contains(r.stdout, "--config-dir") {
+		t.Errorf("list --help lost the global flags:\n%s", r.stdout)
+	}
+}

@@ -60,6 +60,8 @@ type cli struct {
 	storage   string
 	// env is more environment, as KEY=VALUE.
 	env []string
+	// now, when set, is the in-process run's clock.
+	now func() time.Time
 	// process makes run start the binary: for environment that is read
 	// below the factory (DBUS_SESSION_BUS_ADDRESS, read by the keyring
 	// library itself).
@@ -125,6 +127,9 @@ func (c *cli) run(stdin string, args ...string) result {
 	env := c.environ()
 	ios.Getenv = func(k string) string { return getenv(env, k) }
 	f := cmdutil.New(ios, ios.Getenv, func() []string { return env })
+	if c.now != nil {
+		f.Now = c.now
+	}
 	code := cmdutil.Run(ctx, f, root.NewCmdRoot(f), args)
 	return result{stdout: out.String(), stderr: errb.String(), code: code}
 }

@@ -19,6 +19,33 @@ var ErrNeedsLogin = errors.New("session needs a new login")
 // long as the caller asked for.
 var ErrMinValid = errors.New("the requested minimum validity is longer than the server's access-token lifetime")
 
+// ErrPaused matches a *PausedError.
+var ErrPaused = errors.New("the session is paused")
+
+// PausedError is Token asked for a paused session's access token when that
+// token does not cover the wish: a paused session is watch-only, so it is
+// not refreshed to meet it.
+type PausedError struct {
+	Session string
+	// Left is how long the access token lives (by the server's clock),
+	// MinValid what was asked for.
+	Left, MinValid time.Duration
+}
+
+// Error says what is wrong, why nothing refreshed it, and what to do.
+func (e *PausedError) Error() string {
+	what := "its access token has expired"
+	if e.Left > 0 {
+		what = fmt.Sprintf("its access token has %s left, less than the %s asked for", e.Left.Truncate(time.Second), e.MinValid)
+	}
+	return fmt.Sprintf("session %q is paused (watch-only) and %s; nothing refreshes a paused session: "+
+		"resume it to let tokentop refresh it (tokentop resume %s), knowing that a refresh rotates the pair and "+
+		"logs out whoever else holds it", e.Session, what, e.Session)
+}
+
+// Is matches ErrPaused.
+func (e *PausedError) Is(target error) bool { return target == ErrPaused }
+
 // ErrNotToken is returned by Import when the input is not a token response.
 var ErrNotToken = errors.New("not a token response")
 
@@ -98,11 +125,10 @@ type KeeperConfig struct {
 
 // Backoff bounds for transient failures.
 const (
-	backoffBase   = 2 * time.Second
-	backoffMax    = 5 * time.Minute
-	backoffMin    = time.Second
-	expiryMargin  = 10 * time.Second
-	skewThreshold = 5 * time.Second
+	backoffBase  = 2 * time.Second
+	backoffMax   = 5 * time.Minute
+	backoffMin   = time.Second
+	expiryMargin = 10 * time.Second
 )
 
 // Keeper keeps sessions alive. All methods are safe for concurrent use.
@@ -264,6 +290,9 @@ func (k *Keeper) Token(ctx context.Context, name string, minValid time.Duration)
 	if meta.State == StateNeedsLogin {
 		return Secrets{}, meta, needsLoginFromMeta(meta)
 	}
+	if meta.Paused {
+		return k.pausedToken(ctx, meta, now, minValid)
+	}
 	// A wish no pair can meet must not burn a rotation on every call. The
 	// lifetime is known once a refresh issued the pair (an imported pair's
 	// IssuedAt is only when it was imported).
@@ -317,6 +346,24 @@ func (k *Keeper) Token(ctx context.Context, name string, minValid time.Duration)
 	return sec, res.New, nil
 }
 
+// pausedToken hands out a paused session's access token while it covers
+// minValid, and never refreshes it.
+func (k *Keeper) pausedToken(ctx context.Context, meta Session, now time.Time, minValid time.Duration) (Secrets, Session, error) {
+	if left := meta.AccessLeft(now); left <= 0 || left < minValid {
+		return Secrets{}, meta, &PausedError{Session: meta.Name, Left: left, MinValid: minValid}
+	}
+	sec, err := k.cfg.Store.Secrets(ctx, meta.Name)
+	if err != nil {
+		return Secrets{}, meta, fmt.Errorf("token %s: %w", meta.Name, err)
+	}
+	if Fingerprint(sec.AccessToken) != meta.AccessFP {
+		// Another process saved a new pair between the two reads (someone
+		// resumed and refreshed it, or imported over it): ask again.
+		return Secrets{}, meta, fmt.Errorf("token %s: the session changed while it was read; try again", meta.Name)
+	}
+	return sec, meta, nil
+}
+
 // RefreshResult is the outcome of one refresh.
 type RefreshResult struct {
 	Old, New Session
@@ -351,15 +398,25 @@ func (k *Keeper) Login(ctx context.Context, name string, ep Endpoints, email, pa
 	if err != nil {
 		return Session{}, fmt.Errorf("login %s: %w", name, err)
 	}
-	s, err := k.store(ctx, name, ep, ts, m, prev, EventLogin, "logged in as "+ts.User.Email)
+	s, err := k.store(ctx, name, ep, ts, m, prev, prev.Paused, EventLogin, "logged in as "+ts.User.Email)
 	if err != nil {
 		return Session{}, fmt.Errorf("login %s: %w", name, k.revokeUnsaved(ctx, name, ep, ts, err))
 	}
 	return s, nil
 }
 
-// Import stores a token response (as login or refresh return it) as session name.
-func (k *Keeper) Import(ctx context.Context, name string, ep Endpoints, response []byte) (Session, error) {
+// ImportOptions are how an imported pair is kept.
+type ImportOptions struct {
+	// KeepAlive lets tokentop refresh the pair from the start. Without it
+	// the session starts paused (watch-only): an imported pair is usually
+	// someone else's, such as a customer's integration, which a rotation
+	// here would log out.
+	KeepAlive bool
+}
+
+// Import stores a token response (as login or refresh return it) as session
+// name, paused unless opts.KeepAlive.
+func (k *Keeper) Import(ctx context.Context, name string, ep Endpoints, response []byte, opts ImportOptions) (Session, error) {
 	prev, err := k.existing(ctx, name)
 	if err != nil {
 		return Session{}, fmt.Errorf("import %s: %w", name, err)
@@ -385,7 +442,11 @@ func (k *Keeper) Import(ctx context.Context, name string, ep Endpoints, response
 		iat.Before(ts.IssuedAt) && ts.AccessExpiry.After(iat) {
 		ts.IssuedAt = iat
 	}
-	s, err := k.store(ctx, name, ep, ts, Meta{}, prev, EventImported, "imported a token pair")
+	msg := "imported a token pair, paused (watch-only: nothing refreshes it until it is resumed)"
+	if opts.KeepAlive {
+		msg = "imported a token pair, kept alive"
+	}
+	s, err := k.store(ctx, name, ep, ts, Meta{}, prev, !opts.KeepAlive, EventImported, msg)
 	if err != nil {
 		return Session{}, fmt.Errorf("import %s: %w", name, err)
 	}
@@ -407,10 +468,10 @@ func (k *Keeper) existing(ctx context.Context, name string) (Session, error) {
 }
 
 // store saves a new pair from login or import under the lock, replacing any
-// previous one.
-func (k *Keeper) store(ctx context.Context, name string, ep Endpoints, ts TokenSet, m Meta, prev Session, kind EventKind, msg string) (Session, error) {
+// previous one; paused says whether auto-refresh starts off.
+func (k *Keeper) store(ctx context.Context, name string, ep Endpoints, ts TokenSet, m Meta, prev Session, paused bool, kind EventKind, msg string) (Session, error) {
 	now := k.cfg.Clock.Now()
-	s := sessionFrom(Session{Name: name, Endpoints: ep, Paused: prev.Paused}, ts, now)
+	s := sessionFrom(Session{Name: name, Endpoints: ep, Paused: paused}, ts, now)
 	s.CreatedAt = now
 	if !m.ServerTime.IsZero() {
 		s.ClockSkew = m.ClockOffset
@@ -444,10 +505,10 @@ func (k *Keeper) noteSkew(s Session, prevSkew time.Duration, m Meta) {
 		return
 	}
 	off := m.ClockOffset
-	if abs(off) <= skewThreshold {
+	if !SkewNotable(off) {
 		return
 	}
-	if abs(prevSkew) > skewThreshold && abs(off-prevSkew) <= time.Second {
+	if SkewNotable(prevSkew) && abs(off-prevSkew) <= time.Second {
 		return
 	}
 	dir := "ahead of"

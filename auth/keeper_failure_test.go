@@ -462,7 +462,8 @@ func TestRevokeToken(t *testing.T) {
 	sec := e.secrets("s")
 
 	// A raw access token: revoked, the session can still refresh.
-	name, _, err := e.k.RevokeToken(ctx, e.ep, sec.AccessToken, auth.AccessToken)
+	rev, err := e.k.RevokeToken(ctx, e.ep, sec.AccessToken, auth.AccessToken)
+	name := rev.Session
 	if err != nil || name != "s" || e.emu.Valid(sec.AccessToken, emulator.KindAccess) {
 		t.Fatalf("RevokeToken(access) = %q, %v", name, err)
 	}
@@ -470,7 +471,8 @@ func TestRevokeToken(t *testing.T) {
 		t.Fatalf("state after access revoke: %s", s.State)
 	}
 	// A raw refresh token held by a stored session: it is marked revoked.
-	name, _, err = e.k.RevokeToken(ctx, e.ep, sec.RefreshToken, auth.RefreshToken)
+	rev, err = e.k.RevokeToken(ctx, e.ep, sec.RefreshToken, auth.RefreshToken)
+	name = rev.Session
 	if err != nil || name != "s" || e.emu.Valid(sec.RefreshToken, emulator.KindRefresh) {
 		t.Fatalf("RevokeToken(refresh) = %q, %v", name, err)
 	}
@@ -484,8 +486,8 @@ func TestRevokeToken(t *testing.T) {
 	body, _ := e.emu.Issue(emulator.DefaultUser().Email, 0, 0)
 	e.tap.noteBody(body)
 	ts, _ := auth.ParseTokenResponse(body, e.clock.Now())
-	if name, _, err := e.k.RevokeToken(ctx, e.ep, ts.RefreshToken, auth.RefreshToken); err != nil || name != "" {
-		t.Fatalf("RevokeToken(unknown) = %q, %v", name, err)
+	if rev, err := e.k.RevokeToken(ctx, e.ep, ts.RefreshToken, auth.RefreshToken); err != nil || rev.Session != "" {
+		t.Fatalf("RevokeToken(unknown) = %q, %v", rev.Session, err)
 	}
 	if e.audit.Count("", auth.EventRevoked) != 3 {
 		t.Fatalf("audit %v", e.audit.Kinds(""))
@@ -632,4 +634,34 @@ func (f *flakyStore) Watch(ctx context.Context) (<-chan string, error) {
 		return w.Watch(ctx)
 	}
 	return nil, errors.ErrUnsupported
+}
+
+// A pasted token that a saved session holds is revoked at that session's
+// OAuth URL, not the production default, and never sent to another server
+// (which would answer "revoked" and kill nothing).
+func TestRevokeTokenAtItsSessionsServer(t *testing.T) {
+	e := newEnv(t, envOpt{})
+	ctx := context.Background()
+	e.seed("s", 10*time.Minute, time.Hour)
+	sec := e.secrets("s")
+
+	before := requests(e.emu.Stats())
+	_, err := e.k.RevokeToken(ctx, auth.Endpoints{OAuthURL: auth.DefaultOAuthURL}, sec.RefreshToken, auth.RefreshToken)
+	if !errors.Is(err, auth.ErrOtherServer) || !strings.Contains(err.Error(), e.ep.OAuthURL) || !strings.Contains(err.Error(), `"s"`) {
+		t.Fatalf("RevokeToken at another server: %v, want ErrOtherServer naming the session and its URL", err)
+	}
+	if requests(e.emu.Stats()) != before || !e.emu.Valid(sec.RefreshToken, emulator.KindRefresh) {
+		t.Fatal("the token was sent somewhere")
+	}
+
+	rev, err := e.k.RevokeToken(ctx, auth.Endpoints{}, sec.RefreshToken, auth.RefreshToken)
+	if err != nil || rev.Session != "s" || rev.Endpoints.OAuthURL != e.ep.OAuthURL {
+		t.Fatalf("RevokeToken with no URL = %+v, %v; want session s at %s", rev, err, e.ep.OAuthURL)
+	}
+	if e.emu.Valid(sec.RefreshToken, emulator.KindRefresh) {
+		t.Fatal("the refresh token is still alive")
+	}
+	if s := e.get("s"); s.State != auth.StateNeedsLogin || s.Reason != auth.ReasonRevoked {
+		t.Fatalf("after revoke: %s (%s), want needs_login (revoked)", s.State, s.Reason)
+	}
 }

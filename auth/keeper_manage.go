@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -159,21 +160,71 @@ func (k *Keeper) Probe(ctx context.Context, name string) (ProbeResult, error) {
 	return res, nil
 }
 
-// RevokeToken revokes a raw token at ep (the admin path: a pasted token, no
-// stored session needed). If a stored session holds it, that session is
-// marked, under its lock, so that its later failures read "revoked by us"
-// rather than theft; the name of that session is returned ("" when none).
-func (k *Keeper) RevokeToken(ctx context.Context, ep Endpoints, token string, kind TokenKind) (string, Meta, error) {
-	fp := Fingerprint(token)
-	m, err := k.cfg.Client.Revoke(ctx, ep, token, kind)
-	if err != nil {
-		return "", m, fmt.Errorf("revoke %s token %s: %w", kind, fp, err)
-	}
-	name := k.markRevoked(ctx, fp, kind)
-	k.emit(Event{Session: name, Kind: EventRevoked, OldFP: fp, RequestID: m.RequestID, Status: m.Status,
-		Message: string(kind) + " token revoked at the server"})
-	return name, m, nil
+// ErrOtherServer is RevokeToken refusing to send a saved session's token to
+// another server than the one that issued it.
+var ErrOtherServer = errors.New("a saved session's token is only sent to the server that issued it")
+
+// TokenRevocation is the outcome of RevokeToken.
+type TokenRevocation struct {
+	// Session is the saved session that held the token ("" when none).
+	Session string
+	// Endpoints are where the token was revoked.
+	Endpoints Endpoints
+	Meta      Meta
 }
+
+// RevokeToken revokes a raw token (the admin path: a pasted token, no stored
+// session needed). A token a saved session holds is revoked at that
+// session's OAuth URL (an ep.OAuthURL naming another server is refused: the
+// revoke would "succeed" there and kill nothing), and the session is marked,
+// under its lock, so that its later failures read "revoked by us" rather
+// than theft. Any other token is revoked at ep, or at the production URL
+// when ep.OAuthURL is empty.
+func (k *Keeper) RevokeToken(ctx context.Context, ep Endpoints, token string, kind TokenKind) (TokenRevocation, error) {
+	fp := Fingerprint(token)
+	var rev TokenRevocation
+	holder, held := k.holding(ctx, fp)
+	switch {
+	case held && ep.OAuthURL != "" && !sameURL(ep.OAuthURL, holder.Endpoints.OAuthURL):
+		return rev, fmt.Errorf("revoke %s token %s: saved session %q holds it, issued by %s, and %w: nothing was sent to %s; "+
+			"leave the OAuth URL out to revoke it at %s, or end the session with: tokentop revoke %s",
+			kind, fp, holder.Name, holder.Endpoints.OAuthURL, ErrOtherServer, ep.OAuthURL, holder.Endpoints.OAuthURL, holder.Name)
+	case held:
+		ep = holder.Endpoints
+	case ep.OAuthURL == "":
+		ep.OAuthURL = DefaultOAuthURL
+	}
+	if ep.APIURL == "" {
+		ep.APIURL = DefaultAPIURL
+	}
+	rev.Endpoints = ep
+	m, err := k.cfg.Client.Revoke(ctx, ep, token, kind)
+	rev.Meta = m
+	if err != nil {
+		return rev, fmt.Errorf("revoke %s token %s: %w", kind, fp, err)
+	}
+	rev.Session = k.markRevoked(ctx, fp, kind)
+	k.emit(Event{Session: rev.Session, Kind: EventRevoked, OldFP: fp, RequestID: m.RequestID, Status: m.Status,
+		Message: string(kind) + " token revoked at the server"})
+	return rev, nil
+}
+
+// holding finds the saved session holding the token with fingerprint fp.
+func (k *Keeper) holding(ctx context.Context, fp string) (Session, bool) {
+	list, err := k.cfg.Store.List(ctx)
+	if err != nil {
+		return Session{}, false
+	}
+	for _, s := range list {
+		if s.RefreshFP == fp || s.AccessFP == fp {
+			return s, true
+		}
+	}
+	return Session{}, false
+}
+
+// sameURL compares base URLs, ignoring a trailing slash.
+func sameURL(a, b string) bool { return strings.TrimRight(a, "/") == strings.TrimRight(b, "/") }
 
 // markRevoked records a revoked token in the stored session holding it.
 func (k *Keeper) markRevoked(ctx context.Context, fp string, kind TokenKind) string {

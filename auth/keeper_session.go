@@ -33,6 +33,48 @@ func (s Session) Window() time.Duration {
 // expiry instants are the server's, so they are compared with this.
 func (s Session) ServerNow(localNow time.Time) time.Time { return localNow.Add(s.ClockSkew) }
 
+// SkewThreshold is the clock difference worth acting on and showing: the
+// keeper reports skew beyond it, and every screen and command shows it beyond
+// it (ARCHITECTURE.md, refresh rule 6: one threshold everywhere).
+const SkewThreshold = 5 * time.Second
+
+// SkewNotable reports whether a server clock difference is beyond
+// SkewThreshold.
+func SkewNotable(skew time.Duration) bool { return skew > SkewThreshold || skew < -SkewThreshold }
+
+// EffectiveState is the stored state corrected by the clock, the one state
+// every command and screen shows. Metadata is only written when something
+// happens, so an idle session can say "ok" long after its tokens died, and a
+// paused one "paused" long after its refresh token did. Expiry instants are
+// the server's, so they are compared with ServerNow.
+//
+// The order is the order of what matters: a session that needs a login
+// says so whatever else is true; one whose refresh token has passed its
+// expiry needs a login (refresh_expired), paused or not; a paused session
+// is not retried, so it is paused rather than retrying; and an access token
+// past its expiry in an ok or paused session is expired (Paused still says
+// that nothing will refresh it).
+func (s Session) EffectiveState(localNow time.Time) (State, Reason) {
+	state, reason := s.State, s.Reason
+	if state == "" {
+		state = StateOK
+	}
+	if state == StateNeedsLogin {
+		return state, reason
+	}
+	snow := s.ServerNow(localNow)
+	if !s.RefreshExpiry.IsZero() && !s.RefreshExpiry.After(snow) {
+		return StateNeedsLogin, ReasonRefreshExpired
+	}
+	if s.Paused && (state == StateOK || state == StateRetrying) {
+		state = StatePaused
+	}
+	if (state == StateOK || state == StatePaused) && !s.AccessExpiry.IsZero() && !s.AccessExpiry.After(snow) {
+		return StateExpired, ReasonNone
+	}
+	return state, ReasonNone // reasons belong to needs_login only
+}
+
 // AccessLeft is how long the access token lives from localNow (server time).
 func (s Session) AccessLeft(localNow time.Time) time.Duration {
 	return s.AccessExpiry.Sub(s.ServerNow(localNow))

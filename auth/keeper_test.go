@@ -119,7 +119,7 @@ func (e *env) seed(name string, access, refresh time.Duration) auth.Session {
 		e.t.Fatal(err)
 	}
 	e.tap.noteBody(body)
-	s, err := e.k.Import(context.Background(), name, e.ep, body)
+	s, err := e.k.Import(context.Background(), name, e.ep, body, auth.ImportOptions{KeepAlive: true})
 	if err != nil {
 		e.t.Fatalf("import %s: %v", name, err)
 	}
@@ -376,7 +376,7 @@ func TestImport(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, err := e.k.Import(ctx, tt.session, tt.ep, tt.body)
+			s, err := e.k.Import(ctx, tt.session, tt.ep, tt.body, auth.ImportOptions{KeepAlive: true})
 			if tt.want != nil {
 				if !errors.Is(err, tt.want) {
 					t.Fatalf("Import = %v, want %v", err, tt.want)
@@ -418,7 +418,7 @@ func TestImportWindowFromIssuedAt(t *testing.T) {
 			}
 			e.tap.noteBody(body)
 			e.clock.Advance(5 * time.Hour)
-			s, err := e.k.Import(context.Background(), "s", e.ep, body)
+			s, err := e.k.Import(context.Background(), "s", e.ep, body, auth.ImportOptions{KeepAlive: true})
 			if err != nil {
 				t.Fatal(err)
 			}

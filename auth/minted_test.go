@@ -42,7 +42,7 @@ func TestLoginChecksStorageBeforeSending(t *testing.T) {
 // about storage, not about the input.
 func TestImportChecksStorageFirst(t *testing.T) {
 	e := newEnv(t, envOpt{keeper: func(c *auth.KeeperConfig) { c.Store = unwritableStore{c.Store} }})
-	_, err := e.k.Import(context.Background(), "s", e.ep, []byte(`{"not": "a token response"}`))
+	_, err := e.k.Import(context.Background(), "s", e.ep, []byte(`{"not": "a token response"}`), auth.ImportOptions{})
 	if !errors.Is(err, auth.ErrStoreUnavailable) || errors.Is(err, auth.ErrNotToken) {
 		t.Fatalf("Import with unusable storage = %v, want the storage error first", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tokentop/tokentop/auth"
 	"github.com/tokentop/tokentop/internal/present"
 )
 
@@ -247,7 +248,7 @@ func (a *analyzer) skew() []Finding {
 	f := Finding{Kind: FindClockSkew}
 	var worst time.Duration
 	for _, s := range a.skews {
-		if abs(s.skew) < present.SkewThreshold {
+		if !auth.SkewNotable(s.skew) {
 			continue
 		}
 		if abs(s.skew) > abs(worst) {

@@ -36,7 +36,11 @@ func (m *Model) onImportDone(msg importDoneMsg) tea.Cmd {
 	se := msg.session
 	m.imp = m.imp.reset(m.endpoints)
 	m.screen = screenList
-	m.setStatus(fmt.Sprintf("imported %s for %s (%s)", se.Name, userLabel(se), orDash(se.AccessFP)), urgencyOK)
+	text := fmt.Sprintf("imported %s for %s (%s)", se.Name, userLabel(se), orDash(se.AccessFP))
+	if se.Paused {
+		text += ", paused (watch-only: nothing refreshes it); press p to keep it alive if it is yours"
+	}
+	m.setStatus(text, urgencyOK)
 	m.pendingSelect = se.Name
 	return m.reload()
 }
@@ -69,8 +73,15 @@ func (m *Model) onRawRevokeDone(msg rawRevokeDoneMsg) tea.Cmd {
 	if m.screen == screenRawRevoke {
 		m.screen = screenList
 	}
-	m.setStatus(fmt.Sprintf("revoked %s token %s at the server (HTTP %d%s)", msg.kind, msg.fingerprint, msg.meta.Status, reqID(msg.meta)), urgencyOK)
-	return nil
+	text := fmt.Sprintf("revoked %s token %s at %s (HTTP %d%s)", msg.kind, msg.fingerprint, msg.rev.Endpoints.OAuthURL, msg.rev.Meta.Status, reqID(msg.rev.Meta))
+	switch {
+	case msg.rev.Session != "" && msg.kind == auth.RefreshToken:
+		text += "; session " + msg.rev.Session + " now needs a new login"
+	case msg.rev.Session != "":
+		text += "; session " + msg.rev.Session + " can still refresh (x revokes both)"
+	}
+	m.setStatus(text, urgencyOK)
+	return m.reload()
 }
 
 // onCopied words the status line by what is known: the native clipboard's

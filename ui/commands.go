@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -169,7 +168,9 @@ func (m Model) importCmd(name string, ep auth.Endpoints, body []byte) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := m.withTimeout(callTimeout)
 		defer cancel()
-		se, err := m.keeper.Import(ctx, name, ep, body)
+		// The TUI's import is the support engineer's: someone else's pair,
+		// watch-only until p resumes it.
+		se, err := m.keeper.Import(ctx, name, ep, body, auth.ImportOptions{})
 		return importDoneMsg{session: se, err: err}
 	}
 }
@@ -177,13 +178,10 @@ func (m Model) importCmd(name string, ep auth.Endpoints, body []byte) tea.Cmd {
 func (m Model) rawRevokeCmd(ep auth.Endpoints, token string, kind auth.TokenKind) tea.Cmd {
 	fp := auth.Fingerprint(token)
 	return func() tea.Msg {
-		if m.revoker == nil {
-			return rawRevokeDoneMsg{fingerprint: fp, kind: kind, err: errors.New("no client configured to revoke tokens")}
-		}
 		ctx, cancel := m.withTimeout(callTimeout)
 		defer cancel()
-		meta, err := m.revoker.Revoke(ctx, ep, token, kind)
-		return rawRevokeDoneMsg{fingerprint: fp, kind: kind, meta: meta, err: err}
+		rev, err := m.keeper.RevokeToken(ctx, ep, token, kind)
+		return rawRevokeDoneMsg{fingerprint: fp, kind: kind, rev: rev, err: err}
 	}
 }
 

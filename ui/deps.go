@@ -13,10 +13,13 @@ type Keeper interface {
 	Events() <-chan auth.Event
 	Refresh(ctx context.Context, name string) (auth.RefreshResult, error)
 	Login(ctx context.Context, name string, ep auth.Endpoints, email, password string) (auth.Session, error)
-	Import(ctx context.Context, name string, ep auth.Endpoints, response []byte) (auth.Session, error)
+	Import(ctx context.Context, name string, ep auth.Endpoints, response []byte, opts auth.ImportOptions) (auth.Session, error)
 	Revoke(ctx context.Context, name string) (auth.RevokeReport, error)
 	Forget(ctx context.Context, name string) error
 	SetPaused(ctx context.Context, name string, paused bool) error
+	// RevokeToken revokes a pasted token; a saved session holding it is
+	// marked revoked (its next 401 is then ours, not a theft).
+	RevokeToken(ctx context.Context, ep auth.Endpoints, token string, kind auth.TokenKind) (auth.TokenRevocation, error)
 	Probe(ctx context.Context, name string) (auth.ProbeResult, error)
 	// Exchanging names the sessions whose refresh request may have reached
 	// the server and whose answer is not saved yet; Settled is closed once
@@ -42,17 +45,11 @@ type SecretsChecker interface {
 	SecretsAvailable(ctx context.Context) error
 }
 
-// TokenRevoker revokes a raw pasted token; *auth.Client satisfies it.
-type TokenRevoker interface {
-	Revoke(ctx context.Context, ep auth.Endpoints, token string, kind auth.TokenKind) (auth.Meta, error)
-}
-
 // Config wires the UI. Store, Keeper and Styles are required.
 type Config struct {
-	Store   Store
-	Keeper  Keeper
-	Revoker TokenRevoker
-	Styles  Styles
+	Store  Store
+	Keeper Keeper
+	Styles Styles
 	// Clipboard copies tokens; nil copies nothing and says so.
 	Clipboard *Clipboard
 	// Sessions is the metadata already loaded (so the first frame has rows);

@@ -11,6 +11,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/tokentop/tokentop/auth"
+	"github.com/tokentop/tokentop/internal/present"
 	"github.com/tokentop/tokentop/internal/safetext"
 	"github.com/tokentop/tokentop/internal/timefmt"
 )
@@ -170,8 +171,10 @@ func (d detailModel) content(now time.Time, loc *time.Location) string {
 		b.WriteByte('\n')
 	}
 
+	status := present.Describe(se, now)
 	state, u := stateText(se, now, nil)
 	row("State", st.urgent(u).Render(state))
+	cont(status.Words())
 	row("User", fmt.Sprintf("%s · id %d", userLabel(se), se.User.UserID))
 	row("Role", roleLabel(se))
 	row("Org unit", orgLabel(se))
@@ -182,26 +185,26 @@ func (d detailModel) content(now time.Time, loc *time.Location) string {
 	row("OAuth URL", esc(se.Endpoints.OAuthURL))
 	row("API URL", esc(se.Endpoints.APIURL))
 
-	expiry := func(label string, t time.Time, urg urgency) {
-		if t.IsZero() {
+	expiry := func(label string, e present.Expiry, urg urgency) {
+		if !e.Known() {
 			row(label, "unknown")
 			return
 		}
-		snow := se.ServerNow(now) // t is on the server's clock
-		rel := "expired " + timefmt.Relative(t, snow)
-		if t.After(snow) {
-			rel = "expires " + timefmt.Relative(t, snow)
+		rel := "expires " + e.Relative()
+		if e.Expired() {
+			rel = "expired " + e.Relative()
 		}
 		row(label, st.urgent(urg).Render(rel))
-		cont(st.Muted.Render("local ") + t.In(loc).Format("2006-01-02 15:04:05 MST"))
-		cont(st.Muted.Render("UTC   ") + timefmt.Absolute(t))
+		cont(st.Muted.Render("local ") + e.At.In(loc).Format("2006-01-02 15:04:05 MST"))
+		cont(st.Muted.Render("UTC   ") + timefmt.Absolute(e.At))
 	}
 	section("EXPIRY")
-	expiry("Access", se.AccessExpiry, accessUrgency(se, now))
+	expiry("Access", status.Access, accessUrgency(se, now))
 	if life := accessLifetime(se); life > 0 {
-		cont(fmt.Sprintf("lifetime %s · auto-refresh due %s", timefmt.Countdown(life), timefmt.Relative(se.RefreshDue(), now)))
+		cont("lifetime " + timefmt.Countdown(life))
 	}
-	expiry("Refresh", se.RefreshExpiry, refreshUrgency(se, now))
+	cont("auto-refresh " + status.AutoRefreshText())
+	expiry("Refresh", status.Refresh, refreshUrgency(se, now))
 
 	section("FINGERPRINTS")
 	row("Access", orDash(se.AccessFP))
@@ -220,8 +223,8 @@ func (d detailModel) content(now time.Time, loc *time.Location) string {
 	if se.LastError != "" {
 		row("Last error", st.Bad.Render(esc(se.LastError)))
 	}
-	if se.ClockSkew != 0 {
-		row("Clock skew", signedDuration(se.ClockSkew)+" (server minus local)")
+	if status.SkewShown {
+		row("Clock skew", "server clock "+present.SkewWords(se.ClockSkew)+"; expiries are counted by its clock")
 	}
 
 	hint := "masked · press v to reveal"

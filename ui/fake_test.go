@@ -169,11 +169,18 @@ func (k *fakeKeeper) Login(_ context.Context, name string, ep auth.Endpoints, em
 	return se, nil
 }
 
-func (k *fakeKeeper) Import(_ context.Context, name string, ep auth.Endpoints, response []byte) (auth.Session, error) {
-	if err := k.record("import " + name + " " + string(response)); err != nil {
+func (k *fakeKeeper) Import(_ context.Context, name string, ep auth.Endpoints, response []byte, opts auth.ImportOptions) (auth.Session, error) {
+	call := "import " + name + " " + string(response)
+	if opts.KeepAlive {
+		call = "import --keep-alive " + name + " " + string(response)
+	}
+	if err := k.record(call); err != nil {
 		return auth.Session{}, err
 	}
-	se := auth.Session{Name: name, Endpoints: ep, AccessFP: "sha256:22222222"}
+	se := auth.Session{Name: name, Endpoints: ep, AccessFP: "sha256:22222222", Paused: !opts.KeepAlive}
+	if se.Paused {
+		se.State = auth.StatePaused
+	}
 	k.store.put(se, auth.Secrets{AccessToken: "a", RefreshToken: "r"})
 	return se, nil
 }
@@ -239,17 +246,27 @@ func (k *fakeKeeper) inFlight(name string) (settle func()) {
 	}
 }
 
-// fakeRevoker records raw revokes.
-type fakeRevoker struct {
-	mu    sync.Mutex
-	calls []string
-}
-
-func (r *fakeRevoker) Revoke(_ context.Context, ep auth.Endpoints, token string, kind auth.TokenKind) (auth.Meta, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.calls = append(r.calls, fmt.Sprintf("%s %s %s", ep.OAuthURL, kind, auth.Fingerprint(token)))
-	return auth.Meta{Status: 200, RequestID: "req-raw"}, nil
+// RevokeToken records a raw revoke and, like the keeper, marks a stored
+// session holding the refresh token as revoked.
+func (k *fakeKeeper) RevokeToken(_ context.Context, ep auth.Endpoints, token string, kind auth.TokenKind) (auth.TokenRevocation, error) {
+	fp := auth.Fingerprint(token)
+	if err := k.record(fmt.Sprintf("revoke-token %s %s %s", ep.OAuthURL, kind, fp)); err != nil {
+		return auth.TokenRevocation{}, err
+	}
+	rev := auth.TokenRevocation{Endpoints: ep, Meta: auth.Meta{Status: 200, RequestID: "req-raw"}}
+	k.store.mu.Lock()
+	defer k.store.mu.Unlock()
+	for name, se := range k.store.sessions {
+		if se.RefreshFP == fp || se.AccessFP == fp {
+			rev.Session = name
+		}
+		if se.RefreshFP == fp && kind == auth.RefreshToken {
+			se.State, se.Reason, se.RevokedRefreshFP = auth.StateNeedsLogin, auth.ReasonRevoked, fp
+			k.store.sessions[name] = se
+			k.store.stamp++
+		}
+	}
+	return rev, nil
 }
 
 // fakeNative is a system clipboard in memory.
@@ -341,14 +358,13 @@ func tuiSessions() ([]auth.Session, map[string]auth.Secrets) {
 // harness drives a Model synchronously: each message's commands are run
 // and their messages fed back, as the Bubble Tea runtime would.
 type harness struct {
-	t       testing.TB
-	m       Model
-	store   *fakeStore
-	keeper  *fakeKeeper
-	revoker *fakeRevoker
-	term    *syncBuffer
-	native  *fakeNative
-	quit    bool
+	t      testing.TB
+	m      Model
+	store  *fakeStore
+	keeper *fakeKeeper
+	term   *syncBuffer
+	native *fakeNative
+	quit   bool
 }
 
 type harnessOpt func(*Config)
@@ -359,10 +375,10 @@ func newHarness(t testing.TB, w, h int, opts ...harnessOpt) *harness {
 	st := newFakeStore(ss...)
 	st.secrets = sec
 	k := newFakeKeeper(st)
-	hs := &harness{t: t, store: st, keeper: k, revoker: &fakeRevoker{}, term: &syncBuffer{}, native: nil}
+	hs := &harness{t: t, store: st, keeper: k, term: &syncBuffer{}, native: nil}
 	list, _ := st.List(context.Background())
 	cfg := Config{
-		Store: st, Keeper: k, Revoker: hs.revoker, Styles: asciiStyles(),
+		Store: st, Keeper: k, Styles: asciiStyles(),
 		Clipboard: &Clipboard{Terminal: hs.term},
 		Sessions:  list, Stamp: "1", Now: fixedNow, Location: time.UTC, DisableTick: true,
 		Endpoints: auth.Endpoints{OAuthURL: "http://127.0.0.1:8787", APIURL: "http://127.0.0.1:8787/v3"},

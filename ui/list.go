@@ -13,7 +13,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/tokentop/tokentop/auth"
-	"github.com/tokentop/tokentop/internal/safetext"
+	"github.com/tokentop/tokentop/internal/present"
 	"github.com/tokentop/tokentop/internal/timefmt"
 )
 
@@ -60,7 +60,7 @@ func listColumns() []column {
 		{id: colAccess, title: "ACCESS", min: 8, max: 8, priority: 90, right: true},
 		{id: colBar, title: "", min: 10, max: 10, priority: 60},
 		{id: colRefresh, title: "REFRESH", min: 8, max: 8, priority: 80, right: true},
-		{id: colState, title: "STATE", min: 18, max: maxStateW, priority: 85},
+		{id: colState, title: "STATE", min: stateMin, max: maxStateW, priority: 85},
 		{id: colLast, title: "LAST REFRESH", min: 12, max: 12, priority: 30, right: true},
 	}
 }
@@ -69,6 +69,9 @@ const (
 	// maxStateW bounds STATE on a wide terminal: longer reasons are on
 	// the status line and in the inspector.
 	maxStateW = 64
+	// stateMin fits "new sha256:1234abcd", the note after a refresh, whole:
+	// a fingerprint is always shown the same way.
+	stateMin = 19
 	// stateRoom is STATE's least natural width: room for the notes the
 	// keeper's events put there ("new sha256:1234abcd", "failed: …").
 	stateRoom = 24
@@ -559,17 +562,13 @@ func (m listModel) row(se auth.Session, selected bool, now time.Time, loc *time.
 		case colOrg:
 			b.WriteString(fit(orgLabel(se), w))
 		case colAccess:
-			b.WriteString(paint(accessUrgency(se, now), fitRight(countdown(se.AccessExpiry, se.ServerNow(now)), w)))
+			b.WriteString(paint(accessUrgency(se, now), fitRight(present.Describe(se, now).Access.Countdown(), w)))
 		case colBar:
 			b.WriteString(st.lifetimeBar(se, now, w, resume))
 		case colRefresh:
-			b.WriteString(paint(refreshUrgency(se, now), fitRight(countdown(se.RefreshExpiry, se.ServerNow(now)), w)))
+			b.WriteString(paint(refreshUrgency(se, now), fitRight(present.Describe(se, now).Refresh.Countdown(), w)))
 		case colState:
 			text, u := stateText(se, now, lr)
-			if len(text) > w {
-				// Narrow: the fingerprint's hex digits say enough.
-				text = strings.Replace(text, "sha256:", "", 1)
-			}
 			b.WriteString(paint(u, fit(text, w)))
 		case colLast:
 			last := "never"
@@ -585,8 +584,10 @@ func (m listModel) row(se auth.Session, selected bool, now time.Time, loc *time.
 	return b.String()
 }
 
-// stateText says where a session stands, in words (with a reason when it
-// failed) and how urgent that is.
+// stateText says where a session stands and how urgent that is: the
+// keeper's news about it first (a refresh in flight, its new token, a
+// suspected reuse), else the one presentation model's STATE cell, the same
+// as `tokentop list`'s.
 func stateText(se auth.Session, now time.Time, lr *liveRow) (string, urgency) {
 	if lr != nil {
 		if lr.reuse {
@@ -599,41 +600,19 @@ func stateText(se auth.Session, now time.Time, lr *liveRow) (string, urgency) {
 			return lr.note, lr.noteUrg
 		}
 	}
-	lastErr := safetext.Escape(se.LastError) // a server's words, or a file's
-	withErr := func(s string) string {
-		if lastErr != "" {
-			return s + ": " + lastErr
-		}
-		return s
+	st := present.Describe(se, now)
+	return st.Cell(), attentionUrgency(st.Attention())
+}
+
+// attentionUrgency is the colour of the model's attention level.
+func attentionUrgency(a present.Attention) urgency {
+	switch a {
+	case present.AttentionNow:
+		return urgencyNow
+	case present.AttentionSoon:
+		return urgencySoon
+	case present.AttentionQuiet:
+		return urgencyMuted
 	}
-	switch se.State {
-	case auth.StateRefreshing:
-		return "refreshing…", urgencyMuted
-	case auth.StateRetrying:
-		s := "retrying"
-		if se.NextAttempt.After(now) {
-			s += " in " + timefmt.Countdown(se.NextAttempt.Sub(now))
-		}
-		return withErr(s), urgencySoon
-	case auth.StateNeedsLogin:
-		s := "needs login"
-		if r := reasonText(se.Reason); r != "" {
-			s += ": " + r
-		}
-		return s, urgencyNow
-	case auth.StatePaused:
-		if !se.AccessExpiry.IsZero() && se.AccessLeft(now) <= 0 {
-			return "paused, expired", urgencyNow
-		}
-		return "paused", urgencyMuted
-	case auth.StateExpired:
-		return "expired", urgencyNow
-	}
-	if !se.AccessExpiry.IsZero() && se.AccessLeft(now) <= 0 {
-		return "expired", urgencyNow
-	}
-	if lastErr != "" {
-		return "ok, last try failed: " + lastErr, urgencySoon
-	}
-	return "ok", urgencyOK
+	return urgencyOK
 }

@@ -88,7 +88,7 @@ type importDoneMsg struct {
 type rawRevokeDoneMsg struct {
 	fingerprint string
 	kind        auth.TokenKind
-	meta        auth.Meta
+	rev         auth.TokenRevocation
 	err         error
 }
 

@@ -58,7 +58,6 @@ type Model struct {
 	styles    *Styles
 	store     Store
 	keeper    Keeper
-	revoker   TokenRevoker
 	clipboard *Clipboard
 	ctx       context.Context
 	loc       *time.Location
@@ -123,7 +122,6 @@ func New(cfg Config) Model {
 		styles:    &st,
 		store:     cfg.Store,
 		keeper:    cfg.Keeper,
-		revoker:   cfg.Revoker,
 		clipboard: cfg.Clipboard,
 		ctx:       cfg.Context,
 		loc:       cfg.Location,
@@ -392,7 +390,12 @@ func (m *Model) onEvent(e auth.Event) tea.Cmd {
 		// The refresh is over at the server; the row says where its pair is.
 		lr.refreshing = false
 		lr.note, lr.noteUrg, lr.noteFP, lr.oldFP, lr.until = strings.ReplaceAll(string(e.Kind), "_", " "), urgencyNow, "", "", m.now.Add(noteFor)
-	case auth.EventRetrying, auth.EventFailed, auth.EventNeedsLogin:
+	case auth.EventRetrying, auth.EventNeedsLogin:
+		// The state they leave is in the metadata this event reloads: the
+		// row says it in the words `tokentop list` uses, not the event's.
+		lr.refreshing = false
+		lr.note = ""
+	case auth.EventFailed:
 		lr.refreshing = false
 		why := e.Message
 		if why == "" {

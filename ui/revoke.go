@@ -30,6 +30,11 @@ type rawRevokeModel struct {
 	form
 	inspected auth.Inspection
 	apiURL    string // the client checks both URLs; revoke uses only OAuth
+	// holder is the saved session holding the pasted token ("" when
+	// none), heldAs which of its tokens it is: it is revoked at that
+	// session's OAuth URL, which the form then shows.
+	holder string
+	heldAs auth.TokenKind
 }
 
 func newRawRevokeModel(st *Styles, ep auth.Endpoints) rawRevokeModel {
@@ -51,6 +56,30 @@ func (m rawRevokeModel) reset(ep auth.Endpoints) rawRevokeModel {
 		"ctrl+s asks for confirmation · esc cancels", "revoking…", f, nil), apiURL: ep.APIURL}
 	n.setWidth(m.width)
 	return n
+}
+
+// findHolder notes the saved session holding the pasted token, if any, and
+// puts that session's OAuth URL and the token's kind in the form: the token
+// is only ever revoked where it was issued.
+func (m *rawRevokeModel) findHolder(sessions []auth.Session) {
+	fp := auth.Fingerprint(m.value(rawToken))
+	m.holder = ""
+	for _, se := range sessions {
+		if fp == "" || (se.AccessFP != fp && se.RefreshFP != fp) {
+			continue
+		}
+		m.holder, m.heldAs = se.Name, auth.AccessToken
+		if se.RefreshFP == fp {
+			m.heldAs = auth.RefreshToken
+		}
+		m.fields[rawOAuth].input.SetValue(se.Endpoints.OAuthURL)
+		for i, k := range rawKinds {
+			if k == m.heldAs {
+				m.fields[rawType].chosen = i
+			}
+		}
+		return
+	}
 }
 
 // kind is the chosen token type.
@@ -75,6 +104,7 @@ func (m *rawRevokeModel) onKey(app *Model, msg tea.KeyMsg) tea.Cmd {
 	case formEdited:
 		if m.focus == rawToken {
 			m.inspected = auth.Inspect(m.value(rawToken), auth.InspectOptions{Now: app.now})
+			m.findHolder(app.sessions)
 		}
 	case formSubmit:
 		if sub := m.submit(); sub != nil {
@@ -105,6 +135,9 @@ func (m rawRevokeModel) below(i int, now time.Time) string {
 		facts += " · exp " + timefmt.Relative(in.Expires, now)
 	}
 	lines := []string{pad + st.Muted.Render(facts)}
+	if m.holder != "" {
+		lines = append(lines, pad+st.Warn.Render(fmt.Sprintf("the %s token of saved session %s: revoked at its OAuth URL, and the session is marked", m.heldAs, m.holder)))
+	}
 	for _, w := range in.Warnings {
 		lines = append(lines, pad+st.Warn.Render("! "+w))
 	}

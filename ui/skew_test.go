@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/tokentop/tokentop/auth"
+	"github.com/tokentop/tokentop/internal/present"
 )
 
 // Expiry instants are the server's clock: with the server 90 s ahead, a
@@ -25,7 +26,7 @@ func TestCountdownsFollowServerClock(t *testing.T) {
 	if got, _ := stateText(se, now, nil); got != "expired" {
 		t.Errorf("stateText = %q, want expired", got)
 	}
-	if got := countdown(se.RefreshExpiry, se.ServerNow(now)); got != "58m 30s" {
+	if got := present.Describe(se, now).Refresh.Countdown(); got != "58m 30s" {
 		t.Errorf("refresh countdown = %q, want 58m 30s", got)
 	}
 	se.ClockSkew = 0

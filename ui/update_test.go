@@ -280,8 +280,12 @@ func TestKeeperEvents(t *testing.T) {
 	h.send(tickMsg{now: fixedNow.Add(noteFor + time.Second)})
 	h.requireNotContains("new sha256:00000002")
 
+	// A refresh that leaves a state (retrying, needs_login) leaves it to
+	// the row in the words of `tokentop list`; the event's own words go on
+	// the status line.
 	h.send(keeperEventMsg{auth.Event{Time: fixedNow, Session: "billing-retry", Kind: auth.EventRetrying, Message: "server error (HTTP 503)", Status: 503}})
-	h.requireContains("failed: server error (HTTP 503)")
+	h.requireContains("retrying, next attempt due now", "server error (HTTP 503)")
+	h.requireNotContains("failed: server error")
 }
 
 func TestReuseBannerOffersRevoke(t *testing.T) {
@@ -472,10 +476,11 @@ func TestImportForm(t *testing.T) {
 				"expires in 1h 00m", "expires in 1d 00h")
 			h.keys("ctrl+s")
 			got := h.keeper.called()
+			// Not --keep-alive: a pasted pair is someone else's.
 			if len(got) != 1 || got[0] != "import imp "+body {
 				t.Fatalf("keeper calls %q", got)
 			}
-			h.requireContains("imported imp")
+			h.requireContains("imported imp", "paused (watch-only", "press p")
 		})
 	}
 }
@@ -490,15 +495,41 @@ func TestRawRevoke(t *testing.T) {
 	h.keys("tab", "right") // choose refresh
 	h.keys("ctrl+s")
 	h.requireContains("Revoke this refresh token?", auth.Fingerprint(tok))
-	if len(h.revoker.calls) != 0 {
-		t.Fatal("revoked before confirmation")
+	if got := h.keeper.called(); len(got) != 0 {
+		t.Fatalf("revoked before confirmation: %q", got)
 	}
 	h.keys("y")
-	want := "http://127.0.0.1:8787 refresh " + auth.Fingerprint(tok)
-	if len(h.revoker.calls) != 1 || h.revoker.calls[0] != want {
-		t.Fatalf("revoker calls %q, want %q", h.revoker.calls, want)
+	want := "revoke-token http://127.0.0.1:8787 refresh " + auth.Fingerprint(tok)
+	if got := h.keeper.called(); len(got) != 1 || got[0] != want {
+		t.Fatalf("keeper calls %q, want %q", got, want)
 	}
 	h.requireContains("revoked refresh token " + auth.Fingerprint(tok))
+}
+
+// X on a token a saved session holds: it goes to that session's OAuth URL
+// (not the form's default), through the keeper, which marks the session,
+// so its row says needs_login (revoked) rather than ok, and its next 401
+// cannot read as a theft.
+func TestRawRevokeOfASavedSessionsToken(t *testing.T) {
+	h := newHarness(t, 200, 30)
+	h.m.endpoints = auth.Endpoints{OAuthURL: auth.DefaultOAuthURL, APIURL: auth.DefaultAPIURL}
+	se, _ := h.m.session("acme-admin")
+	const tok = "the-refresh-token-of-acme-admin"
+	se.Endpoints.OAuthURL = "http://127.0.0.1:9999"
+	se.RefreshFP = auth.Fingerprint(tok)
+	h.store.put(se, auth.Secrets{AccessToken: "a", RefreshToken: tok})
+	h.send(tickMsg{now: fixedNow, stamp: "changed"}) // reload
+	h.keys("X")
+	h.send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(tok), Paste: true})
+	h.requireContains("refresh token of saved session acme-admin")
+	h.keys("ctrl+s")
+	h.requireContains("Revoke this refresh token?", "http://127.0.0.1:9999")
+	h.keys("y")
+	want := "revoke-token http://127.0.0.1:9999 refresh " + auth.Fingerprint(tok)
+	if got := h.keeper.called(); len(got) != 1 || got[0] != want {
+		t.Fatalf("keeper calls %q, want %q", got, want)
+	}
+	h.requireContains("session acme-admin now needs a new login", "needs_login (revoked)")
 }
 
 func TestHelpToggle(t *testing.T) {

@@ -3,12 +3,13 @@ package ui
 import (
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/tokentop/tokentop/auth"
+	"github.com/tokentop/tokentop/internal/present"
 	"github.com/tokentop/tokentop/internal/safetext"
 )
 
@@ -172,8 +173,8 @@ func (m Model) headerView() string {
 				parts = append(parts, st.Warn.Render("keyring unavailable: "+safetext.Escape(m.secretsErr.Error())))
 			}
 		}
-		if abs(m.skew) > 2*time.Second {
-			parts = append(parts, st.Warn.Render("clock skew "+signedDuration(m.skew)))
+		if auth.SkewNotable(m.skew) {
+			parts = append(parts, st.Warn.Render("server clock "+present.SkewWords(m.skew)))
 		}
 		full := strings.Join(append(parts, st.HeaderInfo.Render(count)), sep)
 		if ansi.StringWidth(full) <= m.width {

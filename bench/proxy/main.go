@@ -170,7 +170,7 @@ func (b *bench) start(name string, ttl time.Duration) error {
 		return err
 	}
 	k := auth.NewKeeper(auth.KeeperConfig{Store: st})
-	if _, err := k.Import(context.Background(), name, auth.Endpoints{OAuthURL: b.up.URL, APIURL: b.up.URL + "/v3"}, body); err != nil {
+	if _, err := k.Import(context.Background(), name, auth.Endpoints{OAuthURL: b.up.URL, APIURL: b.up.URL + "/v3"}, body, auth.ImportOptions{KeepAlive: true}); err != nil {
 		return err
 	}
 	sec, err := st.Secrets(context.Background(), name)

@@ -40,6 +40,7 @@ type SessionJSON struct {
 	NextAttempt             *time.Time `json:"next_attempt"`
 	Paused                  bool       `json:"paused"`
 	RefreshInterrupted      bool       `json:"refresh_interrupted"`
+	AutoRefreshAt           *time.Time `json:"auto_refresh_at"`
 	LastRefresh             *time.Time `json:"last_refresh"`
 	Refreshes               int        `json:"refreshes"`
 	Failures                int        `json:"failures"`
@@ -61,16 +62,9 @@ func timePtr(t time.Time) *time.Time {
 	return &u
 }
 
-// secondsLeft is whole seconds until t, negative once passed, 0 when unknown.
-func secondsLeft(t, now time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return int64(t.Sub(now).Truncate(time.Second) / time.Second)
-}
-
+// NewSessionJSON is s at now in `list --json`.
 func NewSessionJSON(s auth.Session, now time.Time) SessionJSON {
-	state, reason := EffectiveState(s, now)
+	st := Describe(s, now)
 	email := s.Email
 	if email == "" {
 		email = s.User.Email
@@ -85,16 +79,17 @@ func NewSessionJSON(s auth.Session, now time.Time) SessionJSON {
 		APIURL:                  s.Endpoints.APIURL,
 		AccessExpiresAt:         timePtr(s.AccessExpiry),
 		RefreshExpiresAt:        timePtr(s.RefreshExpiry),
-		AccessExpiresInSeconds:  secondsLeft(s.AccessExpiry, s.ServerNow(now)),
-		RefreshExpiresInSeconds: secondsLeft(s.RefreshExpiry, s.ServerNow(now)),
+		AccessExpiresInSeconds:  st.Access.Seconds(),
+		RefreshExpiresInSeconds: st.Refresh.Seconds(),
 		IssuedAt:                timePtr(s.IssuedAt),
-		State:                   string(state),
+		State:                   string(st.State),
 		StoredState:             string(s.State),
-		Reason:                  string(reason),
+		Reason:                  string(st.Reason),
 		LastError:               s.LastError,
 		NextAttempt:             timePtr(s.NextAttempt),
 		Paused:                  s.Paused,
-		RefreshInterrupted:      s.RefreshInterrupted(now),
+		RefreshInterrupted:      st.Interrupted,
+		AutoRefreshAt:           timePtr(st.AutoRefresh),
 		LastRefresh:             timePtr(s.LastRefresh),
 		Refreshes:               s.Refreshes,
 		Failures:                s.Failures,
@@ -146,22 +141,13 @@ type column struct {
 // shrinkMin is the narrowest a shrinkable column gets.
 const shrinkMin = 16
 
-// StateCell is the state with its reason and, when relevant, what comes next.
+// StateCell is list's STATE column: Status.Cell and the server clock when
+// it is off.
 func StateCell(s auth.Session, now time.Time) string {
-	state, reason := EffectiveState(s, now)
-	out := string(state)
-	if reason != "" {
-		out += " (" + string(reason) + ")"
-	}
-	if s.RefreshInterrupted(now) {
-		out += fmt.Sprintf(", a refresh by pid %d was interrupted %s; the next refresh settles it",
-			s.RefreshingPID, timefmt.Relative(s.RefreshingSince, now))
-	}
-	if state == auth.StateRetrying && !s.NextAttempt.IsZero() {
-		out += ", next " + timefmt.Relative(s.NextAttempt, now)
-	}
-	if skew := s.ClockSkew; skew >= SkewThreshold || skew <= -SkewThreshold {
-		out += ", server clock " + SkewWords(skew)
+	st := Describe(s, now)
+	out := st.Cell()
+	if st.SkewShown {
+		out += ", server clock " + SkewWords(st.Skew)
 	}
 	return out
 }
@@ -186,9 +172,9 @@ func listColumns(withBackend bool) []column {
 			}
 			return strconv.FormatInt(s.User.OrgUnitID, 10)
 		}},
-		{title: "ACCESS", drop: 1, cell: func(s auth.Session, now time.Time) string { return timefmt.Relative(s.AccessExpiry, s.ServerNow(now)) }},
+		{title: "ACCESS", drop: 1, cell: func(s auth.Session, now time.Time) string { return Describe(s, now).Access.Relative() }},
 		{title: "ACCESS EXPIRES", drop: 8, cell: func(s auth.Session, _ time.Time) string { return timefmt.Absolute(s.AccessExpiry) }},
-		{title: "REFRESH", drop: 3, cell: func(s auth.Session, now time.Time) string { return timefmt.Relative(s.RefreshExpiry, s.ServerNow(now)) }},
+		{title: "REFRESH", drop: 3, cell: func(s auth.Session, now time.Time) string { return Describe(s, now).Refresh.Relative() }},
 		{title: "REFRESH EXPIRES", drop: 7, cell: func(s auth.Session, _ time.Time) string { return timefmt.Absolute(s.RefreshExpiry) }},
 		{title: "STATE", drop: 2, cell: StateCell, shrink: true},
 	}

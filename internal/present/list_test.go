@@ -28,34 +28,6 @@ func sample(now time.Time) auth.Session {
 	}
 }
 
-func TestEffectiveState(t *testing.T) {
-	now := time.Date(2026, 4, 10, 12, 0, 0, 0, time.UTC)
-	cases := []struct {
-		name   string
-		edit   func(*auth.Session)
-		state  auth.State
-		reason auth.Reason
-	}{
-		{"ok", func(*auth.Session) {}, auth.StateOK, ""},
-		{"no state stored", func(s *auth.Session) { s.State = "" }, auth.StateOK, ""},
-		{"access Expired", func(s *auth.Session) { s.AccessExpiry = now.Add(-time.Second) }, auth.StateExpired, ""},
-		{"refresh Expired", func(s *auth.Session) { s.RefreshExpiry = now }, auth.StateNeedsLogin, auth.ReasonRefreshExpired},
-		{"needs login stays", func(s *auth.Session) {
-			s.State, s.Reason, s.RefreshExpiry = auth.StateNeedsLogin, auth.ReasonRejected, now.Add(-time.Hour)
-		}, auth.StateNeedsLogin, auth.ReasonRejected},
-		{"retrying stays", func(s *auth.Session) { s.State = auth.StateRetrying; s.AccessExpiry = now.Add(-time.Second) }, auth.StateRetrying, ""},
-		{"paused and Expired", func(s *auth.Session) { s.State = auth.StatePaused; s.AccessExpiry = now.Add(-time.Second) }, auth.StateExpired, ""},
-	}
-	for _, tc := range cases {
-		s := sample(now)
-		tc.edit(&s)
-		state, reason := EffectiveState(s, now)
-		if state != tc.state || reason != tc.reason {
-			t.Errorf("%s: got %s (%s), want %s (%s)", tc.name, state, reason, tc.state, tc.reason)
-		}
-	}
-}
-
 func TestListTable(t *testing.T) {
 	now := time.Date(2026, 4, 10, 12, 0, 0, 0, time.UTC)
 	retry := sample(now)

@@ -61,9 +61,9 @@ func Who(s auth.Session) string {
 
 // WriteExpiries writes both expiries, relative and absolute.
 func WriteExpiries(w io.Writer, s auth.Session, now time.Time) {
-	now = s.ServerNow(now) // expiries are the server's instants
-	fmt.Fprintf(w, "  access token  %s  expires %s (%s)\n", s.AccessFP, timefmt.Relative(s.AccessExpiry, now), timefmt.Absolute(s.AccessExpiry))
-	fmt.Fprintf(w, "  refresh token %s  expires %s (%s)\n", s.RefreshFP, timefmt.Relative(s.RefreshExpiry, now), timefmt.Absolute(s.RefreshExpiry))
+	st := Describe(s, now)
+	fmt.Fprintf(w, "  access token  %s  expires %s (%s)\n", s.AccessFP, st.Access.Relative(), timefmt.Absolute(s.AccessExpiry))
+	fmt.Fprintf(w, "  refresh token %s  expires %s (%s)\n", s.RefreshFP, st.Refresh.Relative(), timefmt.Absolute(s.RefreshExpiry))
 }
 
 // WriteReplacedNote says that a session was replaced and that its old pair
@@ -77,28 +77,6 @@ func WriteReplacedNote(w io.Writer, prev, cur auth.Session) {
 		"it stays valid at the server until it expires.\n", prev.Name, OrDash(prev.AccessFP), OrDash(prev.RefreshFP))
 }
 
-// EffectiveState corrects the stored state by the clock: metadata is
-// only written when something happens, so an idle session can say "ok" long
-// after its tokens died.
-func EffectiveState(s auth.Session, now time.Time) (auth.State, auth.Reason) {
-	state, reason := s.State, s.Reason
-	if state == "" {
-		state = auth.StateOK
-	}
-	if state == auth.StateNeedsLogin {
-		return state, reason
-	}
-	// Expiry instants are the server's: compare them with its clock.
-	snow := s.ServerNow(now)
-	if !s.RefreshExpiry.IsZero() && !s.RefreshExpiry.After(snow) {
-		return auth.StateNeedsLogin, auth.ReasonRefreshExpired
-	}
-	if (state == auth.StateOK || state == auth.StatePaused) && !s.AccessExpiry.IsZero() && !s.AccessExpiry.After(snow) {
-		return auth.StateExpired, reason
-	}
-	return state, reason
-}
-
 // SkewWords says "2m 00s ahead" or "5s behind".
 func SkewWords(skew time.Duration) string {
 	// The Date header has whole seconds: more precision would be noise.
@@ -108,10 +86,6 @@ func SkewWords(skew time.Duration) string {
 	}
 	return timefmt.Countdown(skew) + " ahead"
 }
-
-// SkewThreshold is when a clock difference is worth showing (the
-// keeper's threshold too).
-const SkewThreshold = 5 * time.Second
 
 // MetaText describes a server answer: "HTTP 200, request id X".
 func MetaText(m auth.Meta) string {

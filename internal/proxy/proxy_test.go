@@ -64,7 +64,7 @@ func newEnv(t *testing.T, accessTTL time.Duration, cfg func(*proxy.Config)) *env
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.k.Import(context.Background(), "s", ep, body); err != nil {
+	if _, err := e.k.Import(context.Background(), "s", ep, body, auth.ImportOptions{KeepAlive: true}); err != nil {
 		t.Fatal(err)
 	}
 	target, err := proxy.CheckTarget(ep.APIURL)

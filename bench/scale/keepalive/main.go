@@ -105,7 +105,7 @@ func seed(n int, backend string, ttl time.Duration, due time.Time) (*setup, erro
 			body, _ = json.Marshal(m)
 		}
 		name := fmt.Sprintf("k%05d", i)
-		if _, err := k.Import(context.Background(), name, s.ep, body); err != nil {
+		if _, err := k.Import(context.Background(), name, s.ep, body, auth.ImportOptions{KeepAlive: true}); err != nil {
 			return nil, err
 		}
 		s.names = append(s.names, name)

@@ -45,7 +45,7 @@ func run(dir string, n int, backend string, access time.Duration, url, prefix st
 		if err != nil {
 			return err
 		}
-		if _, err := k.Import(ctx, fmt.Sprintf("%s%05d", prefix, i), ep, body); err != nil {
+		if _, err := k.Import(ctx, fmt.Sprintf("%s%05d", prefix, i), ep, body, auth.ImportOptions{KeepAlive: true}); err != nil {
 			return err
 		}
 		for drained := false; !drained; {

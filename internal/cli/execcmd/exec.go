@@ -46,6 +46,10 @@ tokentop's stdin, stdout and stderr; SIGTERM, SIGHUP and SIGINT are forwarded to
 it, and exec exits with its exit code (128+N when a signal N killed it), printing
 nothing of its own.
 
+A paused session (imports start paused; see tokentop pause) is never refreshed:
+exec runs CMD while its access token has --min-valid left, else exits 1 and says
+to run tokentop resume NAME.
+
 If CMD cannot be started, exec exits 127 (not found) or 126 (not executable), like
 a shell; exit codes 1-5 mean what they mean for every tokentop command.`,
 		Example: `  tokentop exec prod --min-valid 30m -- ./nightly-report.py

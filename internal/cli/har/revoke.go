@@ -178,7 +178,8 @@ func revokeRun(cmd *cobra.Command, opts *RevokeOptions, named bool) error {
 	}
 	if k, kerr := opts.Factory.Keeper(); kerr == nil {
 		revoke = func(tok string, kind auth.TokenKind) (string, auth.Meta, error) {
-			return k.RevokeToken(ctx, ep, tok, kind)
+			rev, err := k.RevokeToken(ctx, ep, tok, kind)
+			return rev.Session, rev.Meta, err
 		}
 	}
 	var failed error

@@ -56,7 +56,12 @@ type session struct {
 	RefreshFingerprint    string     `json:"refresh_fingerprint"`
 	FrontendFingerprint   string     `json:"frontend_fingerprint,omitempty"`
 	State                 auth.State `json:"state"`
+	StoredState           auth.State `json:"stored_state"`
 	Reason                string     `json:"reason,omitempty"`
+	Paused                bool       `json:"paused"`
+	RefreshInterrupted    bool       `json:"refresh_interrupted"`
+	NextAttempt           time.Time  `json:"next_attempt,omitzero"`
+	AutoRefreshAt         time.Time  `json:"auto_refresh_at,omitzero"`
 	LastError             string     `json:"last_error,omitempty"`
 	LastRefresh           time.Time  `json:"last_refresh,omitzero"`
 	Refreshes             int        `json:"refreshes"`
@@ -64,6 +69,9 @@ type session struct {
 	ClockSkewSeconds      float64    `json:"clock_skew_seconds,omitempty"`
 	AccessExpiredAlready  bool       `json:"access_expired"`
 	RefreshExpiredAlready bool       `json:"refresh_expired"`
+
+	// status is what the text form says (the same model as the JSON).
+	status present.Status
 }
 
 // probe is the server's verdict on the access token.
@@ -77,11 +85,12 @@ type probe struct {
 }
 
 func newSession(se auth.Session, backend string, now time.Time) *session {
-	secs := func(t time.Time) *int64 {
-		if t.IsZero() {
+	st := present.Describe(se, now)
+	secs := func(e present.Expiry) *int64 {
+		if !e.Known() {
 			return nil
 		}
-		n := int64(t.Sub(now) / time.Second)
+		n := e.Seconds()
 		return &n
 	}
 	return &session{
@@ -94,21 +103,27 @@ func newSession(se auth.Session, backend string, now time.Time) *session {
 		Role:                  auth.RoleName(se.User.RoleID),
 		IssuedAt:              se.IssuedAt,
 		AccessExpiresAt:       se.AccessExpiry,
-		AccessExpiresInSecs:   secs(se.AccessExpiry),
+		AccessExpiresInSecs:   secs(st.Access),
 		RefreshExpiresAt:      se.RefreshExpiry,
-		RefreshExpiresInSecs:  secs(se.RefreshExpiry),
+		RefreshExpiresInSecs:  secs(st.Refresh),
 		AccessFingerprint:     se.AccessFP,
 		RefreshFingerprint:    se.RefreshFP,
 		FrontendFingerprint:   se.FrontendFP,
-		State:                 se.State,
-		Reason:                string(se.Reason),
+		State:                 st.State,
+		StoredState:           se.State,
+		Reason:                string(st.Reason),
+		Paused:                st.Paused,
+		RefreshInterrupted:    st.Interrupted,
+		NextAttempt:           st.NextAttempt,
+		AutoRefreshAt:         st.AutoRefresh,
 		LastError:             se.LastError,
 		LastRefresh:           se.LastRefresh,
 		Refreshes:             se.Refreshes,
 		Failures:              se.Failures,
 		ClockSkewSeconds:      se.ClockSkew.Seconds(),
-		AccessExpiredAlready:  present.Expired(se.AccessExpiry, now),
-		RefreshExpiredAlready: present.Expired(se.RefreshExpiry, now),
+		AccessExpiredAlready:  st.Access.Expired(),
+		RefreshExpiredAlready: st.Refresh.Expired(),
+		status:                st,
 	}
 }
 
@@ -146,22 +161,21 @@ func writeText(w io.Writer, rep report) {
 		k.line("org unit", "%s", present.OrDash(nonZero(se.User.OrgUnitID)))
 		k.line("oauth url", "%s", se.OAuthURL)
 		k.line("api url", "%s", se.APIURL)
-		state := string(se.State)
-		if se.Reason != "" {
-			state += " (" + se.Reason + ")"
-		}
-		k.line("state", "%s", present.OrDash(state))
+		st := se.status
+		k.line("state", "%s", st.Cell())
+		k.line("", "%s", st.Words())
 		if se.LastError != "" {
 			k.line("last error", "%s", se.LastError)
 		}
-		k.line("access", "%s  %s", present.OrDash(se.AccessFingerprint), expiryText(se.AccessExpiresAt, now))
-		k.line("refresh", "%s  %s", present.OrDash(se.RefreshFingerprint), expiryText(se.RefreshExpiresAt, now))
+		k.line("access", "%s  %s", present.OrDash(se.AccessFingerprint), expiryText(st.Access))
+		k.line("refresh", "%s  %s", present.OrDash(se.RefreshFingerprint), expiryText(st.Refresh))
+		k.line("auto-refresh", "%s", st.AutoRefreshText())
 		k.line("frontend", "%s", present.OrDash(se.FrontendFingerprint))
 		if !se.LastRefresh.IsZero() || se.Refreshes > 0 {
 			k.line("refreshed", "%d times, last %s", se.Refreshes, timefmt.Relative(se.LastRefresh, now))
 		}
-		if se.ClockSkewSeconds >= 3 || se.ClockSkewSeconds <= -3 {
-			k.line("clock skew", "server is %+.0fs from this machine", se.ClockSkewSeconds)
+		if st.SkewShown {
+			k.line("clock skew", "server clock %s; expiries are counted by its clock", present.SkewWords(st.Skew))
 		}
 		fmt.Fprintln(w)
 	}
@@ -288,15 +302,15 @@ func probeText(p probe) string {
 }
 
 // expiryText renders "expires in 6d 23h (2026-04-10 12:00:00Z)".
-func expiryText(t, now time.Time) string {
-	if t.IsZero() {
+func expiryText(e present.Expiry) string {
+	if !e.Known() {
 		return "expiry unknown"
 	}
 	verb := "expires"
-	if present.Expired(t, now) {
+	if e.Expired() {
 		verb = "EXPIRED"
 	}
-	return fmt.Sprintf("%s %s (%s)", verb, timefmt.Relative(t, now), timefmt.Absolute(t))
+	return fmt.Sprintf("%s %s (%s)", verb, e.Relative(), timefmt.Absolute(e.At))
 }
 
 func roleText(id int) string {

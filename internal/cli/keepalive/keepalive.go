@@ -90,20 +90,25 @@ func keepaliveRun(cmd *cobra.Command, opts *Options) error {
 		fmt.Fprintf(opts.IO.ErrOut, "%s no sessions are saved yet; sessions logged in or imported from now on are kept alive too\n",
 			present.Stamp(opts.Factory.Now()))
 	}
-	// The keeper reports skew when it changes and skips sessions
-	// that need a login; say up front what metadata already knows,
-	// so neither is silent.
+	// The keeper reports skew when it changes and skips sessions that
+	// need a login or are paused; say up front what metadata already
+	// knows, so none of these is silent.
 	now := opts.Factory.Now()
 	for _, se := range watched {
-		if state, reason := present.EffectiveState(se, now); state == auth.StateNeedsLogin {
+		st := present.Describe(se, now)
+		switch {
+		case st.State == auth.StateNeedsLogin:
 			msg := se.LastError
 			if msg == "" {
-				msg = present.ReasonWords(se.Name, reason)
+				msg = present.ReasonWords(se.Name, st.Reason)
 			}
-			present.WriteEvent(opts.IO.ErrOut, auth.Event{Time: now, Session: se.Name, Kind: auth.EventNeedsLogin, Reason: reason,
+			present.WriteEvent(opts.IO.ErrOut, auth.Event{Time: now, Session: se.Name, Kind: auth.EventNeedsLogin, Reason: st.Reason,
 				Message: msg + "; left alone until you log in again"}, now)
+		case st.Paused:
+			present.WriteEvent(opts.IO.ErrOut, auth.Event{Time: now, Session: se.Name, Kind: auth.EventPaused,
+				Message: "auto-refresh is off (watch-only); left alone until you run: tokentop resume " + se.Name}, now)
 		}
-		if se.ClockSkew >= present.SkewThreshold || se.ClockSkew <= -present.SkewThreshold {
+		if st.SkewShown {
 			present.WriteEvent(opts.IO.ErrOut, auth.Event{Time: now, Session: se.Name, Kind: auth.EventSkew, Skew: se.ClockSkew,
 				Message: "as measured at the last exchange"}, now)
 		}

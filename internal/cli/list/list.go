@@ -34,14 +34,17 @@ and never touches secret storage, so it works while the keyring is locked.
 
 The state is what the last refresh left, corrected by the clock: a session
 whose access token has passed its expiry shows "expired" (the next
-` + "`tokentop token`" + ` refreshes it), and one whose refresh token has passed its expiry
-shows "needs_login (refresh_expired)".
+` + "`tokentop token`" + ` refreshes it, unless it is paused: then ", paused"), and one whose
+refresh token has passed its expiry shows "needs_login (refresh_expired)", paused
+or not. Time left is counted by the server's clock. inspect, keepalive and the
+TUI use the same words (README, "States and words").
 
 --json prints one object, stable for scripts:
   {"storage": "keyring", "config_dir": "...", "sessions": [{"name", "email", "user": {...},
    "role", "org_unit_id", "oauth_url", "api_url", "access_expires_at", "refresh_expires_at",
    "access_expires_in_seconds", "refresh_expires_in_seconds", "state", "reason",
-   "last_error", "next_attempt", "refresh_interrupted", "last_refresh", "refreshes", "failures",
+   "last_error", "next_attempt", "paused", "refresh_interrupted", "auto_refresh_at", "last_refresh",
+   "refreshes", "failures",
    "clock_skew_seconds", "access_fingerprint", "refresh_fingerprint", "secrets_backend", ...}]}
 Instants are RFC 3339 UTC strings or null; no token values are ever included.
 

@@ -121,7 +121,7 @@ func TestServesUntilCancelledAndPublishesItsStatus(t *testing.T) {
 	}
 	body, _ := emu.Issue(emulator.DefaultUser().Email, time.Hour, 2*time.Hour)
 	k := auth.NewKeeper(auth.KeeperConfig{Store: st})
-	if _, err := k.Import(context.Background(), "work", auth.Endpoints{OAuthURL: up.URL, APIURL: up.URL + "/v3"}, body); err != nil {
+	if _, err := k.Import(context.Background(), "work", auth.Endpoints{OAuthURL: up.URL, APIURL: up.URL + "/v3"}, body, auth.ImportOptions{KeepAlive: true}); err != nil {
 		t.Fatal(err)
 	}
 

@@ -44,7 +44,11 @@ is still alive; running it again is harmless.
 revoke --token - --type access|refresh revokes one raw token read from stdin (the
 first line), for admins handling a compromised session. Nothing is stored. The
 server answers "revoked" for unknown or already dead tokens too, so success means
-the token is dead now, not that it was alive.
+the token is dead now, not that it was alive. A token that a saved session holds
+is revoked at that session's OAuth URL (a different --oauth-url is refused: that
+server would answer "revoked" and kill nothing), and the session is marked
+needs_login (revoked) when it was its refresh token. Any other token goes to
+--oauth-url.
 
 Neither form asks for confirmation: naming the session or piping the token is
 the confirmation, so scripts work.`,
@@ -87,16 +91,22 @@ the confirmation, so scripts work.`,
 	fl := cmd.Flags()
 	fl.StringVar(&tokenSrc, "token", "", `read a raw token from stdin: the only value is "-"`)
 	fl.StringVar(&kind, "type", "", "with --token: the kind of token, access or refresh (required)")
-	fl.StringVar(&opts.OAuthURL, "oauth-url", auth.DefaultOAuthURL, "with --token: Convirza OAuth base URL")
+	fl.StringVar(&opts.OAuthURL, "oauth-url", auth.DefaultOAuthURL, "with --token: Convirza OAuth base URL (a saved session's token goes to its own)")
 	_ = cmd.RegisterFlagCompletionFunc("type", cobra.FixedCompletions([]string{"access", "refresh"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 
 func rawRun(cmd *cobra.Command, opts *Options) error {
-	kind, oauthURL := opts.Kind, opts.OAuthURL
-	ep := auth.Endpoints{OAuthURL: oauthURL, APIURL: auth.DefaultAPIURL}
+	kind := opts.Kind
+	ep := auth.Endpoints{OAuthURL: opts.OAuthURL, APIURL: auth.DefaultAPIURL}
 	if err := auth.CheckEndpoints(ep); err != nil {
 		return cmdutil.NewUsageError(fmt.Errorf("--oauth-url: %w", err))
+	}
+	explicit := cmd.Flags().Changed("oauth-url")
+	if !explicit {
+		// The keeper revokes a saved session's token at that session's
+		// URL, and any other at the production one.
+		ep.OAuthURL = ""
 	}
 	tok, err := cmdutil.TokenFromStdin(cmd.Context(), opts.IO)
 	if err != nil {
@@ -111,8 +121,13 @@ func rawRun(cmd *cobra.Command, opts *Options) error {
 	// token is marked as revoked by us (its next 401 then reads as our doing,
 	// not theft). Without storage the admin path still works.
 	if k, kerr := opts.Factory.Keeper(); kerr == nil {
-		session, meta, err = k.RevokeToken(cmd.Context(), ep, tok, kind)
+		var rev auth.TokenRevocation
+		rev, err = k.RevokeToken(cmd.Context(), ep, tok, kind)
+		session, meta, ep = rev.Session, rev.Meta, rev.Endpoints
 	} else {
+		if !explicit {
+			ep.OAuthURL = auth.DefaultOAuthURL
+		}
 		meta, err = opts.Factory.Client().Revoke(cmd.Context(), ep, tok, kind)
 		if err != nil {
 			err = fmt.Errorf("revoke %s token %s: %w", kind, fp, err)

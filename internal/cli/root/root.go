@@ -15,10 +15,12 @@ import (
 	"github.com/tokentop/tokentop/internal/cli/keepalive"
 	"github.com/tokentop/tokentop/internal/cli/list"
 	"github.com/tokentop/tokentop/internal/cli/login"
+	"github.com/tokentop/tokentop/internal/cli/pause"
 	"github.com/tokentop/tokentop/internal/cli/proxycmd"
 	"github.com/tokentop/tokentop/internal/cli/revoke"
 	"github.com/tokentop/tokentop/internal/cli/token"
 	"github.com/tokentop/tokentop/internal/cli/tui"
+	"github.com/tokentop/tokentop/internal/cli/version"
 	"github.com/tokentop/tokentop/storage"
 )
 
@@ -38,7 +40,9 @@ you inspect, copy and revoke tokens: in the TUI (run with no command) or from sc
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return tui.RunTUI(cmd, f, nil)
 		},
+		Version: version.String(),
 	}
+	root.SetVersionTemplate("tokentop {{.Version}}\n")
 	storageName := f.Getenv("TOKENTOP_STORAGE")
 	if storageName == "" {
 		storageName = storage.BackendKeyring
@@ -61,9 +65,32 @@ you inspect, copy and revoke tokens: in the TUI (run with no command) or from sc
 		inspect.NewCmdInspect(f, nil),
 		revoke.NewCmdRevoke(f, nil),
 		forget.NewCmdForget(f, nil),
+		pause.NewCmdPause(f, nil),
+		pause.NewCmdResume(f, nil),
 		keepalive.NewCmdKeepalive(f, nil),
 		execcmd.NewCmdExec(f, nil),
 		har.NewCmdHar(f),
+		version.NewCmdVersion(f),
 	)
+	// demo and emulator keep nothing (demo's sessions live in memory, the
+	// emulator is a server): their help does not offer the global flags
+	// that choose where sessions are kept, which they ignore.
+	for _, c := range root.Commands() {
+		if c.Name() == "demo" || c.Name() == "emulator" {
+			withoutStorageFlags(c)
+		}
+	}
 	return root
+}
+
+// withoutStorageFlags hides --storage and --config-dir from cmd's help.
+func withoutStorageFlags(cmd *cobra.Command) {
+	cmd.SetHelpFunc(func(c *cobra.Command, args []string) {
+		for _, name := range []string{"storage", "config-dir"} {
+			if fl := c.Root().PersistentFlags().Lookup(name); fl != nil {
+				fl.Hidden = true
+			}
+		}
+		c.Root().HelpFunc()(c, args)
+	})
 }

@@ -37,10 +37,15 @@ When the token is inside its refresh window (20% of its lifetime, at least 30s,
 at most half), or has less than --min-valid left, it is refreshed first, under
 the session's lock, so any number of concurrent callers share one refresh.
 
+A paused session (imports start paused; see tokentop pause) is never refreshed:
+its access token is printed while it is valid (and has --min-valid left), else
+token fails with exit 1 and says to run tokentop resume NAME.
+
 Exit codes: 0 token printed; 3 the session needs a new login (the reason is on
 stderr: refresh token expired, revoked, rejected - possibly used by someone
 else -, or rotation lost in transit); 4 secret storage unavailable or locked;
-5 server or network unavailable; 1 anything else.`,
+5 server or network unavailable; 1 anything else, such as a paused session
+whose access token has expired.`,
 		Example: `  # the header goes through stdin, so the token never shows in ps
   tokentop token work | sed 's/^/Authorization: Bearer /' | curl -sS -H @- https://platform-api.convirza.com/v3/auth/profile
   TOKEN=$(tokentop token work --min-valid 10m) || exit`,
@@ -102,6 +107,10 @@ new access token and a new refresh token (the old refresh token dies). Prints
 the old and new fingerprints and expiries on stdout. If another process
 rotated the pair while this one waited for the lock, its pair is adopted
 instead of refreshing twice.
+
+It refreshes a paused session too (you asked for it): the pair is rotated, and
+whoever else holds it, such as the customer whose pair you imported, is logged
+out. The session stays paused.
 
 Exit codes as for token: 3 needs login, 4 storage unavailable, 5 server or
 network unavailable.`,

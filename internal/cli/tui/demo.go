@@ -83,7 +83,9 @@ func seedDemo(ctx context.Context, k *auth.Keeper, srv *demoServer, accessTTL, r
 		if err != nil {
 			return nil, fmt.Errorf("seed demo session %s: %w", sd.name, err)
 		}
-		if _, err := k.Import(ctx, sd.name, srv.endpoints(), body); err != nil {
+		// The demo's sessions are its own, not someone else's: kept alive,
+		// so the demo shows refreshes (all but the paused one).
+		if _, err := k.Import(ctx, sd.name, srv.endpoints(), body, auth.ImportOptions{KeepAlive: true}); err != nil {
 			return nil, fmt.Errorf("seed demo session %s: %w", sd.name, err)
 		}
 		if sd.paused {

@@ -57,14 +57,13 @@ func tuiRun(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	return runProgram(ctx, f, setup{store: st, keeper: k, revoker: f.Client()})
+	return runProgram(ctx, f, setup{store: st, keeper: k})
 }
 
 // setup is what one TUI run works with.
 type setup struct {
 	store     *storage.Store
 	keeper    *auth.Keeper
-	revoker   ui.TokenRevoker
 	endpoints auth.Endpoints // form defaults; zero: production
 	demoURL   string
 	status    string
@@ -99,7 +98,6 @@ func runProgram(ctx context.Context, f *cmdutil.Factory, s setup) error {
 	model := ui.New(ui.Config{
 		Store:     s.store,
 		Keeper:    s.keeper,
-		Revoker:   s.revoker,
 		Styles:    styles,
 		Clipboard: ui.NewClipboard(w),
 		Now:       f.Now(),
@@ -215,7 +213,6 @@ func demoRun(ctx context.Context, opts *DemoOptions) error {
 	return runProgram(ctx, f, setup{
 		store:     st,
 		keeper:    k,
-		revoker:   client,
 		endpoints: primary.endpoints(),
 		demoURL:   primary.url,
 		// The header already counts the sessions; this line must fit 100
