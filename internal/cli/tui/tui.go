@@ -106,10 +106,12 @@ func runProgram(ctx context.Context, f *cmdutil.Factory, s setup) error {
 		Status:    s.status,
 		Context:   ctx,
 	})
-	// 20 frames a second is plenty for a dashboard that changes once a
-	// second and for typing; Bubble Tea's default 60 wakes the renderer
-	// three times as often and alone costs most of the idle CPU.
-	p := tea.NewProgram(model, tea.WithAltScreen(), tea.WithOutput(w), tea.WithContext(ctx), tea.WithFPS(20))
+	// Bubble Tea's renderer draws on its own ticker, so the first frame
+	// waits up to one frame interval: at 20 frames a second that was 50 ms
+	// of a 60 ms start, at 120 it is 8 ms. The price, measured over 20 idle
+	// seconds at 120x40: 1.35% of a core at 120 fps, 0.9% at 60, 0.35% at 20
+	// (a tick only compares the view; frames are written when it changed).
+	p := tea.NewProgram(model, tea.WithAltScreen(), tea.WithOutput(w), tea.WithContext(ctx), tea.WithFPS(120))
 	f.UseKeeper(s.keeper)
 	f.ShowEvents(true)
 	final, runErr := p.Run()
