@@ -18,7 +18,7 @@ var (
 	ErrSecretTooLarge     = errors.New("secret value too large")
 )
 
-// ErrMetadataDamaged is matched by the error for a sessions.json that cannot
+// ErrMetadataDamaged is matched by the error for a session record (or legacy sessions.json) that cannot
 // be parsed; ErrMetadataTooNew by one written by a newer tokentop.
 var (
 	ErrMetadataDamaged = errors.New("session index is damaged")

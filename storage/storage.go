@@ -1,25 +1,30 @@
 // Package storage is where sessions live: secrets in a backend (keyring,
-// file, memory), metadata in sessions.json, one lock per session, and the
-// audit log. It implements auth.SessionStore and auth.AuditLog.
+// file, memory), one metadata record per session, one lock per session, and
+// one audit log per session. It implements auth.SessionStore and
+// auth.AuditLog.
 //
-// Files in the config dir (0700): sessions.json (metadata, never a secret,
-// replaced atomically under a flock on sessions.lock), locks/NAME.lock (one
-// flock per session), events.jsonl and events.jsonl.1 (the audit log, about
-// 1 MiB each), store-id (the store's identity, which keyring accounts and
-// stored pairs carry), and with the file backend secrets.json (0600, under
-// secrets.lock). With BackendMemory and no ConfigDir nothing touches disk.
+// Files in the config dir (0700): sessions/NAME.json (one session's
+// metadata, never a secret, replaced atomically under its own short write
+// lock sessions/.NAME.lock), locks/NAME.lock (the session lock a refresh
+// holds), events/NAME.jsonl and NAME.jsonl.1 (the session's audit log,
+// about 256 KiB each), store-id (the store's identity, which keyring
+// accounts and stored pairs carry), rescue/NAME.json (a pair a refresh could
+// not save, until the next run adopts it), and with the file backend
+// secrets/NAME.json (0600). The single sessions.json, secrets.json and
+// events.jsonl of older versions are migrated once (see migrate.go). With
+// BackendMemory and no ConfigDir nothing touches disk.
 //
 // Each session records the backend holding its secrets, and they are read,
 // saved and deleted there whatever backend the Store was opened with (see
 // route.go); the opened backend is where new sessions go.
 //
-// Decisions: a damaged sessions.json is left in place, copied aside once,
-// and every read and write refuses it with an error naming both files; a
-// newer-version one is left in place and refused. A secrets.json readable
-// by group or others is refused until chmod 600. The config dir and every
-// file in it must belong to the user and not be writable by group or
-// others, and no file is opened through a symlink (see trust.go). Audit events get their
-// fingerprint fields and token-like text scrubbed before they are written.
+// Decisions: a damaged record or legacy file is left in place, copied aside
+// once, and refused with an error naming both files; a newer-version one is
+// left in place and refused. A secrets file readable by group or others is
+// refused until chmod 600. The config dir and every file in it must belong
+// to the user and not be writable by group or others, and no file is opened
+// through a symlink (see trust.go). Audit events get their fingerprint
+// fields and token-like text scrubbed before they are written.
 package storage
 
 import (
@@ -46,7 +51,7 @@ const DefaultKeyringTimeout = 5 * time.Second
 
 // Options choose where sessions live.
 type Options struct {
-	// ConfigDir holds sessions.json, locks, events.jsonl (and secrets.json for
+	// ConfigDir holds the session records, locks, audit logs (and secrets for
 	// the file backend). Empty with BackendMemory: nothing touches disk.
 	// Empty with another backend: DefaultConfigDir().
 	ConfigDir      string
@@ -59,7 +64,7 @@ type Options struct {
 	RuntimeDir string
 }
 
-// metaBackend is the metadata index (sessions.json or memory).
+// metaBackend is the metadata: a record per session (files or memory).
 type metaBackend interface {
 	load(ctx context.Context) ([]auth.Session, error)
 	get(ctx context.Context, name string) (auth.Session, bool, error)
@@ -118,7 +123,7 @@ func DefaultConfigDir() (string, error) {
 }
 
 // Open prepares a Store. It never touches the keyring and never reads
-// sessions.json (a damaged index is reported by List and Get, not here).
+// a session record (a damaged one is reported by List and Get, not here).
 // The config dir must pass the trust rule (see prepareConfigDir); what Open
 // tightened is reported by Warnings.
 func Open(opts Options) (*Store, error) { return openWith(opts, currentTrust()) }

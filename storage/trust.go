@@ -132,7 +132,7 @@ func (t trust) checkDir(dir string, fi os.FileInfo) ([]string, error) {
 	mode := fi.Mode().Perm()
 	if mode&0o022 != 0 {
 		return nil, &TrustError{Path: dir, Problem: fmt.Sprintf("is writable by group or others (mode %04o)", mode),
-			Fix: fmt.Sprintf("check that every file in it is yours and unchanged (sessions.json holds the URLs tokens are sent to), then run `chmod 700 %s`", dir)}
+			Fix: fmt.Sprintf("check that every file in it is yours and unchanged (the session records hold the URLs tokens are sent to), then run `chmod 700 %s`", dir)}
 	}
 	if mode&0o077 == 0 {
 		return nil, nil
