@@ -122,12 +122,13 @@ func New(cfg Config) *Handler {
 	}
 	h.tokens = newTokenCache(cfg.Tokens, cfg.Session, h.now, rv)
 	h.rp = &httputil.ReverseProxy{
-		Rewrite:       h.rewrite,
-		Transport:     roundTripper{h},
-		FlushInterval: -1, // SSE and chunked answers reach the client as they come
-		ErrorHandler:  h.upstreamError,
-		ErrorLog:      nil,
-		BufferPool:    newBufferPool(),
+		Rewrite:        h.rewrite,
+		Transport:      roundTripper{h},
+		FlushInterval:  -1, // SSE and chunked answers reach the client as they come
+		ErrorHandler:   h.upstreamError,
+		ModifyResponse: h.modifyResponse,
+		ErrorLog:       nil,
+		BufferPool:     newBufferPool(),
 	}
 	return h
 }
@@ -165,12 +166,18 @@ type state struct {
 	body     []byte
 	hasBody  bool
 	noReplay string // why the body cannot be replayed
+	// self is the proxy's own origin as the client reached it
+	// (http://Host), for redirects.
+	self string
 }
 
 type stateKey struct{}
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	st := &state{entry: Entry{Time: h.now(), Method: r.Method, Path: RedactedPath(r.URL)}}
+	st := &state{entry: Entry{Time: h.now(), Method: r.Method, Path: RedactedPath(r.URL)}, self: "http://" + r.Host}
+	if r.TLS != nil {
+		st.self = "https://" + r.Host
+	}
 	defer func() {
 		h.served.Add(1)
 		st.entry.Total = h.now().Sub(st.entry.Time)
@@ -273,6 +280,55 @@ func (t roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	h.record(req, resp, started, st)
 	return resp, nil
+}
+
+// modifyResponse points a redirect to the API at the proxy, so that a
+// client following it keeps going through the proxy (and keeps being
+// authenticated) instead of reaching the server without a token.
+func (h *Handler) modifyResponse(resp *http.Response) error {
+	loc := resp.Header.Get("Location")
+	if loc == "" {
+		return nil
+	}
+	st := resp.Request.Context().Value(stateKey{}).(*state)
+	if s, ok := rewriteLocation(loc, h.cfg.Target, st.self); ok {
+		resp.Header.Set("Location", s)
+	}
+	return nil
+}
+
+// rewriteLocation maps a Location under target (absolute, or a path on
+// the target's host) to the same place under self, the proxy's origin: a
+// path-only one stays path-only. Anything else is left alone.
+func rewriteLocation(loc string, target *url.URL, self string) (string, bool) {
+	u, err := url.Parse(loc)
+	if err != nil || u.Opaque != "" || u.User != nil {
+		return "", false
+	}
+	origin := ""
+	switch {
+	case u.Scheme == "" && u.Host == "" && strings.HasPrefix(u.Path, "/"):
+	case strings.EqualFold(u.Scheme, target.Scheme) && strings.EqualFold(u.Host, target.Host):
+		origin = self
+	default:
+		return "", false
+	}
+	prefix := strings.TrimSuffix(target.EscapedPath(), "/")
+	rest, ok := strings.CutPrefix(u.EscapedPath(), prefix)
+	if !ok || rest != "" && rest[0] != '/' {
+		return "", false
+	}
+	if rest == "" {
+		rest = "/"
+	}
+	out := origin + rest
+	if u.RawQuery != "" || u.ForceQuery {
+		out += "?" + u.RawQuery
+	}
+	if u.Fragment != "" {
+		out += "#" + u.EscapedFragment()
+	}
+	return out, true
 }
 
 func (h *Handler) note(resp *http.Response, st *state, msg string) {

@@ -519,3 +519,41 @@ func TestRedactedPath(t *testing.T) {
 		t.Errorf("got %q\nwant %q", got, want)
 	}
 }
+
+func TestRedirectsToTheAPIPointAtTheProxy(t *testing.T) {
+	e := newEnv(t, time.Hour, nil)
+	e.setRoute(func(w http.ResponseWriter, r *http.Request) bool {
+		if loc, ok := strings.CutPrefix(r.URL.Path, "/v3/redirect/"); ok {
+			loc, _ = url.PathUnescape(loc)
+			loc = strings.ReplaceAll(loc, "UP", e.up.URL)
+			w.Header().Set("Location", loc)
+			w.WriteHeader(http.StatusFound)
+			return true
+		}
+		return false
+	})
+	p := e.srv.URL
+	other := "https://elsewhere.example/v3/x"
+	for _, c := range []struct{ loc, want string }{
+		{"UP/v3/auth/profile?a=1", p + "/auth/profile?a=1"},
+		{"UP/v3", p + "/"},
+		{"UP/v3/", p + "/"},
+		{"/v3/auth/profile#frag", "/auth/profile#frag"},
+		{"UP/elsewhere", "UP/elsewhere"}, // outside the API URL: untouched
+		{"UP/v3x/a", "UP/v3x/a"},
+		{"/v3x/a", "/v3x/a"},
+		{other, other},
+		{"relative/x", "relative/x"},
+	} {
+		req, _ := http.NewRequest(http.MethodGet, e.srv.URL+"/redirect/"+url.PathEscape(c.loc), nil)
+		resp, err := e.srv.Client().Transport.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		want := strings.ReplaceAll(c.want, "UP", e.up.URL)
+		if got := resp.Header.Get("Location"); resp.StatusCode != http.StatusFound || got != want {
+			t.Errorf("Location %q: got %d %q, want %q", c.loc, resp.StatusCode, got, want)
+		}
+	}
+}
