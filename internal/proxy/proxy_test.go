@@ -426,6 +426,28 @@ func TestStreamsBothWays(t *testing.T) {
 		t.Fatalf("first event %q, %v: want it before the stream ends", line, err)
 	}
 	close(sendMore)
+
+	// A chunked answer of any other type (no Content-Length) is flushed as
+	// it comes too, not only server-sent events.
+	ndjsonMore := make(chan struct{})
+	e.setRoute(func(w http.ResponseWriter, r *http.Request) bool {
+		w.Header().Set("Content-Type", "application/x-ndjson")
+		_, _ = io.WriteString(w, "{\"n\":1}\n")
+		http.NewResponseController(w).Flush()
+		<-ndjsonMore
+		_, _ = io.WriteString(w, "{\"n\":2}\n")
+		return true
+	})
+	defer close(ndjsonMore)
+	resp2, err := e.srv.Client().Get(e.srv.URL + "/lines")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp2.Body.Close()
+	line, err = bufio.NewReader(resp2.Body).ReadString('\n')
+	if err != nil || line != "{\"n\":1}\n" {
+		t.Fatalf("first line %q, %v: want it before the stream ends", line, err)
+	}
 }
 
 func TestSharedSecret(t *testing.T) {
