@@ -69,6 +69,9 @@ type Config struct {
 	Status string
 	// Context bounds every background call; cancel it when the program ends.
 	Context context.Context
+	// Proxies, when set, shows which sessions a `tokentop proxy` serves
+	// and lets P start one (nil: neither).
+	Proxies Proxies
 	// DisableTick stops the one-second tick (tests drive time themselves).
 	DisableTick bool
 }

@@ -31,9 +31,11 @@ type detailModel struct {
 	refresh  auth.Inspection
 	timeline []auth.Event
 	tlErr    error
-	probing  bool
-	probe    *probeMsg
-	reveal   bool
+	// proxies are the proxies serving the session, from the root model.
+	proxies []ProxyInfo
+	probing bool
+	probe   *probeMsg
+	reveal  bool
 
 	vp            viewport.Model
 	width, height int
@@ -184,6 +186,9 @@ func (d detailModel) content(now time.Time, loc *time.Location) string {
 	esc := safetext.Escape
 	row("OAuth URL", esc(se.Endpoints.OAuthURL))
 	row("API URL", esc(se.Endpoints.APIURL))
+	if len(d.proxies) > 0 {
+		row("Proxy", proxyText(d.proxies))
+	}
 
 	expiry := func(label string, e present.Expiry, urg urgency) {
 		if !e.Known() {

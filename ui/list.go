@@ -178,6 +178,8 @@ type listModel struct {
 	height int   // rows that fit on screen
 	width  int
 	cols   []column
+	// proxied names the sessions a proxy serves (marked after the name).
+	proxied map[string][]ProxyInfo
 	// natural is the widest name, user, role and org among all sessions.
 	natural map[colID]int
 
@@ -291,7 +293,7 @@ func (m *listModel) setSessions(ss []auth.Session, now time.Time) {
 	for _, se := range ss {
 		text, _ := stateText(se, now, nil)
 		nat[colState] = max(nat[colState], ansi.StringWidth(text))
-		nat[colName] = max(nat[colName], len(se.Name))
+		nat[colName] = max(nat[colName], m.nameWidth(se.Name))
 		nat[colUser] = max(nat[colUser], len(userLabel(se)))
 		nat[colRole] = max(nat[colRole], len(roleLabel(se)))
 		nat[colOrg] = max(nat[colOrg], len(orgLabel(se)))
@@ -554,6 +556,10 @@ func (m listModel) row(se auth.Session, selected bool, now time.Time, loc *time.
 		w := c.min
 		switch c.id {
 		case colName:
+			if len(m.proxied[se.Name]) > 0 && w > proxyMarkWidth {
+				b.WriteString(fit(se.Name, w-proxyMarkWidth) + proxyMark)
+				break
+			}
 			b.WriteString(fit(se.Name, w))
 		case colUser:
 			b.WriteString(fit(userLabel(se), w))

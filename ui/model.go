@@ -64,6 +64,12 @@ type Model struct {
 	endpoints auth.Endpoints
 	demoURL   string
 	noTick    bool
+	proxies   Proxies
+
+	// proxied is the proxies serving sessions, by name, as last read;
+	// proxyReading says a read is in flight.
+	proxied      map[string][]ProxyInfo
+	proxyReading bool
 
 	now           time.Time
 	width, height int
@@ -128,6 +134,7 @@ func New(cfg Config) Model {
 		endpoints: cfg.Endpoints,
 		demoURL:   cfg.DemoURL,
 		noTick:    cfg.DisableTick,
+		proxies:   cfg.Proxies,
 		now:       cfg.Now,
 		stamp:     cfg.Stamp,
 		live:      map[string]*liveRow{},
@@ -207,6 +214,10 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.err != nil && m.status.text == "" {
 			m.status = statusLine{text: "keyring unavailable: " + msg.err.Error(), urg: urgencySoon, at: m.now}
 		}
+	case proxiesMsg:
+		m.onProxies(msg)
+	case proxyStartedMsg:
+		cmd = m.onProxyStarted(msg)
 	case keeperClosedMsg:
 		// The keeper stopped (the program is ending); nothing to re-arm.
 	case tea.KeyMsg:
@@ -258,6 +269,7 @@ func (m *Model) onTick(msg tickMsg) tea.Cmd {
 		m.loading = true
 		cmds = append(cmds, m.loadCmd())
 	}
+	cmds = append(cmds, m.proxiesCmd())
 	if !m.noTick {
 		cmds = append(cmds, m.tick())
 	}

@@ -129,6 +129,9 @@ func (l *listModel) onKey(m *Model, msg tea.KeyMsg) tea.Cmd {
 		return m.raw.focusCmd()
 	}
 	se, ok := l.selected()
+	if ok && key.Matches(msg, k.Proxy) {
+		return m.startProxy(se)
+	}
 	if ok {
 		if cmd, handled := m.sessionAction(msg, se, k.Refresh, k.Pause, k.Copy, k.Revoke, k.Forget); handled {
 			return cmd
@@ -155,7 +158,7 @@ func (l *listModel) keyMap(m *Model) help.KeyMap {
 		lk.RevokeReuse.SetHelp("R", "revoke suspect session")
 	}
 	se, sel := l.selected()
-	for _, b := range []*key.Binding{&lk.Open, &lk.Copy, &lk.Refresh, &lk.Pause, &lk.Revoke, &lk.Forget} {
+	for _, b := range []*key.Binding{&lk.Open, &lk.Copy, &lk.Refresh, &lk.Pause, &lk.Revoke, &lk.Forget, &lk.Proxy} {
 		b.SetEnabled(sel)
 	}
 	if sel && se.State == auth.StateNeedsLogin {
@@ -221,6 +224,7 @@ func (m *Model) openDetail(name string) tea.Cmd {
 		return nil
 	}
 	m.detail = m.detail.open(se)
+	m.detail.proxies = m.proxied[name]
 	m.detail.setSize(m.width, m.bodyHeight())
 	m.detail.refreshContent(m.now, m.loc)
 	m.screen = screenDetail

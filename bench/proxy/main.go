@@ -11,6 +11,15 @@
 //   - transfer: a 200 MB download and a 200 MB upload through the proxy,
 //     with the proxy's peak RSS (VmHWM).
 //
+// Beside the latency it reports CPU time per request: the bench process's
+// (client and upstream) for direct requests and for proxied ones, and the
+// proxy process's, so that the proxy's own cost shows apart from the
+// machine's load. The proxy logs every request (its default) to a file
+// unless -quiet. On a machine where client, upstream and proxy share few
+// cores, -proxy-cpu N runs the proxy on CPU N alone (with taskset); start
+// the bench itself on the other CPUs (taskset -c 0 bench ... -proxy-cpu 1)
+// for a fair split.
+//
 // The proxy is the real binary (-bin, built by run.sh) over a file store in a
 // temporary config dir; the upstream is an in-process server on loopback
 // that checks every Bearer token with the emulator and serves small and
@@ -37,12 +46,19 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/tokentop/tokentop/auth"
 	"github.com/tokentop/tokentop/auth/emulator"
 	"github.com/tokentop/tokentop/internal/proxy"
 	"github.com/tokentop/tokentop/storage"
+)
+
+// Settings from flags, read once at start.
+var (
+	quiet    bool
+	proxyCPU string
 )
 
 func main() {
@@ -52,6 +68,8 @@ func main() {
 	soak := flag.Duration("soak", time.Minute, "soak duration (0 skips it)")
 	ttl := flag.Duration("ttl", 10*time.Second, "access-token lifetime during the soak")
 	size := flag.Int64("size", 200<<20, "bytes for the download and upload (0 skips them)")
+	flag.BoolVar(&quiet, "quiet", false, "run the proxy with --quiet (no line per request)")
+	flag.StringVar(&proxyCPU, "proxy-cpu", "", "run the proxy pinned to these CPUs (taskset -c LIST)")
 	flag.Parse()
 	if *bin == "" {
 		fmt.Fprintln(os.Stderr, "proxy bench: -bin PATH is required (go build -o /tmp/tokentop .)")
@@ -127,15 +145,23 @@ func run(bin string, n1, n32 int, soak, ttl time.Duration, size int64) error {
 	if err := b.start("lat", time.Hour); err != nil {
 		return err
 	}
-	fmt.Printf("proxy bench: upstream %s, proxy %s\n\n", b.up.URL, b.proxied)
-	fmt.Println("latency of GET /v3/small (keep-alive)")
-	fmt.Printf("  %-6s %-8s %9s %9s %11s\n", "conns", "path", "p50", "p99", "req/s")
+	logged := "every request logged to a file"
+	if quiet {
+		logged = "--quiet"
+	}
+	pinned := ""
+	if proxyCPU != "" {
+		pinned = ", proxy on CPU " + proxyCPU
+	}
+	fmt.Printf("proxy bench: upstream %s, proxy %s (%s%s)\n\n", b.up.URL, b.proxied, logged, pinned)
+	fmt.Println("latency of GET /v3/small (keep-alive); CPU µs per request: bench = client+upstream, proxy = the proxy process")
+	fmt.Printf("  %-6s %-8s %9s %9s %11s %9s %9s\n", "conns", "path", "p50", "p99", "req/s", "cpu:bench", "cpu:proxy")
 	for _, c := range []struct{ conns, n int }{{1, n1}, {32, n32}} {
 		var direct, proxied result
 		// Interleaved halves, so drift on a shared machine hits both alike.
 		for range 2 {
-			direct.add(load(b.up.URL+"/v3/small", b.token, c.conns, c.n/2))
-			proxied.add(load(b.proxied+"/small", "", c.conns, c.n/2))
+			direct.add(measure(-1, func() result { return load(b.up.URL+"/v3/small", b.token, c.conns, c.n/2) }))
+			proxied.add(measure(b.cmd.Process.Pid, func() result { return load(b.proxied+"/small", "", c.conns, c.n/2) }))
 		}
 		direct.print(c.conns, "direct")
 		proxied.print(c.conns, "proxied")
@@ -178,9 +204,26 @@ func (b *bench) start(name string, ttl time.Duration) error {
 		return err
 	}
 	b.token = sec.AccessToken
-	b.cmd = exec.Command(b.bin, "proxy", name, "--listen", "127.0.0.1:0", "--quiet")
+	args := []string{b.bin, "proxy", name, "--listen", "127.0.0.1:0"}
+	if quiet {
+		args = append(args, "--quiet")
+	}
+	if proxyCPU != "" {
+		args = append([]string{"taskset", "-c", proxyCPU}, args...)
+	}
+	b.cmd = exec.Command(args[0], args[1:]...)
 	b.cmd.Env = append(os.Environ(), "TOKENTOP_CONFIG_DIR="+b.dir, "TOKENTOP_STORAGE=file")
 	b.cmd.Stderr = os.Stderr
+	if !quiet {
+		// The log of every request, as a user would keep it; not the
+		// terminal, whose speed would be measured instead.
+		logf, err := os.Create(filepath.Join(b.dir, name+".log"))
+		if err != nil {
+			return err
+		}
+		defer logf.Close() // the child has its own descriptor
+		b.cmd.Stderr = logf
+	}
 	if err := b.cmd.Start(); err != nil {
 		return err
 	}
@@ -242,12 +285,58 @@ type result struct {
 	lat     []time.Duration
 	elapsed time.Duration
 	errs    int
+	// CPU time spent by the bench process and the proxy process.
+	cpuBench, cpuProxy time.Duration
 }
 
 func (r *result) add(o result) {
 	r.lat = append(r.lat, o.lat...)
 	r.elapsed += o.elapsed
 	r.errs += o.errs
+	r.cpuBench += o.cpuBench
+	r.cpuProxy += o.cpuProxy
+}
+
+// measure runs f and adds the CPU time the bench process and process pid
+// (when not -1) spent meanwhile. The warm-up inside f is counted too; it
+// is the same for both paths.
+func measure(pid int, f func() result) result {
+	b0, p0 := selfCPU(), procCPU(pid)
+	r := f()
+	r.cpuBench, r.cpuProxy = selfCPU()-b0, procCPU(pid)-p0
+	return r
+}
+
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// procCPU is the user and system time of process pid, all threads, from
+// /proc/PID/stat (in clock ticks of 10 ms).
+func procCPU(pid int) time.Duration {
+	if pid < 0 {
+		return 0
+	}
+	data, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return 0
+	}
+	// The command name (field 2) may hold spaces; fields after it are plain.
+	i := strings.LastIndexByte(string(data), ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(data[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * 10 * time.Millisecond
 }
 
 func (r *result) p(q int) time.Duration {
@@ -261,7 +350,9 @@ func (r *result) p(q int) time.Duration {
 func (r *result) rate() float64 { return float64(len(r.lat)) / r.elapsed.Seconds() }
 
 func (r *result) print(conns int, what string) {
-	fmt.Printf("  %-6d %-8s %7.3fms %7.3fms %11.0f", conns, what, ms(r.p(50)), ms(r.p(99)), r.rate())
+	n := float64(len(r.lat) + r.errs)
+	fmt.Printf("  %-6d %-8s %7.3fms %7.3fms %11.0f %9.1f %9.1f", conns, what, ms(r.p(50)), ms(r.p(99)), r.rate(),
+		float64(r.cpuBench.Microseconds())/n, float64(r.cpuProxy.Microseconds())/n)
 	if r.errs > 0 {
 		fmt.Printf("  (%d errors)", r.errs)
 	}

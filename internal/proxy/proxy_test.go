@@ -426,6 +426,28 @@ func TestStreamsBothWays(t *testing.T) {
 		t.Fatalf("first event %q, %v: want it before the stream ends", line, err)
 	}
 	close(sendMore)
+
+	// A chunked answer of any other type (no Content-Length) is flushed as
+	// it comes too, not only server-sent events.
+	ndjsonMore := make(chan struct{})
+	e.setRoute(func(w http.ResponseWriter, r *http.Request) bool {
+		w.Header().Set("Content-Type", "application/x-ndjson")
+		_, _ = io.WriteString(w, "{\"n\":1}\n")
+		http.NewResponseController(w).Flush()
+		<-ndjsonMore
+		_, _ = io.WriteString(w, "{\"n\":2}\n")
+		return true
+	})
+	defer close(ndjsonMore)
+	resp2, err := e.srv.Client().Get(e.srv.URL + "/lines")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp2.Body.Close()
+	line, err = bufio.NewReader(resp2.Body).ReadString('\n')
+	if err != nil || line != "{\"n\":1}\n" {
+		t.Fatalf("first line %q, %v: want it before the stream ends", line, err)
+	}
 }
 
 func TestSharedSecret(t *testing.T) {
@@ -517,5 +539,43 @@ func TestRedactedPath(t *testing.T) {
 	u, _ := url.Parse("/v3/x?page=2&api_key=abc&Access%5FToken=def&sig=1&plain")
 	if got, want := proxy.RedactedPath(u), "/v3/x?page=2&api_key=REDACTED&Access%5FToken=REDACTED&sig=REDACTED&plain"; got != want {
 		t.Errorf("got %q\nwant %q", got, want)
+	}
+}
+
+func TestRedirectsToTheAPIPointAtTheProxy(t *testing.T) {
+	e := newEnv(t, time.Hour, nil)
+	e.setRoute(func(w http.ResponseWriter, r *http.Request) bool {
+		if loc, ok := strings.CutPrefix(r.URL.Path, "/v3/redirect/"); ok {
+			loc, _ = url.PathUnescape(loc)
+			loc = strings.ReplaceAll(loc, "UP", e.up.URL)
+			w.Header().Set("Location", loc)
+			w.WriteHeader(http.StatusFound)
+			return true
+		}
+		return false
+	})
+	p := e.srv.URL
+	other := "https://elsewhere.example/v3/x"
+	for _, c := range []struct{ loc, want string }{
+		{"UP/v3/auth/profile?a=1", p + "/auth/profile?a=1"},
+		{"UP/v3", p + "/"},
+		{"UP/v3/", p + "/"},
+		{"/v3/auth/profile#frag", "/auth/profile#frag"},
+		{"UP/elsewhere", "UP/elsewhere"}, // outside the API URL: untouched
+		{"UP/v3x/a", "UP/v3x/a"},
+		{"/v3x/a", "/v3x/a"},
+		{other, other},
+		{"relative/x", "relative/x"},
+	} {
+		req, _ := http.NewRequest(http.MethodGet, e.srv.URL+"/redirect/"+url.PathEscape(c.loc), nil)
+		resp, err := e.srv.Client().Transport.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		want := strings.ReplaceAll(c.want, "UP", e.up.URL)
+		if got := resp.Header.Get("Location"); resp.StatusCode != http.StatusFound || got != want {
+			t.Errorf("Location %q: got %d %q, want %q", c.loc, resp.StatusCode, got, want)
+		}
 	}
 }

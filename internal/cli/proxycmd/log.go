@@ -1,6 +1,7 @@
 package proxycmd
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -17,16 +18,27 @@ import (
 
 // logger writes the proxy's log: requests, keeper events and notes, one
 // line each, from many goroutines.
+//
+// Request lines are buffered and written at most flushEvery later (or when
+// the buffer fills): a write to stderr per request cost the busy proxy
+// more than the rest of its logging. Anything else (a note, a keeper
+// event) is written at once, after the request lines before it, and close
+// writes whatever is left.
 type logger struct {
-	mu    sync.Mutex
-	w     io.Writer
-	json  bool
-	quiet bool
-	now   func() time.Time
+	mu      sync.Mutex
+	w       io.Writer
+	buf     *bufio.Writer
+	pending *time.Timer // a flush is scheduled
+	json    bool
+	quiet   bool
+	now     func() time.Time
 }
 
+// flushEvery bounds how late a request's log line appears.
+const flushEvery = 50 * time.Millisecond
+
 func newLogger(w io.Writer, asJSON, quiet bool, now func() time.Time) *logger {
-	return &logger{w: w, json: asJSON, quiet: quiet, now: now}
+	return &logger{w: w, buf: bufio.NewWriterSize(w, 64<<10), json: asJSON, quiet: quiet, now: now}
 }
 
 // requestJSON is one request in --json; it holds no secret.
@@ -62,7 +74,7 @@ func (l *logger) request(e proxy.Entry) {
 		return
 	}
 	if l.json {
-		l.writeJSON(requestJSON{Time: e.Time.UTC(), Type: "request", Method: e.Method, Path: e.Path, Status: e.Status,
+		l.writeJSON(false, requestJSON{Time: e.Time.UTC(), Type: "request", Method: e.Method, Path: e.Path, Status: e.Status,
 			UpstreamMS: ms(e.Upstream), TotalMS: ms(e.Total), AccessFP: e.AccessFP, Replayed: e.Replayed, ReplayFP: e.ReplayFP,
 			Refreshed: e.Refreshed, Note: e.Note, Error: e.Error})
 		return
@@ -81,7 +93,7 @@ func (l *logger) request(e proxy.Entry) {
 	} else if e.Note != "" {
 		fmt.Fprintf(&b, ": %s", present.OneLine(e.Note))
 	}
-	l.line(b.String())
+	l.write(false, b.String())
 }
 
 func durationText(d time.Duration) string {
@@ -122,22 +134,23 @@ func (l *logger) event(e auth.Event) {
 		if t.IsZero() {
 			t = now
 		}
-		l.writeJSON(eventJSON{Time: t.UTC(), Type: "event", Session: e.Session, Event: string(e.Kind), Message: present.EventDetail(e, now)})
+		l.writeJSON(true, eventJSON{Time: t.UTC(), Type: "event", Session: e.Session, Event: string(e.Kind), Message: present.EventDetail(e, now)})
 		return
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	present.WriteEvent(l.w, e, now)
+	present.WriteEvent(l.buf, e, now)
+	_ = l.buf.Flush()
 }
 
 // note logs something the proxy itself says (starting, stopping).
 func (l *logger) note(format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	if l.json {
-		l.writeJSON(eventJSON{Time: l.now().UTC(), Type: "note", Message: msg})
+		l.writeJSON(true, eventJSON{Time: l.now().UTC(), Type: "note", Message: msg})
 		return
 	}
-	l.line(present.Stamp(l.now()) + " " + present.OneLine(msg))
+	l.write(true, present.Stamp(l.now())+" "+present.OneLine(msg))
 }
 
 func (l *logger) started(name, target, addr string, secret bool) {
@@ -149,23 +162,50 @@ func (l *logger) started(name, target, addr string, secret bool) {
 	if secret {
 		hdr = " -H \"" + proxy.SecretHeader + ": $(cat secret)\""
 	}
-	l.line(fmt.Sprintf("  try: curl -sS%s http://%s/auth/profile", hdr, addr))
+	l.write(true, fmt.Sprintf("  try: curl -sS%s http://%s/auth/profile", hdr, addr))
 }
 
-func (l *logger) line(s string) {
+// write logs one line, now or within flushEvery.
+func (l *logger) write(now bool, s string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	_, _ = io.WriteString(l.w, s+"\n")
+	_, _ = l.buf.WriteString(s)
+	_ = l.buf.WriteByte('\n')
+	switch {
+	case now:
+		_ = l.buf.Flush()
+	case l.pending == nil && l.buf.Buffered() > 0:
+		l.pending = time.AfterFunc(flushEvery, l.flush)
+	}
 }
 
-func (l *logger) writeJSON(v any) {
+// flush writes the buffered lines.
+func (l *logger) flush() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.pending = nil
+	_ = l.buf.Flush()
+}
+
+// close writes what is buffered, when the proxy stops.
+func (l *logger) close() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.pending != nil {
+		l.pending.Stop()
+		l.pending = nil
+	}
+	_ = l.buf.Flush()
+}
+
+func (l *logger) writeJSON(now bool, v any) {
 	raw, err := json.Marshal(v)
 	if err == nil {
 		raw, err = safetext.JSON(raw, "")
 	}
 	if err != nil {
-		l.line(fmt.Sprintf(`{"type":"note","message":"log entry not encoded: %s"}`, strings.ReplaceAll(err.Error(), `"`, `'`)))
+		l.write(true, fmt.Sprintf(`{"type":"note","message":"log entry not encoded: %s"}`, strings.ReplaceAll(err.Error(), `"`, `'`)))
 		return
 	}
-	l.line(string(raw))
+	l.write(now, string(raw))
 }

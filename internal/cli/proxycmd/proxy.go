@@ -182,6 +182,7 @@ func proxyRun(ctx context.Context, opts *Options) error {
 	stopEvents()
 	<-eventsDone
 	lg.note("stopped after %d requests", h.Served())
+	lg.close()
 	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
 		return fmt.Errorf("proxy: serve: %w", serveErr)
 	}

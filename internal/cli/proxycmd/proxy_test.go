@@ -3,6 +3,7 @@ package proxycmd
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -65,12 +66,16 @@ func TestLogLines(t *testing.T) {
 	e := proxy.Entry{Time: now, Method: "GET", Path: "/calls?x=\x1b[31m", Status: 200, Upstream: 1500 * time.Microsecond,
 		AccessFP: "sha256:aaaaaaaa", Replayed: true, ReplayFP: "sha256:bbbbbbbb", Refreshed: true}
 	var b strings.Builder
-	newLogger(&b, false, false, func() time.Time { return now }).request(e)
+	l := newLogger(&b, false, false, func() time.Time { return now })
+	l.request(e)
+	l.close()
 	if want := "2026-04-10T12:00:00Z GET /calls?x=\\x1b[31m 200 upstream 1.5ms sha256:aaaaaaaa replayed with sha256:bbbbbbbb (refreshed)\n"; b.String() != want {
 		t.Errorf("text:\n got %q\nwant %q", b.String(), want)
 	}
 	b.Reset()
-	newLogger(&b, true, false, func() time.Time { return now }).request(e)
+	l = newLogger(&b, true, false, func() time.Time { return now })
+	l.request(e)
+	l.close()
 	var doc map[string]any
 	if err := json.Unmarshal([]byte(b.String()), &doc); err != nil || doc["status"] != 200.0 || doc["upstream_ms"] != 1.5 ||
 		doc["access_fingerprint"] != "sha256:aaaaaaaa" || strings.Contains(b.String(), "\\u001b") {
@@ -79,10 +84,12 @@ func TestLogLines(t *testing.T) {
 	b.Reset()
 	q := newLogger(&b, false, true, func() time.Time { return now })
 	q.request(proxy.Entry{Time: now, Status: 200})
+	q.close()
 	if b.Len() != 0 {
 		t.Errorf("--quiet logged a plain request: %q", b.String())
 	}
 	q.request(proxy.Entry{Time: now, Status: 502, Error: "no token"})
+	q.close()
 	if !strings.Contains(b.String(), "no token") {
 		t.Errorf("--quiet left out a failure: %q", b.String())
 	}
@@ -185,4 +192,54 @@ func TestServesUntilCancelledAndPublishesItsStatus(t *testing.T) {
 	if strings.Contains(out, sec.AccessToken) {
 		t.Error("the token is in the log")
 	}
+}
+
+// countingWriter counts the writes that reach it (each one a system call
+// on stderr).
+type countingWriter struct {
+	syncBuffer
+	mu     sync.Mutex
+	writes int
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	c.writes++
+	c.mu.Unlock()
+	return c.syncBuffer.Write(p)
+}
+
+func (c *countingWriter) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.writes
+}
+
+// TestRequestLinesAreBufferedNotLost: a busy proxy does not pay a write to
+// stderr per request, yet every line arrives soon, in order, and before
+// any note that follows it.
+func TestRequestLinesAreBufferedNotLost(t *testing.T) {
+	now := time.Date(2026, 4, 10, 12, 0, 0, 0, time.UTC)
+	w := &countingWriter{}
+	l := newLogger(w, false, false, func() time.Time { return now })
+	for i := range 200 {
+		l.request(proxy.Entry{Time: now, Method: "GET", Path: fmt.Sprintf("/r%d", i), Status: 200})
+	}
+	if n := w.count(); n > 10 {
+		t.Errorf("%d writes for 200 request lines: want them buffered", n)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(w.String(), "GET /r199 ") {
+		if time.Now().After(deadline) {
+			t.Fatalf("request lines not written within 5s:\n%s", w.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	l.request(proxy.Entry{Time: now, Method: "GET", Path: "/last", Status: 200})
+	l.note("stopped")
+	out := w.String()
+	if strings.Count(out, "\n") != 202 || !strings.HasSuffix(out, "GET /last 200 upstream - -\n2026-04-10T12:00:00Z stopped\n") {
+		t.Errorf("lines lost or out of order:\n%s", out[max(0, len(out)-300):])
+	}
+	l.close()
 }

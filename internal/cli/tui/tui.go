@@ -57,7 +57,12 @@ func tuiRun(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	return runProgram(ctx, f, setup{store: st, keeper: k})
+	s := setup{store: st, keeper: k}
+	// P in the TUI runs this same binary as `tokentop proxy NAME`.
+	if exe, err := os.Executable(); err == nil {
+		s.proxies = newChildProxies(exe, f.Environ(), st.ConfigDir(), st.Backend(), f.Now)
+	}
+	return runProgram(ctx, f, s)
 }
 
 // setup is what one TUI run works with.
@@ -67,6 +72,9 @@ type setup struct {
 	endpoints auth.Endpoints // form defaults; zero: production
 	demoURL   string
 	status    string
+	// proxies serve sessions on local ports (P); nil: none. The ones
+	// started here stop when the TUI quits.
+	proxies proxyRunner
 }
 
 // runProgram runs the keeper in the background and the TUI in the
@@ -95,6 +103,10 @@ func runProgram(ctx context.Context, f *cmdutil.Factory, s setup) error {
 	// which costs up to 5 s on a terminal that never answers.
 	r.SetHasDarkBackground(lipgloss.HasDarkBackground())
 	styles := ui.NewStyles(r)
+	var proxies ui.Proxies
+	if s.proxies != nil {
+		proxies = s.proxies
+	}
 	model := ui.New(ui.Config{
 		Store:     s.store,
 		Keeper:    s.keeper,
@@ -105,6 +117,7 @@ func runProgram(ctx context.Context, f *cmdutil.Factory, s setup) error {
 		DemoURL:   s.demoURL,
 		Status:    s.status,
 		Context:   ctx,
+		Proxies:   proxies,
 	})
 	// Bubble Tea's renderer draws on its own ticker, so the first frame
 	// waits up to one frame interval: at 20 frames a second that was 50 ms
@@ -116,6 +129,11 @@ func runProgram(ctx context.Context, f *cmdutil.Factory, s setup) error {
 	f.ShowEvents(true)
 	final, runErr := p.Run()
 	f.ShowEvents(false)
+	if s.proxies != nil {
+		// Before the keeper stops: a proxy in this process gets its tokens
+		// from it, and one in a child saves its own refresh.
+		s.proxies.stop(proxyStopWait)
+	}
 	cancel()
 	// A refresh started from the TUI (r) runs outside the keeper's loop:
 	// unless the user chose to abandon it (q twice), its answer is saved
@@ -209,17 +227,33 @@ func demoRun(ctx context.Context, opts *DemoOptions) error {
 	client := f.Client()
 	k := auth.NewKeeper(auth.KeeperConfig{Store: st, Client: client, Audit: st})
 	f.UseKeeper(k)
-	if _, err := seedDemo(ctx, k, primary, accessTTL, refreshTTL); err != nil {
+	seeds, err := seedDemo(ctx, k, primary, accessTTL, refreshTTL)
+	if err != nil {
 		return err
+	}
+	// A proxy for the first session, in this process (the demo's sessions
+	// are in memory), so the status line can offer a curl with no token.
+	proxies := newInProcessProxies(k, f.Now)
+	px, err := proxies.Start(ctx, seeds[0].name)
+	if err != nil {
+		return fmt.Errorf("start the demo's proxy: %w", err)
 	}
 	return runProgram(ctx, f, setup{
 		store:     st,
 		keeper:    k,
 		endpoints: primary.endpoints(),
 		demoURL:   primary.url,
-		// The header already counts the sessions; this line must fit 100
-		// columns with the URL whole, so people can copy it.
-		status: fmt.Sprintf("demo: n logs in as %s / %s · curl %s/_emulator/stats",
-			emulator.DefaultUser().Email, emulator.DefaultUser().Password, primary.url),
+		proxies:   proxies,
+		// The header already counts the sessions and shows the emulator's
+		// URL; this line must fit 100 columns with the URL whole, so
+		// people can copy it.
+		status: demoStatus(px.URL()),
 	})
+}
+
+// demoStatus is the demo's first status line: the login to type, and a
+// request through the proxy for the first seeded session.
+func demoStatus(proxyURL string) string {
+	return fmt.Sprintf("demo: n logs in as %s / %s · curl -s %s/auth/profile",
+		emulator.DefaultUser().Email, emulator.DefaultUser().Password, proxyURL)
 }
