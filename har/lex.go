@@ -509,7 +509,14 @@ func (s *source) fill() bool {
 	return n > 0 || (!s.eof && s.err == nil)
 }
 
-func (s *source) offset() int64 { return s.base + int64(s.pos) }
+// offset is where the reader is in the input (0 for no reader: the
+// proxy's Writer sanitises entries it made itself).
+func (s *source) offset() int64 {
+	if s == nil {
+		return 0
+	}
+	return s.base + int64(s.pos)
+}
 
 // peek skips space and returns the next byte; ok is false at the end.
 func (s *source) peek() (byte, bool) {
