@@ -396,10 +396,15 @@ func (v *HarView) View() string {
 	case v.showHelp:
 		return overlay(body, v.st.Dialog.Render(v.helpText()), w, h)
 	case v.detail && len(rows) > 0:
-		d := rows[v.cursor[v.pane]].detail
-		box := make([]string, 0, len(d)+2)
-		for _, l := range d {
-			box = append(box, harFit(l, max(10, w-6)))
+		// Wrapped to the frame, and cut to its height with a count of
+		// what was left out: a finding may list twenty entries.
+		var box []string
+		for _, l := range rows[v.cursor[v.pane]].detail {
+			box = append(box, strings.Split(ansi.Wrap(l, max(10, w-6), " "), "\n")...)
+		}
+		if room := max(1, h-7); len(box) > room {
+			left := len(box) - room + 1
+			box = append(box[:room-1], fmt.Sprintf("… %d more lines", left))
 		}
 		box = append(box, "", v.st.Muted.Render("esc or enter closes"))
 		return overlay(body, v.st.Dialog.Render(strings.Join(box, "\n")), w, h)
