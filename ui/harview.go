@@ -99,7 +99,9 @@ type HarView struct {
 	applied   string
 	detail    bool
 	showHelp  bool
-	width     int
+	// embedded: drawn inside the main TUI, whose footer shows the keys.
+	embedded bool
+	width    int
 	height    int
 }
 
@@ -330,7 +332,12 @@ func (v *HarView) clamp() {
 
 // listHeight is the rows left for a pane's lines: title, tabs, column
 // header, the filter or summary line and the help line take five.
-func (v *HarView) listHeight() int { return v.height - 5 }
+func (v *HarView) listHeight() int {
+	if v.embedded {
+		return v.height - 4
+	}
+	return v.height - 5
+}
 
 func harFit(s string, w int) string {
 	if ansi.StringWidth(s) > w {
@@ -377,10 +384,14 @@ func (v *HarView) View() string {
 		}
 		lines = append(lines, v.st.Muted.Render(harFit(empty, w)))
 	}
-	for len(lines) < h-2 {
+	foot := 2
+	if v.embedded {
+		foot = 1
+	}
+	for len(lines) < h-foot {
 		lines = append(lines, "")
 	}
-	lines = lines[:max(0, h-2)]
+	lines = lines[:max(0, h-foot)]
 	switch {
 	case v.filtering:
 		lines = append(lines, harFit(v.filter.View(), w))
@@ -389,7 +400,9 @@ func (v *HarView) View() string {
 	default:
 		lines = append(lines, v.st.Muted.Render(harFit(v.summary(), w)))
 	}
-	lines = append(lines, harFit(v.help.ShortHelpView(v.keys.ShortHelp()), w))
+	if !v.embedded {
+		lines = append(lines, harFit(v.help.ShortHelpView(v.keys.ShortHelp()), w))
+	}
 	body := strings.Join(lines[:min(len(lines), h)], "\n")
 
 	switch {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -18,7 +19,7 @@ import (
 // on every run) with a login, two refreshes of one token (a reuse), a 429
 // and an API call, whose URLs, headers, e-mail and request ids carry
 // terminal control sequences.
-func hostileHAR(t testing.TB) *har.Report {
+func hostileHARBytes(t testing.TB) []byte {
 	t0 := time.Date(2026, 4, 10, 11, 0, 0, 0, time.UTC)
 	type nv = map[string]string
 	entry := func(i int, method, url string, reqHeaders []nv, post string, status int, respHeaders []nv, body string) map[string]any {
@@ -52,7 +53,11 @@ func hostileHAR(t testing.TB) *har.Report {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := har.Analyze(bytes.NewReader(doc))
+	return doc
+}
+
+func hostileHAR(t testing.TB) *har.Report {
+	rep, err := har.Analyze(bytes.NewReader(hostileHARBytes(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,4 +165,35 @@ func TestHarViewKeys(t *testing.T) {
 	if v.detail {
 		t.Error("esc did not close the details")
 	}
+}
+
+// TestMainTUIOpensAHARFile: H asks for a path, reads the file off the
+// Update loop, shows its report inside the TUI, and esc goes back.
+func TestMainTUIOpensAHARFile(t *testing.T) {
+	dir := t.TempDir()
+	path := dir + "/customer.har"
+	if err := os.WriteFile(path, hostileHARBytes(t), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, 120, 30)
+	h.keys("H")
+	h.requireContains("OPEN A HAR FILE")
+	h.keys("enter")
+	h.requireContains("type the path of the HAR file")
+	h.typeText(dir + "/missing.har")
+	h.keys("enter")
+	h.requireContains("no such file")
+	for range len(dir + "/missing.har") {
+		h.keys("backspace")
+	}
+	h.typeText(path)
+	h.keys("enter")
+	h.requireContains("tokentop har  customer.har", "1 Timeline (4)", "refresh")
+	requireFits(t, h.view(), 120, 30)
+	requireInertView(t, h.view())
+	h.keys("3")
+	h.requireContains("refresh_reuse")
+	h.keys("esc")
+	h.requireNotContains("tokentop har  customer.har")
+	h.requireContains("acme-admin")
 }

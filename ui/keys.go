@@ -8,6 +8,7 @@ type listKeys struct {
 	Open, Filter, ClearFilter             key.Binding
 	Login, Import, Refresh, Pause         key.Binding
 	Copy, Revoke, Forget, RevokeRaw       key.Binding
+	OpenHAR                               key.Binding
 	RevokeReuse, Sort                     key.Binding
 	// Reveal and Probe are the inspector's; the list's help names them
 	// so the full help is the whole story in one place.
@@ -35,6 +36,7 @@ func newListKeys() listKeys {
 		Forget:      key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "forget locally")),
 		RevokeRaw:   key.NewBinding(key.WithKeys("X"), key.WithHelp("X", "revoke pasted token")),
 		RevokeReuse: key.NewBinding(key.WithKeys("R"), key.WithHelp("R", revokeReuseHelp)),
+		OpenHAR:     key.NewBinding(key.WithKeys("H"), key.WithHelp("H", "open a HAR file")),
 		Sort:        key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "sort: name → expiry → state")),
 		Reveal:      key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "reveal tokens (in the inspector)")),
 		Probe:       key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "ask the server (in the inspector)")),
@@ -58,7 +60,7 @@ func (k listKeys) FullHelp() [][]key.Binding {
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End},
 		{k.Open, k.Filter, k.ClearFilter, k.Sort, k.Copy, k.Refresh, k.Pause},
 		{k.Login, k.Import, k.Revoke, k.Forget, k.RevokeRaw, k.RevokeReuse},
-		{k.Reveal, k.Probe, k.Help, k.Quit},
+		{k.Reveal, k.Probe, k.OpenHAR, k.Help, k.Quit},
 	}
 }
 
