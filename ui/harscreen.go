@@ -125,4 +125,3 @@ func (s *harScreen) typing() bool {
 	}
 	return true
 }
-

@@ -102,7 +102,7 @@ type HarView struct {
 	// embedded: drawn inside the main TUI, whose footer shows the keys.
 	embedded bool
 	width    int
-	height    int
+	height   int
 }
 
 // NewHarView is the view of rep, the analysis of file.
