@@ -17,7 +17,7 @@ import (
 // command, off the Update loop; esc goes back.
 type harScreen struct {
 	form
-	view_ *HarView
+	shown *HarView
 	path  string // the file being read or shown
 }
 
@@ -56,14 +56,14 @@ func loadHAR(path string) tea.Cmd {
 }
 
 func (s *harScreen) onKey(app *Model, msg tea.KeyMsg) tea.Cmd {
-	if v := s.view_; v != nil {
+	if v := s.shown; v != nil {
 		if msg.Type == tea.KeyEsc && !v.filtering && !v.detail && !v.showHelp && v.applied == "" {
-			s.view_ = nil
+			s.shown = nil
 			app.screen = screenList
 			return nil
 		}
 		if v.onKey(msg) {
-			s.view_ = nil
+			s.shown = nil
 			app.screen = screenList
 		}
 		return nil
@@ -98,13 +98,13 @@ func (s *harScreen) onMsg(app *Model, msg tea.Msg) tea.Cmd {
 		s.fields[0].err = safetext.Escape(fmt.Sprintf("%v", m.err))
 		return s.focusCmd()
 	}
-	s.view_ = NewHarView(*s.styles, filepath.Base(m.path), m.rep)
-	s.view_.embedded = true
+	s.shown = NewHarView(*s.styles, filepath.Base(m.path), m.rep)
+	s.shown.embedded = true
 	return nil
 }
 
 func (s *harScreen) view(app *Model, width, height int) string {
-	if v := s.view_; v != nil {
+	if v := s.shown; v != nil {
 		v.width, v.height = width, height
 		v.help.Width = width
 		return v.View()
@@ -113,15 +113,15 @@ func (s *harScreen) view(app *Model, width, height int) string {
 }
 
 func (s *harScreen) keyMap(*Model) help.KeyMap {
-	if s.view_ != nil {
-		return s.view_.keys
+	if s.shown != nil {
+		return s.shown.keys
 	}
 	return s.form.keyMap()
 }
 
 func (s *harScreen) typing() bool {
-	if s.view_ != nil {
-		return s.view_.filtering
+	if s.shown != nil {
+		return s.shown.filtering
 	}
 	return true
 }
