@@ -10,9 +10,7 @@
 package har
 
 import (
-	"bufio"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -27,6 +25,10 @@ type Entry struct {
 	Time            float64  `json:"time"`
 	Request         Request  `json:"request"`
 	Response        Response `json:"response"`
+
+	// Where request and response are in the entry's raw JSON; zero when
+	// absent.
+	reqAt, respAt [2]int
 }
 
 // NameValue is a HAR header, cookie, query or form parameter.
@@ -125,9 +127,10 @@ func (e *FormatError) Error() string {
 }
 
 // walker walks a HAR document: every member outside log.entries is handed
-// to other (raw, for copying), every entry to entry.
+// to other (raw, for copying), every entry to entry. The raw values are
+// slices of the read buffer, valid only during the call.
 type walker struct {
-	dec   *json.Decoder
+	src   *source
 	other func(path, key string, raw json.RawMessage) error
 	entry func(i int, raw json.RawMessage) error
 	open  func(path string) error // an object at path begins ("" the document, "log")
@@ -136,42 +139,54 @@ type walker struct {
 }
 
 func (w *walker) fail(msg string) error {
-	return &FormatError{Offset: w.dec.InputOffset(), Msg: msg}
+	return &FormatError{Offset: w.src.offset(), Msg: msg}
 }
 
-func (w *walker) delim(want json.Delim) error {
-	t, err := w.dec.Token()
-	if err != nil {
-		return w.syntax(err)
+// delim consumes the next byte, which must be want.
+func (w *walker) delim(want byte) error {
+	c, ok := w.src.peek()
+	if !ok {
+		return w.src.endErr()
 	}
-	if d, ok := t.(json.Delim); !ok || d != want {
-		return w.fail(fmt.Sprintf("want %q, found %v", want, describe(t)))
+	if c != want {
+		return w.fail(fmt.Sprintf("want %q, found %s", want, describe(c)))
 	}
+	w.src.pos++
 	return nil
 }
 
-func describe(t json.Token) string {
-	switch v := t.(type) {
-	case json.Delim:
-		return fmt.Sprintf("%q", v)
-	case string:
+func describe(c byte) string {
+	switch {
+	case c == '"':
 		return "a string"
-	case nil:
+	case c == 'n':
 		return "null"
-	default:
-		return fmt.Sprintf("%T", v)
+	case c == '{' || c == '[' || c == '}' || c == ']' || c == ',' || c == ':':
+		return fmt.Sprintf("%q", c)
+	case c == '-' || c >= '0' && c <= '9':
+		return "a number"
+	case c == 't' || c == 'f':
+		return "a boolean"
 	}
+	return fmt.Sprintf("%q", c)
 }
 
-func (w *walker) syntax(err error) error {
-	if errors.Is(err, io.EOF) {
-		return w.fail("the file ends too early (truncated download?)")
+// next consumes the ',' between members or elements, or the closing
+// delimiter; more says which.
+func (w *walker) next(closing byte) (more bool, err error) {
+	c, ok := w.src.peek()
+	if !ok {
+		return false, w.src.endErr()
 	}
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		return &FormatError{Offset: se.Offset, Msg: se.Error()}
+	switch c {
+	case ',':
+		w.src.pos++
+		return true, nil
+	case closing:
+		w.src.pos++
+		return false, nil
 	}
-	return err
+	return false, w.fail(fmt.Sprintf("want ',' or %q, found %s", closing, describe(c)))
 }
 
 // object walks one object at path, calling member for each key.
@@ -184,18 +199,32 @@ func (w *walker) object(path string, member func(key string) error) error {
 			return err
 		}
 	}
-	for w.dec.More() {
-		t, err := w.dec.Token()
-		if err != nil {
-			return w.syntax(err)
-		}
-		key, _ := t.(string)
-		if err := member(key); err != nil {
-			return err
-		}
+	c, ok := w.src.peek()
+	if !ok {
+		return w.src.endErr()
 	}
-	if err := w.delim('}'); err != nil {
-		return err
+	if c == '}' {
+		w.src.pos++
+	} else {
+		for more := true; more; {
+			if c, ok := w.src.peek(); ok && c != '"' {
+				return w.fail(fmt.Sprintf("want a member name, found %s", describe(c)))
+			}
+			k, err := w.src.value()
+			if err != nil {
+				return err
+			}
+			key := unquote(k)
+			if err := w.delim(':'); err != nil {
+				return err
+			}
+			if err := member(key); err != nil {
+				return err
+			}
+			if more, err = w.next('}'); err != nil {
+				return err
+			}
+		}
 	}
 	if w.close != nil {
 		return w.close(path)
@@ -204,12 +233,50 @@ func (w *walker) object(path string, member func(key string) error) error {
 }
 
 func (w *walker) raw(path, key string) error {
-	var raw json.RawMessage
-	if err := w.dec.Decode(&raw); err != nil {
-		return w.syntax(err)
+	raw, err := w.src.value()
+	if err != nil {
+		return err
 	}
 	if w.other != nil {
 		return w.other(path, key, raw)
+	}
+	return nil
+}
+
+func (w *walker) entries() error {
+	if err := w.delim('['); err != nil {
+		return err
+	}
+	if w.array != nil {
+		if err := w.array(true); err != nil {
+			return err
+		}
+	}
+	c, ok := w.src.peek()
+	if !ok {
+		return w.src.endErr()
+	}
+	if c == ']' {
+		w.src.pos++
+	} else {
+		for i, more := 0, true; more; i++ {
+			raw, err := w.src.value()
+			if err != nil {
+				return err
+			}
+			if raw[0] != '{' {
+				return &FormatError{Offset: w.src.offset() - int64(len(raw)), Msg: fmt.Sprintf("entry %d is not an object", i)}
+			}
+			if err := w.entry(i, raw); err != nil {
+				return err
+			}
+			if more, err = w.next(']'); err != nil {
+				return err
+			}
+		}
+	}
+	if w.array != nil {
+		return w.array(false)
 	}
 	return nil
 }
@@ -226,33 +293,7 @@ func (w *walker) run() error {
 				return w.raw("log", key)
 			}
 			sawEntries = true
-			if err := w.delim('['); err != nil {
-				return err
-			}
-			if w.array != nil {
-				if err := w.array(true); err != nil {
-					return err
-				}
-			}
-			for i := 0; w.dec.More(); i++ {
-				var raw json.RawMessage
-				if err := w.dec.Decode(&raw); err != nil {
-					return w.syntax(err)
-				}
-				if len(raw) == 0 || raw[0] != '{' {
-					return w.fail(fmt.Sprintf("entry %d is not an object", i))
-				}
-				if err := w.entry(i, raw); err != nil {
-					return err
-				}
-			}
-			if err := w.delim(']'); err != nil {
-				return err
-			}
-			if w.array != nil {
-				return w.array(false)
-			}
-			return nil
+			return w.entries()
 		})
 	})
 	if err != nil {
@@ -261,24 +302,26 @@ func (w *walker) run() error {
 	if !sawLog || !sawEntries {
 		return w.fail("no log.entries")
 	}
-	if _, err := w.dec.Token(); !errors.Is(err, io.EOF) {
+	if _, ok := w.src.peek(); ok {
 		return w.fail("more data after the HAR document")
 	}
-	return nil
+	return w.src.err
 }
 
-// readBuffer is the read-ahead size: large reads keep the decoder's
+// readBuffer is the read-ahead size: large reads keep the reader's
 // refills cheap on files of hundreds of megabytes.
 const readBuffer = 1 << 20
 
 // Each calls fn with every entry of the HAR read from r, in file order,
-// decoded; raw is the entry's JSON as it was in the file.
+// decoded; raw is the entry's JSON as it was in the file. The entry's
+// bodies and raw are valid only during the call: they share the read
+// buffer.
 func Each(r io.Reader, fn func(i int, e *Entry, raw json.RawMessage) error) error {
-	w := &walker{dec: json.NewDecoder(bufio.NewReaderSize(r, readBuffer))}
+	w := &walker{src: newSource(r)}
 	w.entry = func(i int, raw json.RawMessage) error {
 		var e Entry
-		if err := json.Unmarshal(raw, &e); err != nil {
-			return fmt.Errorf("entry %d: %w", i, &FormatError{Offset: w.dec.InputOffset(), Msg: err.Error()})
+		if err := decodeEntry(raw, &e); err != nil {
+			return fmt.Errorf("entry %d: %w", i, &FormatError{Offset: w.src.offset(), Msg: err.Error()})
 		}
 		return fn(i, &e, raw)
 	}

@@ -3,7 +3,6 @@ package har
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 )
 
 // object is a JSON object that keeps its members' order and raw values, so
@@ -16,28 +15,12 @@ type member struct {
 }
 
 func parseObject(raw []byte) (object, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	t, err := dec.Token()
-	if err != nil {
-		return nil, err
-	}
-	if d, ok := t.(json.Delim); !ok || d != '{' {
-		return nil, fmt.Errorf("not an object")
-	}
 	var o object
-	for dec.More() {
-		t, err := dec.Token()
-		if err != nil {
-			return nil, err
-		}
-		key, _ := t.(string)
-		var v json.RawMessage
-		if err := dec.Decode(&v); err != nil {
-			return nil, err
-		}
-		o = append(o, member{key, v})
-	}
-	return o, nil
+	err := members(raw, func(key string, val []byte) error {
+		o = append(o, member{key, val})
+		return nil
+	})
+	return o, err
 }
 
 func (o object) get(key string) json.RawMessage {
@@ -88,7 +71,10 @@ func (o object) rewriteArray(key string, fn func(el object) bool) error {
 		return nil
 	}
 	var els []json.RawMessage
-	if err := json.Unmarshal(raw, &els); err != nil {
+	if err := elements(raw, func(val []byte) error {
+		els = append(els, val)
+		return nil
+	}); err != nil {
 		return err
 	}
 	changed := false
@@ -106,8 +92,16 @@ func (o object) rewriteArray(key string, fn func(el object) bool) error {
 		}
 	}
 	if changed {
-		b, _ := json.Marshal(els)
-		o.set(key, b)
+		var b bytes.Buffer
+		b.WriteByte('[')
+		for i, el := range els {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.Write(el)
+		}
+		b.WriteByte(']')
+		o.set(key, b.Bytes())
 	}
 	return nil
 }

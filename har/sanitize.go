@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"sort"
 	"strings"
 )
 
@@ -46,7 +47,8 @@ func Sanitize(r io.Reader, w io.Writer, known *Report) (Replaced, error) {
 	}
 	s := &sanitizer{a: a, out: Replaced{}}
 	bw := bufio.NewWriterSize(w, readBuffer)
-	ww := &walker{dec: nil}
+	ww := &walker{src: newSource(r)}
+	s.src = ww.src
 	first := map[string]bool{}
 	sep := func(path string) {
 		if first[path] {
@@ -92,7 +94,6 @@ func Sanitize(r io.Reader, w io.Writer, known *Report) (Replaced, error) {
 		_, err = bw.Write(out)
 		return err
 	}
-	ww.dec = json.NewDecoder(bufio.NewReaderSize(r, readBuffer))
 	if err := ww.run(); err != nil {
 		return s.out, err
 	}
@@ -103,6 +104,11 @@ func Sanitize(r io.Reader, w io.Writer, known *Report) (Replaced, error) {
 type sanitizer struct {
 	a   *analyzer
 	out Replaced
+	src *source // for the offset of an entry that is not HAR
+
+	// Reused from entry to entry: an entry's copy is written out before
+	// the next is read, so memory stays at the largest entry.
+	buf, spliced []byte
 }
 
 // minLooseSecret is the shortest password or cookie value also searched for
@@ -112,18 +118,16 @@ const minLooseSecret = 8
 
 func (s *sanitizer) entry(i int, raw json.RawMessage) ([]byte, error) {
 	var e Entry
-	if err := json.Unmarshal(raw, &e); err != nil {
-		return nil, err
+	if err := decodeEntry(raw, &e); err != nil {
+		return nil, &FormatError{Offset: s.src.offset(), Msg: err.Error()}
 	}
 	// Learn this entry's secrets first: what it reveals is replaced in it.
 	s.a.entry(i, &e)
 
-	o, err := parseObject(raw)
-	if err != nil {
-		return nil, err
-	}
-	loose := false
-	if req := o.get("request"); len(req) > 0 {
+	// The request and, when it sets cookies, the response are rewritten;
+	// every other byte of the entry is copied as it was, in one pass.
+	req := raw[e.reqAt[0]:e.reqAt[1]]
+	if len(req) > 0 && req[0] == '{' {
 		ro, err := parseObject(req)
 		if err != nil {
 			return nil, err
@@ -131,44 +135,110 @@ func (s *sanitizer) entry(i int, raw json.RawMessage) ([]byte, error) {
 		if err := s.request(ro); err != nil {
 			return nil, err
 		}
-		o.set("request", ro.encode())
+		req = ro.encode()
 	}
-	if needsResponseRewrite(&e) {
-		ro, err := parseObject(o.get("response"))
+	resp := raw[e.respAt[0]:e.respAt[1]]
+	if len(resp) > 0 && resp[0] == '{' && needsResponseRewrite(&e) {
+		ro, err := parseObject(resp)
 		if err != nil {
 			return nil, err
 		}
 		if err := s.response(ro); err != nil {
 			return nil, err
 		}
-		o.set("response", ro.encode())
+		resp = ro.encode()
 	}
-	b := o.encode()
-
-	// Tokens wherever they are: URL, other headers, bodies.
-	b = s.replaceTokens(b)
-	// Passwords and cookie values echoed elsewhere.
+	b := s.spliced[:0]
+	if e.reqAt[0] < e.respAt[0] || e.respAt[1] == 0 {
+		b = splice(b, raw, e.reqAt, req, e.respAt, resp)
+	} else {
+		b = splice(b, raw, e.respAt, resp, e.reqAt, req)
+	}
+	// Tokens wherever they are (URL, other headers, bodies), then
+	// passwords and cookie values echoed elsewhere: all found first, then
+	// written in one pass. A loose secret that overlaps a token or a
+	// placeholder already found is left to it.
+	spans := scan(b, s.a.known, s.a.exact)
+	loose := false
 	for _, set := range []struct {
 		k  Kind
 		vs map[string]bool
 	}{{KindPassword, s.a.rep.passwords}, {KindCookie, s.a.rep.cookies}} {
-		for v := range set.vs {
-			if len(v) < minLooseSecret {
-				continue
-			}
+		for _, v := range longestFirst(set.vs) {
 			for _, form := range forms(v) {
-				if n := bytes.Count(b, []byte(form)); n > 0 {
-					b = bytes.ReplaceAll(b, []byte(form), []byte(Placeholder(set.k, v)))
-					s.out[set.k] += n
-					loose = true
+				for off := 0; ; {
+					k := bytes.Index(b[off:], []byte(form))
+					if k < 0 {
+						break
+					}
+					sp := span{start: off + k, end: off + k + len(form), kind: set.k, value: v}
+					if n := len(spans); len(insertSpan(spans, sp)) > n {
+						spans = insertSpan(spans, sp)
+						loose = true
+					}
+					off = sp.end
 				}
 			}
 		}
 	}
-	if loose && !json.Valid(b) {
+	out := s.buf[:0]
+	last := 0
+	for _, sp := range spans {
+		if sp.value == "" {
+			continue // already a placeholder
+		}
+		out = append(out, b[last:sp.start]...)
+		out = append(out, Placeholder(sp.kind, sp.value)...)
+		s.out[sp.kind]++
+		last = sp.end
+	}
+	out = append(out, b[last:]...)
+	s.buf, s.spliced = out, b
+	if loose && !validJSON(out) {
 		return nil, fmt.Errorf("a secret could not be replaced without breaking the entry's JSON; nothing was written for it")
 	}
-	return b, nil
+	return out, nil
+}
+
+// longestFirst is the loose secrets to search for, in a fixed order: the
+// longest first, so one that contains another is replaced whole.
+func longestFirst(set map[string]bool) []string {
+	var vs []string
+	for v := range set {
+		if len(v) >= minLooseSecret {
+			vs = append(vs, v)
+		}
+	}
+	sort.Slice(vs, func(i, j int) bool {
+		if len(vs[i]) != len(vs[j]) {
+			return len(vs[i]) > len(vs[j])
+		}
+		return vs[i] < vs[j]
+	})
+	return vs
+}
+
+func validJSON(b []byte) bool {
+	end, err := skip(b, 0)
+	return err == nil && skipSpace(b, end) == len(b)
+}
+
+// splice writes raw with the range at1 replaced by v1 and at2 by v2 (at1
+// before at2; a zero range is absent).
+func splice(b, raw []byte, at1 [2]int, v1 []byte, at2 [2]int, v2 []byte) []byte {
+	last := 0
+	for _, r := range []struct {
+		at [2]int
+		v  []byte
+	}{{at1, v1}, {at2, v2}} {
+		if r.at[1] == 0 {
+			continue
+		}
+		b = append(b, raw[last:r.at[0]]...)
+		b = append(b, r.v...)
+		last = r.at[1]
+	}
+	return append(b, raw[last:]...)
 }
 
 // forms are the ways v may be written inside a HAR's JSON: escaped once (a
@@ -197,27 +267,6 @@ func needsResponseRewrite(e *Entry) bool {
 		}
 	}
 	return false
-}
-
-func (s *sanitizer) replaceTokens(b []byte) []byte {
-	spans := scan(b, s.a.known, s.a.exact)
-	if len(spans) == 0 {
-		return b
-	}
-	var out bytes.Buffer
-	out.Grow(len(b))
-	last := 0
-	for _, sp := range spans {
-		if sp.value == "" {
-			continue // already a placeholder
-		}
-		out.Write(b[last:sp.start])
-		out.WriteString(Placeholder(sp.kind, sp.value))
-		s.out[sp.kind]++
-		last = sp.end
-	}
-	out.Write(b[last:])
-	return out.Bytes()
 }
 
 // secretValue is the placeholder for a value found under name: a known

@@ -9,6 +9,7 @@ type listKeys struct {
 	Login, Import, Refresh, Pause         key.Binding
 	Copy, Revoke, Forget, RevokeRaw       key.Binding
 	RevokeReuse, Sort, Proxy              key.Binding
+	OpenHAR                               key.Binding
 	// Reveal and Probe are the inspector's; the list's help names them
 	// so the full help is the whole story in one place.
 	Reveal, Probe key.Binding
@@ -35,6 +36,7 @@ func newListKeys() listKeys {
 		Forget:      key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "forget locally")),
 		RevokeRaw:   key.NewBinding(key.WithKeys("X"), key.WithHelp("X", "revoke pasted token")),
 		RevokeReuse: key.NewBinding(key.WithKeys("R"), key.WithHelp("R", revokeReuseHelp)),
+		OpenHAR:     key.NewBinding(key.WithKeys("H"), key.WithHelp("H", "open a HAR file")),
 		Sort:        key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "sort: name → expiry → state")),
 		Proxy:       key.NewBinding(key.WithKeys("P"), key.WithHelp("P", "proxy on a local port")),
 		Reveal:      key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "reveal tokens (in the inspector)")),
@@ -59,7 +61,7 @@ func (k listKeys) FullHelp() [][]key.Binding {
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End},
 		{k.Open, k.Filter, k.ClearFilter, k.Sort, k.Copy, k.Refresh, k.Pause},
 		{k.Login, k.Import, k.Revoke, k.Forget, k.RevokeRaw, k.RevokeReuse, k.Proxy},
-		{k.Reveal, k.Probe, k.Help, k.Quit},
+		{k.Reveal, k.Probe, k.OpenHAR, k.Help, k.Quit},
 	}
 }
 

@@ -27,6 +27,7 @@ const (
 	screenLogin
 	screenImport
 	screenRawRevoke
+	screenHar
 )
 
 // noteFor is how long a row shows news such as "new sha256:…".
@@ -96,6 +97,7 @@ type Model struct {
 	login  loginModel
 	imp    importModel
 	raw    rawRevokeModel
+	har    harScreen
 	dialog dialog // over the screen, when one is open
 	banner *banner
 	status statusLine
@@ -161,6 +163,7 @@ func New(cfg Config) Model {
 	m.login = newLoginModel(m.styles, m.endpoints)
 	m.imp = newImportModel(m.styles, m.endpoints)
 	m.raw = newRawRevokeModel(m.styles, m.endpoints)
+	m.har = newHarScreen(m.styles)
 	m.setSessions(cfg.Sessions)
 	m.list.loading = cfg.Stamp == "" // Init reads them
 	if cfg.Status != "" {

@@ -127,6 +127,10 @@ func (l *listModel) onKey(m *Model, msg tea.KeyMsg) tea.Cmd {
 		m.raw = m.raw.reset(m.endpoints)
 		m.screen = screenRawRevoke
 		return m.raw.focusCmd()
+	case key.Matches(msg, k.OpenHAR):
+		m.har = m.har.reset()
+		m.screen = screenHar
+		return m.har.focusCmd()
 	}
 	se, ok := l.selected()
 	if ok && key.Matches(msg, k.Proxy) {

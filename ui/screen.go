@@ -45,6 +45,8 @@ func (m *Model) active() screen {
 		return &m.imp
 	case screenRawRevoke:
 		return &m.raw
+	case screenHar:
+		return &m.har
 	}
 	return &m.list
 }

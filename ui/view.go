@@ -58,6 +58,7 @@ func (m *Model) relayout() {
 	m.login.setWidth(m.width)
 	m.imp.setWidth(m.width)
 	m.raw.setWidth(m.width)
+	m.har.setWidth(m.width)
 }
 
 // View draws header, banner, the active screen (or a dialog over it),

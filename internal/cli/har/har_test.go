@@ -184,3 +184,22 @@ func TestAnalyzeProbeMarksLiveAndDead(t *testing.T) {
 	}
 	noSecrets(t, rec, out, errOut)
 }
+
+// TestHarFileWithoutATerminalPrintsTheReport: `har FILE` opens the view
+// only on a terminal; in a pipe it prints what `har analyze` prints.
+func TestHarFileWithoutATerminalPrintsTheReport(t *testing.T) {
+	rec := hartest.Browse(t, "opaque")
+	p := writeHAR(t, rec.HAR)
+	f, out, errOut := factory()
+	if err := execute(NewCmdHar(f), p); err != nil {
+		t.Fatal(err)
+	}
+	f2, want, _ := factory()
+	if err := execute(NewCmdAnalyze(f2, nil), p); err != nil {
+		t.Fatal(err)
+	}
+	if out.String() != want.String() || out.Len() == 0 {
+		t.Errorf("har FILE printed:\n%s\nwant what har analyze prints:\n%s", out, want)
+	}
+	noSecrets(t, rec, out, errOut)
+}

@@ -8,11 +8,13 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tokentop/tokentop/auth"
+	"github.com/tokentop/tokentop/har"
 	"github.com/tokentop/tokentop/internal/cli/cmdutil"
 	"github.com/tokentop/tokentop/internal/cli/iostreams"
 	"github.com/tokentop/tokentop/internal/present"
@@ -40,6 +42,7 @@ type Options struct {
 	Forwarded   bool
 	Quiet       bool
 	JSON        bool
+	Record      string // a new HAR file recording every exchange, sanitised
 }
 
 // NewCmdProxy builds `proxy`; runF, when not nil, runs instead of serving.
@@ -82,11 +85,20 @@ they happen. --quiet logs only refreshes and failures; --json one JSON object a 
 Ctrl-C stops accepting, lets requests in flight finish (up to 10s), and finishes
 and saves a refresh in flight before exiting.
 
+--record FILE.har writes every exchange to a new HAR 1.2 file (mode 0600; an
+existing file is refused): method, URL, headers, cookies, status and timings,
+not bodies, which are streamed. Each entry is sanitised as it is written, as
+"tokentop har sanitize" does: the proxy's own token is never in it, and tokens,
+cookie values and passwords met in the traffic become placeholders naming their
+fingerprint. The file is a complete HAR after every entry, so "tokentop har
+analyze" reads it while the proxy runs or after it was killed.
+
 Exit codes: 0 stopped by Ctrl-C; 2 bad flags or a refused --listen; 3 the session
 needs a new login; 4 secret storage unavailable; 5 server unavailable at start.`,
 		Example: `  tokentop proxy work
   curl -sS http://127.0.0.1:8788/auth/profile
   tokentop proxy work --listen 127.0.0.1:0 --json
+  tokentop proxy work --record work.har
   openssl rand -hex 24 | tee secret | tokentop proxy work --listen 0.0.0.0:8788 --allow-remote`,
 		Args:              cmdutil.ExactArgs(1, "a session NAME"),
 		ValidArgsFunction: cmdutil.CompleteSessionName(f),
@@ -110,6 +122,7 @@ needs a new login; 4 secret storage unavailable; 5 server unavailable at start.`
 	fl.BoolVar(&opts.Forwarded, "forwarded", false, "add X-Forwarded-For, -Host and -Proto to requests sent upstream")
 	fl.BoolVar(&opts.Quiet, "quiet", false, "log only refreshes and failures, not every request")
 	fl.BoolVar(&opts.JSON, "json", false, "log one JSON object a line")
+	fl.StringVar(&opts.Record, "record", "", "record every exchange, sanitised, to this new HAR `FILE`")
 	return cmd
 }
 
@@ -138,12 +151,26 @@ func proxyRun(ctx context.Context, opts *Options) error {
 		return fmt.Errorf("proxy %s: %w", opts.Name, err)
 	}
 	lg := newLogger(opts.IO.ErrOut, opts.JSON, opts.Quiet, opts.Factory.Now)
-	h := proxy.New(proxy.Config{
+	cfg := proxy.Config{
 		Session: opts.Name, Target: target, Tokens: k, Now: opts.Factory.Now,
 		Secret: secret, Forwarded: opts.Forwarded, Log: lg.request,
-	})
+	}
+	var rec *har.Writer
+	if opts.Record != "" {
+		rec, err = har.Create(opts.Record, "tokentop proxy", buildVersion(), func(err error) {
+			lg.note("%v; recording stopped (the file holds the entries before it)", err)
+		})
+		if err != nil {
+			return err
+		}
+		cfg.Recorder = rec
+	}
+	h := proxy.New(cfg)
 	ln, err := net.Listen("tcp", opts.Listen)
 	if err != nil {
+		if rec != nil {
+			_ = rec.Close()
+		}
 		return fmt.Errorf("proxy: listen on %s: %w", opts.Listen, err)
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
@@ -181,12 +208,28 @@ func proxyRun(ctx context.Context, opts *Options) error {
 	status.stop()
 	stopEvents()
 	<-eventsDone
+	if rec != nil {
+		// The document is complete after every entry; this only syncs it.
+		if err := rec.Close(); err != nil {
+			lg.note("%v", err)
+		} else {
+			lg.note("recorded %d exchanges to %s", rec.Entries(), opts.Record)
+		}
+	}
 	lg.note("stopped after %d requests", h.Served())
 	lg.close()
 	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
 		return fmt.Errorf("proxy: serve: %w", serveErr)
 	}
 	return nil
+}
+
+// buildVersion is the module's version for a recording's log.creator.
+func buildVersion() string {
+	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" {
+		return info.Main.Version
+	}
+	return "devel"
 }
 
 // readSecret reads the shared secret for --allow-remote.

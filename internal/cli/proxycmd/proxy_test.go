@@ -16,6 +16,7 @@ import (
 
 	"github.com/tokentop/tokentop/auth"
 	"github.com/tokentop/tokentop/auth/emulator"
+	harpkg "github.com/tokentop/tokentop/har"
 	"github.com/tokentop/tokentop/internal/cli/cmdutil"
 	"github.com/tokentop/tokentop/internal/cli/iostreams"
 	"github.com/tokentop/tokentop/internal/proxy"
@@ -242,4 +243,93 @@ func TestRequestLinesAreBufferedNotLost(t *testing.T) {
 		t.Errorf("lines lost or out of order:\n%s", out[max(0, len(out)-300):])
 	}
 	l.close()
+}
+
+// TestRecordWritesASanitisedHAR: proxy --record writes every exchange to a
+// HAR that is valid, holds no secret (not the session's token, not the
+// client's cookie), and that har analyze reads.
+func TestRecordWritesASanitisedHAR(t *testing.T) {
+	emu := emulator.New(emulator.Config{LoginRate: -1})
+	up := httptest.NewServer(emu)
+	defer up.Close()
+	dir := filepath.Join(t.TempDir(), "cfg")
+	st, err := storage.Open(storage.Options{ConfigDir: dir, Backend: storage.BackendFile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := emu.Issue(emulator.DefaultUser().Email, time.Hour, 2*time.Hour)
+	k := auth.NewKeeper(auth.KeeperConfig{Store: st})
+	if _, err := k.Import(context.Background(), "work", auth.Endpoints{OAuthURL: up.URL, APIURL: up.URL + "/v3"}, body, auth.ImportOptions{KeepAlive: true}); err != nil {
+		t.Fatal(err)
+	}
+	recPath := filepath.Join(t.TempDir(), "work.har")
+
+	ios, _, _, _ := iostreams.Test()
+	stderr := &syncBuffer{}
+	ios.ErrOut = stderr
+	f := cmdutil.New(ios, func(string) string { return "" }, os.Environ)
+	f.ConfigDir, f.StorageName = dir, storage.BackendFile
+	cmd := NewCmdProxy(f, nil)
+	cmd.SetArgs([]string{"work", "--listen", "127.0.0.1:0", "--record", recPath})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- cmd.ExecuteContext(ctx) }()
+
+	var status proxy.Status
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		all, _ := proxy.ReadStatuses(dir, time.Now())
+		if s := all["work"]; len(s) == 1 {
+			status = s[0]
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no status file; stderr:\n%s", stderr)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	const cookie = "customer-session-0123456789"
+	for _, path := range []string{"/auth/profile", "/auth/profile?refresh_token=abcdefghijklmnopqrstuvwxyz0123"} {
+		req, _ := http.NewRequest("GET", "http://"+status.Listen+path, nil)
+		req.Header.Set("Cookie", "sid="+cookie)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("run: %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("did not stop")
+	}
+	if !strings.Contains(stderr.String(), "recorded 2 exchanges to") {
+		t.Errorf("stderr does not say what was recorded:\n%s", stderr)
+	}
+
+	fi, err := os.Stat(recPath)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("recording: %v, %v; want mode 0600", fi, err)
+	}
+	b, _ := os.ReadFile(recPath)
+	sec, _ := st.Secrets(context.Background(), "work")
+	for _, secret := range []string{sec.AccessToken, sec.RefreshToken, cookie, "abcdefghijklmnopqrstuvwxyz0123"} {
+		if strings.Contains(string(b), secret) {
+			t.Errorf("the recording holds a secret (%.4s…):\n%s", secret, b)
+		}
+	}
+	rep, err := harpkg.Analyze(strings.NewReader(string(b)))
+	if err != nil {
+		t.Fatalf("har analyze on the recording: %v\n%s", err, b)
+	}
+	if rep.Entries != 2 {
+		t.Errorf("analyze saw %d entries, want 2", rep.Entries)
+	}
+	if !strings.Contains(string(b), up.URL+"/v3/auth/profile") {
+		t.Errorf("the recording lacks the upstream URL:\n%s", b)
+	}
 }
