@@ -8,15 +8,35 @@ import (
 
 // writeFileAtomic replaces path with data so that readers and a crash at
 // any point see either the old or the new content, never a mix: a temp file
-// in the same directory, fsync, rename over path, fsync the directory.
-// Callers serialise writers with a lock; a killed writer leaves only a
-// stray temp file, which removeStaleTemps cleans up later.
-func writeFileAtomic(path string, data []byte, perm os.FileMode) (err error) {
+// (random name) in the same directory, fsync, rename over path, fsync the
+// directory. A killed writer leaves a stray hidden temp file behind.
+func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
 	dir, base := filepath.Split(path)
 	tmp, err := os.CreateTemp(dir, tempPrefix(base)+"*")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
+	return replaceWith(tmp, path, data, perm)
+}
+
+// writeFileLocked is writeFileAtomic for a file whose writers all hold one
+// lock: the temp file has a fixed name (.BASE.tmp) instead of a random one,
+// so a writer killed mid-save leaves a temp file the next writer simply
+// truncates and reuses, and nothing has to list the directory (which holds
+// one file per session) to clean up after it. Never through a symlink.
+func writeFileLocked(path string, data []byte, perm os.FileMode) error {
+	dir, base := filepath.Split(path)
+	tmpPath := filepath.Join(dir, "."+base+".tmp")
+	tmp, err := os.OpenFile(tmpPath, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|oNoFollow, perm)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, openErr(tmpPath, err))
+	}
+	return replaceWith(tmp, path, data, perm)
+}
+
+// replaceWith writes data to the open temp file tmp, makes it durable and
+// renames it over path; on failure the temp file is removed.
+func replaceWith(tmp *os.File, path string, data []byte, perm os.FileMode) (err error) {
 	defer func() {
 		if err != nil {
 			_ = tmp.Close()
@@ -38,7 +58,7 @@ func writeFileAtomic(path string, data []byte, perm os.FileMode) (err error) {
 	if err = os.Rename(tmp.Name(), path); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	return syncDir(dir)
+	return syncDir(filepath.Dir(path))
 }
 
 // tempPrefix names the temp files of base, hidden so nobody mistakes them.
@@ -55,40 +75,4 @@ func syncDir(dir string) error {
 		return fmt.Errorf("sync directory %s: %w", dir, err)
 	}
 	return nil
-}
-
-// writeFileLocked is writeFileAtomic for a file whose writers all hold one
-// lock: the temp file has a fixed name (.BASE.tmp) instead of a random one,
-// so a writer killed mid-save leaves a temp file the next writer simply
-// truncates and reuses, and nothing has to list the directory (which holds
-// one file per session) to clean up after it. Never through a symlink.
-func writeFileLocked(path string, data []byte, perm os.FileMode) (err error) {
-	dir, base := filepath.Split(path)
-	tmpPath := filepath.Join(dir, "."+base+".tmp")
-	tmp, err := os.OpenFile(tmpPath, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|oNoFollow, perm)
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, openErr(tmpPath, err))
-	}
-	defer func() {
-		if err != nil {
-			_ = tmp.Close()
-			_ = os.Remove(tmpPath)
-		}
-	}()
-	if err = tmp.Chmod(perm); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if _, err = tmp.Write(data); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("write %s: sync: %w", path, err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err = os.Rename(tmpPath, path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return syncDir(dir)
 }
