@@ -55,8 +55,9 @@ type Column struct {
 }
 
 // SessionColumns are every column of the session table, in order. Their
-// sizes fit the TUI's cells (fixed-width countdowns); `list`, whose cells
-// are words, sizes them by its content. Priorities are what a support
+// sizes fit the TUI's cells (fixed-width countdowns, room for the notes
+// STATE shows after a refresh); `list`, whose cells are words and hold
+// no notes, sizes them by its content (see listColumn). Priorities are what a support
 // engineer looks at first: which session (NAME), whether it works now
 // (ACCESS, STATE), where its tokens are (STORAGE, when it varies),
 // whether it will keep working (REFRESH), whose it is (USER), then the
@@ -74,7 +75,7 @@ func SessionColumns() []Column {
 		{ID: ColAccessExpires, Title: "ACCESS EXPIRES", Min: 20, Max: 20, Priority: 20},
 		{ID: ColRefresh, Title: "REFRESH", Min: 8, Max: 8, Priority: 80, Right: true},
 		{ID: ColRefreshExpires, Title: "REFRESH EXPIRES", Min: 20, Max: 20, Priority: 25},
-		{ID: ColState, Title: "STATE", Min: 19, Max: 64, Priority: 85, GrowsLast: true},
+		{ID: ColState, Title: "STATE", Min: 19, Max: 64, Keep: 16, Priority: 85, GrowsLast: true},
 		{ID: ColLastRefresh, Title: "LAST REFRESH", Min: 12, Max: 12, Priority: 30, Right: true},
 	}
 }
