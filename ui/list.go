@@ -86,6 +86,9 @@ type listModel struct {
 	filter    textinput.Model
 	filtering bool // the filter field has the focus
 	sortBy    sortKey
+	// now is the time the rows were last filtered and sorted by state at:
+	// the last load's, or the last tick's for a key that re-sorts.
+	now time.Time
 	// loading says the first load is in flight: an empty list means
 	// "not read yet", not "no sessions".
 	loading bool
@@ -130,15 +133,16 @@ func stateRank(st auth.State) int {
 	return 5
 }
 
-// less orders two sessions by k, then by name so the order is stable.
-func (k sortKey) less(a, b auth.Session) bool {
+// less orders two sessions by k, then by name so the order is stable;
+// sa and sb are their effective states (the ones the list shows).
+func (k sortKey) less(a, b auth.Session, sa, sb auth.State) bool {
 	switch k {
 	case sortExpiry:
 		if !a.RefreshExpiry.Equal(b.RefreshExpiry) {
 			return expiryBefore(a.RefreshExpiry, b.RefreshExpiry)
 		}
 	case sortState:
-		if ra, rb := stateRank(a.State), stateRank(b.State); ra != rb {
+		if ra, rb := stateRank(sa), stateRank(sb); ra != rb {
 			return ra < rb
 		}
 		if !a.RefreshExpiry.Equal(b.RefreshExpiry) {
@@ -185,10 +189,12 @@ func (m listModel) selected() (auth.Session, bool) {
 }
 
 // setSessions replaces the data, keeping the cursor on the same session;
-// now measures the state texts.
+// now measures the state texts and decides the states filtered and sorted
+// by.
 func (m *listModel) setSessions(ss []auth.Session, now time.Time) {
 	prev, hadPrev := m.selected()
 	m.all = ss
+	m.now = now
 	nat := map[present.ColumnID]int{present.ColName: 4, present.ColUser: 4, present.ColRole: 4, present.ColOrg: 3, present.ColState: stateRoom}
 	for _, se := range ss {
 		text, _ := stateText(se, now, nil)
@@ -238,15 +244,35 @@ func (m listModel) chromeLines() int {
 	return 1
 }
 
+// applyFilter chooses and orders the rows by the state each session is
+// in at m.now (present.Describe), not the stored one: metadata is written
+// only when something happens, so a stored "ok" outlives its tokens.
 func (m *listModel) applyFilter() {
 	q := strings.ToLower(strings.TrimSpace(m.filter.Value()))
 	m.rows = m.rows[:0]
+	var state []auth.State // by index into all, when needed
+	if q != "" || m.sortBy == sortState {
+		state = make([]auth.State, len(m.all))
+	}
 	for i, se := range m.all {
-		if q == "" || matches(se, q) {
+		if state == nil {
+			m.rows = append(m.rows, i)
+			continue
+		}
+		st := present.Describe(se, m.now)
+		state[i] = st.State
+		if q == "" || matches(se, st, q) {
 			m.rows = append(m.rows, i)
 		}
 	}
-	sort.SliceStable(m.rows, func(a, b int) bool { return m.sortBy.less(m.all[m.rows[a]], m.all[m.rows[b]]) })
+	sort.SliceStable(m.rows, func(a, b int) bool {
+		ia, ib := m.rows[a], m.rows[b]
+		var sa, sb auth.State
+		if state != nil {
+			sa, sb = state[ia], state[ib]
+		}
+		return m.sortBy.less(m.all[ia], m.all[ib], sa, sb)
+	})
 }
 
 // cycleSort moves to the next order, keeping the cursor on its session.
@@ -260,8 +286,11 @@ func (m *listModel) cycleSort() {
 	m.clamp()
 }
 
-func matches(se auth.Session, q string) bool {
-	for _, f := range []string{se.Name, userLabel(se), roleLabel(se), orgLabel(se), string(se.State)} {
+// matches says whether q is in a session's name, user, role, org or the
+// words its STATE cell says (st.Cell: "needs_login (refresh_expired)",
+// "expired, paused").
+func matches(se auth.Session, st present.Status, q string) bool {
+	for _, f := range []string{se.Name, userLabel(se), roleLabel(se), orgLabel(se), st.Cell()} {
 		if strings.Contains(strings.ToLower(f), q) {
 			return true
 		}
