@@ -17,135 +17,35 @@ import (
 	"github.com/tokentop/tokentop/internal/timefmt"
 )
 
-// colID names a list column.
-type colID int
-
-const (
-	colName colID = iota
-	colUser
-	colRole
-	colOrg
-	colAccess
-	colBar
-	colRefresh
-	colState
-	colLast
-)
-
-// column is a list column: its minimum width, how much it may grow, and how
-// long it survives on a narrow terminal (higher priority is dropped later).
-type column struct {
-	id       colID
-	title    string
-	min, max int // max 0: takes whatever is left
-	// keep is how much of its widest content the column keeps before
-	// lower-priority columns are dropped: "legacy-pa…" cannot be told from
-	// its neighbours, and "Stan…" is not a role.
-	keep     int
-	priority int
-	right    bool
-}
-
-// columns in display order. Priorities are what a support engineer looks
-// at first: which session (NAME), whether it works now (ACCESS, STATE),
-// whether it will keep working (REFRESH), whose it is (USER), then the bar,
-// ROLE and ORG; LAST REFRESH is history the inspector also shows, so it is
-// the first to go.
-func listColumns() []column {
-	return []column{
-		{id: colName, title: "NAME", min: 10, max: 20, keep: 16, priority: 100},
-		{id: colUser, title: "USER", min: 16, max: 40, priority: 70},
-		{id: colRole, title: "ROLE", min: 5, max: 8, keep: 8, priority: 50},
-		{id: colOrg, title: "ORG", min: 4, max: 8, priority: 40},
-		{id: colAccess, title: "ACCESS", min: 8, max: 8, priority: 90, right: true},
-		{id: colBar, title: "", min: 10, max: 10, priority: 60},
-		{id: colRefresh, title: "REFRESH", min: 8, max: 8, priority: 80, right: true},
-		{id: colState, title: "STATE", min: stateMin, max: maxStateW, priority: 85},
-		{id: colLast, title: "LAST REFRESH", min: 12, max: 12, priority: 30, right: true},
-	}
+// tuiColumns are the list's columns, of the session table's: the
+// countdowns with a bar of the access token's lifetime, and the last
+// refresh (history the inspector also shows, so the first to go).
+func tuiColumns() []present.Column {
+	return present.PickColumns(present.ColName, present.ColUser, present.ColRole, present.ColOrg, present.ColAccess,
+		present.ColBar, present.ColRefresh, present.ColState, present.ColLastRefresh)
 }
 
 const (
-	// maxStateW bounds STATE on a wide terminal: longer reasons are on
-	// the status line and in the inspector.
-	maxStateW = 64
-	// stateMin fits "new sha256:1234abcd", the note after a refresh, whole:
-	// a fingerprint is always shown the same way.
-	stateMin = 19
 	// stateRoom is STATE's least natural width: room for the notes the
 	// keeper's events put there ("new sha256:1234abcd", "failed: …").
 	stateRoom = 24
-	colGap    = 2 // spaces between columns
 	markerW   = 2 // "▸ " before the selected row
 	minBodyHt = 1
 )
 
-// layoutColumns picks the columns that fit in width (dropping the lowest
-// priority first, never wrapping) and gives spare room to growable ones.
-// natural holds the widest content of some columns (from the data, measured
-// once per load), so they grow only as far as their content needs; STATE
-// without a natural width takes whatever is left. Room no column needs is
-// left empty: padding a row out to the edge of a wide terminal only puts
-// its last column out of sight.
-func layoutColumns(width int, natural map[colID]int) []column {
-	cols := listColumns()
+// layoutColumns picks the columns that fit in width and their widths,
+// with the one layout `tokentop list` uses. natural holds the widest
+// content of some columns (from the data, measured once per load), so
+// they grow only as far as their content needs; STATE without a natural
+// width takes whatever is left.
+func layoutColumns(width int, natural map[present.ColumnID]int) []present.Placed {
+	cols := tuiColumns()
+	nat := make([]int, len(cols))
 	for i, c := range cols {
-		if n, ok := natural[c.id]; ok && c.max > 0 {
-			cols[i].max = max(min(n, c.max), c.min)
-		} else if c.id == colState {
-			cols[i].max = 0 // unmeasured: takes the rest
-		}
-		if c.keep > 0 {
-			cols[i].min = max(c.min, min(natural[c.id], c.keep))
-		}
+		nat[i] = natural[c.ID]
 	}
-	need := func(cs []column) int {
-		n := markerW
-		for i, c := range cs {
-			if i > 0 {
-				n += colGap
-			}
-			n += c.min
-		}
-		return n
-	}
-	for len(cols) > 1 && need(cols) > width {
-		low := 0
-		for i, c := range cols {
-			if c.priority < cols[low].priority {
-				low = i
-			}
-		}
-		cols = append(cols[:low:low], cols[low+1:]...)
-	}
-	spare := width - need(cols)
-	// Grow the columns in priority order (NAME first) up to their
-	// content's width; STATE, whose text varies and which says the most
-	// when cut, grows last with what is left.
-	order := make([]int, len(cols))
-	for i := range order {
-		order[i] = i
-	}
-	growsLast := func(c column) bool { return c.id == colState }
-	sort.SliceStable(order, func(a, b int) bool {
-		ca, cb := cols[order[a]], cols[order[b]]
-		if growsLast(ca) != growsLast(cb) {
-			return growsLast(cb)
-		}
-		return ca.priority > cb.priority
-	})
-	for _, i := range order {
-		g := min(spare, max(cols[i].max-cols[i].min, 0))
-		cols[i].min += g
-		spare -= g
-	}
-	for i := range cols {
-		if spare > 0 && cols[i].max == 0 {
-			cols[i].min += spare
-			spare = 0
-		}
-	}
-	return cols
+	// Before the first size the table has no room, not unlimited room.
+	return present.Layout(cols, nat, max(width, 1), markerW)
 }
 
 // liveRow is what the keeper's events told us about a row since the last
@@ -177,15 +77,18 @@ type listModel struct {
 	offset int   // first row on screen
 	height int   // rows that fit on screen
 	width  int
-	cols   []column
+	cols   []present.Placed
 	// proxied names the sessions a proxy serves (marked after the name).
 	proxied map[string][]ProxyInfo
 	// natural is the widest name, user, role and org among all sessions.
-	natural map[colID]int
+	natural map[present.ColumnID]int
 
 	filter    textinput.Model
 	filtering bool // the filter field has the focus
 	sortBy    sortKey
+	// now is the time the rows were last filtered and sorted by state at:
+	// the last load's, or the last tick's for a key that re-sorts.
+	now time.Time
 	// loading says the first load is in flight: an empty list means
 	// "not read yet", not "no sessions".
 	loading bool
@@ -202,14 +105,14 @@ const (
 )
 
 // sortCol is the column whose title marks the order.
-func (k sortKey) col() colID {
+func (k sortKey) col() present.ColumnID {
 	switch k {
 	case sortExpiry:
-		return colRefresh
+		return present.ColRefresh
 	case sortState:
-		return colState
+		return present.ColState
 	}
-	return colName
+	return present.ColName
 }
 
 // stateRank orders states by how much they need a person: a dead session
@@ -230,15 +133,16 @@ func stateRank(st auth.State) int {
 	return 5
 }
 
-// less orders two sessions by k, then by name so the order is stable.
-func (k sortKey) less(a, b auth.Session) bool {
+// less orders two sessions by k, then by name so the order is stable;
+// sa and sb are their effective states (the ones the list shows).
+func (k sortKey) less(a, b auth.Session, sa, sb auth.State) bool {
 	switch k {
 	case sortExpiry:
 		if !a.RefreshExpiry.Equal(b.RefreshExpiry) {
 			return expiryBefore(a.RefreshExpiry, b.RefreshExpiry)
 		}
 	case sortState:
-		if ra, rb := stateRank(a.State), stateRank(b.State); ra != rb {
+		if ra, rb := stateRank(sa), stateRank(sb); ra != rb {
 			return ra < rb
 		}
 		if !a.RefreshExpiry.Equal(b.RefreshExpiry) {
@@ -285,18 +189,20 @@ func (m listModel) selected() (auth.Session, bool) {
 }
 
 // setSessions replaces the data, keeping the cursor on the same session;
-// now measures the state texts.
+// now measures the state texts and decides the states filtered and sorted
+// by.
 func (m *listModel) setSessions(ss []auth.Session, now time.Time) {
 	prev, hadPrev := m.selected()
 	m.all = ss
-	nat := map[colID]int{colName: 4, colUser: 4, colRole: 4, colOrg: 3, colState: stateRoom}
+	m.now = now
+	nat := map[present.ColumnID]int{present.ColName: 4, present.ColUser: 4, present.ColRole: 4, present.ColOrg: 3, present.ColState: stateRoom}
 	for _, se := range ss {
 		text, _ := stateText(se, now, nil)
-		nat[colState] = max(nat[colState], ansi.StringWidth(text))
-		nat[colName] = max(nat[colName], m.nameWidth(se.Name))
-		nat[colUser] = max(nat[colUser], len(userLabel(se)))
-		nat[colRole] = max(nat[colRole], len(roleLabel(se)))
-		nat[colOrg] = max(nat[colOrg], len(orgLabel(se)))
+		nat[present.ColState] = max(nat[present.ColState], ansi.StringWidth(text))
+		nat[present.ColName] = max(nat[present.ColName], m.nameWidth(se.Name))
+		nat[present.ColUser] = max(nat[present.ColUser], len(userLabel(se)))
+		nat[present.ColRole] = max(nat[present.ColRole], len(roleLabel(se)))
+		nat[present.ColOrg] = max(nat[present.ColOrg], len(orgLabel(se)))
 	}
 	m.natural = nat
 	m.cols = layoutColumns(m.width, nat)
@@ -338,15 +244,35 @@ func (m listModel) chromeLines() int {
 	return 1
 }
 
+// applyFilter chooses and orders the rows by the state each session is
+// in at m.now (present.Describe), not the stored one: metadata is written
+// only when something happens, so a stored "ok" outlives its tokens.
 func (m *listModel) applyFilter() {
 	q := strings.ToLower(strings.TrimSpace(m.filter.Value()))
 	m.rows = m.rows[:0]
+	var state []auth.State // by index into all, when needed
+	if q != "" || m.sortBy == sortState {
+		state = make([]auth.State, len(m.all))
+	}
 	for i, se := range m.all {
-		if q == "" || matches(se, q) {
+		if state == nil {
+			m.rows = append(m.rows, i)
+			continue
+		}
+		st := present.Describe(se, m.now)
+		state[i] = st.State
+		if q == "" || matches(se, st, q) {
 			m.rows = append(m.rows, i)
 		}
 	}
-	sort.SliceStable(m.rows, func(a, b int) bool { return m.sortBy.less(m.all[m.rows[a]], m.all[m.rows[b]]) })
+	sort.SliceStable(m.rows, func(a, b int) bool {
+		ia, ib := m.rows[a], m.rows[b]
+		var sa, sb auth.State
+		if state != nil {
+			sa, sb = state[ia], state[ib]
+		}
+		return m.sortBy.less(m.all[ia], m.all[ib], sa, sb)
+	})
 }
 
 // cycleSort moves to the next order, keeping the cursor on its session.
@@ -360,8 +286,11 @@ func (m *listModel) cycleSort() {
 	m.clamp()
 }
 
-func matches(se auth.Session, q string) bool {
-	for _, f := range []string{se.Name, userLabel(se), roleLabel(se), orgLabel(se), string(se.State)} {
+// matches says whether q is in a session's name, user, role, org or the
+// words its STATE cell says (st.Cell: "needs_login (refresh_expired)",
+// "expired, paused").
+func matches(se auth.Session, st present.Status, q string) bool {
+	for _, f := range []string{se.Name, userLabel(se), roleLabel(se), orgLabel(se), st.Cell()} {
 		if strings.Contains(strings.ToLower(f), q) {
 			return true
 		}
@@ -488,16 +417,16 @@ func (m listModel) headerRow() string {
 	b.WriteString(strings.Repeat(" ", markerW))
 	for i, c := range m.cols {
 		if i > 0 {
-			b.WriteString(strings.Repeat(" ", colGap))
+			b.WriteString(strings.Repeat(" ", present.ColumnGap))
 		}
-		title := c.title
-		if c.id == m.sortBy.col() {
+		title := c.Title
+		if c.ID == m.sortBy.col() {
 			title += "▾"
 		}
-		if c.right {
-			b.WriteString(st.colHeader.render(fitRight(title, c.min)))
+		if c.Right {
+			b.WriteString(st.colHeader.render(fitRight(title, c.Width)))
 		} else {
-			b.WriteString(st.colHeader.render(fit(title, c.min)))
+			b.WriteString(st.colHeader.render(fit(title, c.Width)))
 		}
 	}
 	h := b.String()
@@ -505,25 +434,13 @@ func (m listModel) headerRow() string {
 		return h
 	}
 	pos := fmt.Sprintf("%d/%d", m.cursor+1, len(m.rows))
-	room := m.width - len(pos) - colGap
+	room := m.width - len(pos) - present.ColumnGap
 	if ansi.StringWidth(h) > room {
 		h = ansi.Truncate(h, max(room, 0), "")
 	}
 	// Right-aligned to the table's edge, not the terminal's.
-	edge := min(max(tableWidth(m.cols), ansi.StringWidth(h)+colGap+len(pos)), m.width)
+	edge := min(max(present.TableWidth(m.cols, markerW), ansi.StringWidth(h)+present.ColumnGap+len(pos)), m.width)
 	return h + strings.Repeat(" ", max(edge-ansi.StringWidth(h)-len(pos), 0)) + st.Muted.Render(pos)
-}
-
-// tableWidth is the cells a row of cols takes.
-func tableWidth(cols []column) int {
-	n := markerW
-	for i, c := range cols {
-		if i > 0 {
-			n += colGap
-		}
-		n += c.min
-	}
-	return n
 }
 
 // row renders one session. The selected row keeps its urgency colours on
@@ -553,30 +470,30 @@ func (m listModel) row(se auth.Session, selected bool, now time.Time, loc *time.
 		if i > 0 {
 			b.WriteString("  ")
 		}
-		w := c.min
-		switch c.id {
-		case colName:
+		w := c.Width
+		switch c.ID {
+		case present.ColName:
 			if len(m.proxied[se.Name]) > 0 && w > proxyMarkWidth {
 				b.WriteString(fit(se.Name, w-proxyMarkWidth) + proxyMark)
 				break
 			}
 			b.WriteString(fit(se.Name, w))
-		case colUser:
+		case present.ColUser:
 			b.WriteString(fit(userLabel(se), w))
-		case colRole:
+		case present.ColRole:
 			b.WriteString(fit(roleLabel(se), w))
-		case colOrg:
+		case present.ColOrg:
 			b.WriteString(fit(orgLabel(se), w))
-		case colAccess:
+		case present.ColAccess:
 			b.WriteString(paint(accessUrgency(se, now), fitRight(present.Describe(se, now).Access.Countdown(), w)))
-		case colBar:
+		case present.ColBar:
 			b.WriteString(st.lifetimeBar(se, now, w, resume))
-		case colRefresh:
+		case present.ColRefresh:
 			b.WriteString(paint(refreshUrgency(se, now), fitRight(present.Describe(se, now).Refresh.Countdown(), w)))
-		case colState:
+		case present.ColState:
 			text, u := stateText(se, now, lr)
 			b.WriteString(paint(u, fit(text, w)))
-		case colLast:
+		case present.ColLastRefresh:
 			last := "never"
 			if !se.LastRefresh.IsZero() {
 				last = timefmt.Relative(se.LastRefresh, now)

@@ -4,13 +4,15 @@ import (
 	"reflect"
 	"slices"
 	"testing"
+
+	"github.com/tokentop/tokentop/internal/present"
 )
 
-// TestLayoutColumns pins which columns survive at each width: narrow
-// terminals drop history first, then identity details, and keep the name
-// readable, the countdowns and the state.
+// TestLayoutColumns pins which of the TUI's columns survive at each width:
+// narrow terminals drop history first, then identity details, and keep the
+// name readable, the countdowns and the state.
 func TestLayoutColumns(t *testing.T) {
-	natural := map[colID]int{colName: 15, colUser: 20, colRole: 8, colOrg: 4}
+	natural := map[present.ColumnID]int{present.ColName: 15, present.ColUser: 20, present.ColRole: 8, present.ColOrg: 4}
 	tests := []struct {
 		width int
 		want  []string
@@ -21,19 +23,15 @@ func TestLayoutColumns(t *testing.T) {
 		{60, []string{"NAME", "ACCESS", "REFRESH", "STATE"}},
 		{30, []string{"NAME", "ACCESS"}},
 		{20, []string{"NAME"}},
+		{0, []string{"NAME"}}, // before the first size
 	}
 	for _, tt := range tests {
 		cols := layoutColumns(tt.width, natural)
 		var titles []string
-		total := markerW
-		for i, c := range cols {
-			titles = append(titles, c.title)
-			if i > 0 {
-				total += colGap
-			}
-			total += c.min
-			if (c.id == colName || c.id == colRole) && tt.width >= 60 && c.min < natural[c.id] {
-				t.Errorf("width %d: %s is %d cells, cutting %d-character content", tt.width, c.title, c.min, natural[c.id])
+		for _, c := range cols {
+			titles = append(titles, c.Title)
+			if (c.ID == present.ColName || c.ID == present.ColRole) && tt.width >= 60 && c.Width < natural[c.ID] {
+				t.Errorf("width %d: %s is %d cells, cutting %d-character content", tt.width, c.Title, c.Width, natural[c.ID])
 			}
 		}
 		if !reflect.DeepEqual(titles, tt.want) {
@@ -41,7 +39,8 @@ func TestLayoutColumns(t *testing.T) {
 		}
 		// STATE, unmeasured here, takes what is left; without it the
 		// room no column needs stays empty.
-		if total > tt.width || (slices.Contains(titles, "STATE") && total != tt.width) {
+		total := present.TableWidth(cols, markerW)
+		if tt.width > 0 && (total > tt.width || (slices.Contains(titles, "STATE") && total != tt.width)) {
 			t.Errorf("width %d: columns fill %d cells", tt.width, total)
 		}
 	}
@@ -50,26 +49,26 @@ func TestLayoutColumns(t *testing.T) {
 // On a wide terminal the spare width goes to USER and STATE as far as
 // their content needs, and no further: nothing is padded out to the edge.
 func TestLayoutColumnsWide(t *testing.T) {
-	natural := map[colID]int{colName: 15, colUser: 34, colRole: 8, colOrg: 4, colState: 39}
+	natural := map[present.ColumnID]int{present.ColName: 15, present.ColUser: 34, present.ColRole: 8, present.ColOrg: 4, present.ColState: 39}
 	cols := layoutColumns(200, natural)
-	got := map[colID]int{}
+	got := map[present.ColumnID]int{}
 	for _, c := range cols {
-		got[c.id] = c.min
+		got[c.ID] = c.Width
 	}
 	if len(cols) != 9 {
 		t.Fatalf("%d columns at 200, want all 9", len(cols))
 	}
-	if got[colUser] != 34 || got[colState] != 39 || got[colName] != 15 {
-		t.Errorf("USER %d, STATE %d, NAME %d cells; want their content's 34, 39, 15", got[colUser], got[colState], got[colName])
+	if got[present.ColUser] != 34 || got[present.ColState] != 39 || got[present.ColName] != 15 {
+		t.Errorf("USER %d, STATE %d, NAME %d cells; want their content's 34, 39, 15", got[present.ColUser], got[present.ColState], got[present.ColName])
 	}
-	if w := tableWidth(cols); w >= 200 {
+	if w := present.TableWidth(cols, markerW); w >= 200 {
 		t.Errorf("the table fills %d of 200 cells", w)
 	}
 	// At 120 STATE is not squeezed below its minimum to give USER room.
 	cols = layoutColumns(120, natural)
 	for _, c := range cols {
-		if c.id == colState && c.min < 18 {
-			t.Errorf("STATE %d cells at 120", c.min)
+		if c.ID == present.ColState && c.Width < 18 {
+			t.Errorf("STATE %d cells at 120", c.Width)
 		}
 	}
 }

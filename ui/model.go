@@ -255,6 +255,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 
 func (m *Model) onTick(msg tickMsg) tea.Cmd {
 	m.now = msg.now
+	// Not re-sorted every second (rows would move under the cursor): the
+	// next load or key that filters or sorts uses it.
+	m.list.now = msg.now
 	m.detail.refreshContent(m.now, m.loc) // nothing when closed
 	if m.quitting {
 		return nil

@@ -9,6 +9,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/tokentop/tokentop/auth"
+	"github.com/tokentop/tokentop/internal/present"
 	"github.com/tokentop/tokentop/internal/safetext"
 )
 
@@ -160,6 +161,6 @@ func (m *listModel) setProxied(all map[string][]ProxyInfo) {
 	for _, se := range m.all {
 		w = max(w, m.nameWidth(se.Name))
 	}
-	m.natural[colName] = w
+	m.natural[present.ColName] = w
 	m.cols = layoutColumns(m.width, m.natural)
 }

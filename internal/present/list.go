@@ -128,18 +128,8 @@ func WriteListJSON(w io.Writer, backend, configDir string, sessions []auth.Sessi
 	return nil
 }
 
-// column is one table column; drop orders which go first when narrow
-// (higher goes first, 0 never).
-type column struct {
-	title string
-	drop  int
-	cell  func(s auth.Session, now time.Time) string
-	// shrink lets a long column be cut (with "…") rather than dropped.
-	shrink bool
-}
-
-// shrinkMin is the narrowest a shrinkable column gets.
-const shrinkMin = 16
+// listCell is the text of a session's cell in a `list` column.
+type listCell func(s auth.Session, now time.Time) string
 
 // StateCell is list's STATE column: Status.Cell and the server clock when
 // it is off.
@@ -152,127 +142,117 @@ func StateCell(s auth.Session, now time.Time) string {
 	return out
 }
 
-// listColumns are the table's columns, in order. withBackend adds
-// STORAGE, where each session's secrets are: shown only when some session
-// keeps them elsewhere than the header's backend, and dropped late (after
-// the columns before STATE) when the terminal is narrow.
-func listColumns(withBackend bool) []column {
-	cols := []column{
-		{title: "NAME", drop: 0, cell: func(s auth.Session, _ time.Time) string { return s.Name }},
-		{title: "USER", drop: 4, cell: func(s auth.Session, _ time.Time) string {
+// listCells are list's columns (of SessionColumns) and their cells.
+// withBackend adds STORAGE, where each session's secrets are: shown only
+// when some session keeps them elsewhere than the header's backend.
+func listCells(withBackend bool) map[ColumnID]listCell {
+	cells := map[ColumnID]listCell{
+		ColName: func(s auth.Session, _ time.Time) string { return s.Name },
+		ColUser: func(s auth.Session, _ time.Time) string {
 			if s.User.Email != "" {
 				return s.User.Email
 			}
 			return s.Email
-		}},
-		{title: "ROLE", drop: 6, cell: func(s auth.Session, _ time.Time) string { return auth.RoleName(s.User.RoleID) }},
-		{title: "ORG", drop: 5, cell: func(s auth.Session, _ time.Time) string {
+		},
+		ColRole: func(s auth.Session, _ time.Time) string { return auth.RoleName(s.User.RoleID) },
+		ColOrg: func(s auth.Session, _ time.Time) string {
 			if s.User.OrgUnitID == 0 {
 				return ""
 			}
 			return strconv.FormatInt(s.User.OrgUnitID, 10)
-		}},
-		{title: "ACCESS", drop: 1, cell: func(s auth.Session, now time.Time) string { return Describe(s, now).Access.Relative() }},
-		{title: "ACCESS EXPIRES", drop: 8, cell: func(s auth.Session, _ time.Time) string { return timefmt.Absolute(s.AccessExpiry) }},
-		{title: "REFRESH", drop: 3, cell: func(s auth.Session, now time.Time) string { return Describe(s, now).Refresh.Relative() }},
-		{title: "REFRESH EXPIRES", drop: 7, cell: func(s auth.Session, _ time.Time) string { return timefmt.Absolute(s.RefreshExpiry) }},
-		{title: "STATE", drop: 2, cell: StateCell, shrink: true},
+		},
+		ColAccess:         func(s auth.Session, now time.Time) string { return Describe(s, now).Access.Relative() },
+		ColAccessExpires:  func(s auth.Session, _ time.Time) string { return timefmt.Absolute(s.AccessExpiry) },
+		ColRefresh:        func(s auth.Session, now time.Time) string { return Describe(s, now).Refresh.Relative() },
+		ColRefreshExpires: func(s auth.Session, _ time.Time) string { return timefmt.Absolute(s.RefreshExpiry) },
+		ColState:          StateCell,
 	}
 	if withBackend {
-		storage := column{title: "STORAGE", drop: 2, cell: func(s auth.Session, _ time.Time) string { return s.SecretsBackend }}
-		cols = append(cols[:1], append([]column{storage}, cols[1:]...)...)
+		cells[ColStorage] = func(s auth.Session, _ time.Time) string { return s.SecretsBackend }
 	}
-	return cols
+	return cells
 }
 
-// WriteListTable writes a table, dropping the least useful columns until
-// it fits width (0: no limit) rather than wrapping lines.
+// listColumn is c sized for list's cells, which hold exactly their text:
+// nothing is reserved for text that may come later (the TUI's notes), so
+// no column is wider than its content, and none grows past it. A number or
+// a time cut short says nothing, so those are whole or dropped; the rest
+// keep their Keep (else their Min) before lower priorities go. Every
+// column is left-aligned, as scripts have always parsed them.
+func listColumn(c Column) Column {
+	keep := c.Keep
+	if keep == 0 {
+		keep = c.Min
+	}
+	switch c.ID {
+	case ColOrg, ColAccess, ColAccessExpires, ColRefresh, ColRefreshExpires:
+		keep = KeepAll
+	}
+	c.Min, c.Max, c.Keep, c.Right = 0, 0, keep, false
+	return c
+}
+
+// WriteListTable writes a table, dropping the least useful columns (and
+// cutting the state, then names and users, with "…") until it fits width
+// rather than wrapping lines; width 0 is no limit: every column, whole.
 func WriteListTable(w io.Writer, backend string, sessions []auth.Session, now time.Time, width int) {
 	sessions = withBackends(sessions, backend)
 	mixed := false
 	for _, s := range sessions {
 		mixed = mixed || s.SecretsBackend != backend
 	}
-	cols := listColumns(mixed)
+	cellOf := listCells(mixed)
+	var cols []Column
+	for _, c := range SessionColumns() {
+		if cellOf[c.ID] != nil {
+			cols = append(cols, listColumn(c))
+		}
+	}
 	cells := make([][]string, len(sessions))
-	widths := make([]int, len(cols))
+	natural := make([]int, len(cols))
 	for i, c := range cols {
-		widths[i] = len(c.title)
+		natural[i] = len([]rune(c.Title))
 	}
 	for r, s := range sessions {
 		cells[r] = make([]string, len(cols))
 		for i, c := range cols {
-			v := OneLine(c.cell(s, now))
+			v := OneLine(cellOf[c.ID](s, now))
 			cells[r][i] = v
-			widths[i] = max(widths[i], len([]rune(v)))
+			natural[i] = max(natural[i], len([]rune(v)))
 		}
 	}
-	keep := make([]bool, len(cols))
-	for i := range keep {
-		keep[i] = true
-	}
-	// total is the line length; with squeezed, shrinkable columns count
-	// at their narrowest.
-	total := func(squeezed bool) int {
-		n := 0
-		for i, k := range keep {
-			if k {
-				w := widths[i]
-				if squeezed && cols[i].shrink {
-					w = min(w, shrinkMin)
-				}
-				n += w + 2
-			}
-		}
-		return n - 2
-	}
-	for width > 0 && total(true) > width {
-		worst := -1
-		for i, c := range cols {
-			if keep[i] && c.drop > 0 && (worst < 0 || c.drop > cols[worst].drop) {
-				worst = i
-			}
-		}
-		if worst < 0 {
-			break
-		}
-		keep[worst] = false
-	}
-	for i := range cols {
-		if over := total(false) - width; width > 0 && over > 0 && keep[i] && cols[i].shrink {
-			widths[i] = max(widths[i]-over, min(widths[i], shrinkMin))
-		}
-	}
+	placed := Layout(cols, natural, width, 0)
 	if mixed {
 		fmt.Fprintf(w, "Storage: %s for new sessions; each session's tokens stay where they were saved (STORAGE)\n", backend)
 	} else {
 		fmt.Fprintf(w, "Storage: %s\n", backend)
 	}
-	row := func(vals []string) {
-		var b strings.Builder
-		last := -1
-		for i := range vals {
-			if keep[i] {
-				last = i
+	// at maps the placed columns back to the cells.
+	at := make([]int, len(placed))
+	for p, pc := range placed {
+		for i, c := range cols {
+			if c.ID == pc.ID {
+				at[p] = i
 			}
 		}
-		for i, v := range vals {
-			if !keep[i] {
-				continue
-			}
-			if r := []rune(v); len(r) > widths[i] {
-				v = string(r[:widths[i]-1]) + "…"
+	}
+	row := func(vals []string) {
+		var b strings.Builder
+		for p, pc := range placed {
+			v := vals[at[p]]
+			if r := []rune(v); len(r) > pc.Width {
+				v = string(r[:max(pc.Width-1, 0)]) + "…"
 			}
 			b.WriteString(v)
-			if i != last {
-				b.WriteString(strings.Repeat(" ", widths[i]-len([]rune(v))+2))
+			if p != len(placed)-1 {
+				b.WriteString(strings.Repeat(" ", max(pc.Width-len([]rune(v)), 0)+ColumnGap))
 			}
 		}
 		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
 	}
 	titles := make([]string, len(cols))
 	for i, c := range cols {
-		titles[i] = c.title
+		titles[i] = c.Title
 	}
 	row(titles)
 	for _, r := range cells {

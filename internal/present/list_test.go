@@ -184,3 +184,34 @@ func mustJSON(t *testing.T, v any) string {
 	}
 	return string(b)
 }
+
+// A long name or user is cut (with "…") like the TUI cuts it, rather than
+// pushing ACCESS and STATE off a narrow terminal; a pipe still gets it
+// whole.
+func TestListTableLongName(t *testing.T) {
+	now := time.Date(2026, 4, 10, 12, 0, 0, 0, time.UTC)
+	long := sample(now)
+	long.Name = "a-very-long-session-name-for-the-legacy-partner"
+	long.User.Email = "someone.with.a.long.address@example-customer.com"
+	dead := sample(now)
+	dead.Name, dead.State, dead.Reason = "old", auth.StateNeedsLogin, auth.ReasonRotationLost
+	sessions := []auth.Session{long, dead}
+
+	var narrow strings.Builder
+	WriteListTable(&narrow, "keyring", sessions, now, 60)
+	for _, want := range []string{"ACCESS", "STATE", "a-very-long-sess", "…", "needs_login (ro"} {
+		if !strings.Contains(narrow.String(), want) {
+			t.Errorf("at 60 columns lacks %q:\n%s", want, narrow.String())
+		}
+	}
+	var pipe strings.Builder
+	WriteListTable(&pipe, "keyring", sessions, now, 0)
+	for _, want := range []string{long.Name, long.User.Email, "needs_login (rotation_lost)"} {
+		if !strings.Contains(pipe.String(), want) {
+			t.Errorf("with no width limit lacks %q:\n%s", want, pipe.String())
+		}
+	}
+	if strings.Contains(pipe.String(), "…") {
+		t.Errorf("with no width limit something is cut:\n%s", pipe.String())
+	}
+}
