@@ -172,8 +172,10 @@ func (s *sanitizer) entry(i int, raw json.RawMessage) ([]byte, error) {
 						break
 					}
 					sp := span{start: off + k, end: off + k + len(form), kind: set.k, value: v}
-					if n := len(spans); len(insertSpan(spans, sp)) > n {
-						spans = insertSpan(spans, sp)
+					// insertSpan may shift the spans in place: call it once
+					// and keep what it returns.
+					n := len(spans)
+					if spans = insertSpan(spans, sp); len(spans) > n {
 						loose = true
 					}
 					off = sp.end
