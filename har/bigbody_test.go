@@ -3,6 +3,7 @@ package har_test
 import (
 	"bytes"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"runtime"
@@ -225,5 +226,58 @@ func TestLargeBodyStraddlingSecrets(t *testing.T) {
 				t.Errorf("the sanitised copy: the JWT's placeholder not found in entry 1: %+v", tk)
 			}
 		})
+	}
+}
+
+// TestLargeBodyLearntInSameEntry: a token and a cookie first met in the
+// headers of the very entry whose large body echoes them are replaced in
+// that body too, even reading the HAR once (no first pass).
+func TestLargeBodyLearntInSameEntry(t *testing.T) {
+	const opaque = "OOOOpaqueTokenSeenOnlyHere0123456789abcdefXYZ"
+	const cookie = "cookieValueSeenOnlyHere42"
+	var body strings.Builder
+	for body.Len() < 3<<20 {
+		body.Write(bigFiller)
+		if body.Len()%7 == 0 {
+			body.WriteString(" " + opaque + " " + cookie + " ")
+		}
+	}
+	body.WriteString(" " + opaque + " " + cookie + " ")
+	in := `{"log":{"version":"1.2","creator":{"name":"t","version":"1"},"entries":[` +
+		`{"startedDateTime":"2026-03-02T09:00:01.000Z","time":85,"request":{"method":"GET","url":"https://platform-api.convirza.com/v3/export","headers":[{"name":"authorization","value":"Bearer ` + opaque + `"},{"name":"cookie","value":"sid=` + cookie + `"}],"cookies":[],"queryString":[]},"response":{"status":200,"headers":[],"cookies":[],"content":{"size":1,"mimeType":"text/plain","text":"` + body.String() + `"}},"cache":{},"timings":{"wait":80}}]}}`
+	var out bytes.Buffer
+	if _, err := har.Sanitize(oddReader{strings.NewReader(in), 65536}, &out, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{opaque, cookie} {
+		if n := bytes.Count(out.Bytes(), []byte(s)); n > 0 {
+			t.Errorf("a %d-byte secret is left %d times in the copy", len(s), n)
+		}
+	}
+	if want, got := strings.Count(in, opaque), bytes.Count(out.Bytes(), []byte(har.Placeholder(har.KindAccess, opaque))); got != want {
+		t.Errorf("access placeholders: got %d, want %d", got, want)
+	}
+	if _, err := har.Analyze(bytes.NewReader(out.Bytes())); err != nil {
+		t.Errorf("the copy is not HAR: %v", err)
+	}
+}
+
+// TestLargeBodyBroken: a large string's syntax is checked as it streams
+// by, and a file that ends inside it says so.
+func TestLargeBodyBroken(t *testing.T) {
+	big := strings.Repeat("x", 3<<20)
+	for name, in := range map[string]string{
+		"control":   `{"log":{"entries":[{"response":{"content":{"text":"` + big + "\x01" + big + `"}}}]}}`,
+		"escape":    `{"log":{"entries":[{"response":{"content":{"text":"` + big + `\q"}}}]}}`,
+		"truncated": `{"log":{"entries":[{"response":{"content":{"text":"` + big,
+	} {
+		_, err := har.Analyze(strings.NewReader(in))
+		var fe *har.FormatError
+		if !errors.As(err, &fe) {
+			t.Errorf("%s: got %v, want a FormatError", name, err)
+		}
+		if _, err := har.Sanitize(strings.NewReader(in), io.Discard, nil); !errors.As(err, &fe) {
+			t.Errorf("%s: sanitize: got %v, want a FormatError", name, err)
+		}
 	}
 }
