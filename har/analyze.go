@@ -19,9 +19,16 @@ import (
 
 // Analyze reads a HAR from r and reports its tokens, rotation chain and
 // findings.
+//
+// Memory stays bounded whatever the size of one entry: strings longer than
+// maxBodyText (a captured download) are scanned for tokens in chunks as
+// they are read, never held whole.
 func Analyze(r io.Reader) (*Report, error) {
 	a := newAnalyzer()
-	if err := Each(r, func(i int, e *Entry, _ json.RawMessage) error {
+	src := newSource(r)
+	a.src, a.big = src, newBigText(a, nil)
+	src.spill = a.big
+	if err := each(src, func(i int, e *Entry, _ json.RawMessage) error {
 		a.entry(i, e)
 		return nil
 	}); err != nil {
@@ -63,6 +70,14 @@ type analyzer struct {
 	rejects   []reject
 	skews     []skewSample
 	findings  []Finding
+
+	// gen counts what was learnt (known, exact, passwords, cookies): a
+	// large string's copy made at an earlier gen is scanned again.
+	gen int
+	// The source and its large strings' tokens; nil when entries come
+	// from elsewhere.
+	src *source
+	big *bigText
 }
 
 func newAnalyzer() *analyzer {
@@ -151,6 +166,7 @@ func (a *analyzer) seen(ref Ref, value string, k Kind, where string) *Token {
 	if _, ok := a.rep.values[fp]; !ok {
 		a.rep.values[fp] = value
 		a.known[value] = t.Kind
+		a.gen++
 		if strings.ContainsAny(value, "+/=") {
 			a.exact = append(a.exact, value)
 		}
@@ -162,6 +178,7 @@ func (a *analyzer) seen(ref Ref, value string, k Kind, where string) *Token {
 	}
 	if a.known[value] != t.Kind {
 		a.known[value] = t.Kind
+		a.gen++
 	}
 	return t
 }
@@ -174,7 +191,10 @@ func (a *analyzer) password(ref Ref, value string) {
 	if _, _, ph := identify(value); ph {
 		return
 	}
-	a.rep.passwords[value] = true
+	if !a.rep.passwords[value] {
+		a.rep.passwords[value] = true
+		a.gen++
+	}
 	a.noteRaw(ref, "password:"+auth.Fingerprint(value), KindPassword)
 }
 
@@ -200,7 +220,10 @@ func (a *analyzer) cookie(ref Ref, name, value, where string) {
 		}
 		return
 	}
-	a.rep.cookies[value] = true
+	if !a.rep.cookies[value] {
+		a.rep.cookies[value] = true
+		a.gen++
+	}
 	a.noteRaw(ref, "cookie:"+auth.Fingerprint(value), KindCookie)
 }
 
@@ -219,9 +242,14 @@ func kindByName(name string) Kind {
 	return ""
 }
 
-// scanText records every token found in b.
+// scanText records every token found in b, and in the large strings whose
+// stubs b holds.
 func (a *analyzer) scanText(ref Ref, b []byte, where string) {
-	for _, s := range scan(b, a.known, a.exact) {
+	spans := scan(b, a.known, a.exact)
+	if a.big != nil {
+		spans = append(spans, a.big.take(a.src.stubMarker(), b)...)
+	}
+	for _, s := range spans {
 		v := s.value
 		if v == "" {
 			v = placeholderPrefix + string(s.kind) + ":" + s.fp

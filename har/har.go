@@ -4,9 +4,9 @@
 // by a placeholder naming its fingerprint (Sanitize). It holds no terminal
 // code; the commands in internal/cli/har and the TUI present its reports.
 //
-// Memory is bounded by the largest single entry, never by the file: the
-// document is walked with encoding/json's token API and each entry is
-// decoded, used and dropped before the next is read.
+// Memory is bounded whatever the file's size: each entry is read, used and
+// dropped before the next, and an entry's strings longer than 1 MiB (a
+// captured download's body) are handled in chunks as they stream by.
 package har
 
 import (
@@ -316,8 +316,14 @@ const readBuffer = 1 << 20
 // decoded; raw is the entry's JSON as it was in the file. The entry's
 // bodies and raw are valid only during the call: they share the read
 // buffer.
+//
+// Each holds every entry whole; Analyze and Sanitize do not.
 func Each(r io.Reader, fn func(i int, e *Entry, raw json.RawMessage) error) error {
-	w := &walker{src: newSource(r)}
+	return each(newSource(r), fn)
+}
+
+func each(src *source, fn func(i int, e *Entry, raw json.RawMessage) error) error {
+	w := &walker{src: src}
 	w.entry = func(i int, raw json.RawMessage) error {
 		var e Entry
 		if err := decodeEntry(raw, &e); err != nil {

@@ -476,10 +476,16 @@ type source struct {
 	base int64 // offset in the input of buf[0]
 	eof  bool
 	err  error
+
+	// spill, when set, receives the strings longer than maxBodyText (see
+	// spill.go); lex follows the value being read to find them.
+	spill    spiller
+	lex      lexState
+	spillBuf []byte
 }
 
 func newSource(r io.Reader) *source {
-	return &source{r: r, buf: make([]byte, 0, readBuffer)}
+	return &source{r: r, buf: make([]byte, 0, readBuffer), lex: lexState{value: -1}}
 }
 
 // fill reads more input, keeping buf[pos:]; false when there is no more.
@@ -558,6 +564,11 @@ func (s *source) value() ([]byte, error) {
 				return v, nil
 			}
 			return nil, s.endErr()
+		}
+		if s.spill != nil && len(s.buf)-s.pos > maxBodyText {
+			if err := s.lexPending(); err != nil {
+				return nil, err
+			}
 		}
 	}
 }

@@ -49,6 +49,12 @@ func Sanitize(r io.Reader, w io.Writer, known *Report) (Replaced, error) {
 	bw := bufio.NewWriterSize(w, readBuffer)
 	ww := &walker{src: newSource(r)}
 	s.src = ww.src
+	// Strings too large to hold are copied through a temporary file,
+	// their secrets replaced (spill.go).
+	big := newBigText(a, s)
+	defer big.close()
+	a.src, a.big, ww.src.spill = ww.src, big, big
+	write := func(p []byte) error { return big.write(bw, s.marker(), p) }
 	first := map[string]bool{}
 	sep := func(path string) {
 		if first[path] {
@@ -69,10 +75,11 @@ func Sanitize(r io.Reader, w io.Writer, known *Report) (Replaced, error) {
 	ww.close = func(string) error { bw.WriteByte('}'); return nil }
 	ww.other = func(path, key string, raw json.RawMessage) error {
 		sep(path)
-		bw.Write(str(key))
+		if err := write(str(key)); err != nil {
+			return err
+		}
 		bw.WriteByte(':')
-		_, err := bw.Write(raw)
-		return err
+		return write(raw)
 	}
 	ww.array = func(open bool) error {
 		if open {
@@ -91,8 +98,7 @@ func Sanitize(r io.Reader, w io.Writer, known *Report) (Replaced, error) {
 		if i > 0 {
 			bw.WriteByte(',')
 		}
-		_, err = bw.Write(out)
-		return err
+		return write(out)
 	}
 	if err := ww.run(); err != nil {
 		return s.out, err
@@ -108,7 +114,7 @@ type sanitizer struct {
 
 	// Reused from entry to entry: an entry's copy is written out before
 	// the next is read, so memory stays at the largest entry.
-	buf, spliced []byte
+	buf, spliced, chunk []byte
 }
 
 // minLooseSecret is the shortest password or cookie value also searched for
@@ -154,12 +160,25 @@ func (s *sanitizer) entry(i int, raw json.RawMessage) ([]byte, error) {
 	} else {
 		b = splice(b, raw, e.respAt, resp, e.reqAt, req)
 	}
-	// Tokens wherever they are (URL, other headers, bodies), then
-	// passwords and cookie values echoed elsewhere: all found first, then
-	// written in one pass. A loose secret that overlaps a token or a
-	// placeholder already found is left to it.
-	spans := scan(b, s.a.known, s.a.exact)
-	loose := false
+	spans, loose := s.spans(b, s.marker())
+	out := s.appendReplaced(s.buf[:0], b, spans)
+	s.buf, s.spliced = out, b
+	if loose && !validJSON(out) {
+		return nil, fmt.Errorf("a secret could not be replaced without breaking the entry's JSON; nothing was written for it")
+	}
+	return out, nil
+}
+
+// spans finds the secrets in b: tokens wherever they are (URL, other
+// headers, bodies), then passwords and cookie values echoed elsewhere. A
+// loose secret that overlaps a token, a placeholder or a large string's
+// stub (marker) already found is left to it. loose says whether any was
+// found.
+func (s *sanitizer) spans(b []byte, marker string) (spans []span, loose bool) {
+	spans = scan(b, s.a.known, s.a.exact)
+	forEachStub(marker, b, func(start, end, _ int) {
+		spans = insertSpan(spans, span{start: start, end: end})
+	})
 	for _, set := range []struct {
 		k  Kind
 		vs map[string]bool
@@ -172,8 +191,10 @@ func (s *sanitizer) entry(i int, raw json.RawMessage) ([]byte, error) {
 						break
 					}
 					sp := span{start: off + k, end: off + k + len(form), kind: set.k, value: v}
-					if n := len(spans); len(insertSpan(spans, sp)) > n {
-						spans = insertSpan(spans, sp)
+					// insertSpan may shift the spans in place: call it once
+					// and keep what it returns.
+					n := len(spans)
+					if spans = insertSpan(spans, sp); len(spans) > n {
 						loose = true
 					}
 					off = sp.end
@@ -181,23 +202,38 @@ func (s *sanitizer) entry(i int, raw json.RawMessage) ([]byte, error) {
 			}
 		}
 	}
-	out := s.buf[:0]
+	return spans, loose
+}
+
+// appendReplaced appends b to out with each span's secret replaced by its
+// placeholder (spans without a value, placeholders and stubs, are kept).
+func (s *sanitizer) appendReplaced(out, b []byte, spans []span) []byte {
 	last := 0
 	for _, sp := range spans {
 		if sp.value == "" {
-			continue // already a placeholder
+			continue
 		}
 		out = append(out, b[last:sp.start]...)
 		out = append(out, Placeholder(sp.kind, sp.value)...)
 		s.out[sp.kind]++
 		last = sp.end
 	}
-	out = append(out, b[last:]...)
-	s.buf, s.spliced = out, b
-	if loose && !validJSON(out) {
-		return nil, fmt.Errorf("a secret could not be replaced without breaking the entry's JSON; nothing was written for it")
+	return append(out, b[last:]...)
+}
+
+// replace writes b to w with the spans' secrets replaced; n is the bytes
+// written.
+func (s *sanitizer) replace(w io.Writer, b []byte, spans []span) (int64, error) {
+	s.chunk = s.appendReplaced(s.chunk[:0], b, spans)
+	n, err := w.Write(s.chunk)
+	return int64(n), err
+}
+
+func (s *sanitizer) marker() string {
+	if s.src == nil {
+		return ""
 	}
-	return out, nil
+	return s.src.stubMarker()
 }
 
 // longestFirst is the loose secrets to search for, in a fixed order: the
