@@ -16,9 +16,9 @@ import (
 	"sync"
 	"time"
 
+	"go.etcd.io/etcd/client/pkg/v3/transport"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/client/v3/concurrency"
-	"go.etcd.io/etcd/client/pkg/v3/transport"
 	"go.uber.org/zap"
 
 	"github.com/tokentop/tokentop/auth"
@@ -70,11 +70,11 @@ type EtcdOptions struct {
 //	P/team/recipients/ID  an age recipient (public key) secrets are encrypted to
 //	P/stamp               rewritten with every record write (Stamp)
 type etcdStore struct {
-	cli     *clientv3.Client
-	opts    EtcdOptions
-	prefix  string
-	locks   *procLocks
-	ident   *teamIdentity
+	cli    *clientv3.Client
+	opts   EtcdOptions
+	prefix string
+	locks  *procLocks
+	ident  *teamIdentity
 
 	mu   sync.Mutex
 	sess *concurrency.Session
