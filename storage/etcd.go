@@ -157,6 +157,30 @@ func (e *etcdStore) call(ctx context.Context) (context.Context, context.CancelFu
 	return context.WithTimeout(ctx, e.opts.Timeout)
 }
 
+// retry runs one etcd call, again after a failure until 2x the timeout
+// has passed: when a member dies, calls time out or fail with "no leader"
+// for the second or two the election takes, and a command should ride
+// that out rather than fail. Each attempt gets at most 2 s, since a call
+// sent to a member that lost its leader waits longer than that. Every call
+// retried is idempotent, or (a lease grant) harmless twice: an unused
+// lease expires. The caller's own cancellation ends it at once.
+func (e *etcdStore) retry(ctx context.Context, fn func(context.Context) error) error {
+	end := time.Now().Add(2 * e.opts.Timeout)
+	for {
+		actx, cancel := context.WithTimeout(ctx, min(e.opts.Timeout, 2*time.Second))
+		err := fn(actx)
+		cancel()
+		if err == nil || ctx.Err() != nil || errors.Is(err, errLockLost) || time.Now().After(end) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
 // unavailable words an etcd failure: which cluster, and what to do.
 func (e *etcdStore) unavailable(what string, err error) error {
 	if errors.Is(err, auth.ErrStoreUnavailable) {
@@ -168,9 +192,11 @@ func (e *etcdStore) unavailable(what string, err error) error {
 
 // teamStoreID is the team store's identity, created by `tokentop team init`.
 func (e *etcdStore) teamStoreID() (string, error) {
-	ctx, cancel := e.call(context.Background())
-	defer cancel()
-	r, err := e.cli.Get(ctx, e.key("team", "store-id"))
+	var r *clientv3.GetResponse
+	err := e.retry(context.Background(), func(ctx context.Context) (err error) {
+		r, err = e.cli.Get(ctx, e.key("team", "store-id"))
+		return err
+	})
 	if err != nil {
 		return "", e.unavailable("read the team's store id", err)
 	}
@@ -209,11 +235,13 @@ func (e *etcdStore) lockLost(name string) error {
 // txn runs ops for name if the session lock (when held) is still ours and
 // cmps hold. lost: the lock was not ours any more; ok: cmps held.
 func (e *etcdStore) txn(ctx context.Context, name string, cmps []clientv3.Cmp, ops ...clientv3.Op) (ok bool, err error) {
-	ctx, cancel := e.call(ctx)
-	defer cancel()
 	fence := e.fence(name)
 	inner := clientv3.OpTxn(cmps, ops, nil)
-	r, err := e.cli.Txn(ctx).If(fence...).Then(inner).Commit()
+	var r *clientv3.TxnResponse
+	err = e.retry(ctx, func(ctx context.Context) (err error) {
+		r, err = e.cli.Txn(ctx).If(fence...).Then(inner).Commit()
+		return err
+	})
 	if err != nil {
 		return false, err
 	}
@@ -242,10 +270,12 @@ func (r etcdRecords) parse(key string, name string, data []byte) (auth.Session, 
 }
 
 func (r etcdRecords) load(ctx context.Context) ([]auth.Session, error) {
-	ctx, cancel := r.e.call(ctx)
-	defer cancel()
 	pfx := r.e.key("sessions") + "/"
-	res, err := r.e.cli.Get(ctx, pfx, clientv3.WithPrefix(), clientv3.WithSort(clientv3.SortByKey, clientv3.SortAscend))
+	var res *clientv3.GetResponse
+	err := r.e.retry(ctx, func(ctx context.Context) (err error) {
+		res, err = r.e.cli.Get(ctx, pfx, clientv3.WithPrefix(), clientv3.WithSort(clientv3.SortByKey, clientv3.SortAscend))
+		return err
+	})
 	if err != nil {
 		return nil, r.e.unavailable("read the session records", err)
 	}
@@ -272,10 +302,12 @@ func (r etcdRecords) get(ctx context.Context, name string) (auth.Session, bool, 
 }
 
 func (r etcdRecords) read(ctx context.Context, name string) (auth.Session, bool, int64, error) {
-	ctx, cancel := r.e.call(ctx)
-	defer cancel()
 	key := r.e.key("sessions", name)
-	res, err := r.e.cli.Get(ctx, key)
+	var res *clientv3.GetResponse
+	err := r.e.retry(ctx, func(ctx context.Context) (err error) {
+		res, err = r.e.cli.Get(ctx, key)
+		return err
+	})
 	if err != nil {
 		return auth.Session{}, false, 0, r.e.unavailable(fmt.Sprintf("read session %q", name), err)
 	}
@@ -334,9 +366,11 @@ func (r etcdRecords) update(ctx context.Context, name string, fn func(auth.Sessi
 }
 
 func (r etcdRecords) stamp(ctx context.Context) (string, error) {
-	ctx, cancel := r.e.call(ctx)
-	defer cancel()
-	res, err := r.e.cli.Get(ctx, r.e.key("stamp"))
+	var res *clientv3.GetResponse
+	err := r.e.retry(ctx, func(ctx context.Context) (err error) {
+		res, err = r.e.cli.Get(ctx, r.e.key("stamp"))
+		return err
+	})
 	if err != nil {
 		return "", r.e.unavailable("check for changes", err)
 	}
@@ -410,9 +444,11 @@ func (e *etcdStore) session(ctx context.Context) (*concurrency.Session, error) {
 			return e.sess, nil
 		}
 	}
-	gctx, cancel := e.call(ctx)
-	defer cancel()
-	lease, err := e.cli.Grant(gctx, int64(e.opts.LockTTL))
+	var lease *clientv3.LeaseGrantResponse
+	err := e.retry(ctx, func(ctx context.Context) (err error) {
+		lease, err = e.cli.Grant(ctx, int64(e.opts.LockTTL))
+		return err
+	})
 	if err != nil {
 		return nil, e.unavailable("take a lease for the session lock", err)
 	}
@@ -433,18 +469,32 @@ func (l etcdLocker) lock(ctx context.Context, name string) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := e.session(ctx)
-	if err != nil {
-		release()
-		return nil, err
-	}
-	m := concurrency.NewMutex(s, e.key("locks", name))
-	if err := m.Lock(ctx); err != nil {
-		release()
+	var m *concurrency.Mutex
+	var failing time.Time // since when taking the lock fails
+	for {
+		s, err := e.session(ctx)
+		if err != nil {
+			release()
+			return nil, err
+		}
+		m = concurrency.NewMutex(s, e.key("locks", name))
+		err = m.Lock(ctx)
+		if err == nil {
+			break
+		}
 		if ctx.Err() != nil {
+			release()
 			return nil, ctx.Err()
 		}
-		return nil, e.unavailable("take the session lock", err)
+		// A leader election fails the wait; ride it out as retry does.
+		if failing.IsZero() {
+			failing = time.Now()
+		}
+		if time.Since(failing) > 2*e.opts.Timeout {
+			release()
+			return nil, e.unavailable("take the session lock", err)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 	e.mu.Lock()
 	e.held[name] = m
@@ -495,9 +545,10 @@ func (a etcdAudit) record(ev auth.Event) error {
 		name = auditGlobal
 	}
 	k := a.e.key("audit", name, fmt.Sprintf("%019d-%s", ev.Time.UnixNano(), hex.EncodeToString(rnd[:])))
-	ctx, cancel := a.e.call(context.Background())
-	defer cancel()
-	if _, err := a.e.cli.Put(ctx, k, string(body)); err != nil {
+	if err := a.e.retry(context.Background(), func(ctx context.Context) error {
+		_, err := a.e.cli.Put(ctx, k, string(body))
+		return err
+	}); err != nil {
 		return a.e.unavailable("record event", err)
 	}
 	return nil
@@ -515,8 +566,6 @@ func (a etcdAudit) events(name string, limit int) ([]auth.Event, error) {
 // timeline is the newest events of one session (all when name is ""),
 // oldest first, with the host and user behind each.
 func (a etcdAudit) timeline(name string, limit int) ([]etcdEvent, error) {
-	ctx, cancel := a.e.call(context.Background())
-	defer cancel()
 	pfx := a.e.key("audit") + "/"
 	if name != "" {
 		pfx = a.e.key("audit", name) + "/"
@@ -525,7 +574,11 @@ func (a etcdAudit) timeline(name string, limit int) ([]etcdEvent, error) {
 	if limit > 0 && name != "" {
 		opts = append(opts, clientv3.WithLimit(int64(limit)))
 	}
-	res, err := a.e.cli.Get(ctx, pfx, opts...)
+	var res *clientv3.GetResponse
+	err := a.e.retry(context.Background(), func(ctx context.Context) (err error) {
+		res, err = a.e.cli.Get(ctx, pfx, opts...)
+		return err
+	})
 	if err != nil {
 		return nil, a.e.unavailable("read the audit timeline", err)
 	}
@@ -552,9 +605,11 @@ type etcdSecrets struct{ e *etcdStore }
 
 func (b etcdSecrets) get(ctx context.Context, name string) (auth.Secrets, error) {
 	e := b.e
-	cctx, cancel := e.call(ctx)
-	defer cancel()
-	res, err := e.cli.Get(cctx, e.key("secrets", name))
+	var res *clientv3.GetResponse
+	err := e.retry(ctx, func(ctx context.Context) (err error) {
+		res, err = e.cli.Get(ctx, e.key("secrets", name))
+		return err
+	})
 	if err != nil {
 		return auth.Secrets{}, e.unavailable(fmt.Sprintf("read the secrets of session %q", name), err)
 	}
@@ -626,9 +681,11 @@ func (b etcdSecrets) probe(ctx context.Context, name string) error {
 
 // recipients are the team's age recipients (public keys).
 func (e *etcdStore) recipients(ctx context.Context) ([]string, error) {
-	ctx, cancel := e.call(ctx)
-	defer cancel()
-	res, err := e.cli.Get(ctx, e.key("team", "recipients")+"/", clientv3.WithPrefix())
+	var res *clientv3.GetResponse
+	err := e.retry(ctx, func(ctx context.Context) (err error) {
+		res, err = e.cli.Get(ctx, e.key("team", "recipients")+"/", clientv3.WithPrefix())
+		return err
+	})
 	if err != nil {
 		return nil, e.unavailable("read the team's recipients", err)
 	}
