@@ -1,3 +1,5 @@
+//go:build etcd
+
 package main
 
 import (
@@ -16,7 +18,11 @@ import (
 	"time"
 )
 
-// etcdTeam is a team on the test cluster under a prefix of its own, and
+// etcdBuild: these tests run with the build tag etcd, and so must the
+// binary they start.
+const etcdBuild = true
+
+// etcdTestTeam is a team on the test cluster under a prefix of its own, and
 // its "machines": separate config dirs, homes and identity files.
 type etcdTestTeam struct {
 	eps    string

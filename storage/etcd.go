@@ -1,3 +1,5 @@
+//go:build etcd
+
 package storage
 
 import (
@@ -24,40 +26,9 @@ import (
 	"github.com/tokentop/tokentop/auth"
 )
 
-// BackendEtcd keeps metadata, secrets, locks and the audit timeline in an
-// etcd cluster shared by a team (see etcdStore).
-const BackendEtcd = "etcd"
-
-// DefaultEtcdPrefix is where a team's keys live when no prefix is given.
-const DefaultEtcdPrefix = "/tokentop"
-
-// DefaultEtcdLockTTL is the lease of a session lock, in seconds: a holder
-// that crashed or lost etcd frees the lock within it.
-const DefaultEtcdLockTTL = 15
-
 // defaultEtcdTimeout bounds each etcd call, so an unreachable cluster
 // fails a command instead of hanging it.
 const defaultEtcdTimeout = 5 * time.Second
-
-// EtcdOptions configure BackendEtcd. The TLS and user fields are named as
-// etcdctl names its flags.
-type EtcdOptions struct {
-	Endpoints []string
-	Prefix    string // default DefaultEtcdPrefix
-	CACert    string // --cacert
-	Cert      string // --cert
-	Key       string // --key
-	User      string // --user (name only)
-	Password  string // never from a flag: the command reads it from the environment
-	// IdentityFile holds the team identity (TOKENTOP_TEAM_IDENTITY, mode
-	// 0600); empty: the OS keyring.
-	IdentityFile string
-	// Host and OSUser are recorded with every audit event; empty: this
-	// machine's host name and user.
-	Host, OSUser string
-	LockTTL      int           // seconds, default DefaultEtcdLockTTL
-	Timeout      time.Duration // per call, default 5s
-}
 
 // Keys under the prefix P, one per session as the file layout has a file
 // per session (records.go):
@@ -716,13 +687,6 @@ func (s *Store) Timeline(name string, limit int) ([]TimelineEvent, error) {
 	return out, err
 }
 
-// TimelineEvent is an audit event and who did it.
-type TimelineEvent struct {
-	auth.Event
-	Host string
-	User string
-}
-
 // openEtcd puts metadata, secrets, locks and the audit log of s on etcd;
 // the config dir (already prepared) keeps only rescue files.
 func (s *Store) openEtcd() (*Store, error) {
@@ -741,4 +705,14 @@ func (s *Store) openEtcd() (*Store, error) {
 	s.secrets = etcdSecrets{e}
 	s.backends = map[string]secretBackend{BackendEtcd: s.secrets}
 	return s, nil
+}
+
+// watchEtcd is Watch for a Store on etcd (ok false for any other).
+func (s *Store) watchEtcd(ctx context.Context) (<-chan string, bool, error) {
+	er, ok := s.meta.(etcdRecords)
+	if !ok {
+		return nil, false, nil
+	}
+	ch, err := er.watch(ctx)
+	return ch, true, err
 }

@@ -1,3 +1,5 @@
+//go:build etcd
+
 package storage
 
 import (
@@ -22,9 +24,6 @@ import (
 // read them. A member keeps it in the OS keyring (service "tokentop",
 // account "team/STORE-ID"), or, for headless runners, in the 0600 file
 // TOKENTOP_TEAM_IDENTITY names.
-
-// ErrNoTeamIdentity matches a member without the team identity.
-var ErrNoTeamIdentity = errors.New("this member holds no team identity")
 
 // teamKeyringTimeout bounds the keyring calls for the team identity.
 const teamKeyringTimeout = 5 * time.Second
@@ -211,13 +210,6 @@ func decryptSecrets(id *age.X25519Identity, ct []byte) ([]byte, error) {
 	return io.ReadAll(io.LimitReader(r, maxSecretBytes+1))
 }
 
-// TeamInfo says what team init or join did.
-type TeamInfo struct {
-	StoreID   string
-	Recipient string // public: safe to show
-	Where     string // where this member's identity is kept
-}
-
 func (s *Store) etcd() (*etcdStore, error) {
 	if s.etcdStore == nil {
 		return nil, fmt.Errorf("team commands need --storage etcd (or TOKENTOP_STORAGE=etcd): %w", auth.ErrStoreUnavailable)
@@ -264,9 +256,6 @@ func (s *Store) TeamInit(ctx context.Context) (TeamInfo, error) {
 	}
 	return TeamInfo{StoreID: sid, Recipient: rcpt, Where: where}, nil
 }
-
-// ErrTeamExists matches team init on a prefix that has a team.
-var ErrTeamExists = errors.New("team exists")
 
 // TeamJoin keeps the team identity read from r for this member, after
 // checking that it is the team's (its recipient is registered).

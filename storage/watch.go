@@ -26,8 +26,8 @@ const watchQueueMax = 4096
 // kernel's queue overflowed): list again. A pure memory Store has nothing
 // to watch (errors.ErrUnsupported): poll Stamp instead.
 func (s *Store) Watch(ctx context.Context) (<-chan string, error) {
-	if er, ok := s.meta.(etcdRecords); ok {
-		return er.watch(ctx)
+	if ch, ok, err := s.watchEtcd(ctx); ok {
+		return ch, err
 	}
 	fr, ok := s.meta.(*fileRecords)
 	if !ok {
