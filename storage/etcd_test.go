@@ -21,7 +21,7 @@ import (
 
 // etcdEndpoints are the test cluster's endpoints; without one the test is
 // skipped (CI runs these inside .ci/with-etcd).
-func etcdEndpoints(t *testing.T) []string {
+func etcdEndpoints(t testing.TB) []string {
 	t.Helper()
 	eps := os.Getenv("TOKENTOP_TEST_ETCD_ENDPOINTS")
 	if eps == "" {
