@@ -174,6 +174,14 @@ func TestEtcdHolderKilled(t *testing.T) {
 	if got := listedSession(t, m0, name); got.State != "ok" {
 		t.Errorf("list says %s (%s), want ok", got.State, got.Reason)
 	}
+
+	// Forgetting a shared session forgets it for every member, and says so.
+	if r := m1.run("", "forget", name); r.code != 0 || !strings.Contains(r.stderr, "for every member") {
+		t.Errorf("forget: exit %d, want it to say the team loses the session:\n%s", r.code, r.stderr)
+	}
+	if r := m0.run("", "list"); !strings.Contains(r.stdout+r.stderr, "No saved sessions") {
+		t.Errorf("the other member still lists it:\n%s%s", r.stdout, r.stderr)
+	}
 }
 
 // TestEtcdLeaderKilled: the three-machine run while the etcd leader is
