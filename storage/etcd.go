@@ -374,15 +374,19 @@ func (r etcdRecords) watch(ctx context.Context) (<-chan string, error) {
 			case <-ctx.Done():
 				return
 			case wr, ok := <-wch:
-				if !ok {
-					return
-				}
-				if err := wr.Err(); err != nil {
+				if !ok || wr.Err() != nil {
+					// A leader loss or compaction ends the watch: start over
+					// from now, after a pause (during an election the new
+					// watch would end at once too); the "" makes the reader
+					// list, so nothing changed meanwhile is missed.
 					if !send("") {
 						return
 					}
-					// A leader loss or compaction cancels the watch: start
-					// over from now; the "" above makes the reader list.
+					select {
+					case <-ctx.Done():
+						return
+					case <-time.After(250 * time.Millisecond):
+					}
 					wch = r.e.cli.Watch(clientv3.WithRequireLeader(ctx), pfx, clientv3.WithPrefix())
 					continue
 				}
