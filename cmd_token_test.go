@@ -55,7 +55,7 @@ func TestTokenErrors(t *testing.T) {
 		{"bad duration", []string{"token", "ok", "--min-valid", "ten"}, 2, "min-valid"},
 		{"longer than any token", []string{"token", "ok", "--min-valid", "2h"}, 1, "longer than the server's access-token lifetime"},
 		{"refresh: no such session", []string{"refresh", "nope"}, 1, "no such session"},
-		{"bad storage", []string{"token", "ok", "--storage", "cloud"}, 2, "keyring, file or memory"},
+		{"bad storage", []string{"token", "ok", "--storage", "cloud"}, 2, "keyring, file, memory or etcd"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

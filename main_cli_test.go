@@ -25,7 +25,7 @@ func TestRootUsageErrors(t *testing.T) {
 		{[]string{"token"}, "tokentop token needs a session NAME"},
 		{[]string{"token", "a", "b"}, "tokentop token takes a session NAME, got 2 arguments"},
 		{[]string{"list", "--no-such-flag"}, "unknown flag: --no-such-flag"},
-		{[]string{"--storage", "vault", "list"}, `--storage "vault": choose keyring, file or memory`},
+		{[]string{"--storage", "vault", "list"}, `--storage "vault": choose keyring, file, memory or etcd`},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			t.Parallel()

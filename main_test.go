@@ -40,7 +40,11 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	tokentopBin = filepath.Join(dir, "tokentop")
-	build := exec.Command("go", "build", "-o", tokentopBin, ".")
+	args := []string{"build", "-o", tokentopBin}
+	if etcdBuild {
+		args = append(args, "-tags", "etcd") // the binary under test is built as the tests are
+	}
+	build := exec.Command("go", append(args, ".")...)
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building tokentop for the tests:", err)

@@ -29,6 +29,9 @@ type storeIdentity struct {
 	// read reads store-id (nil: os.ReadFile); a Store sets the config
 	// dir's trust rule, so the file is never read through a symlink.
 	read func(path string) ([]byte, error)
+	// fetch, when set, gives the identity instead of store-id: an etcd
+	// Store's is the team's, kept in the cluster.
+	fetch func() (string, error)
 
 	mu sync.Mutex
 	id string
@@ -60,6 +63,13 @@ func (i *storeIdentity) get() (string, error) {
 	defer i.mu.Unlock()
 	if i.id != "" {
 		return i.id, nil
+	}
+	if i.fetch != nil {
+		id, err := i.fetch()
+		if err == nil {
+			i.id = id
+		}
+		return id, err
 	}
 	read := i.read
 	if read == nil {

@@ -62,6 +62,9 @@ type Options struct {
 	// ($XDG_RUNTIME_DIR), the second place a pair the backend refused is
 	// kept aside (see Rescue). Empty: only the config dir.
 	RuntimeDir string
+	// Etcd configures BackendEtcd (metadata, secrets, locks and the audit
+	// log on a team's etcd cluster; only rescue files stay local).
+	Etcd EtcdOptions
 }
 
 // metaBackend is the metadata: a record per session (files or memory).
@@ -106,6 +109,8 @@ type Store struct {
 	// and trust the rule every file below it is held to.
 	dir   string
 	trust trust
+	// etcdStore is the cluster connection of an etcd Store (nil otherwise).
+	etcdStore *etcdStore
 }
 
 var (
@@ -139,9 +144,9 @@ func openWith(opts Options, tr trust) (*Store, error) {
 		opts.Now = time.Now
 	}
 	switch opts.Backend {
-	case BackendKeyring, BackendFile, BackendMemory:
+	case BackendKeyring, BackendFile, BackendMemory, BackendEtcd:
 	default:
-		return nil, fmt.Errorf("unknown storage backend %q: choose keyring, file or memory", opts.Backend)
+		return nil, fmt.Errorf("unknown storage backend %q: choose keyring, file, memory or etcd", opts.Backend)
 	}
 	if opts.ConfigDir == "" && opts.Backend != BackendMemory {
 		d, err := DefaultConfigDir()
@@ -170,6 +175,9 @@ func openWith(opts Options, tr trust) (*Store, error) {
 	}
 	s.warnings = warnings
 	s.dir, s.trust = dir, tr
+	if opts.Backend == BackendEtcd {
+		return s.openEtcd()
+	}
 	s.ident.path, s.ident.read = filepath.Join(dir, storeIDFileName), tr.readFile
 	locks := newProcLocks()
 	for _, sub := range []string{recordsDirName, secretsDirName, auditDirName} {
@@ -202,8 +210,14 @@ func openWith(opts Options, tr trust) (*Store, error) {
 // locksDirName holds one lock file per session.
 const locksDirName = "locks"
 
-// Close releases resources. The Store holds no open files between calls.
-func (s *Store) Close() error { return nil }
+// Close releases resources. The Store holds no open files between calls;
+// an etcd Store closes its connection and frees its locks' lease.
+func (s *Store) Close() error {
+	if s.etcdStore != nil {
+		return s.etcdStore.close()
+	}
+	return nil
+}
 
 // ConfigDir is where the files live ("" for pure memory).
 func (s *Store) ConfigDir() string { return s.opts.ConfigDir }

@@ -26,6 +26,9 @@ const watchQueueMax = 4096
 // kernel's queue overflowed): list again. A pure memory Store has nothing
 // to watch (errors.ErrUnsupported): poll Stamp instead.
 func (s *Store) Watch(ctx context.Context) (<-chan string, error) {
+	if ch, ok, err := s.watchEtcd(ctx); ok {
+		return ch, err
+	}
 	fr, ok := s.meta.(*fileRecords)
 	if !ok {
 		return nil, fmt.Errorf("watch sessions: %w", errors.ErrUnsupported)

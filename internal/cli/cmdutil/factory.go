@@ -7,6 +7,7 @@ package cmdutil
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -31,6 +32,8 @@ type Factory struct {
 	// --storage), bound by the root command.
 	ConfigDir   string
 	StorageName string
+	// Etcd holds the --etcd-* flags, used with --storage etcd.
+	Etcd EtcdFlags
 
 	store *storage.Store
 	// kp is the command's keeper once built, read by the signal handler to
@@ -52,9 +55,9 @@ func (f *Factory) Store() (*storage.Store, error) {
 		return f.store, nil
 	}
 	switch f.StorageName {
-	case storage.BackendKeyring, storage.BackendFile, storage.BackendMemory:
+	case storage.BackendKeyring, storage.BackendFile, storage.BackendMemory, storage.BackendEtcd:
 	default:
-		return nil, UsageErrorf("--storage %q: choose keyring, file or memory", f.StorageName)
+		return nil, UsageErrorf("--storage %q: choose keyring, file, memory or etcd", f.StorageName)
 	}
 	dir := f.ConfigDir
 	if f.StorageName == storage.BackendMemory {
@@ -68,7 +71,11 @@ func (f *Factory) Store() (*storage.Store, error) {
 		}
 		dir = d
 	}
-	s, err := storage.Open(storage.Options{ConfigDir: dir, Backend: f.StorageName, RuntimeDir: f.Getenv("XDG_RUNTIME_DIR")})
+	opts := storage.Options{ConfigDir: dir, Backend: f.StorageName, RuntimeDir: f.Getenv("XDG_RUNTIME_DIR")}
+	if f.StorageName == storage.BackendEtcd {
+		opts.Etcd = f.etcdOptions()
+	}
+	s, err := storage.Open(opts)
 	if err != nil {
 		return nil, err
 	}
@@ -85,6 +92,27 @@ func (f *Factory) Store() (*storage.Store, error) {
 	}
 	f.store = s
 	return s, nil
+}
+
+// EtcdFlags are the --etcd-* global flags, as etcdctl names them.
+type EtcdFlags struct {
+	Endpoints, Prefix, CACert, Cert, Key, User string
+}
+
+// etcdOptions turns the flags and the environment into storage's options.
+func (f *Factory) etcdOptions() storage.EtcdOptions {
+	var eps []string
+	for _, ep := range strings.Split(f.Etcd.Endpoints, ",") {
+		if ep = strings.TrimSpace(ep); ep != "" {
+			eps = append(eps, ep)
+		}
+	}
+	return storage.EtcdOptions{
+		Endpoints: eps, Prefix: f.Etcd.Prefix,
+		CACert: f.Etcd.CACert, Cert: f.Etcd.Cert, Key: f.Etcd.Key,
+		User: f.Etcd.User, Password: f.Getenv("TOKENTOP_ETCD_PASSWORD"),
+		IdentityFile: f.Getenv("TOKENTOP_TEAM_IDENTITY"),
+	}
 }
 
 // CloseStore lets go of the store (keyring connection, files), if open; a

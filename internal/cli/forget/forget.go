@@ -76,7 +76,12 @@ func forgetRun(cmd *cobra.Command, opts *Options) error {
 	}
 	now := opts.Factory.Now()
 	w := opts.IO.ErrOut
-	fmt.Fprintf(w, "Forgot session %s: removed its secrets (%s storage) and metadata from this machine.\n", name, se.SecretsBackend)
+	from := "from this machine"
+	if se.SecretsBackend == storage.BackendEtcd {
+		// The team's store is shared: forgetting there forgets it for all.
+		from = "from the team's etcd store, for every member"
+	}
+	fmt.Fprintf(w, "Forgot session %s: removed its secrets (%s storage) and metadata %s.\n", name, se.SecretsBackend, from)
 	fmt.Fprintf(w, "NOTHING was revoked. The tokens stay valid at the server until they expire:\n")
 	fmt.Fprintf(w, "  access token  %s  valid until %s (%s)\n", present.OrDash(se.AccessFP), timefmt.Absolute(se.AccessExpiry), timefmt.Relative(se.AccessExpiry, now))
 	fmt.Fprintf(w, "  refresh token %s  valid until %s (%s)\n", present.OrDash(se.RefreshFP), timefmt.Absolute(se.RefreshExpiry), timefmt.Relative(se.RefreshExpiry, now))

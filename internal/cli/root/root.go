@@ -18,6 +18,7 @@ import (
 	"github.com/tokentop/tokentop/internal/cli/pause"
 	"github.com/tokentop/tokentop/internal/cli/proxycmd"
 	"github.com/tokentop/tokentop/internal/cli/revoke"
+	"github.com/tokentop/tokentop/internal/cli/team"
 	"github.com/tokentop/tokentop/internal/cli/token"
 	"github.com/tokentop/tokentop/internal/cli/tui"
 	"github.com/tokentop/tokentop/internal/cli/version"
@@ -51,7 +52,21 @@ you inspect, copy and revoke tokens: in the TUI (run with no command) or from sc
 	pf.StringVar(&f.ConfigDir, "config-dir", f.Getenv("TOKENTOP_CONFIG_DIR"),
 		"directory for metadata, locks and the audit log (env TOKENTOP_CONFIG_DIR)")
 	pf.StringVar(&f.StorageName, "storage", storageName,
-		"where secrets live: keyring, file or memory (env TOKENTOP_STORAGE); --storage file warns on stderr unless TOKENTOP_STORAGE=file")
+		"where secrets live: keyring, file, memory or etcd (env TOKENTOP_STORAGE); --storage file warns on stderr unless TOKENTOP_STORAGE=file")
+	etcdPrefix := f.Getenv("TOKENTOP_ETCD_PREFIX")
+	if etcdPrefix == "" {
+		etcdPrefix = storage.DefaultEtcdPrefix
+	}
+	// Named as etcdctl names them; the password is never a flag (it would
+	// show in ps and shell history): TOKENTOP_ETCD_PASSWORD.
+	pf.StringVar(&f.Etcd.Endpoints, "etcd-endpoints", f.Getenv("TOKENTOP_ETCD_ENDPOINTS"),
+		"with --storage etcd: the cluster's client URLs, comma-separated (env TOKENTOP_ETCD_ENDPOINTS)")
+	pf.StringVar(&f.Etcd.Prefix, "etcd-prefix", etcdPrefix, "with --storage etcd: the key prefix of the team's sessions (env TOKENTOP_ETCD_PREFIX)")
+	pf.StringVar(&f.Etcd.CACert, "etcd-cacert", f.Getenv("TOKENTOP_ETCD_CACERT"), "with --storage etcd: CA bundle to verify the cluster (env TOKENTOP_ETCD_CACERT)")
+	pf.StringVar(&f.Etcd.Cert, "etcd-cert", f.Getenv("TOKENTOP_ETCD_CERT"), "with --storage etcd: client certificate (env TOKENTOP_ETCD_CERT)")
+	pf.StringVar(&f.Etcd.Key, "etcd-key", f.Getenv("TOKENTOP_ETCD_KEY"), "with --storage etcd: client certificate's key (env TOKENTOP_ETCD_KEY)")
+	pf.StringVar(&f.Etcd.User, "etcd-user", f.Getenv("TOKENTOP_ETCD_USER"),
+		"with --storage etcd: etcd user name; the password comes from TOKENTOP_ETCD_PASSWORD (env TOKENTOP_ETCD_USER)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return cmdutil.NewUsageError(err) })
 	root.AddCommand(
 		tui.NewCmdDemo(f, nil),
@@ -71,6 +86,7 @@ you inspect, copy and revoke tokens: in the TUI (run with no command) or from sc
 		execcmd.NewCmdExec(f, nil),
 		har.NewCmdHar(f),
 		version.NewCmdVersion(f),
+		team.NewCmdTeam(f, nil),
 	)
 	// demo and emulator keep nothing (demo's sessions live in memory, the
 	// emulator is a server): their help does not offer the global flags
@@ -86,7 +102,7 @@ you inspect, copy and revoke tokens: in the TUI (run with no command) or from sc
 // withoutStorageFlags hides --storage and --config-dir from cmd's help.
 func withoutStorageFlags(cmd *cobra.Command) {
 	cmd.SetHelpFunc(func(c *cobra.Command, args []string) {
-		for _, name := range []string{"storage", "config-dir"} {
+		for _, name := range []string{"storage", "config-dir", "etcd-endpoints", "etcd-prefix", "etcd-cacert", "etcd-cert", "etcd-key", "etcd-user"} {
 			if fl := c.Root().PersistentFlags().Lookup(name); fl != nil {
 				fl.Hidden = true
 			}
