@@ -3,11 +3,13 @@ package ui
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/tokentop/tokentop/auth"
+	"github.com/tokentop/tokentop/internal/safetext"
 )
 
 // BatchLister is an optional Store capability: every session handed over
@@ -23,6 +25,28 @@ type BatchLister interface {
 type ChangeWatcher interface {
 	Watch(ctx context.Context) (<-chan string, error)
 	Get(ctx context.Context, name string) (auth.Session, error)
+}
+
+// EventOrigin is an optional Store capability: the newest event of a
+// session with the host and user that recorded it, and the host this
+// process records under, so a change another machine made can say which
+// one (a shared store). A store without a shared timeline answers an empty
+// host and nothing changes.
+type EventOrigin interface {
+	LastEvent(ctx context.Context, name string) (ev auth.Event, host, user string, err error)
+	LocalHost() string
+}
+
+// remoteRecent is how old another host's newest event may be and still be
+// taken as the cause of a change just seen: older, the change is a later
+// write (a state update) the event did not make. It allows for clocks of
+// machines a little apart.
+const remoteRecent = time.Minute
+
+// remoteEvent is another host's event behind a watched change.
+type remoteEvent struct {
+	ev         auth.Event
+	host, user string
 }
 
 // Batch sizes of the first load: a screenful first, then larger reads.
@@ -61,6 +85,9 @@ type (
 		session auth.Session
 		gone    bool
 		err     error
+		// remote is the event another host recorded for the session, when
+		// that is its newest (nil: ours, or unknown).
+		remote *remoteEvent
 	}
 )
 
@@ -172,12 +199,31 @@ func (m *Model) onChange(msg changeMsg) tea.Cmd {
 		ctx, cancel := m.withTimeout(storeTimeout)
 		defer cancel()
 		se, err := cw.Get(ctx, name)
+		msg := changedMsg{name: name, session: se, err: err}
 		if errors.Is(err, auth.ErrSessionNotFound) {
-			return changedMsg{name: name, gone: true}
+			msg = changedMsg{name: name, gone: true}
 		}
-		return changedMsg{name: name, session: se, err: err}
+		if msg.err == nil {
+			msg.remote = lastRemoteEvent(ctx, m.store, name)
+		}
+		return msg
 	}
 	return tea.Batch(next, get)
+}
+
+// lastRemoteEvent is the session's newest event when another host
+// recorded it (nil otherwise, or when the store cannot say). It runs in the
+// command that re-read the record, never in Update.
+func lastRemoteEvent(ctx context.Context, st Store, name string) *remoteEvent {
+	eo, ok := st.(EventOrigin)
+	if !ok {
+		return nil
+	}
+	ev, host, user, err := eo.LastEvent(ctx, name)
+	if err != nil || host == "" || host == eo.LocalHost() {
+		return nil
+	}
+	return &remoteEvent{ev: ev, host: host, user: user}
 }
 
 // onChanged puts one re-read session in place (or takes it out), as a full
@@ -202,5 +248,75 @@ func (m *Model) onChanged(msg changedMsg) tea.Cmd {
 	if !placed {
 		ss = append(ss, msg.session)
 	}
-	return m.onSessions(sessionsMsg{sessions: ss, stamp: m.stamp})
+	cmd := m.onSessions(sessionsMsg{sessions: ss, stamp: m.stamp})
+	if r := msg.remote; r != nil && r.ev.Session == msg.name && absDur(m.now.Sub(r.ev.Time)) <= remoteRecent {
+		m.noteRemote(msg.name, msg.session, msg.gone, *r)
+	}
+	return cmd
+}
+
+// noteRemote says on the row and the status line what another host did to
+// a session, e.g. "acme-admin refreshed on build-7 (ci) · new sha256:…".
+func (m *Model) noteRemote(name string, se auth.Session, gone bool, r remoteEvent) {
+	what, u := remoteText(r)
+	if !gone {
+		lr := m.liveRow(name)
+		lr.note, lr.noteUrg, lr.until = what, u, m.now.Add(noteFor)
+		if lr.noteFP != se.AccessFP {
+			lr.oldFP = lr.noteFP
+		}
+		lr.noteFP = se.AccessFP
+	}
+	if !m.now.Before(m.status.until) {
+		m.status = statusLine{text: clock(m.now, m.loc) + " " + safetext.Escape(name) + " " + what, urg: u, at: m.now}
+	}
+}
+
+// remoteHostMax bounds a host or user name another machine recorded, on
+// a screen line that also names the session and the token.
+const remoteHostMax = 32
+
+// remoteText words another host's event without the session's name: what
+// was done, where, by whom, and the new token's fingerprint when there is
+// one. Host and user come from another machine: escaped, and cut short.
+func remoteText(r remoteEvent) (string, urgency) {
+	verb, u := strings.ReplaceAll(string(r.ev.Kind), "_", " "), urgencySoon
+	switch r.ev.Kind {
+	case auth.EventRefreshed, auth.EventAdopted:
+		verb, u = "refreshed", urgencyOK
+	case auth.EventLogin:
+		verb, u = "logged in", urgencyOK
+	case auth.EventImported:
+		verb, u = "imported", urgencyOK
+	case auth.EventNeedsLogin:
+		verb = "needs a new login"
+	case auth.EventReuseSuspected, auth.EventFailed:
+		u = urgencyNow
+	}
+	where := "on " + cut(safetext.Escape(r.host), remoteHostMax)
+	if r.user != "" {
+		where += " (" + cut(safetext.Escape(r.user), remoteHostMax) + ")"
+	}
+	text := verb + " " + where
+	switch r.ev.Kind {
+	case auth.EventRefreshed, auth.EventAdopted, auth.EventLogin, auth.EventImported:
+		if r.ev.NewFP != "" {
+			text += " · new " + safetext.Escape(r.ev.NewFP)
+		}
+	}
+	return text, u
+}
+
+func cut(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
+}
+
+func absDur(d time.Duration) time.Duration {
+	if d < 0 {
+		return -d
+	}
+	return d
 }
