@@ -88,8 +88,11 @@ type Model struct {
 	// secretsErr is why the store's secret backend (the keyring) cannot
 	// be used, as it answered at start.
 	secretsErr error
-	skew       time.Duration
-	live       map[string]*liveRow
+	// disconnected is when the store went out of reach (zero: in reach, or
+	// a store that cannot be); the header says so until it returns.
+	disconnected time.Time
+	skew         time.Duration
+	live         map[string]*liveRow
 
 	screen screenID
 	list   listModel
@@ -183,7 +186,7 @@ func (m Model) Init() tea.Cmd {
 	if m.stamp == "" {
 		cmds = append(cmds, m.firstLoadCmd())
 	}
-	cmds = append(cmds, m.watchCmd())
+	cmds = append(cmds, m.watchCmd(), m.healthCmd())
 	return tea.Batch(cmds...)
 }
 
@@ -205,6 +208,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmd = m.onChange(msg)
 	case changedMsg:
 		cmd = m.onChanged(msg)
+	case healthMsg:
+		cmd = m.onHealth(msg)
 	case keeperEventMsg:
 		cmd = m.onEvent(msg.event)
 	case settledMsg:

@@ -1,0 +1,66 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/charmbracelet/x/exp/golden"
+)
+
+// healthStore is a fakeStore whose reachability the test sets.
+type healthStore struct {
+	*fakeStore
+	health chan error
+}
+
+func (s *healthStore) Health(context.Context) (<-chan error, error) { return s.health, nil }
+
+// While the store is out of reach the header says so and since when, the
+// rows stay; back in reach the header clears and everything is read again.
+func TestHeaderSaysDisconnected(t *testing.T) {
+	ss, sec := tuiSessions()
+	st := &healthStore{fakeStore: newFakeStore(ss...), health: make(chan error, 1)}
+	st.secrets, st.backend = sec, "etcd"
+	h := newHarness(t, 120, 30, func(c *Config) { c.Store = st })
+	start := h.m.healthCmd()
+	if start == nil {
+		t.Fatal("no health command for a store that has Health")
+	}
+	st.health <- errors.New("reach the store: etcd at http://10.0.0.1:2379 did not answer (context deadline exceeded)")
+	next, _ := h.m.Update(start())
+	h.m = next.(Model)
+	want := "etcd disconnected (since 12:00:00), retrying"
+	h.requireContains(want, "acme-admin", "etcd out of reach, serving the tokens already read: reach the store: etcd at http://10.0.0.1:2379")
+	t.Run("120x30", func(t *testing.T) { golden.RequireEqual(t, []byte(h.view())) })
+
+	// A second failure keeps the first instant.
+	h.m.now = fixedNow.Add(5 * time.Second)
+	next, _ = h.m.Update(healthMsg{err: errors.New("still down"), ch: st.health})
+	h.m = next.(Model)
+	h.requireContains(want)
+
+	lists := st.lists
+	h.m.now = fixedNow.Add(42 * time.Second)
+	next, cmd := h.m.Update(healthMsg{ch: st.health})
+	h.m = next.(Model)
+	h.requireNotContains("disconnected")
+	h.requireContains("etcd reconnected after 42s")
+	for _, msg := range runBatch(cmd, nil) {
+		h.send(msg)
+	}
+	if st.lists == lists {
+		t.Fatal("back in reach, the sessions were not read again")
+	}
+}
+
+// A narrow terminal still says it, shorter.
+func TestHeaderSaysDisconnectedNarrow(t *testing.T) {
+	h := newHarness(t, 60, 20, func(c *Config) { c.Store.(*fakeStore).backend = "etcd" })
+	h.m.disconnected = fixedNow
+	if head := strings.SplitN(h.view(), "\n", 2)[0]; !strings.Contains(head, "etcd disconnected") {
+		t.Fatalf("header %q", head)
+	}
+}
