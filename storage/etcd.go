@@ -725,20 +725,21 @@ func (s *Store) watchEtcd(ctx context.Context) (<-chan string, bool, error) {
 	return ch, true, err
 }
 
-// LastEvent is the newest event of one session in the shared timeline and
-// the host and OS user that recorded it (a zero Event when there is none),
-// so a TUI can say where a change it was told about came from.
-func (s *Store) LastEvent(ctx context.Context, name string) (auth.Event, string, string, error) {
+// RecentEvents is the newest limit events of one session in the shared
+// timeline, oldest first, each with the Host and User that recorded it, so
+// a TUI can say where a change it was told about came from.
+func (s *Store) RecentEvents(ctx context.Context, name string, limit int) ([]auth.Event, error) {
 	a, ok := s.audit.(etcdAudit)
 	if !ok {
-		return auth.Event{}, "", "", fmt.Errorf("last event of %s: %w", name, errors.ErrUnsupported)
+		return nil, fmt.Errorf("recent events of %s: %w", name, errors.ErrUnsupported)
 	}
-	evs, err := a.timelineCtx(ctx, name, 1)
-	if err != nil || len(evs) == 0 {
-		return auth.Event{}, "", "", err
+	evs, err := a.timelineCtx(ctx, name, limit)
+	out := make([]auth.Event, len(evs))
+	for i, ev := range evs {
+		out[i] = ev.Event
+		out[i].Host, out[i].User = ev.Host, ev.OSUser
 	}
-	ev := evs[len(evs)-1]
-	return ev.Event, ev.Host, ev.OSUser, nil
+	return out, err
 }
 
 // LocalHost is the host this Store records its own events under ("" when

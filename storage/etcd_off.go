@@ -41,9 +41,10 @@ func (s *Store) Timeline(string, int) ([]TimelineEvent, error) {
 // errNoEtcd is what a build without the etcd tag answers.
 var errNoEtcd = errors.New("this tokentop was built without etcd support (--storage etcd, team): install a build made with `go build -tags etcd`")
 
-// LastEvent needs the etcd backend's shared timeline, which this build lacks.
-func (s *Store) LastEvent(_ context.Context, name string) (auth.Event, string, string, error) {
-	return auth.Event{}, "", "", fmt.Errorf("last event of %s: %w", name, errors.ErrUnsupported)
+// RecentEvents needs the etcd backend's shared timeline, which this build
+// lacks.
+func (s *Store) RecentEvents(_ context.Context, name string, _ int) ([]auth.Event, error) {
+	return nil, fmt.Errorf("recent events of %s: %w", name, errors.ErrUnsupported)
 }
 
 // LocalHost: no Store of this build keeps a shared timeline.

@@ -350,7 +350,7 @@ func TestEtcdUnreachable(t *testing.T) {
 
 // Another member's event reads back with the host and user that recorded
 // it, newest first.
-func TestEtcdLastEventNamesHost(t *testing.T) {
+func TestEtcdRecentEventsNameHost(t *testing.T) {
 	tm := newEtcdTeam(t)
 	a, b := tm.member(0), tm.member(0)
 	now := time.Now()
@@ -359,9 +359,9 @@ func TestEtcdLastEventNamesHost(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	ev, host, user, err := b.LastEvent(context.Background(), "shared")
-	if err != nil || ev.Kind != auth.EventRefreshed || host != "test-host" || user != "tester" {
-		t.Fatalf("LastEvent = %+v, %q, %q, %v; want the refresh by tester on test-host", ev, host, user, err)
+	evs, err := b.RecentEvents(context.Background(), "shared", 1)
+	if err != nil || len(evs) != 1 || evs[0].Kind != auth.EventRefreshed || evs[0].Host != "test-host" || evs[0].User != "tester" {
+		t.Fatalf("RecentEvents = %+v, %v; want the refresh by tester on test-host", evs, err)
 	}
 	if b.LocalHost() != "test-host" {
 		t.Fatalf("LocalHost = %q", b.LocalHost())

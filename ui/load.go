@@ -27,27 +27,26 @@ type ChangeWatcher interface {
 	Get(ctx context.Context, name string) (auth.Session, error)
 }
 
-// EventOrigin is an optional Store capability: the newest event of a
-// session with the host and user that recorded it, and the host this
-// process records under, so a change another machine made can say which
-// one (a shared store). A store without a shared timeline answers an empty
-// host and nothing changes.
+// EventOrigin is an optional Store capability: a session's newest events
+// with the Host and User that recorded each, and the host this process
+// records under, so a change another machine made can say which one (a
+// shared store). A store without a shared timeline leaves Host empty and
+// nothing changes.
 type EventOrigin interface {
-	LastEvent(ctx context.Context, name string) (ev auth.Event, host, user string, err error)
+	RecentEvents(ctx context.Context, name string, limit int) ([]auth.Event, error)
 	LocalHost() string
 }
 
-// remoteRecent is how old another host's newest event may be and still be
-// taken as the cause of a change just seen: older, the change is a later
-// write (a state update) the event did not make. It allows for clocks of
+// remoteRecent is how old another host's event may be and still be taken
+// as the cause of a change just seen: older, the change is a later write
+// (a state update) the event did not make. It allows for clocks of
 // machines a little apart.
 const remoteRecent = time.Minute
 
-// remoteEvent is another host's event behind a watched change.
-type remoteEvent struct {
-	ev         auth.Event
-	host, user string
-}
+// originLookback is how many of a session's newest events are read to find
+// the one behind a change: our own keeper's reaction to it (adopting the
+// new pair, planning the next refresh) may already be recorded after it.
+const originLookback = 5
 
 // Batch sizes of the first load: a screenful first, then larger reads.
 const (
@@ -86,8 +85,8 @@ type (
 		gone    bool
 		err     error
 		// remote is the event another host recorded for the session, when
-		// that is its newest (nil: ours, or unknown).
-		remote *remoteEvent
+		// that is what changed it (nil: ours, or unknown).
+		remote *auth.Event
 	}
 )
 
@@ -211,19 +210,35 @@ func (m *Model) onChange(msg changeMsg) tea.Cmd {
 	return tea.Batch(next, get)
 }
 
-// lastRemoteEvent is the session's newest event when another host
-// recorded it (nil otherwise, or when the store cannot say). It runs in the
-// command that re-read the record, never in Update.
-func lastRemoteEvent(ctx context.Context, st Store, name string) *remoteEvent {
+// lastRemoteEvent is the event behind a session's change when another
+// host recorded it (nil when it was ours, or the store cannot say): the
+// newest event, passing over our own keeper's reactions to it. It runs in
+// the command that re-read the record, never in Update.
+func lastRemoteEvent(ctx context.Context, st Store, name string) *auth.Event {
 	eo, ok := st.(EventOrigin)
 	if !ok {
 		return nil
 	}
-	ev, host, user, err := eo.LastEvent(ctx, name)
-	if err != nil || host == "" || host == eo.LocalHost() {
+	evs, err := eo.RecentEvents(ctx, name, originLookback)
+	if err != nil {
 		return nil
 	}
-	return &remoteEvent{ev: ev, host: host, user: user}
+	local := eo.LocalHost()
+	for i := len(evs) - 1; i >= 0; i-- {
+		ev := evs[i]
+		if ev.Host == "" {
+			return nil
+		}
+		if ev.Host == local {
+			switch ev.Kind {
+			case auth.EventAdopted, auth.EventScheduled, auth.EventRefreshing:
+				continue
+			}
+			return nil
+		}
+		return &ev
+	}
+	return nil
 }
 
 // onChanged puts one re-read session in place (or takes it out), as a full
@@ -249,7 +264,7 @@ func (m *Model) onChanged(msg changedMsg) tea.Cmd {
 		ss = append(ss, msg.session)
 	}
 	cmd := m.onSessions(sessionsMsg{sessions: ss, stamp: m.stamp})
-	if r := msg.remote; r != nil && r.ev.Session == msg.name && absDur(m.now.Sub(r.ev.Time)) <= remoteRecent {
+	if r := msg.remote; r != nil && r.Session == msg.name && absDur(m.now.Sub(r.Time)) <= remoteRecent {
 		m.noteRemote(msg.name, msg.session, msg.gone, *r)
 	}
 	return cmd
@@ -257,7 +272,7 @@ func (m *Model) onChanged(msg changedMsg) tea.Cmd {
 
 // noteRemote says on the row and the status line what another host did to
 // a session, e.g. "acme-admin refreshed on build-7 (ci) · new sha256:…".
-func (m *Model) noteRemote(name string, se auth.Session, gone bool, r remoteEvent) {
+func (m *Model) noteRemote(name string, se auth.Session, gone bool, r auth.Event) {
 	what, u := remoteText(r)
 	if !gone {
 		lr := m.liveRow(name)
@@ -265,7 +280,7 @@ func (m *Model) noteRemote(name string, se auth.Session, gone bool, r remoteEven
 		if lr.noteFP != se.AccessFP {
 			lr.oldFP = lr.noteFP
 		}
-		lr.noteFP = se.AccessFP
+		lr.noteFP, lr.remoteFP = se.AccessFP, se.AccessFP
 	}
 	if !m.now.Before(m.status.until) {
 		m.status = statusLine{text: clock(m.now, m.loc) + " " + safetext.Escape(name) + " " + what, urg: u, at: m.now}
@@ -279,9 +294,9 @@ const remoteHostMax = 32
 // remoteText words another host's event without the session's name: what
 // was done, where, by whom, and the new token's fingerprint when there is
 // one. Host and user come from another machine: escaped, and cut short.
-func remoteText(r remoteEvent) (string, urgency) {
-	verb, u := strings.ReplaceAll(string(r.ev.Kind), "_", " "), urgencySoon
-	switch r.ev.Kind {
+func remoteText(r auth.Event) (string, urgency) {
+	verb, u := strings.ReplaceAll(string(r.Kind), "_", " "), urgencySoon
+	switch r.Kind {
 	case auth.EventRefreshed, auth.EventAdopted:
 		verb, u = "refreshed", urgencyOK
 	case auth.EventLogin:
@@ -293,15 +308,15 @@ func remoteText(r remoteEvent) (string, urgency) {
 	case auth.EventReuseSuspected, auth.EventFailed:
 		u = urgencyNow
 	}
-	where := "on " + cut(safetext.Escape(r.host), remoteHostMax)
-	if r.user != "" {
-		where += " (" + cut(safetext.Escape(r.user), remoteHostMax) + ")"
+	where := "on " + cut(safetext.Escape(r.Host), remoteHostMax)
+	if r.User != "" {
+		where += " (" + cut(safetext.Escape(r.User), remoteHostMax) + ")"
 	}
 	text := verb + " " + where
-	switch r.ev.Kind {
+	switch r.Kind {
 	case auth.EventRefreshed, auth.EventAdopted, auth.EventLogin, auth.EventImported:
-		if r.ev.NewFP != "" {
-			text += " · new " + safetext.Escape(r.ev.NewFP)
+		if r.NewFP != "" {
+			text += " · new " + safetext.Escape(r.NewFP)
 		}
 	}
 	return text, u

@@ -402,7 +402,16 @@ func (m *Model) onEvent(e auth.Event) tea.Cmd {
 	case auth.EventRefreshing:
 		lr.refreshing = true
 		reload = false
-	case auth.EventRefreshed, auth.EventAdopted:
+	case auth.EventAdopted:
+		lr.refreshing = false
+		if lr.remoteFP != "" && lr.remoteFP == e.NewFP && m.now.Before(lr.until) {
+			// Our keeper took up the pair another host rotated: the row
+			// and the status line already say which host, which says more.
+			return tea.Batch(cmds...)
+		}
+		lr.note, lr.noteUrg, lr.until = "new "+orDash(e.NewFP), urgencyOK, m.now.Add(noteFor)
+		lr.noteFP, lr.oldFP = e.NewFP, e.OldFP
+	case auth.EventRefreshed:
 		lr.refreshing = false
 		lr.note, lr.noteUrg, lr.until = "new "+orDash(e.NewFP), urgencyOK, m.now.Add(noteFor)
 		lr.noteFP, lr.oldFP = e.NewFP, e.OldFP

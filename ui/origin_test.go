@@ -16,12 +16,15 @@ import (
 type originStore struct {
 	*watchingStore
 	local string
-	last  map[string]remoteEvent
+	last  map[string][]auth.Event // oldest first
 }
 
-func (o *originStore) LastEvent(_ context.Context, name string) (auth.Event, string, string, error) {
-	r := o.last[name]
-	return r.ev, r.host, r.user, nil
+func (o *originStore) RecentEvents(_ context.Context, name string, limit int) ([]auth.Event, error) {
+	evs := o.last[name]
+	if len(evs) > limit {
+		evs = evs[len(evs)-limit:]
+	}
+	return evs, nil
 }
 
 func (o *originStore) LocalHost() string { return o.local }
@@ -30,7 +33,7 @@ func newOriginHarness(t *testing.T, w, h int) (*harness, *originStore) {
 	ss, sec := tuiSessions()
 	ws := &watchingStore{fakeStore: newFakeStore(ss...), changes: make(chan string, 4)}
 	ws.secrets = sec
-	st := &originStore{watchingStore: ws, local: "laptop-3", last: map[string]remoteEvent{}}
+	st := &originStore{watchingStore: ws, local: "laptop-3", last: map[string][]auth.Event{}}
 	hs := newHarness(t, w, h, func(c *Config) { c.Store = st })
 	next, _ := hs.m.Update(hs.m.watchCmd()())
 	hs.m = next.(Model)
@@ -38,14 +41,14 @@ func newOriginHarness(t *testing.T, w, h int) (*harness, *originStore) {
 }
 
 // rotate stores a new access token for acme-admin, as another machine's
-// refresh would, and records that machine's event.
-func rotate(h *harness, st *originStore, host, user string) {
+// refresh would, and records that machine's event, then any later ones.
+func rotate(h *harness, st *originStore, host, user string, later ...auth.Event) {
 	se := st.sessions["acme-admin"]
 	old := se.AccessFP
 	se.AccessFP = "sha256:b7c8d9e0"
 	st.put(se, st.secrets["acme-admin"])
-	st.last["acme-admin"] = remoteEvent{host: host, user: user, ev: auth.Event{Time: fixedNow.Add(-300 * time.Millisecond),
-		Session: "acme-admin", Kind: auth.EventRefreshed, OldFP: old, NewFP: se.AccessFP}}
+	st.last["acme-admin"] = append([]auth.Event{{Time: fixedNow.Add(-300 * time.Millisecond), Host: host, User: user,
+		Session: "acme-admin", Kind: auth.EventRefreshed, OldFP: old, NewFP: se.AccessFP}}, later...)
 	for _, msg := range runBatch(h.m.onChange(changeMsg{name: "acme-admin", ch: st.changes}), st.changes) {
 		h.send(msg)
 	}
@@ -87,5 +90,24 @@ func TestRemoteHostEscaped(t *testing.T) {
 		if !strings.Contains(s, "on evil") || strings.ContainsAny(s, "\x1b\x07\u009b") || strings.Contains(s, strings.Repeat("x", 40)) {
 			t.Fatalf("unescaped or uncut: %q", s)
 		}
+	}
+}
+
+// Our keeper adopting the other host's pair (recorded after its refresh,
+// and reported as a keeper event) does not hide which host it was.
+func TestRemoteChangeSurvivesOurAdoption(t *testing.T) {
+	h, st := newOriginHarness(t, 120, 30)
+	adopted := auth.Event{Time: fixedNow, Host: "laptop-3", User: "me", Session: "acme-admin", Kind: auth.EventAdopted, NewFP: "sha256:b7c8d9e0"}
+	rotate(h, st, "build-7", "ci", adopted)
+	h.send(keeperEventMsg{adopted})
+	want := "acme-admin refreshed on build-7 (ci) · new sha256:b7c8d9e0"
+	if !strings.Contains(h.m.status.text, want) || !strings.Contains(h.m.live["acme-admin"].note, "build-7") {
+		t.Fatalf("status %q, row note %q; want %q", h.m.status.text, h.m.live["acme-admin"].note, want)
+	}
+	// A local action after the other host's is ours: no host named.
+	h2, st2 := newOriginHarness(t, 120, 30)
+	rotate(h2, st2, "build-7", "ci", auth.Event{Time: fixedNow, Host: "laptop-3", Session: "acme-admin", Kind: auth.EventPaused})
+	if strings.Contains(h2.m.status.text, "build-7") {
+		t.Fatalf("status %q names the other host for our own change", h2.m.status.text)
 	}
 }
