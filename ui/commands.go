@@ -24,6 +24,11 @@ func (m Model) tick() tea.Cmd {
 // stampedTick is the tick's message for time t: t and the store's stamp
 // (cheap: a stat of the index, no secrets, no parsing).
 func (m Model) stampedTick(t time.Time) tea.Msg {
+	if !m.disconnected.IsZero() {
+		// Out of reach, the stamp would only time out, and the countdowns
+		// would freeze meanwhile; everything is read again on return.
+		return tickMsg{now: t}
+	}
 	ctx, cancel := m.withTimeout(storeTimeout)
 	defer cancel()
 	s, err := m.store.Stamp(ctx)

@@ -14,9 +14,17 @@ import (
 type healthStore struct {
 	*fakeStore
 	health chan error
+	stamps int // Stamp calls
 }
 
 func (s *healthStore) Health(context.Context) (<-chan error, error) { return s.health, nil }
+
+func (s *healthStore) Stamp(ctx context.Context) (string, error) {
+	s.mu.Lock()
+	s.stamps++
+	s.mu.Unlock()
+	return s.fakeStore.Stamp(ctx)
+}
 
 // While the store is out of reach the header says so and since when, the
 // rows stay; back in reach the header clears and everything is read again.
@@ -62,5 +70,21 @@ func TestHeaderSaysDisconnectedNarrow(t *testing.T) {
 	h.m.disconnected = fixedNow
 	if head := strings.SplitN(h.view(), "\n", 2)[0]; !strings.Contains(head, "etcd disconnected") {
 		t.Fatalf("header %q", head)
+	}
+}
+
+// While out of reach the tick does not ask for the store's stamp: it would
+// wait out its timeout every second and the countdowns would freeze.
+func TestTickSkipsStampWhileDisconnected(t *testing.T) {
+	st := &healthStore{fakeStore: newFakeStore(), health: make(chan error, 1)}
+	h := newHarness(t, 120, 30, func(c *Config) { c.Store = st })
+	h.m.disconnected = fixedNow
+	if msg := h.m.stampedTick(fixedNow.Add(time.Second)).(tickMsg); st.stamps != 0 || !msg.now.Equal(fixedNow.Add(time.Second)) {
+		t.Fatalf("Stamp called %d times while disconnected (tick %v)", st.stamps, msg.now)
+	}
+	h.m.disconnected = time.Time{}
+	h.m.stampedTick(fixedNow.Add(2 * time.Second))
+	if st.stamps != 1 {
+		t.Fatalf("Stamp called %d times once connected, want 1", st.stamps)
 	}
 }
