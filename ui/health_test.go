@@ -88,3 +88,23 @@ func TestTickSkipsStampWhileDisconnected(t *testing.T) {
 		t.Fatalf("Stamp called %d times once connected, want 1", st.stamps)
 	}
 }
+
+// stuckStore's Stamp answers only when its context ends, as a store out of
+// reach does.
+type stuckStore struct{ *fakeStore }
+
+func (stuckStore) Stamp(ctx context.Context) (string, error) {
+	<-ctx.Done()
+	return "", ctx.Err()
+}
+
+// A store that stopped answering holds the tick (and so the countdowns)
+// for under a second, not the store's whole timeout.
+func TestTickDoesNotWaitOutAStuckStore(t *testing.T) {
+	h := newHarness(t, 120, 30, func(c *Config) { c.Store = stuckStore{newFakeStore()} })
+	start := time.Now()
+	msg := h.m.stampedTick(fixedNow).(tickMsg)
+	if d := time.Since(start); d > 2*time.Second || msg.stampErr == nil {
+		t.Fatalf("tick took %v (stamp error %v)", d, msg.stampErr)
+	}
+}
