@@ -50,4 +50,9 @@ type Event struct {
 	At           time.Time     `json:"at,omitzero"` // scheduled / next attempt instant
 	Skew         time.Duration `json:"skew_ns,omitempty"`
 	PID          int           `json:"pid,omitempty"`
+	// Host and User name the machine and OS user that recorded the event,
+	// when a store shared by several machines reports them (empty
+	// otherwise). Such a store keeps them beside the event, not in it.
+	Host string `json:"-"`
+	User string `json:"-"`
 }

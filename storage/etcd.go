@@ -541,6 +541,10 @@ func (a etcdAudit) events(name string, limit int) ([]auth.Event, error) {
 // timeline is the newest events of one session (all when name is ""),
 // oldest first, with the host and user behind each.
 func (a etcdAudit) timeline(name string, limit int) ([]etcdEvent, error) {
+	return a.timelineCtx(context.Background(), name, limit)
+}
+
+func (a etcdAudit) timelineCtx(ctx context.Context, name string, limit int) ([]etcdEvent, error) {
 	pfx := a.e.key("audit") + "/"
 	if name != "" {
 		pfx = a.e.key("audit", name) + "/"
@@ -550,7 +554,7 @@ func (a etcdAudit) timeline(name string, limit int) ([]etcdEvent, error) {
 		opts = append(opts, clientv3.WithLimit(int64(limit)))
 	}
 	var res *clientv3.GetResponse
-	err := a.e.retry(context.Background(), func(ctx context.Context) (err error) {
+	err := a.e.retry(ctx, func(ctx context.Context) (err error) {
 		res, err = a.e.cli.Get(ctx, pfx, opts...)
 		return err
 	})
@@ -719,4 +723,84 @@ func (s *Store) watchEtcd(ctx context.Context) (<-chan string, bool, error) {
 	}
 	ch, err := er.watch(ctx)
 	return ch, true, err
+}
+
+// RecentEvents is the newest limit events of one session in the shared
+// timeline, oldest first, each with the Host and User that recorded it, so
+// a TUI can say where a change it was told about came from.
+func (s *Store) RecentEvents(ctx context.Context, name string, limit int) ([]auth.Event, error) {
+	a, ok := s.audit.(etcdAudit)
+	if !ok {
+		return nil, fmt.Errorf("recent events of %s: %w", name, errors.ErrUnsupported)
+	}
+	evs, err := a.timelineCtx(ctx, name, limit)
+	out := make([]auth.Event, len(evs))
+	for i, ev := range evs {
+		out[i] = ev.Event
+		out[i].Host, out[i].User = ev.Host, ev.OSUser
+	}
+	return out, err
+}
+
+// LocalHost is the host this Store records its own events under ("" when
+// it keeps no shared timeline).
+func (s *Store) LocalHost() string {
+	if s.etcdStore == nil {
+		return ""
+	}
+	return s.etcdStore.opts.Host
+}
+
+// healthEvery is how often Health asks etcd whether it answers.
+const healthEvery = 2 * time.Second
+
+// Health reports each change between reaching etcd (nil) and not (why
+// not), starting from reachable, until ctx is done. The watch cannot tell:
+// with every member down it waits silently for one to return, while a TUI
+// or keepalive should say that it is serving the tokens it holds and
+// retrying. Only an etcd Store has one (errors.ErrUnsupported otherwise).
+func (s *Store) Health(ctx context.Context) (<-chan error, error) {
+	e := s.etcdStore
+	if e == nil {
+		return nil, fmt.Errorf("storage health: %w", errors.ErrUnsupported)
+	}
+	return e.health(ctx, healthEvery), nil
+}
+
+func (e *etcdStore) health(ctx context.Context, every time.Duration) <-chan error {
+	out := make(chan error, 1)
+	go func() {
+		defer close(out)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		down := false
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			// A member cut off from the others answers nothing useful:
+			// without a leader the read counts as a failure.
+			actx, cancel := context.WithTimeout(clientv3.WithRequireLeader(ctx), min(e.opts.Timeout, 2*time.Second))
+			_, err := e.cli.Get(actx, e.key("stamp"))
+			cancel()
+			if ctx.Err() != nil {
+				return
+			}
+			if (err != nil) == down {
+				continue
+			}
+			down = err != nil
+			if err != nil {
+				err = e.unavailable("reach the store", err)
+			}
+			select {
+			case out <- err:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out
 }

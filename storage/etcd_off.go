@@ -40,3 +40,17 @@ func (s *Store) Timeline(string, int) ([]TimelineEvent, error) {
 
 // errNoEtcd is what a build without the etcd tag answers.
 var errNoEtcd = errors.New("this tokentop was built without etcd support (--storage etcd, team): install a build made with `go build -tags etcd`")
+
+// RecentEvents needs the etcd backend's shared timeline, which this build
+// lacks.
+func (s *Store) RecentEvents(_ context.Context, name string, _ int) ([]auth.Event, error) {
+	return nil, fmt.Errorf("recent events of %s: %w", name, errors.ErrUnsupported)
+}
+
+// LocalHost: no Store of this build keeps a shared timeline.
+func (s *Store) LocalHost() string { return "" }
+
+// Health: no Store of this build is on a cluster that can be out of reach.
+func (s *Store) Health(context.Context) (<-chan error, error) {
+	return nil, fmt.Errorf("storage health: %w", errors.ErrUnsupported)
+}

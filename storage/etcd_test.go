@@ -7,9 +7,13 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
+	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -341,5 +345,95 @@ func TestEtcdUnreachable(t *testing.T) {
 	if _, err := Open(Options{ConfigDir: privateTestDir(t), Backend: BackendEtcd}); !errors.Is(err, auth.ErrStoreUnavailable) ||
 		!strings.Contains(err.Error(), "--etcd-endpoints") {
 		t.Fatalf("no endpoints: %v", err)
+	}
+}
+
+// Another member's event reads back with the host and user that recorded
+// it, newest first.
+func TestEtcdRecentEventsNameHost(t *testing.T) {
+	tm := newEtcdTeam(t)
+	a, b := tm.member(0), tm.member(0)
+	now := time.Now()
+	for i, kind := range []auth.EventKind{auth.EventLogin, auth.EventRefreshed} {
+		if err := a.audit.record(auth.Event{Time: now.Add(time.Duration(i) * time.Millisecond), Session: "shared", Kind: kind, NewFP: "sha256:0000000" + fmt.Sprint(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	evs, err := b.RecentEvents(context.Background(), "shared", 1)
+	if err != nil || len(evs) != 1 || evs[0].Kind != auth.EventRefreshed || evs[0].Host != "test-host" || evs[0].User != "tester" {
+		t.Fatalf("RecentEvents = %+v, %v; want the refresh by tester on test-host", evs, err)
+	}
+	if b.LocalHost() != "test-host" {
+		t.Fatalf("LocalHost = %q", b.LocalHost())
+	}
+}
+
+// Health says when the store stops answering and when it answers again:
+// the only endpoint is a proxy to one member, closed and then reopened.
+func TestEtcdHealthReportsLossAndReturn(t *testing.T) {
+	tm := newEtcdTeam(t)
+	target := strings.TrimPrefix(tm.eps[0], "http://")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	var mu sync.Mutex
+	var conns []net.Conn
+	serve := func(ln net.Listener) {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			u, err := net.Dial("tcp", target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			mu.Lock()
+			conns = append(conns, c, u)
+			mu.Unlock()
+			go func() { _, _ = io.Copy(u, c); u.Close() }()
+			go func() { _, _ = io.Copy(c, u); c.Close() }()
+		}
+	}
+	go serve(ln)
+	s, err := Open(Options{ConfigDir: privateTestDir(t), Backend: BackendEtcd, Etcd: EtcdOptions{
+		Endpoints: []string{"http://" + addr}, Prefix: tm.prefix, IdentityFile: tm.identity, Timeout: 500 * time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ch := s.etcdStore.health(ctx, 100*time.Millisecond)
+	next := func() error {
+		t.Helper()
+		select {
+		case err := <-ch:
+			return err
+		case <-time.After(10 * time.Second):
+			t.Fatal("no health change within 10 s")
+			return nil
+		}
+	}
+	ln.Close()
+	mu.Lock()
+	for _, c := range conns {
+		c.Close()
+	}
+	mu.Unlock()
+	if err := next(); err == nil || !errors.Is(err, auth.ErrStoreUnavailable) || !strings.Contains(err.Error(), addr) {
+		t.Fatalf("after the loss: %v, want unavailable naming %s", err, addr)
+	}
+	ln2, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Skipf("could not listen on %s again: %v", addr, err)
+	}
+	defer ln2.Close()
+	go serve(ln2)
+	if err := next(); err != nil {
+		t.Fatalf("after the return: %v, want nil", err)
 	}
 }

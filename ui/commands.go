@@ -21,10 +21,21 @@ func (m Model) tick() tea.Cmd {
 	return tea.Every(time.Second, m.stampedTick)
 }
 
+// tickStampTimeout bounds the stamp a tick carries: the countdowns move
+// only when the tick arrives, so a store that stopped answering (an etcd
+// cluster out of reach, before its health says so) must not hold them for
+// the store's whole timeout. A tick without a stamp just loads nothing.
+const tickStampTimeout = 900 * time.Millisecond
+
 // stampedTick is the tick's message for time t: t and the store's stamp
 // (cheap: a stat of the index, no secrets, no parsing).
 func (m Model) stampedTick(t time.Time) tea.Msg {
-	ctx, cancel := m.withTimeout(storeTimeout)
+	if !m.disconnected.IsZero() {
+		// Out of reach, the stamp would only time out, and the countdowns
+		// would freeze meanwhile; everything is read again on return.
+		return tickMsg{now: t}
+	}
+	ctx, cancel := m.withTimeout(tickStampTimeout)
 	defer cancel()
 	s, err := m.store.Stamp(ctx)
 	return tickMsg{now: t, stamp: s, stampErr: err}

@@ -60,8 +60,11 @@ type liveRow struct {
 	// stored token is neither, another process rotated again and the note
 	// is stale.
 	noteFP, oldFP string
-	until         time.Time
-	reuse         bool
+	// remoteFP is the access fingerprint another host's change brought,
+	// while the note names that host.
+	remoteFP string
+	until    time.Time
+	reuse    bool
 }
 
 // listModel is the session list: a windowed table that renders only the

@@ -3,11 +3,13 @@ package ui
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/tokentop/tokentop/auth"
+	"github.com/tokentop/tokentop/internal/safetext"
 )
 
 // BatchLister is an optional Store capability: every session handed over
@@ -24,6 +26,27 @@ type ChangeWatcher interface {
 	Watch(ctx context.Context) (<-chan string, error)
 	Get(ctx context.Context, name string) (auth.Session, error)
 }
+
+// EventOrigin is an optional Store capability: a session's newest events
+// with the Host and User that recorded each, and the host this process
+// records under, so a change another machine made can say which one (a
+// shared store). A store without a shared timeline leaves Host empty and
+// nothing changes.
+type EventOrigin interface {
+	RecentEvents(ctx context.Context, name string, limit int) ([]auth.Event, error)
+	LocalHost() string
+}
+
+// remoteRecent is how old another host's event may be and still be taken
+// as the cause of a change just seen: older, the change is a later write
+// (a state update) the event did not make. It allows for clocks of
+// machines a little apart.
+const remoteRecent = time.Minute
+
+// originLookback is how many of a session's newest events are read to find
+// the one behind a change: our own keeper's reaction to it (adopting the
+// new pair, planning the next refresh) may already be recorded after it.
+const originLookback = 5
 
 // Batch sizes of the first load: a screenful first, then larger reads.
 const (
@@ -61,6 +84,9 @@ type (
 		session auth.Session
 		gone    bool
 		err     error
+		// remote is the event another host recorded for the session, when
+		// that is what changed it (nil: ours, or unknown).
+		remote *auth.Event
 	}
 )
 
@@ -172,12 +198,47 @@ func (m *Model) onChange(msg changeMsg) tea.Cmd {
 		ctx, cancel := m.withTimeout(storeTimeout)
 		defer cancel()
 		se, err := cw.Get(ctx, name)
+		msg := changedMsg{name: name, session: se, err: err}
 		if errors.Is(err, auth.ErrSessionNotFound) {
-			return changedMsg{name: name, gone: true}
+			msg = changedMsg{name: name, gone: true}
 		}
-		return changedMsg{name: name, session: se, err: err}
+		if msg.err == nil {
+			msg.remote = lastRemoteEvent(ctx, m.store, name)
+		}
+		return msg
 	}
 	return tea.Batch(next, get)
+}
+
+// lastRemoteEvent is the event behind a session's change when another
+// host recorded it (nil when it was ours, or the store cannot say): the
+// newest event, passing over our own keeper's reactions to it. It runs in
+// the command that re-read the record, never in Update.
+func lastRemoteEvent(ctx context.Context, st Store, name string) *auth.Event {
+	eo, ok := st.(EventOrigin)
+	if !ok {
+		return nil
+	}
+	evs, err := eo.RecentEvents(ctx, name, originLookback)
+	if err != nil {
+		return nil
+	}
+	local := eo.LocalHost()
+	for i := len(evs) - 1; i >= 0; i-- {
+		ev := evs[i]
+		if ev.Host == "" {
+			return nil
+		}
+		if ev.Host == local {
+			switch ev.Kind {
+			case auth.EventAdopted, auth.EventScheduled, auth.EventRefreshing:
+				continue
+			}
+			return nil
+		}
+		return &ev
+	}
+	return nil
 }
 
 // onChanged puts one re-read session in place (or takes it out), as a full
@@ -202,5 +263,75 @@ func (m *Model) onChanged(msg changedMsg) tea.Cmd {
 	if !placed {
 		ss = append(ss, msg.session)
 	}
-	return m.onSessions(sessionsMsg{sessions: ss, stamp: m.stamp})
+	cmd := m.onSessions(sessionsMsg{sessions: ss, stamp: m.stamp})
+	if r := msg.remote; r != nil && r.Session == msg.name && absDur(m.now.Sub(r.Time)) <= remoteRecent {
+		m.noteRemote(msg.name, msg.session, msg.gone, *r)
+	}
+	return cmd
+}
+
+// noteRemote says on the row and the status line what another host did to
+// a session, e.g. "acme-admin refreshed on build-7 (ci) · new sha256:…".
+func (m *Model) noteRemote(name string, se auth.Session, gone bool, r auth.Event) {
+	what, u := remoteText(r)
+	if !gone {
+		lr := m.liveRow(name)
+		lr.note, lr.noteUrg, lr.until = what, u, m.now.Add(noteFor)
+		if lr.noteFP != se.AccessFP {
+			lr.oldFP = lr.noteFP
+		}
+		lr.noteFP, lr.remoteFP = se.AccessFP, se.AccessFP
+	}
+	if !m.now.Before(m.status.until) {
+		m.status = statusLine{text: clock(m.now, m.loc) + " " + safetext.Escape(name) + " " + what, urg: u, at: m.now}
+	}
+}
+
+// remoteHostMax bounds a host or user name another machine recorded, on
+// a screen line that also names the session and the token.
+const remoteHostMax = 32
+
+// remoteText words another host's event without the session's name: what
+// was done, where, by whom, and the new token's fingerprint when there is
+// one. Host and user come from another machine: escaped, and cut short.
+func remoteText(r auth.Event) (string, urgency) {
+	verb, u := strings.ReplaceAll(string(r.Kind), "_", " "), urgencySoon
+	switch r.Kind {
+	case auth.EventRefreshed, auth.EventAdopted:
+		verb, u = "refreshed", urgencyOK
+	case auth.EventLogin:
+		verb, u = "logged in", urgencyOK
+	case auth.EventImported:
+		verb, u = "imported", urgencyOK
+	case auth.EventNeedsLogin:
+		verb = "needs a new login"
+	case auth.EventReuseSuspected, auth.EventFailed:
+		u = urgencyNow
+	}
+	where := "on " + cut(safetext.Escape(r.Host), remoteHostMax)
+	if r.User != "" {
+		where += " (" + cut(safetext.Escape(r.User), remoteHostMax) + ")"
+	}
+	text := verb + " " + where
+	switch r.Kind {
+	case auth.EventRefreshed, auth.EventAdopted, auth.EventLogin, auth.EventImported:
+		if r.NewFP != "" {
+			text += " · new " + safetext.Escape(r.NewFP)
+		}
+	}
+	return text, u
+}
+
+func cut(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
+}
+
+func absDur(d time.Duration) time.Duration {
+	if d < 0 {
+		return -d
+	}
+	return d
 }

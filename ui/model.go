@@ -88,8 +88,11 @@ type Model struct {
 	// secretsErr is why the store's secret backend (the keyring) cannot
 	// be used, as it answered at start.
 	secretsErr error
-	skew       time.Duration
-	live       map[string]*liveRow
+	// disconnected is when the store went out of reach (zero: in reach, or
+	// a store that cannot be); the header says so until it returns.
+	disconnected time.Time
+	skew         time.Duration
+	live         map[string]*liveRow
 
 	screen screenID
 	list   listModel
@@ -183,7 +186,7 @@ func (m Model) Init() tea.Cmd {
 	if m.stamp == "" {
 		cmds = append(cmds, m.firstLoadCmd())
 	}
-	cmds = append(cmds, m.watchCmd())
+	cmds = append(cmds, m.watchCmd(), m.healthCmd())
 	return tea.Batch(cmds...)
 }
 
@@ -205,6 +208,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmd = m.onChange(msg)
 	case changedMsg:
 		cmd = m.onChanged(msg)
+	case healthMsg:
+		cmd = m.onHealth(msg)
 	case keeperEventMsg:
 		cmd = m.onEvent(msg.event)
 	case settledMsg:
@@ -397,7 +402,16 @@ func (m *Model) onEvent(e auth.Event) tea.Cmd {
 	case auth.EventRefreshing:
 		lr.refreshing = true
 		reload = false
-	case auth.EventRefreshed, auth.EventAdopted:
+	case auth.EventAdopted:
+		lr.refreshing = false
+		if lr.remoteFP != "" && lr.remoteFP == e.NewFP && m.now.Before(lr.until) {
+			// Our keeper took up the pair another host rotated: the row
+			// and the status line already say which host, which says more.
+			return tea.Batch(cmds...)
+		}
+		lr.note, lr.noteUrg, lr.until = "new "+orDash(e.NewFP), urgencyOK, m.now.Add(noteFor)
+		lr.noteFP, lr.oldFP = e.NewFP, e.OldFP
+	case auth.EventRefreshed:
 		lr.refreshing = false
 		lr.note, lr.noteUrg, lr.until = "new "+orDash(e.NewFP), urgencyOK, m.now.Add(noteFor)
 		lr.noteFP, lr.oldFP = e.NewFP, e.OldFP

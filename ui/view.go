@@ -167,6 +167,13 @@ func (m Model) headerView() string {
 		default:
 			parts = append(parts, st.HeaderInfo.Render("storage: "+backend))
 		}
+		if !m.disconnected.IsZero() {
+			label := m.store.Backend() + " disconnected"
+			if !compact {
+				label += " (since " + clock(m.disconnected, m.loc) + "), retrying"
+			}
+			parts = append(parts, st.Warn.Render(label))
+		}
 		if m.secretsErr != nil {
 			if compact {
 				parts = append(parts, st.Warn.Render("keyring unavailable"))

@@ -113,7 +113,10 @@ func keepaliveRun(cmd *cobra.Command, opts *Options) error {
 				Message: "as measured at the last exchange"}, now)
 		}
 	}
-	err = runKeeper(ctx, k, names, opts.IO.ErrOut, opts.Factory.Now)
+	// Only a store on a cluster can go out of reach; the others have no
+	// health to follow (a nil channel).
+	health, _ := s.Health(ctx)
+	err = runKeeper(ctx, k, names, health, opts.IO.ErrOut, opts.Factory.Now)
 	fmt.Fprintf(opts.IO.ErrOut, "%s stopped\n", present.Stamp(opts.Factory.Now()))
 	return err
 }

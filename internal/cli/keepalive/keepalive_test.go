@@ -1,6 +1,8 @@
 package keepalive
 
 import (
+	"bytes"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -28,5 +30,28 @@ func TestEventPrinterSaysTheRetryOnce(t *testing.T) {
 	if len(lines) != 3 || strings.Contains(b.String(), "next retry") ||
 		!strings.Contains(lines[1], "v scheduled") || !strings.Contains(lines[2], "w scheduled next refresh") {
 		t.Errorf("printed:\n%s", b.String())
+	}
+}
+
+// The store going out of reach prints one line however often it is
+// reported, and coming back one more.
+func TestHealthPrinterSaysLossAndReturnOnce(t *testing.T) {
+	var b bytes.Buffer
+	p := healthPrinter{w: &b}
+	t0 := time.Date(2026, 4, 10, 12, 0, 0, 0, time.UTC)
+	p.print(nil, t0) // in reach from the start: nothing to say
+	p.print(errors.New("reach the store: etcd at http://10.0.0.1:2379 did not answer\x1b]2;x\x07"), t0.Add(time.Second))
+	p.print(errors.New("still down"), t0.Add(3*time.Second))
+	p.print(nil, t0.Add(43*time.Second))
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("%d lines, want 2:\n%s", len(lines), b.String())
+	}
+	if !strings.Contains(lines[0], "disconnected from the store, retrying; the tokens already held are still served: reach the store: etcd at http://10.0.0.1:2379") ||
+		strings.ContainsAny(lines[0], "\x1b\x07") {
+		t.Errorf("first line %q", lines[0])
+	}
+	if !strings.Contains(lines[1], "reconnected to the store after 42s") {
+		t.Errorf("second line %q", lines[1])
 	}
 }
