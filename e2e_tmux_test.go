@@ -64,6 +64,12 @@ func (tm *tmuxServer) capture() string {
 	return tm.run("capture-pane", "-p", "-t", "e2e")
 }
 
+// exitLine is the shell's report of tokentop's exit status. It must start a
+// line: the command line that asks for it ("…; echo TOKENTOP-EXIT=$?") is on
+// screen as soon as the TUI leaves the alternate screen, before the process
+// has finished exiting.
+var exitLine = regexp.MustCompile(`(?m)^TOKENTOP-EXIT=(\d+)`)
+
 // waitFor polls the pane until ok says yes, for at most d.
 func (tm *tmuxServer) waitFor(what string, d time.Duration, ok func(pane string) bool) string {
 	tm.t.Helper()
@@ -203,8 +209,8 @@ func TestE2ETmuxDemo(t *testing.T) {
 	// q quits and gives the terminal back: the shell's output is visible
 	// again and the alternate screen is gone.
 	tm.key("q")
-	pane = tm.waitFor("the program to exit", 20*time.Second, func(p string) bool { return strings.Contains(p, "TOKENTOP-EXIT=") })
-	if !strings.Contains(pane, "TOKENTOP-EXIT=0") {
+	pane = tm.waitFor("the program to exit", 20*time.Second, func(p string) bool { return exitLine.MatchString(p) })
+	if exitLine.FindStringSubmatch(pane)[1] != "0" {
 		t.Fatalf("tokentop exited with an error:\n%s", pane)
 	}
 	if strings.Contains(pane, "demo emulator") {
@@ -260,8 +266,8 @@ func TestE2ETmuxOtherProcess(t *testing.T) {
 	})
 	t.Logf("the other process's rotation appeared %s after its refresh finished", time.Since(rotated).Round(10*time.Millisecond))
 	tm.key("q")
-	pane := tm.waitFor("the program to exit", 20*time.Second, func(p string) bool { return strings.Contains(p, "TOKENTOP-EXIT=") })
-	if !strings.Contains(pane, "TOKENTOP-EXIT=0") {
+	pane := tm.waitFor("the program to exit", 20*time.Second, func(p string) bool { return exitLine.MatchString(p) })
+	if exitLine.FindStringSubmatch(pane)[1] != "0" {
 		t.Fatalf("tokentop exited with an error:\n%s", pane)
 	}
 }
