@@ -29,8 +29,12 @@ type proxyRunner interface {
 }
 
 // proxyStopWait is how long quitting the TUI waits for a proxy it started
-// to drain (the proxy's own limit is 10 s) before killing it.
-const proxyStopWait = 12 * time.Second
+// to stop before killing it: its drain (10 s), then a refresh it may have in
+// flight, which it finishes and saves before exiting (the client's call
+// timeout, a retry, and the save's retries). Killing it sooner could drop a
+// pair the server has already issued; a proxy with nothing in flight exits
+// in milliseconds.
+const proxyStopWait = 10*time.Second + 2*auth.DefaultCallTimeout + auth.DefaultSaveRetryFor
 
 // childProxies runs `tokentop proxy NAME` as child processes, each in its
 // own process group, so that the terminal's signals reach the TUI alone
