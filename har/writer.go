@@ -57,30 +57,26 @@ func Create(path, creator, version string, onError func(error)) (*Writer, error)
 	return &Writer{f: f, end: int64(len(doc)), san: &sanitizer{a: a, out: Replaced{}}, onError: onError}, nil
 }
 
-type harNV struct {
-	Name  string `json:"name"`
-	Value string `json:"value"`
-}
 
 type harEntry struct {
 	StartedDateTime string  `json:"startedDateTime"`
 	Time            float64 `json:"time"`
 	Request         struct {
-		Method      string  `json:"method"`
-		URL         string  `json:"url"`
-		HTTPVersion string  `json:"httpVersion"`
-		Cookies     []harNV `json:"cookies"`
-		Headers     []harNV `json:"headers"`
-		QueryString []harNV `json:"queryString"`
-		HeadersSize int     `json:"headersSize"`
-		BodySize    int64   `json:"bodySize"`
+		Method      string      `json:"method"`
+		URL         string      `json:"url"`
+		HTTPVersion string      `json:"httpVersion"`
+		Cookies     []NameValue `json:"cookies"`
+		Headers     []NameValue `json:"headers"`
+		QueryString []NameValue `json:"queryString"`
+		HeadersSize int         `json:"headersSize"`
+		BodySize    int64       `json:"bodySize"`
 	} `json:"request"`
 	Response struct {
-		Status      int     `json:"status"`
-		StatusText  string  `json:"statusText"`
-		HTTPVersion string  `json:"httpVersion"`
-		Cookies     []harNV `json:"cookies"`
-		Headers     []harNV `json:"headers"`
+		Status      int         `json:"status"`
+		StatusText  string      `json:"statusText"`
+		HTTPVersion string      `json:"httpVersion"`
+		Cookies     []NameValue `json:"cookies"`
+		Headers     []NameValue `json:"headers"`
 		Content     struct {
 			Size     int64  `json:"size"`
 			MimeType string `json:"mimeType"`
@@ -98,8 +94,9 @@ type harEntry struct {
 	} `json:"timings"`
 }
 
-func headerList(h http.Header) []harNV {
-	out := []harNV{}
+// HeaderList is h as HAR headers, sorted by name.
+func HeaderList(h http.Header) []NameValue {
+	out := []NameValue{}
 	keys := make([]string, 0, len(h))
 	for k := range h {
 		keys = append(keys, k)
@@ -107,16 +104,17 @@ func headerList(h http.Header) []harNV {
 	sort.Strings(keys)
 	for _, k := range keys {
 		for _, v := range h[k] {
-			out = append(out, harNV{k, v})
+			out = append(out, NameValue{k, v})
 		}
 	}
 	return out
 }
 
-func cookieList(cs []*http.Cookie) []harNV {
-	out := []harNV{}
+// CookieList is cs as HAR cookies.
+func CookieList(cs []*http.Cookie) []NameValue {
+	out := []NameValue{}
 	for _, c := range cs {
-		out = append(out, harNV{c.Name, c.Value})
+		out = append(out, NameValue{c.Name, c.Value})
 	}
 	return out
 }
@@ -137,8 +135,8 @@ func (w *Writer) Record(req *http.Request, resp *http.Response, started time.Tim
 	ms := float64(wait) / float64(time.Millisecond)
 	e.Time, e.Timings.Wait, e.Timings.Send, e.Timings.Receive = ms, ms, 0, 0
 	e.Request.Method, e.Request.URL, e.Request.HTTPVersion = req.Method, req.URL.String(), req.Proto
-	e.Request.Cookies, e.Request.Headers = cookieList(req.Cookies()), headerList(req.Header)
-	e.Request.QueryString = []harNV{}
+	e.Request.Cookies, e.Request.Headers = CookieList(req.Cookies()), HeaderList(req.Header)
+	e.Request.QueryString = []NameValue{}
 	q := req.URL.Query()
 	keys := make([]string, 0, len(q))
 	for k := range q {
@@ -147,12 +145,12 @@ func (w *Writer) Record(req *http.Request, resp *http.Response, started time.Tim
 	sort.Strings(keys)
 	for _, k := range keys {
 		for _, v := range q[k] {
-			e.Request.QueryString = append(e.Request.QueryString, harNV{k, v})
+			e.Request.QueryString = append(e.Request.QueryString, NameValue{k, v})
 		}
 	}
 	e.Request.HeadersSize, e.Request.BodySize = -1, bodySize(req.ContentLength)
 	e.Response.Status, e.Response.StatusText, e.Response.HTTPVersion = resp.StatusCode, http.StatusText(resp.StatusCode), resp.Proto
-	e.Response.Cookies, e.Response.Headers = cookieList(resp.Cookies()), headerList(resp.Header)
+	e.Response.Cookies, e.Response.Headers = CookieList(resp.Cookies()), HeaderList(resp.Header)
 	e.Response.Content.Size = max(resp.ContentLength, 0)
 	e.Response.Content.MimeType = resp.Header.Get("Content-Type")
 	e.Response.Content.Comment = "body not recorded: tokentop proxy streams bodies"

@@ -13,6 +13,8 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/tokentop/tokentop/har"
 )
 
 // Recorder is an http.RoundTripper that records every exchange as a HAR
@@ -25,10 +27,7 @@ type Recorder struct {
 	entries []entry
 }
 
-type nv struct {
-	Name  string `json:"name"`
-	Value string `json:"value"`
-}
+type nv = har.NameValue
 
 type entry struct {
 	started         time.Time
@@ -67,37 +66,20 @@ type entry struct {
 	Timings map[string]float64 `json:"timings"`
 }
 
-func headers(h http.Header) []nv {
-	out := []nv{}
-	keys := make([]string, 0, len(h))
-	for k := range h {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		for _, v := range h[k] {
-			out = append(out, nv{k, v})
-		}
-	}
-	return out
-}
-
 // RoundTrip sends req through Next and records the exchange.
 func (r *Recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	var e entry
 	e.started = r.Now()
 	e.StartedDateTime = e.started.Format("2006-01-02T15:04:05.000Z07:00")
 	e.Request.Method, e.Request.URL, e.Request.HTTPVersion = req.Method, req.URL.String(), "HTTP/1.1"
-	e.Request.Headers, e.Request.HeadersSize, e.Request.BodySize = headers(req.Header), -1, 0
-	e.Request.QueryString, e.Request.Cookies = []nv{}, []nv{}
+	e.Request.Headers, e.Request.HeadersSize, e.Request.BodySize = har.HeaderList(req.Header), -1, 0
+	e.Request.QueryString = []nv{}
 	for k, vs := range req.URL.Query() {
 		for _, v := range vs {
 			e.Request.QueryString = append(e.Request.QueryString, nv{k, v})
 		}
 	}
-	for _, c := range req.Cookies() {
-		e.Request.Cookies = append(e.Request.Cookies, nv{c.Name, c.Value})
-	}
+	e.Request.Cookies = har.CookieList(req.Cookies())
 	if req.Body != nil {
 		b, err := io.ReadAll(req.Body)
 		if err != nil {
@@ -124,10 +106,7 @@ func (r *Recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	e.Time = float64(elapsed) / float64(time.Millisecond)
 	e.Timings = map[string]float64{"send": 0, "wait": e.Time, "receive": 0}
 	e.Response.Status, e.Response.StatusText, e.Response.HTTPVersion = resp.StatusCode, http.StatusText(resp.StatusCode), "HTTP/1.1"
-	e.Response.Headers, e.Response.Cookies = headers(resp.Header), []nv{}
-	for _, c := range resp.Cookies() {
-		e.Response.Cookies = append(e.Response.Cookies, nv{c.Name, c.Value})
-	}
+	e.Response.Headers, e.Response.Cookies = har.HeaderList(resp.Header), har.CookieList(resp.Cookies())
 	e.Response.Content.Size, e.Response.Content.MimeType, e.Response.Content.Text = len(body), resp.Header.Get("Content-Type"), string(body)
 	e.Response.HeadersSize, e.Response.BodySize = -1, len(body)
 	r.mu.Lock()
