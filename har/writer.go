@@ -57,7 +57,6 @@ func Create(path, creator, version string, onError func(error)) (*Writer, error)
 	return &Writer{f: f, end: int64(len(doc)), san: &sanitizer{a: a, out: Replaced{}}, onError: onError}, nil
 }
 
-
 type harEntry struct {
 	StartedDateTime string  `json:"startedDateTime"`
 	Time            float64 `json:"time"`
@@ -104,7 +103,7 @@ func HeaderList(h http.Header) []NameValue {
 	sort.Strings(keys)
 	for _, k := range keys {
 		for _, v := range h[k] {
-			out = append(out, NameValue{k, v})
+			out = append(out, NameValue{Name: k, Value: v})
 		}
 	}
 	return out
@@ -114,7 +113,7 @@ func HeaderList(h http.Header) []NameValue {
 func CookieList(cs []*http.Cookie) []NameValue {
 	out := []NameValue{}
 	for _, c := range cs {
-		out = append(out, NameValue{c.Name, c.Value})
+		out = append(out, NameValue{Name: c.Name, Value: c.Value})
 	}
 	return out
 }
@@ -145,7 +144,7 @@ func (w *Writer) Record(req *http.Request, resp *http.Response, started time.Tim
 	sort.Strings(keys)
 	for _, k := range keys {
 		for _, v := range q[k] {
-			e.Request.QueryString = append(e.Request.QueryString, NameValue{k, v})
+			e.Request.QueryString = append(e.Request.QueryString, NameValue{Name: k, Value: v})
 		}
 	}
 	e.Request.HeadersSize, e.Request.BodySize = -1, bodySize(req.ContentLength)

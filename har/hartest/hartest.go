@@ -76,7 +76,7 @@ func (r *Recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	e.Request.QueryString = []nv{}
 	for k, vs := range req.URL.Query() {
 		for _, v := range vs {
-			e.Request.QueryString = append(e.Request.QueryString, nv{k, v})
+			e.Request.QueryString = append(e.Request.QueryString, nv{Name: k, Value: v})
 		}
 	}
 	e.Request.Cookies = har.CookieList(req.Cookies())
