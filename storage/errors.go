@@ -3,7 +3,6 @@ package storage
 import (
 	"errors"
 	"fmt"
-	"regexp"
 
 	"github.com/tokentop/tokentop/auth"
 )
@@ -85,15 +84,30 @@ func (e *KeyringError) Is(target error) bool {
 func (e *KeyringError) Unwrap() error { return e.Err }
 
 // validName is the session name rule: 1-64 letters, digits, '.', '_', '-',
-// not starting with '.' or '-' (no hidden files, no flag look-alikes).
-var validName = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$`)
+// not starting with '.' or '-' (no hidden files, no flag look-alikes). It
+// is the regular expression ^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$ written
+// out: listing checks every directory entry, and the regexp was a tenth
+// of `tokentop list` at 10,000 sessions.
+func validName(name string) bool {
+	if len(name) == 0 || len(name) > 64 || name[0] == '.' || name[0] == '-' {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		switch c := name[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '.', c == '_', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 // maxShownBadName is the longest bad name an error quotes.
 const maxShownBadName = 32
 
 // ValidateName checks a session name: 1-64 of letters, digits, '.', '_', '-'.
 func ValidateName(name string) error {
-	if validName.MatchString(name) {
+	if validName(name) {
 		return nil
 	}
 	const rule = "use 1-64 ASCII letters, digits, '.', '_' or '-', not starting with '.' or '-'"

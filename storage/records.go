@@ -9,10 +9,14 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	jsonv1 "github.com/go-json-experiment/json/v1"
 
 	"github.com/tokentop/tokentop/auth"
 )
@@ -52,34 +56,48 @@ type fileRecords struct {
 	dir   string
 	locks *procLocks
 	trust trust
+	// decode reads records as encoding/json does (the records are written
+	// with it), on the engine of encoding/json/v2, which decodes them
+	// about twice as fast: at 10,000 sessions decoding was half of `list`.
+	decode jsonv2.Options
 }
 
 func newFileRecords(dir string, locks *procLocks, tr trust) *fileRecords {
-	return &fileRecords{dir: filepath.Join(dir, recordsDirName), locks: locks, trust: tr}
+	return &fileRecords{dir: filepath.Join(dir, recordsDirName), locks: locks, trust: tr, decode: jsonv1.DefaultOptionsV1()}
 }
 
 func (f *fileRecords) path(name string) string { return filepath.Join(f.dir, name+recordSuffix) }
 
 // read loads one record; found is false when there is none.
 func (f *fileRecords) read(name string) (auth.Session, bool, error) {
-	path := f.path(name)
-	data, err := f.trust.readFile(path)
+	data, err := f.trust.readFile(f.path(name))
+	return f.decodeRead(name, data, err)
+}
+
+// decodeRead is read's second half: the result of reading name's record.
+func (f *fileRecords) decodeRead(name string, data []byte, err error) (auth.Session, bool, error) {
 	if errors.Is(err, os.ErrNotExist) {
 		return auth.Session{}, false, nil
 	}
 	if err != nil {
-		return auth.Session{}, false, fmt.Errorf("read session record %s: %w", path, err)
+		return auth.Session{}, false, fmt.Errorf("read session record %s: %w", f.path(name), err)
 	}
-	se, err := f.parse(path, name, data)
+	se, err := f.parse(name, data)
 	return se, err == nil, err
 }
 
 // parse decodes and checks one record; damage is kept aside and reported.
-func (f *fileRecords) parse(path, name string, data []byte) (auth.Session, error) {
-	var doc recordDoc
-	if err := json.Unmarshal(data, &doc); err != nil {
-		return auth.Session{}, f.damaged(path, data, err)
+func (f *fileRecords) parse(name string, data []byte) (auth.Session, error) {
+	doc, ok := decodeRecordFast(data)
+	if !ok {
+		if err := jsonv2.Unmarshal(data, &doc, f.decode); err != nil {
+			return auth.Session{}, f.damaged(f.path(name), data, err)
+		}
 	}
+	if doc.Version <= recordVersion && doc.Version >= 1 && doc.Session != nil && doc.Session.Name == name {
+		return *doc.Session, nil
+	}
+	path := f.path(name) // for the errors below, only
 	switch {
 	case doc.Version > recordVersion:
 		return auth.Session{}, fmt.Errorf("%w (record schema version %d; this tokentop reads version %d): %s is left untouched; upgrade tokentop, or use another --config-dir",
@@ -110,38 +128,116 @@ func (f *fileRecords) get(_ context.Context, name string) (auth.Session, bool, e
 
 // names lists the sessions that have a record, sorted.
 func (f *fileRecords) names() ([]string, error) {
-	entries, err := os.ReadDir(f.dir)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
+	d, err := f.trust.openDirFiles(f.dir)
 	if err != nil {
-		return nil, fmt.Errorf("list session records in %s: %w", f.dir, err)
+		return nil, fmt.Errorf("list session records: %w", err)
 	}
-	names := make([]string, 0, len(entries))
-	for _, e := range entries {
-		n, ok := strings.CutSuffix(e.Name(), recordSuffix)
-		if !ok || ValidateName(n) != nil {
-			continue // temp files, locks, damaged copies
+	defer d.Close()
+	all, err := d.names()
+	if err != nil {
+		return nil, fmt.Errorf("list session records: %w", err)
+	}
+	names := all[:0]
+	for _, e := range all {
+		if n, ok := recordName(e); ok {
+			names = append(names, n)
 		}
-		names = append(names, n)
 	}
 	sort.Strings(names)
 	return names, nil
 }
 
-// load reads every record once; the result is sorted by name.
+// load reads every record once; the result is sorted by name. The
+// directory is listed in chunks, and one worker per CPU reads each chunk's
+// records while the next chunk is listed: at 10,000 sessions, listing the
+// directory first was a tenth of `tokentop list`. A record deleted
+// meanwhile is left out.
 func (f *fileRecords) load(ctx context.Context) ([]auth.Session, error) {
-	names, err := f.names()
+	d, err := f.trust.openDirFiles(f.dir)
 	if err != nil {
+		return nil, fmt.Errorf("read session records: %w", err)
+	}
+	defer d.Close()
+	workers := runtime.GOMAXPROCS(0)
+	chunks := make(chan []string, workers)
+	got := make([][][]auth.Session, workers) // by worker, by chunk
+	failed := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			buf := make([]byte, 4<<10)
+			for chunk := range chunks {
+				// Sized once: growing a slice of sessions moves them all.
+				part := make([]auth.Session, 0, len(chunk))
+				for _, entry := range chunk {
+					if failed[w] != nil {
+						continue // drain, so the lister never blocks
+					}
+					if failed[w] = ctx.Err(); failed[w] != nil {
+						continue
+					}
+					name, _ := recordName(entry)
+					data, err := d.read(entry, buf)
+					se, found, err := f.decodeRead(name, data, err)
+					if found {
+						part = append(part, se)
+					}
+					failed[w] = err
+				}
+				got[w] = append(got[w], part)
+			}
+		}()
+	}
+	listErr := d.eachNames(recordChunk, func(entries []string) {
+		kept := entries[:0]
+		for _, e := range entries {
+			if _, ok := recordName(e); ok {
+				kept = append(kept, e)
+			}
+		}
+		if len(kept) > 0 {
+			chunks <- kept
+		}
+	})
+	close(chunks)
+	wg.Wait()
+	if err := errors.Join(append(failed, listErr)...); err != nil {
 		return nil, err
 	}
-	return f.readMany(ctx, names)
+	return sortedByName(slices.Concat(got...)), nil
+}
+
+// recordChunk is how many directory entries load hands a worker at once.
+const recordChunk = 256
+
+// sortedByName joins the workers' sessions in name order. It sorts
+// indexes, not sessions: a session is half a kilobyte to move.
+func sortedByName(parts [][]auth.Session) []auth.Session {
+	var all []*auth.Session
+	for _, p := range parts {
+		for i := range p {
+			all = append(all, &p[i])
+		}
+	}
+	slices.SortFunc(all, func(a, b *auth.Session) int { return strings.Compare(a.Name, b.Name) })
+	out := make([]auth.Session, len(all))
+	for i, se := range all {
+		out[i] = *se
+	}
+	return out
 }
 
 // readMany reads the records of names (in that order). Decoding dominates,
 // so they are read by one worker per CPU. A record deleted meanwhile is
 // left out.
 func (f *fileRecords) readMany(ctx context.Context, names []string) ([]auth.Session, error) {
+	d, err := f.trust.openDirFiles(f.dir)
+	if err != nil {
+		return nil, fmt.Errorf("read session records: %w", err)
+	}
+	defer d.Close()
 	out := make([]auth.Session, len(names))
 	found := make([]bool, len(names))
 	errs := make([]error, len(names))
@@ -151,12 +247,14 @@ func (f *fileRecords) readMany(ctx context.Context, names []string) ([]auth.Sess
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			buf := make([]byte, 4<<10)
 			for i := w; i < len(names); i += workers {
 				if ctx.Err() != nil {
 					errs[i] = ctx.Err()
 					return
 				}
-				out[i], found[i], errs[i] = f.read(names[i])
+				data, err := d.read(names[i]+recordSuffix, buf)
+				out[i], found[i], errs[i] = f.decodeRead(names[i], data, err)
 			}
 		}()
 	}

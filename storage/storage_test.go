@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -429,5 +430,19 @@ func TestRecordScrubsTokens(t *testing.T) {
 	}
 	if e.Time.IsZero() {
 		t.Fatal("Record did not stamp the time")
+	}
+}
+
+// validName is the rule its comment states as a regular expression.
+func TestValidNameIsTheRegexp(t *testing.T) {
+	re := regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$`)
+	names := []string{"", "a", "_", ".a", "-a", "a.", "a-b_c.D9", "a b", "a/b", "é", "a\x00", strings.Repeat("a", 64), strings.Repeat("a", 65), "0", "s00001", "x.json.tmp"}
+	for c := 0; c < 256; c++ {
+		names = append(names, string(rune(c)), "a"+string([]byte{byte(c)}))
+	}
+	for _, n := range names {
+		if got, want := validName(n), re.MatchString(n); got != want {
+			t.Errorf("validName(%q) = %v, the regexp says %v", n, got, want)
+		}
 	}
 }

@@ -15,3 +15,6 @@ const unixPermissions = false
 
 // fileOwner knows no owner here.
 func fileOwner(os.FileInfo) (int, bool) { return 0, false }
+
+// readFast leaves every read to the slow way here (see trust_unix.go).
+func (d *dirFiles) readFast(string, []byte) ([]byte, bool) { return nil, false }

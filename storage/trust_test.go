@@ -355,3 +355,81 @@ func TestTrustCreatedModes(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// dirFiles, List's reader, applies the same rule as readFile and reads
+// the same bytes: it only saves system calls.
+func TestDirFilesKeepTheRule(t *testing.T) {
+	dir := t.TempDir()
+	me := currentTrust()
+	write := func(name string, data []byte, mode os.FileMode) string {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, data, mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(p, mode); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	read := func(tr trust, name string) ([]byte, error) {
+		t.Helper()
+		d, err := tr.openDirFiles(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer d.Close()
+		return d.read(name, make([]byte, 4<<10))
+	}
+	small := bytes.Repeat([]byte("r"), 100)
+	big := bytes.Repeat([]byte("b"), 10<<10) // more than the buffer given
+	for _, c := range []struct {
+		name string
+		data []byte
+	}{{"empty", nil}, {"small", small}, {"big", big}, {"over-fast-limit", bytes.Repeat([]byte("x"), maxFastRead+1)}} {
+		write(c.name, c.data, 0o600)
+		got, err := read(me, c.name)
+		if err != nil || !bytes.Equal(got, c.data) {
+			t.Fatalf("read(%s) = %d bytes, %v; want its %d bytes", c.name, len(got), err, len(c.data))
+		}
+	}
+
+	open := write("open", small, 0o666)
+	_, err := read(me, "open")
+	wantUntrusted(t, "reading a 0666 file", err, open, "chmod 600 "+open)
+
+	mine := write("mine", small, 0o600)
+	_, err = read(trust{uid: os.Geteuid() + 1}, "mine")
+	wantUntrusted(t, "reading a file owned by another uid", err, mine, "chown")
+
+	victim, content := plantTarget(t)
+	link := filepath.Join(dir, "link")
+	if err := os.Symlink(victim, link); err != nil {
+		t.Fatal(err)
+	}
+	_, err = read(me, "link")
+	wantUntrusted(t, "reading through a symlink", err, link, "rm "+link)
+	if got, _ := os.ReadFile(victim); !bytes.Equal(got, content) {
+		t.Fatal("the symlink's target changed")
+	}
+
+	sub := filepath.Join(dir, "sub")
+	if err := os.Mkdir(sub, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	_, err = read(me, "sub")
+	wantUntrusted(t, "reading a directory", err, sub, "move it away")
+
+	if _, err := read(me, "missing"); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("reading a missing file = %v, want os.ErrNotExist", err)
+	}
+
+	// A directory that does not exist has no files.
+	d, err := me.openDirFiles(filepath.Join(dir, "none"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if names, err := d.names(); err != nil || len(names) != 0 {
+		t.Fatalf("names of a missing dir = %v, %v", names, err)
+	}
+}

@@ -1,0 +1,320 @@
+package storage
+
+import (
+	"bytes"
+	"time"
+	"unicode/utf8"
+
+	"github.com/tokentop/tokentop/auth"
+)
+
+// decodeRecordFast decodes a record that has exactly the shape tokentop
+// writes (compact JSON from encoding/json: known keys, plain strings,
+// integers, booleans) without reflection. Listing 10,000 sessions spends
+// most of its time decoding records, and this is several times faster than
+// a general decoder. ok is false for anything else, an escape in a string,
+// a key it does not know, a null, a fraction, bytes after the object, and
+// the caller then uses the general decoder, which is the reference: for
+// every input this accepts, it must give what the general decoder gives
+// (TestDecodeRecordFastAgrees and FuzzDecodeRecordFast hold it to that, and
+// fail when auth.Session gains a field this does not know).
+func decodeRecordFast(data []byte) (doc recordDoc, ok bool) {
+	d := recordScanner{b: data}
+	var se auth.Session
+	sawSession := false
+	ok = d.object(func(key []byte) bool {
+		switch string(key) {
+		case "version":
+			n, ok := d.int()
+			doc.Version = int(n)
+			return ok
+		case "session":
+			sawSession = true
+			return d.session(&se)
+		}
+		return false
+	})
+	if !ok || !d.end() {
+		return recordDoc{}, false
+	}
+	if sawSession {
+		doc.Session = &se
+	}
+	return doc, true
+}
+
+// recordScanner reads JSON from b at i; every method returns false, to
+// give up, on anything outside the shape decodeRecordFast accepts.
+type recordScanner struct {
+	b []byte
+	i int
+}
+
+func (d *recordScanner) skipSpace() {
+	b, i := d.b, d.i
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	d.i = i
+}
+
+// end says whether only white space is left.
+func (d *recordScanner) end() bool {
+	d.skipSpace()
+	return d.i == len(d.b)
+}
+
+func (d *recordScanner) byte(c byte) bool {
+	d.skipSpace()
+	if d.i < len(d.b) && d.b[d.i] == c {
+		d.i++
+		return true
+	}
+	return false
+}
+
+// object reads {"key": value, ...}, calling member at each value.
+func (d *recordScanner) object(member func(key []byte) bool) bool {
+	if !d.byte('{') {
+		return false
+	}
+	if d.byte('}') {
+		return true
+	}
+	for {
+		key, ok := d.raw()
+		if !ok || !d.byte(':') || !member(key) {
+			return false
+		}
+		if d.byte(',') {
+			continue
+		}
+		return d.byte('}')
+	}
+}
+
+// raw reads a string without escapes and returns its bytes (in b).
+// Invalid UTF-8 gives up: the general decoder replaces it.
+func (d *recordScanner) raw() ([]byte, bool) {
+	if !d.byte('"') {
+		return nil, false
+	}
+	end := bytes.IndexByte(d.b[d.i:], '"')
+	if end < 0 {
+		return nil, false
+	}
+	s := d.b[d.i : d.i+end]
+	d.i += end + 1
+	ascii := true
+	for _, c := range s {
+		if c == '\\' || c < 0x20 {
+			return nil, false
+		}
+		ascii = ascii && c < 0x80
+	}
+	return s, ascii || utf8.Valid(s)
+}
+
+func (d *recordScanner) string(dst *string) bool {
+	s, ok := d.raw()
+	*dst = string(s)
+	return ok
+}
+
+func (d *recordScanner) time(dst *time.Time) bool {
+	s, ok := d.raw()
+	if !ok {
+		return false
+	}
+	if t, ok := utcTime(s); ok {
+		*dst = t
+		return true
+	}
+	// UnmarshalText parses as UnmarshalJSON does (strict RFC 3339).
+	return dst.UnmarshalText(s) == nil
+}
+
+// utcTime parses the form encoding/json writes for a UTC time,
+// 2006-01-02T15:04:05[.fraction]Z, with every field in range, and leaves
+// every other form to UnmarshalText: parsing the ten times of a record
+// was half of decoding it.
+func utcTime(s []byte) (time.Time, bool) {
+	if len(s) < 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[len(s)-1] != 'Z' {
+		return time.Time{}, false
+	}
+	num := func(b []byte) (int, bool) {
+		n := 0
+		for _, c := range b {
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			n = n*10 + int(c-'0')
+		}
+		return n, true
+	}
+	year, ok1 := num(s[0:4])
+	month, ok2 := num(s[5:7])
+	day, ok3 := num(s[8:10])
+	hour, ok4 := num(s[11:13])
+	minute, ok5 := num(s[14:16])
+	sec, ok6 := num(s[17:19])
+	if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 || !ok6 ||
+		month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || sec > 59 ||
+		day > time.Date(year, time.Month(month)+1, 0, 0, 0, 0, 0, time.UTC).Day() {
+		return time.Time{}, false
+	}
+	nsec := 0
+	if frac := s[19 : len(s)-1]; len(frac) > 0 {
+		if len(frac) < 2 || len(frac) > 10 || frac[0] != '.' {
+			return time.Time{}, false
+		}
+		n, ok := num(frac[1:])
+		if !ok {
+			return time.Time{}, false
+		}
+		for range 10 - len(frac) {
+			n *= 10
+		}
+		nsec = n
+	}
+	return time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC), true
+}
+
+// int reads an integer that fits an int64 (and so, on 64-bit, an int).
+func (d *recordScanner) int() (int64, bool) {
+	d.skipSpace()
+	neg := d.i < len(d.b) && d.b[d.i] == '-'
+	if neg {
+		d.i++
+	}
+	start := d.i
+	var n uint64
+	for ; d.i < len(d.b) && d.b[d.i] >= '0' && d.b[d.i] <= '9'; d.i++ {
+		if n > (1<<63-1)/10 {
+			return 0, false
+		}
+		n = n*10 + uint64(d.b[d.i]-'0')
+	}
+	digits := d.i - start
+	switch {
+	case digits == 0, digits > 1 && d.b[start] == '0', n > 1<<63-1:
+		return 0, false
+	case d.i < len(d.b) && (d.b[d.i] == '.' || d.b[d.i] == 'e' || d.b[d.i] == 'E'):
+		return 0, false
+	}
+	if neg {
+		return -int64(n), true
+	}
+	return int64(n), true
+}
+
+func (d *recordScanner) intTo(dst *int) bool {
+	n, ok := d.int()
+	*dst = int(n)
+	return ok && int64(*dst) == n
+}
+
+func (d *recordScanner) bool(dst *bool) bool {
+	d.skipSpace()
+	switch {
+	case len(d.b)-d.i >= 4 && string(d.b[d.i:d.i+4]) == "true":
+		*dst, d.i = true, d.i+4
+	case len(d.b)-d.i >= 5 && string(d.b[d.i:d.i+5]) == "false":
+		*dst, d.i = false, d.i+5
+	default:
+		return false
+	}
+	return true
+}
+
+// session reads auth.Session's fields, by their JSON names.
+func (d *recordScanner) session(se *auth.Session) bool {
+	return d.object(func(key []byte) bool {
+		switch string(key) {
+		case "name":
+			return d.string(&se.Name)
+		case "endpoints":
+			return d.object(func(key []byte) bool {
+				switch string(key) {
+				case "oauth_url":
+					return d.string(&se.Endpoints.OAuthURL)
+				case "api_url":
+					return d.string(&se.Endpoints.APIURL)
+				}
+				return false
+			})
+		case "email":
+			return d.string(&se.Email)
+		case "user":
+			return d.object(func(key []byte) bool {
+				var ok bool
+				switch string(key) {
+				case "user_id":
+					se.User.UserID, ok = d.int()
+				case "email":
+					ok = d.string(&se.User.Email)
+				case "role_id":
+					ok = d.intTo(&se.User.RoleID)
+				case "org_unit_id":
+					se.User.OrgUnitID, ok = d.int()
+				}
+				return ok
+			})
+		case "access_expires_at":
+			return d.time(&se.AccessExpiry)
+		case "refresh_expires_at":
+			return d.time(&se.RefreshExpiry)
+		case "issued_at":
+			return d.time(&se.IssuedAt)
+		case "access_fingerprint":
+			return d.string(&se.AccessFP)
+		case "refresh_fingerprint":
+			return d.string(&se.RefreshFP)
+		case "frontend_fingerprint":
+			return d.string(&se.FrontendFP)
+		case "token_format":
+			return d.string(&se.TokenFormat)
+		case "state":
+			s, ok := d.raw()
+			se.State = auth.State(s)
+			return ok
+		case "reason":
+			s, ok := d.raw()
+			se.Reason = auth.Reason(s)
+			return ok
+		case "last_error":
+			return d.string(&se.LastError)
+		case "next_attempt":
+			return d.time(&se.NextAttempt)
+		case "retry_after_until":
+			return d.time(&se.RetryAfterUntil)
+		case "paused":
+			return d.bool(&se.Paused)
+		case "created_at":
+			return d.time(&se.CreatedAt)
+		case "updated_at":
+			return d.time(&se.UpdatedAt)
+		case "last_refresh":
+			return d.time(&se.LastRefresh)
+		case "refreshes":
+			return d.intTo(&se.Refreshes)
+		case "failures":
+			return d.intTo(&se.Failures)
+		case "clock_skew_ns":
+			n, ok := d.int()
+			se.ClockSkew = time.Duration(n)
+			return ok
+		case "refreshing_since":
+			return d.time(&se.RefreshingSince)
+		case "refreshing_pid":
+			return d.intTo(&se.RefreshingPID)
+		case "refreshing_fingerprint":
+			return d.string(&se.RefreshingFP)
+		case "revoked_refresh_fingerprint":
+			return d.string(&se.RevokedRefreshFP)
+		case "secrets_backend":
+			return d.string(&se.SecretsBackend)
+		}
+		return false
+	})
+}
