@@ -1,11 +1,15 @@
 package present
 
 import (
+	"bufio"
+	"bytes"
 	"fmt"
 	"io"
+	"runtime"
 	"strconv"
-	"strings"
+	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tokentop/tokentop/auth"
 	"github.com/tokentop/tokentop/internal/timefmt"
@@ -107,6 +111,13 @@ func NewSessionJSON(s auth.Session, now time.Time) SessionJSON {
 // that do not say: the backend the store was opened with (the store does
 // this itself; callers passing sessions of their own get the same).
 func withBackends(sessions []auth.Session, backend string) []auth.Session {
+	missing := false
+	for i := range sessions {
+		missing = missing || sessions[i].SecretsBackend == ""
+	}
+	if !missing {
+		return sessions // as the store hands them over: no copy
+	}
 	out := make([]auth.Session, len(sessions))
 	for i, s := range sessions {
 		if s.SecretsBackend == "" {
@@ -128,13 +139,18 @@ func WriteListJSON(w io.Writer, backend, configDir string, sessions []auth.Sessi
 	return nil
 }
 
-// listCell is the text of a session's cell in a `list` column.
-type listCell func(s auth.Session, now time.Time) string
+// listCell is the text of a session's cell in a `list` column, given the
+// session and its Status (Describe is computed once per row, not per cell).
+type listCell func(s *auth.Session, st *Status) string
 
 // StateCell is list's STATE column: Status.Cell and the server clock when
 // it is off.
 func StateCell(s auth.Session, now time.Time) string {
 	st := Describe(s, now)
+	return stateCell(&s, &st)
+}
+
+func stateCell(_ *auth.Session, st *Status) string {
 	out := st.Cell()
 	if st.SkewShown {
 		out += ", server clock " + SkewWords(st.Skew)
@@ -147,28 +163,28 @@ func StateCell(s auth.Session, now time.Time) string {
 // when some session keeps them elsewhere than the header's backend.
 func listCells(withBackend bool) map[ColumnID]listCell {
 	cells := map[ColumnID]listCell{
-		ColName: func(s auth.Session, _ time.Time) string { return s.Name },
-		ColUser: func(s auth.Session, _ time.Time) string {
+		ColName: func(s *auth.Session, _ *Status) string { return s.Name },
+		ColUser: func(s *auth.Session, _ *Status) string {
 			if s.User.Email != "" {
 				return s.User.Email
 			}
 			return s.Email
 		},
-		ColRole: func(s auth.Session, _ time.Time) string { return auth.RoleName(s.User.RoleID) },
-		ColOrg: func(s auth.Session, _ time.Time) string {
+		ColRole: func(s *auth.Session, _ *Status) string { return auth.RoleName(s.User.RoleID) },
+		ColOrg: func(s *auth.Session, _ *Status) string {
 			if s.User.OrgUnitID == 0 {
 				return ""
 			}
 			return strconv.FormatInt(s.User.OrgUnitID, 10)
 		},
-		ColAccess:         func(s auth.Session, now time.Time) string { return Describe(s, now).Access.Relative() },
-		ColAccessExpires:  func(s auth.Session, _ time.Time) string { return timefmt.Absolute(s.AccessExpiry) },
-		ColRefresh:        func(s auth.Session, now time.Time) string { return Describe(s, now).Refresh.Relative() },
-		ColRefreshExpires: func(s auth.Session, _ time.Time) string { return timefmt.Absolute(s.RefreshExpiry) },
-		ColState:          StateCell,
+		ColAccess:         func(_ *auth.Session, st *Status) string { return st.Access.Relative() },
+		ColAccessExpires:  func(s *auth.Session, _ *Status) string { return timefmt.Absolute(s.AccessExpiry) },
+		ColRefresh:        func(_ *auth.Session, st *Status) string { return st.Refresh.Relative() },
+		ColRefreshExpires: func(s *auth.Session, _ *Status) string { return timefmt.Absolute(s.RefreshExpiry) },
+		ColState:          stateCell,
 	}
 	if withBackend {
-		cells[ColStorage] = func(s auth.Session, _ time.Time) string { return s.SecretsBackend }
+		cells[ColStorage] = func(s *auth.Session, _ *Status) string { return s.SecretsBackend }
 	}
 	return cells
 }
@@ -195,6 +211,7 @@ func listColumn(c Column) Column {
 // WriteListTable writes a table, dropping the least useful columns (and
 // cutting the state, then names and users, with "…") until it fits width
 // rather than wrapping lines; width 0 is no limit: every column, whole.
+// It writes through a buffer: a line per write made 10,000 system calls.
 func WriteListTable(w io.Writer, backend string, sessions []auth.Session, now time.Time, width int) {
 	sessions = withBackends(sessions, backend)
 	mixed := false
@@ -203,29 +220,54 @@ func WriteListTable(w io.Writer, backend string, sessions []auth.Session, now ti
 	}
 	cellOf := listCells(mixed)
 	var cols []Column
+	var fns []listCell
 	for _, c := range SessionColumns() {
-		if cellOf[c.ID] != nil {
+		if fn := cellOf[c.ID]; fn != nil {
 			cols = append(cols, listColumn(c))
+			fns = append(fns, fn)
 		}
 	}
-	cells := make([][]string, len(sessions))
+	// One backing array for every cell: 10,000 rows are 100,000 cells,
+	// filled by one worker per CPU (each keeps its own widths).
+	all := make([]string, len(sessions)*len(cols))
 	natural := make([]int, len(cols))
 	for i, c := range cols {
-		natural[i] = len([]rune(c.Title))
+		natural[i] = utf8.RuneCountInString(c.Title)
 	}
-	for r, s := range sessions {
-		cells[r] = make([]string, len(cols))
-		for i, c := range cols {
-			v := OneLine(cellOf[c.ID](s, now))
-			cells[r][i] = v
-			natural[i] = max(natural[i], len([]rune(v)))
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(sessions)/256))
+	widths := make([][]int, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			wide := make([]int, len(cols))
+			for r := w; r < len(sessions); r += workers {
+				s := &sessions[r]
+				st := Describe(*s, now)
+				row := all[r*len(cols) : (r+1)*len(cols)]
+				for i, fn := range fns {
+					v := OneLine(fn(s, &st))
+					row[i] = v
+					wide[i] = max(wide[i], utf8.RuneCountInString(v))
+				}
+			}
+			widths[w] = wide
+		}()
+	}
+	wg.Wait()
+	for _, wide := range widths {
+		for i, n := range wide {
+			natural[i] = max(natural[i], n)
 		}
 	}
 	placed := Layout(cols, natural, width, 0)
+	bw := bufio.NewWriterSize(w, 64<<10)
+	defer bw.Flush()
 	if mixed {
-		fmt.Fprintf(w, "Storage: %s for new sessions; each session's tokens stay where they were saved (STORAGE)\n", backend)
+		fmt.Fprintf(bw, "Storage: %s for new sessions; each session's tokens stay where they were saved (STORAGE)\n", backend)
 	} else {
-		fmt.Fprintf(w, "Storage: %s\n", backend)
+		fmt.Fprintf(bw, "Storage: %s\n", backend)
 	}
 	// at maps the placed columns back to the cells.
 	at := make([]int, len(placed))
@@ -236,26 +278,33 @@ func WriteListTable(w io.Writer, backend string, sessions []auth.Session, now ti
 			}
 		}
 	}
+	var line []byte
 	row := func(vals []string) {
-		var b strings.Builder
+		line = line[:0]
 		for p, pc := range placed {
 			v := vals[at[p]]
-			if r := []rune(v); len(r) > pc.Width {
-				v = string(r[:max(pc.Width-1, 0)]) + "…"
+			n := utf8.RuneCountInString(v)
+			if n > pc.Width {
+				v = string([]rune(v)[:max(pc.Width-1, 0)]) + "…"
+				n = pc.Width
 			}
-			b.WriteString(v)
+			line = append(line, v...)
 			if p != len(placed)-1 {
-				b.WriteString(strings.Repeat(" ", max(pc.Width-len([]rune(v)), 0)+ColumnGap))
+				for range max(pc.Width-n, 0) + ColumnGap {
+					line = append(line, ' ')
+				}
 			}
 		}
-		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
+		line = bytes.TrimRight(line, " ")
+		line = append(line, '\n')
+		_, _ = bw.Write(line)
 	}
 	titles := make([]string, len(cols))
 	for i, c := range cols {
 		titles[i] = c.Title
 	}
 	row(titles)
-	for _, r := range cells {
-		row(r)
+	for r := range sessions {
+		row(all[r*len(cols) : (r+1)*len(cols)])
 	}
 }

@@ -19,7 +19,22 @@ import (
 // sessions.json) put in it: whitespace collapsed, every other control, C1
 // or bidi character shown escaped.
 func OneLine(s string) string {
+	if plainLine(s) {
+		return s // nearly every cell: no copy
+	}
 	return safetext.Escape(strings.Join(strings.Fields(s), " "))
+}
+
+// plainLine says whether OneLine would return s as it is: printable ASCII,
+// single spaces, none at either end.
+func plainLine(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c >= 0x7f || c == ' ' && (i == 0 || i == len(s)-1 || s[i-1] == ' ') {
+			return false
+		}
+	}
+	return true
 }
 
 // OrDash shows "-" for an empty value.

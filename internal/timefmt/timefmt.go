@@ -3,7 +3,7 @@
 package timefmt
 
 import (
-	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -21,16 +21,25 @@ func Countdown(d time.Duration) string {
 	m := d / time.Minute
 	d -= m * time.Minute
 	s := d / time.Second
+	// strconv, not fmt: `tokentop list` formats two of these per session.
+	two := func(b []byte, n time.Duration, unit byte) []byte {
+		if n < 10 {
+			b = append(b, '0')
+		}
+		return append(strconv.AppendInt(b, int64(n), 10), unit)
+	}
+	b := make([]byte, 0, 16)
 	switch {
 	case days > 0:
-		return fmt.Sprintf("%dd %02dh", days, h)
+		b = two(append(strconv.AppendInt(b, int64(days), 10), 'd', ' '), h, 'h')
 	case h > 0:
-		return fmt.Sprintf("%dh %02dm", h, m)
+		b = two(append(strconv.AppendInt(b, int64(h), 10), 'h', ' '), m, 'm')
 	case m > 0:
-		return fmt.Sprintf("%dm %02ds", m, s)
+		b = two(append(strconv.AppendInt(b, int64(m), 10), 'm', ' '), s, 's')
 	default:
-		return fmt.Sprintf("%ds", s)
+		b = append(strconv.AppendInt(b, int64(s), 10), 's')
 	}
+	return string(b)
 }
 
 // Relative renders t relative to now: "in 4m 05s", "3h 10m ago", "now".

@@ -14,6 +14,8 @@ func TestCountdown(t *testing.T) {
 		{0, "0s"},
 		{999 * time.Millisecond, "0s"},
 		{12 * time.Second, "12s"},
+		{2*time.Minute + 10*time.Second, "2m 10s"},
+		{time.Hour + 10*time.Minute, "1h 10m"},
 		{4*time.Minute + 5*time.Second, "4m 05s"},
 		{time.Hour + 2*time.Minute + 59*time.Second, "1h 02m"},
 		{6*24*time.Hour + 23*time.Hour + 59*time.Minute, "6d 23h"},
