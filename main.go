@@ -21,5 +21,6 @@ func main() {
 	}
 	quietinit.Restore()
 	f := cmdutil.New(iostreams.System(), os.Getenv, os.Environ)
+	f.HoldAll = cmdutil.HoldAllGC(os.Getenv)
 	os.Exit(cmdutil.RunWithSignals(f, root.NewCmdRoot(f), os.Args[1:]))
 }

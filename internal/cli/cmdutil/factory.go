@@ -35,6 +35,13 @@ type Factory struct {
 	// Etcd holds the --etcd-* flags, used with --storage etcd.
 	Etcd EtcdFlags
 
+	// HoldAll, when set, is called by a command that is about to read
+	// every session and hold them until it exits (list): the process may
+	// stop collecting garbage that cannot exist yet. main sets it (see
+	// HoldAllGC); tests leave it nil, since the runtime's settings belong
+	// to the whole test process.
+	HoldAll func()
+
 	store *storage.Store
 	// kp is the command's keeper once built, read by the signal handler to
 	// learn whether stopping now would abandon a refresh.

@@ -70,6 +70,9 @@ func listRun(cmd *cobra.Command, opts *Options) error {
 	if err != nil {
 		return err
 	}
+	if opts.Factory.HoldAll != nil {
+		opts.Factory.HoldAll()
+	}
 	sessions, err := s.List(cmd.Context())
 	if err != nil {
 		return fmt.Errorf("list sessions: %w", err)
