@@ -128,17 +128,6 @@ func withBackends(sessions []auth.Session, backend string) []auth.Session {
 	return out
 }
 
-func WriteListJSON(w io.Writer, backend, configDir string, sessions []auth.Session, now time.Time) error {
-	out := ListJSON{Storage: backend, ConfigDir: configDir, Sessions: make([]SessionJSON, 0, len(sessions))}
-	for _, s := range withBackends(sessions, backend) {
-		out.Sessions = append(out.Sessions, NewSessionJSON(s, now))
-	}
-	if err := WriteJSON(w, out); err != nil {
-		return fmt.Errorf("write the session list: %w", err)
-	}
-	return nil
-}
-
 // listCell is the text of a session's cell in a `list` column, given the
 // session and its Status (Describe is computed once per row, not per cell).
 type listCell func(s *auth.Session, st *Status) string

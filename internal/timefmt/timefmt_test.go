@@ -49,3 +49,23 @@ func TestRelative(t *testing.T) {
 		t.Errorf("Absolute(zero) = %q", got)
 	}
 }
+
+// Absolute writes its digits by hand; they are time.Format's.
+func TestAbsoluteIsFormat(t *testing.T) {
+	at := time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, tm := range []time.Time{
+		time.Date(2026, 4, 10, 12, 0, 0, 0, time.UTC), time.Date(1, 1, 1, 0, 0, 1, 0, time.UTC),
+		time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC), time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), at,
+		time.Date(2026, 12, 1, 6, 25, 44, 0, time.FixedZone("", -7*3600)),
+	} {
+		if got, want := Absolute(tm), tm.UTC().Format("2006-01-02 15:04:05Z"); got != want {
+			t.Errorf("Absolute(%v) = %q, want %q", tm, got, want)
+		}
+	}
+	for i := range 2000 {
+		tm := time.Unix(int64(i)*7919*3607, 0)
+		if got, want := Absolute(tm), tm.UTC().Format("2006-01-02 15:04:05Z"); got != want {
+			t.Fatalf("Absolute(%v) = %q, want %q", tm, got, want)
+		}
+	}
+}

@@ -1,0 +1,223 @@
+package present
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"runtime"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/tokentop/tokentop/auth"
+)
+
+// WriteListJSON writes `list --json`: ListJSON, indented, through WriteJSON's
+// rules. Its sessions are encoded by appendSessionJSON, on every CPU, when
+// each is plain (nearly always): at 10,000 sessions, encoding/json and the
+// re-indenting pass took most of `list --json`'s time. The output is the
+// same bytes either way (TestListJSONFastPathAgrees).
+func WriteListJSON(w io.Writer, backend, configDir string, sessions []auth.Session, now time.Time) error {
+	sessions = withBackends(sessions, backend)
+	if err := writeListJSONFast(w, backend, configDir, sessions, now); err != errNotPlain {
+		return err
+	}
+	out := ListJSON{Storage: backend, ConfigDir: configDir, Sessions: make([]SessionJSON, 0, len(sessions))}
+	for _, s := range sessions {
+		out.Sessions = append(out.Sessions, NewSessionJSON(s, now))
+	}
+	if err := WriteJSON(w, out); err != nil {
+		return fmt.Errorf("write the session list: %w", err)
+	}
+	return nil
+}
+
+// errNotPlain: something in the list needs the general encoder.
+var errNotPlain = errors.New("not plain")
+
+// writeListJSONFast writes the list with appendSessionJSON, or nothing and
+// errNotPlain when a value is not plain.
+func writeListJSONFast(w io.Writer, backend, configDir string, sessions []auth.Session, now time.Time) error {
+	if len(sessions) == 0 {
+		return errNotPlain
+	}
+	head := []byte("{\n  \"storage\": ")
+	head, ok1 := appendPlainString(head, backend)
+	head = append(head, ",\n  \"config_dir\": "...)
+	head, ok2 := appendPlainString(head, configDir)
+	head = append(head, ",\n  \"sessions\": [\n"...)
+	if !ok1 || !ok2 {
+		return errNotPlain
+	}
+	// Contiguous parts, one per worker, so that joining them keeps the order.
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(sessions)/256))
+	parts := make([][]byte, workers)
+	plain := make([]bool, workers)
+	per := (len(sessions) + workers - 1) / workers
+	var wg sync.WaitGroup
+	for p := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			lo, hi := min(p*per, len(sessions)), min((p+1)*per, len(sessions))
+			b := make([]byte, 0, (hi-lo)*1200)
+			ok := true
+			for i := lo; i < hi && ok; i++ {
+				if i > 0 {
+					b = append(b, ",\n"...)
+				}
+				sj := NewSessionJSON(sessions[i], now)
+				b, ok = appendSessionJSON(b, &sj)
+			}
+			parts[p], plain[p] = b, ok
+		}()
+	}
+	wg.Wait()
+	for _, ok := range plain {
+		if !ok {
+			return errNotPlain
+		}
+	}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	_, _ = bw.Write(head)
+	for _, part := range parts {
+		_, _ = bw.Write(part)
+	}
+	_, _ = bw.WriteString("\n  ]\n}\n")
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write the session list: %w", err)
+	}
+	return nil
+}
+
+// appendSessionJSON appends s as an element of ListJSON.Sessions, exactly as
+// WriteJSON writes it (encoding/json, then indented by two spaces, at
+// depth 2), and says whether it could: every string must be printable
+// ASCII that JSON and safetext leave alone (no '"', '\\', '<', '>', '&'),
+// every time within years 0-9999, and the skew a plain decimal. A field
+// added to SessionJSON and not here fails TestListJSONFastPathAgrees.
+func appendSessionJSON(b []byte, s *SessionJSON) ([]byte, bool) {
+	e := jsonAppender{b: b, ok: true, indent: "\n      "}
+	e.b = append(e.b, "    {"...)
+	e.str("name", s.Name)
+	e.str("email", s.Email)
+	e.key("user")
+	e.b = append(e.b, '{')
+	e.indent, e.some = "\n        ", false
+	e.int("user_id", s.User.UserID)
+	e.str("email", s.User.Email)
+	e.int("role_id", int64(s.User.RoleID))
+	e.int("org_unit_id", s.User.OrgUnitID)
+	e.indent = "\n      "
+	e.b = append(e.b, e.indent...)
+	e.b = append(e.b, '}')
+	e.str("role", s.Role)
+	e.int("org_unit_id", s.OrgUnitID)
+	e.str("oauth_url", s.OAuthURL)
+	e.str("api_url", s.APIURL)
+	e.time("access_expires_at", s.AccessExpiresAt)
+	e.time("refresh_expires_at", s.RefreshExpiresAt)
+	e.int("access_expires_in_seconds", s.AccessExpiresInSeconds)
+	e.int("refresh_expires_in_seconds", s.RefreshExpiresInSeconds)
+	e.time("issued_at", s.IssuedAt)
+	e.str("state", s.State)
+	e.str("stored_state", s.StoredState)
+	e.str("reason", s.Reason)
+	e.str("last_error", s.LastError)
+	e.time("next_attempt", s.NextAttempt)
+	e.bool("paused", s.Paused)
+	e.bool("refresh_interrupted", s.RefreshInterrupted)
+	e.time("auto_refresh_at", s.AutoRefreshAt)
+	e.time("last_refresh", s.LastRefresh)
+	e.int("refreshes", int64(s.Refreshes))
+	e.int("failures", int64(s.Failures))
+	e.float("clock_skew_seconds", s.ClockSkewSeconds)
+	e.str("access_fingerprint", s.AccessFingerprint)
+	e.str("refresh_fingerprint", s.RefreshFingerprint)
+	e.str("token_format", s.TokenFormat)
+	e.time("created_at", s.CreatedAt)
+	e.time("updated_at", s.UpdatedAt)
+	e.str("secrets_backend", s.SecretsBackend)
+	e.b = append(e.b, "\n    }"...)
+	return e.b, e.ok
+}
+
+// jsonAppender writes one indented object's members; ok turns false at the
+// first value that is not plain.
+type jsonAppender struct {
+	b      []byte
+	ok     bool
+	indent string // newline and the members' indentation
+	some   bool   // a member was written at this depth
+}
+
+func (e *jsonAppender) key(k string) {
+	if e.some {
+		e.b = append(e.b, ',')
+	}
+	e.some = true
+	e.b = append(e.b, e.indent...)
+	e.b = append(e.b, '"')
+	e.b = append(e.b, k...)
+	e.b = append(e.b, "\": "...)
+}
+
+func (e *jsonAppender) str(k, v string) {
+	e.key(k)
+	var ok bool
+	e.b, ok = appendPlainString(e.b, v)
+	e.ok = e.ok && ok
+}
+
+func (e *jsonAppender) int(k string, v int64) {
+	e.key(k)
+	e.b = strconv.AppendInt(e.b, v, 10)
+}
+
+func (e *jsonAppender) bool(k string, v bool) {
+	e.key(k)
+	e.b = strconv.AppendBool(e.b, v)
+}
+
+func (e *jsonAppender) time(k string, t *time.Time) {
+	e.key(k)
+	if t == nil {
+		e.b = append(e.b, "null"...)
+		return
+	}
+	if y := t.Year(); y < 0 || y > 9999 {
+		e.ok = false // encoding/json refuses it; let it say so
+		return
+	}
+	e.b = append(e.b, '"')
+	e.b = t.AppendFormat(e.b, time.RFC3339Nano)
+	e.b = append(e.b, '"')
+}
+
+// float is encoding/json's form where it is plain decimal ('f', shortest);
+// exponents, NaN and infinities are left to encoding/json.
+func (e *jsonAppender) float(k string, f float64) {
+	e.key(k)
+	if a := math.Abs(f); math.IsNaN(f) || math.IsInf(f, 0) || a != 0 && (a < 1e-6 || a >= 1e21) {
+		e.ok = false
+		return
+	}
+	e.b = strconv.AppendFloat(e.b, f, 'f', -1, 64)
+}
+
+// appendPlainString appends s quoted when encoding/json would write it as it
+// is and safetext would leave it alone: printable ASCII other than '"',
+// '\\' and the three encoding/json escapes for HTML.
+func appendPlainString(b []byte, s string) ([]byte, bool) {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20 || c >= 0x7f, c == '"', c == '\\', c == '<', c == '>', c == '&':
+			return b, false
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"'), true
+}
