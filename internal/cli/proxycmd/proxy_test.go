@@ -333,3 +333,17 @@ func TestRecordWritesASanitisedHAR(t *testing.T) {
 		t.Errorf("the recording lacks the upstream URL:\n%s", b)
 	}
 }
+
+func TestGCPercentUnlessTheUserChoseOne(t *testing.T) {
+	if p, ok := gcPercent(func(string) string { return "" }); !ok || p <= 100 {
+		t.Errorf("gcPercent without GOGC = %d, %v: want a target above the default 100", p, ok)
+	}
+	if _, ok := gcPercent(func(k string) string {
+		if k == "GOGC" {
+			return "50"
+		}
+		return ""
+	}); ok {
+		t.Error("gcPercent overrides the user's GOGC")
+	}
+}
