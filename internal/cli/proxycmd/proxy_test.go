@@ -347,3 +347,12 @@ func TestGCPercentUnlessTheUserChoseOne(t *testing.T) {
 		t.Error("gcPercent overrides the user's GOGC")
 	}
 }
+
+func TestDurationsInTheLog(t *testing.T) {
+	for d, want := range map[time.Duration]string{0: "-", 250 * time.Microsecond: "250us", 1500 * time.Microsecond: "1.5ms",
+		12 * time.Millisecond: "12.0ms", 1234567 * time.Microsecond: "1234.6ms"} {
+		if got := string(appendDuration(nil, d)); got != want {
+			t.Errorf("%v: %q, want %q", d, got, want)
+		}
+	}
+}
