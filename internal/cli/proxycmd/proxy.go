@@ -229,10 +229,11 @@ func proxyRun(ctx context.Context, opts *Options) error {
 
 // proxyGCPercent is the proxy's garbage-collection target: its live heap
 // is small (a few MiB of connection buffers however busy), so at the
-// default of 100 the collector runs every few thousand requests and cost
-// the busy proxy a tenth of its CPU; at 400 the heap may grow to five
-// times what is live, still a few tens of MiB (the bench measures it under
-// load and during 200 MB transfers).
+// default of 100 the collector runs every few thousand requests, and its
+// marking took about 5% of the busy proxy's CPU (a profile at 32
+// connections); at 400 the heap may grow to five times what is live,
+// still a few tens of MiB (the bench reports the RSS under load and
+// during 200 MB transfers).
 const proxyGCPercent = 400
 
 // gcPercent is the GC target to set, unless the user chose one in GOGC.
