@@ -15,10 +15,17 @@
 // (client and upstream) for direct requests and for proxied ones, and the
 // proxy process's, so that the proxy's own cost shows apart from the
 // machine's load. The proxy logs every request (its default) to a file
-// unless -quiet. On a machine where client, upstream and proxy share few
-// cores, -proxy-cpu N runs the proxy on CPU N alone (with taskset); start
-// the bench itself on the other CPUs (taskset -c 0 bench ... -proxy-cpu 1)
-// for a fair split.
+// unless -quiet.
+//
+// -proxy-cpu N runs the proxy on CPU N alone (with taskset); start the
+// bench itself on the other CPUs (taskset -c 0 bench ... -proxy-cpu 1).
+// run.sh reports both placements. On a machine with few cores the split is
+// the fair measurement of throughput: shared, the proxied requests cost
+// the client and upstream's CPU plus the proxy's on the same cores, so
+// with 2 cores the proxied rate is bounded by bench/(bench+proxy) CPU per
+// request whatever the proxy does, a bound direct requests do not have;
+// split, each side has a core of its own, as a proxy beside its clients on
+// a developer's machine has, and the proxy's own cost decides.
 //
 // The proxy is the real binary (-bin, built by run.sh) over a file store in a
 // temporary config dir; the upstream is an in-process server on loopback

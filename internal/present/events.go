@@ -11,7 +11,10 @@ import (
 )
 
 // Stamp is the time column of keepalive lines.
-func Stamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05Z") }
+func Stamp(t time.Time) string { return t.UTC().Format(StampLayout) }
+
+// StampLayout is Stamp's layout, for appending a stamp (time.AppendFormat).
+const StampLayout = "2006-01-02T15:04:05Z"
 
 // WriteEvent prints one keeper event as one line.
 func WriteEvent(w io.Writer, e auth.Event, now time.Time) {

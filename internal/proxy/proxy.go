@@ -13,7 +13,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/http/httputil"
+	"net/textproto"
 	"net/url"
 	"strings"
 	"sync"
@@ -103,18 +105,22 @@ type Handler struct {
 	tokens *tokenCache
 	rp     *httputil.ReverseProxy
 	tr     http.RoundTripper
+	up     *upstream // nil: every request goes by tr
+	bufs   bufferPool
+	noUA   []string // an empty User-Agent, never changed
 	served atomic.Uint64
 }
 
 // New builds a Handler over cfg; cfg.Target must have passed CheckTarget.
 func New(cfg Config) *Handler {
-	h := &Handler{cfg: cfg, now: cfg.Now}
+	h := &Handler{cfg: cfg, now: cfg.Now, bufs: newBufferPool(), noUA: []string{""}}
 	if h.now == nil {
 		h.now = time.Now
 	}
 	h.tr = cfg.Transport
 	if h.tr == nil {
 		h.tr = NewTransport()
+		h.up = newUpstream(cfg.Target)
 	}
 	rv := cfg.Revalidate
 	if rv <= 0 {
@@ -133,7 +139,7 @@ func New(cfg Config) *Handler {
 		ErrorHandler:   h.upstreamError,
 		ModifyResponse: h.modifyResponse,
 		ErrorLog:       nil,
-		BufferPool:     newBufferPool(),
+		BufferPool:     h.bufs,
 	}
 	return h
 }
@@ -163,7 +169,12 @@ func (h *Handler) Served() uint64 { return h.served.Load() }
 
 // Close waits for token calls started for requests (each bounded), so a
 // refresh one of them began is saved before the process ends.
-func (h *Handler) Close() { h.tokens.close() }
+func (h *Handler) Close() {
+	h.tokens.close()
+	if h.up != nil {
+		h.up.closeIdle()
+	}
+}
 
 // state is one request's bookkeeping, shared by the handler, the rewrite
 // and the transport through the request's context.
@@ -174,18 +185,21 @@ type state struct {
 	body     []byte
 	hasBody  bool
 	noReplay string // why the body cannot be replayed
-	// self is the proxy's own origin as the client reached it
-	// (http://Host), for redirects.
-	self string
+	// host is the proxy's own host as the client reached it, and tls
+	// whether by https, for redirects.
+	host string
+	tls  bool
+	// w is what the client is answered through.
+	w statusWriter
+	// got1xx shows the client an informational answer (forward sets
+	// it; through ReverseProxy, its client trace does).
+	got1xx func(code int, hdr textproto.MIMEHeader) error
 }
 
 type stateKey struct{}
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	st := &state{entry: Entry{Time: h.now(), Method: r.Method, Path: RedactedPath(r.URL)}, self: "http://" + r.Host}
-	if r.TLS != nil {
-		st.self = "https://" + r.Host
-	}
+	st := &state{entry: Entry{Time: h.now(), Method: r.Method, Path: RedactedPath(r.URL)}, host: r.Host, tls: r.TLS != nil}
 	defer func() {
 		h.served.Add(1)
 		st.entry.Total = h.now().Sub(st.entry.Time)
@@ -209,8 +223,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, st, http.StatusBadRequest, "read the request body: "+err.Error())
 		return
 	}
-	rw := &statusWriter{ResponseWriter: w}
-	h.rp.ServeHTTP(rw, r.WithContext(context.WithValue(r.Context(), stateKey{}, st)))
+	st.w.ResponseWriter = w
+	rw := &st.w
+	if h.fastPath(r, st) {
+		h.forward(rw, r, st)
+	} else {
+		h.rp.ServeHTTP(rw, r.WithContext(context.WithValue(r.Context(), stateKey{}, st)))
+	}
 	st.entry.Status = rw.status
 }
 
@@ -253,10 +272,14 @@ func (h *Handler) rewrite(pr *httputil.ProxyRequest) {
 type roundTripper struct{ h *Handler }
 
 func (t roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
-	h := t.h
-	st := req.Context().Value(stateKey{}).(*state)
+	return t.h.exchange(req, req.Context().Value(stateKey{}).(*state))
+}
+
+// exchange sends req upstream and, on a 401 for a token that has since
+// expired or been rotated, sends it once more with the new one.
+func (h *Handler) exchange(req *http.Request, st *state) (*http.Response, error) {
 	started := h.now()
-	resp, err := h.tr.RoundTrip(req)
+	resp, err := h.send(req, st)
 	st.entry.Upstream = h.now().Sub(started)
 	if err != nil || resp.StatusCode != http.StatusUnauthorized {
 		h.record(req, resp, started, st)
@@ -281,7 +304,7 @@ func (t roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		st.entry.Replayed, st.entry.ReplayFP = true, e.meta.AccessFP
 		started = h.now()
-		resp, err = h.tr.RoundTrip(out)
+		resp, err = h.send(out, st)
 		st.entry.Upstream += h.now().Sub(started)
 		h.record(out, resp, started, st)
 		return resp, err
@@ -290,19 +313,40 @@ func (t roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
+// send sends req upstream, by the connection pool when it can.
+func (h *Handler) send(req *http.Request, st *state) (*http.Response, error) {
+	if h.up == nil || !handles(req, st.body) {
+		return h.tr.RoundTrip(req)
+	}
+	got1xx := st.got1xx
+	if got1xx == nil {
+		if tr := httptrace.ContextClientTrace(req.Context()); tr != nil {
+			got1xx = tr.Got1xxResponse
+		}
+	}
+	return h.up.send(req, st.body, got1xx)
+}
+
 // modifyResponse points a redirect to the API at the proxy, so that a
 // client following it keeps going through the proxy (and keeps being
 // authenticated) instead of reaching the server without a token.
 func (h *Handler) modifyResponse(resp *http.Response) error {
+	h.rewriteRedirect(resp, resp.Request.Context().Value(stateKey{}).(*state))
+	return nil
+}
+
+func (h *Handler) rewriteRedirect(resp *http.Response, st *state) {
 	loc := resp.Header.Get("Location")
 	if loc == "" {
-		return nil
+		return
 	}
-	st := resp.Request.Context().Value(stateKey{}).(*state)
-	if s, ok := rewriteLocation(loc, h.cfg.Target, st.self); ok {
+	self := "http://" + st.host
+	if st.tls {
+		self = "https://" + st.host
+	}
+	if s, ok := rewriteLocation(loc, h.cfg.Target, self); ok {
 		resp.Header.Set("Location", s)
 	}
-	return nil
 }
 
 // rewriteLocation maps a Location under target (absolute, or a path on
@@ -361,7 +405,10 @@ func drain(resp *http.Response) {
 }
 
 func (h *Handler) upstreamError(w http.ResponseWriter, r *http.Request, err error) {
-	st := r.Context().Value(stateKey{}).(*state)
+	h.upstreamFailed(w, r, r.Context().Value(stateKey{}).(*state), err)
+}
+
+func (h *Handler) upstreamFailed(w http.ResponseWriter, r *http.Request, st *state, err error) {
 	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
 		// The client went away; nobody reads an answer.
 		st.entry.Error = "the client closed the request"
@@ -410,7 +457,8 @@ type statusWriter struct {
 }
 
 func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
+	// An informational answer (103 Early Hints, say) is not the status.
+	if w.status == 0 && (code >= 200 || code == http.StatusSwitchingProtocols) {
 		w.status = code
 	}
 	w.ResponseWriter.WriteHeader(code)
@@ -426,13 +474,21 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach Flush and deadlines.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// bufferPool lends ReverseProxy its 32 KiB copy buffers, so streaming
-// costs no allocation per request.
+// bufferPool lends ReverseProxy and forward their 32 KiB copy buffers, so
+// streaming costs no allocation per request. The pool holds pointers to
+// the arrays (a slice in an interface would cost an allocation per Put).
 type bufferPool struct{ p *sync.Pool }
 
+const copyBufSize = 32 << 10
+
 func newBufferPool() bufferPool {
-	return bufferPool{&sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}}
+	return bufferPool{&sync.Pool{New: func() any { return new([copyBufSize]byte) }}}
 }
 
-func (b bufferPool) Get() []byte  { return *b.p.Get().(*[]byte) }
-func (b bufferPool) Put(s []byte) { b.p.Put(&s) }
+func (b bufferPool) Get() []byte { return b.p.Get().(*[copyBufSize]byte)[:] }
+
+func (b bufferPool) Put(s []byte) {
+	if cap(s) >= copyBufSize {
+		b.p.Put((*[copyBufSize]byte)(s[:copyBufSize]))
+	}
+}

@@ -6,7 +6,10 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httptrace"
+	"net/textproto"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -24,7 +27,7 @@ var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 // env is an emulator behind an upstream the test can steer, a memory
 // store with one session "s", a keeper, and the proxy in front.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	clock *authtest.FakeClock
 	emu   *emulator.Server
 	up    *httptest.Server
@@ -38,7 +41,7 @@ type env struct {
 	entries []proxy.Entry
 }
 
-func newEnv(t *testing.T, accessTTL time.Duration, cfg func(*proxy.Config)) *env {
+func newEnv(t testing.TB, accessTTL time.Duration, cfg func(*proxy.Config)) *env {
 	t.Helper()
 	e := &env{t: t, clock: authtest.NewFakeClock(t0)}
 	e.emu = emulator.New(emulator.Config{Now: e.clock.Now, LoginRate: -1})
@@ -577,5 +580,228 @@ func TestRedirectsToTheAPIPointAtTheProxy(t *testing.T) {
 		if got := resp.Header.Get("Location"); resp.StatusCode != http.StatusFound || got != want {
 			t.Errorf("Location %q: got %d %q, want %q", c.loc, resp.StatusCode, got, want)
 		}
+	}
+}
+
+// BenchmarkProxiedGET is a small authenticated GET through the proxy over
+// keep-alive connections; the allocations include the client's and the
+// upstream's, which are the same for any proxy.
+func BenchmarkProxiedGET(b *testing.B) {
+	e := newEnv(b, time.Hour, nil)
+	e.setRoute(func(w http.ResponseWriter, r *http.Request) bool {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"code":200,"message":"Success","data":{"ok":true}}`)
+		return true
+	})
+	c := e.srv.Client()
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			resp, err := c.Get(e.srv.URL + "/small")
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+	})
+}
+
+// rawAnswer answers on the connection itself: the raw bytes, then, when
+// hangUp, the connection closed with no Connection: close said.
+func rawAnswer(t testing.TB, w http.ResponseWriter, raw string, hangUp bool) {
+	conn, bw, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	_, _ = bw.WriteString(raw)
+	_ = bw.Flush()
+	if hangUp {
+		_ = conn.Close()
+	}
+}
+
+func TestKeepsUpstreamConnectionsAlive(t *testing.T) {
+	e := newEnv(t, time.Hour, nil)
+	conns := map[string]bool{}
+	e.setRoute(func(w http.ResponseWriter, r *http.Request) bool {
+		conns[r.RemoteAddr] = true
+		switch r.URL.Path {
+		case "/v3/head":
+			w.Header().Set("Content-Length", "1000") // HEAD: no body follows
+		case "/v3/empty":
+			w.WriteHeader(http.StatusNoContent)
+		case "/v3/same":
+			w.WriteHeader(http.StatusNotModified)
+		default:
+			_, _ = io.WriteString(w, "body of "+r.URL.Path)
+		}
+		return true
+	})
+	for i, c := range []struct{ method, path, body string }{
+		{"GET", "/a", "body of /v3/a"}, {"HEAD", "/head", ""}, {"GET", "/empty", ""}, {"GET", "/same", ""},
+		{"POST", "/b", "body of /v3/b"}, {"GET", "/c", "body of /v3/c"},
+	} {
+		req, _ := http.NewRequest(c.method, e.srv.URL+c.path, strings.NewReader("x"))
+		resp, body := e.do(req)
+		if resp.StatusCode >= 400 || body != c.body {
+			t.Fatalf("request %d %s %s: status %d body %q, want %q", i, c.method, c.path, resp.StatusCode, body, c.body)
+		}
+	}
+	if len(conns) != 1 {
+		t.Errorf("%d upstream connections for requests one after another: want one kept alive", len(conns))
+	}
+}
+
+func TestAConnectionTheServerClosedIsNotUsed(t *testing.T) {
+	e := newEnv(t, time.Hour, nil)
+	e.setRoute(func(w http.ResponseWriter, r *http.Request) bool {
+		b, _ := io.ReadAll(r.Body)
+		answer := "got " + r.Method + " " + string(b)
+		// Hangs up after answering, saying nothing of it beforehand, as
+		// a server whose idle timeout fires does.
+		rawAnswer(t, w, "HTTP/1.1 200 OK\r\nContent-Length: "+strconv.Itoa(len(answer))+"\r\n\r\n"+answer, true)
+		return true
+	})
+	for _, m := range []string{"GET", "POST", "POST", "DELETE", "GET"} {
+		time.Sleep(20 * time.Millisecond) // the hang-up has arrived
+		req, _ := http.NewRequest(m, e.srv.URL+"/x", strings.NewReader("payload"))
+		resp, body := e.do(req)
+		if resp.StatusCode != 200 || body != "got "+m+" payload" {
+			t.Fatalf("%s after the server closed the connection: status %d body %q (%s)", m, resp.StatusCode, body, resp.Header.Get(proxy.ErrorHeader))
+		}
+	}
+}
+
+func TestAnAnswerTheClientLeftUnreadClosesItsConnection(t *testing.T) {
+	e := newEnv(t, time.Hour, nil)
+	gone := make(chan struct{})
+	e.setRoute(func(w http.ResponseWriter, r *http.Request) bool {
+		if r.URL.Path != "/v3/big" {
+			_, _ = io.WriteString(w, "small")
+			return true
+		}
+		w.Header().Set("Content-Length", "100000000")
+		_, _ = io.WriteString(w, strings.Repeat("0123456789", 1000))
+		http.NewResponseController(w).Flush()
+		select {
+		case <-r.Context().Done(): // the proxy closed the connection
+			close(gone)
+		case <-time.After(10 * time.Second):
+		}
+		return true
+	})
+	resp, err := e.srv.Client().Get(e.srv.URL + "/big")
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 10)
+	if _, err := io.ReadFull(resp.Body, buf); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close() // the rest is not read
+	select {
+	case <-gone:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the upstream connection of an answer the client left was kept open")
+	}
+	for range 3 {
+		if resp, body := e.get("/small"); resp.StatusCode != 200 || body != "small" {
+			t.Fatalf("after an answer left unread: status %d body %.40q: want the next answer, not the rest of the last", resp.StatusCode, body)
+		}
+	}
+}
+
+func TestInformationalAnswersReachTheClient(t *testing.T) {
+	e := newEnv(t, time.Hour, nil)
+	e.setRoute(func(w http.ResponseWriter, r *http.Request) bool {
+		w.Header().Set("Link", "</app.css>; rel=preload")
+		w.WriteHeader(http.StatusEarlyHints)
+		w.Header().Del("Link")
+		_, _ = io.WriteString(w, "final")
+		return true
+	})
+	var hints []string
+	ctx := httptrace.WithClientTrace(context.Background(), &httptrace.ClientTrace{
+		Got1xxResponse: func(code int, h textproto.MIMEHeader) error {
+			hints = append(hints, strconv.Itoa(code)+" "+h.Get("Link"))
+			return nil
+		},
+	})
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, e.srv.URL+"/page", nil)
+	resp, body := e.do(req)
+	if resp.StatusCode != 200 || body != "final" {
+		t.Fatalf("status %d body %q", resp.StatusCode, body)
+	}
+	if len(hints) != 1 || hints[0] != "103 </app.css>; rel=preload" {
+		t.Errorf("informational answers %q: want the server's 103 with its Link", hints)
+	}
+	if resp.Header.Get("Link") != "" {
+		t.Errorf("the 103's Link stayed on the final answer")
+	}
+	if en := e.lastEntry(); en.Status != 200 {
+		t.Errorf("logged status %d: want the final answer's 200, not the 103", en.Status)
+	}
+}
+
+func TestAClientThatLeavesCancelsTheUpstreamRequest(t *testing.T) {
+	e := newEnv(t, time.Hour, nil)
+	cancelled := make(chan struct{})
+	e.setRoute(func(w http.ResponseWriter, r *http.Request) bool {
+		select {
+		case <-r.Context().Done():
+			close(cancelled)
+		case <-time.After(10 * time.Second):
+		}
+		return true
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, e.srv.URL+"/slow", nil)
+	if _, err := e.srv.Client().Do(req); err == nil {
+		t.Fatal("the request did not fail")
+	}
+	select {
+	case <-cancelled:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the upstream request went on after the client left")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		e.mu.Lock()
+		n := len(e.entries)
+		e.mu.Unlock()
+		if n > 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if en := e.lastEntry(); en.Status != 499 || !strings.Contains(en.Error, "client closed") {
+		t.Errorf("entry %+v: want 499, the client closed the request", en)
+	}
+}
+
+func TestALargeUploadAnsweredEarlyGetsTheAnswer(t *testing.T) {
+	// A body over 1 MiB is streamed; a server that answers without
+	// reading it (a 401 for an expired token, say) is heard, not cut
+	// off while the proxy is still writing.
+	e := newEnv(t, time.Hour, nil)
+	e.setRoute(func(w http.ResponseWriter, r *http.Request) bool {
+		w.WriteHeader(http.StatusRequestEntityTooLarge)
+		_, _ = io.WriteString(w, "too large")
+		return true
+	})
+	body := strings.Repeat("x", 8<<20)
+	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/upload", strings.NewReader(body))
+	resp, err := e.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	got, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusRequestEntityTooLarge || string(got) != "too large" {
+		t.Errorf("status %d body %q: want the server's early answer", resp.StatusCode, got)
 	}
 }

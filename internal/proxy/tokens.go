@@ -48,6 +48,13 @@ type tokenCache struct {
 type tokenEntry struct {
 	sec  auth.Secrets
 	meta auth.Session
+	// authz is the Authorization header's value, made once per token
+	// rather than once per request; never changed.
+	authz []string
+}
+
+func newTokenEntry(sec auth.Secrets, meta auth.Session) *tokenEntry {
+	return &tokenEntry{sec: sec, meta: meta, authz: []string{"Bearer " + sec.AccessToken}}
 }
 
 type tokenCall struct {
@@ -104,7 +111,7 @@ func (c *tokenCache) startLocked() *tokenCall {
 		sec, meta, err := c.src.Token(ctx, c.name, 0)
 		c.mu.Lock()
 		if err == nil {
-			call.e = &tokenEntry{sec: sec, meta: meta}
+			call.e = newTokenEntry(sec, meta)
 			c.cur, c.checked = call.e, c.now()
 		} else {
 			call.err = err
@@ -170,7 +177,7 @@ func (c *tokenCache) reconsider(call *tokenCall, sentFP string, justExpired time
 		call.err = err
 		return
 	}
-	call.e = &tokenEntry{sec: sec, meta: meta}
+	call.e = newTokenEntry(sec, meta)
 	if auth.Fingerprint(sec.AccessToken) != sentFP {
 		// Rotated since the request went out (by this proxy or any
 		// other process): replay with the newer token.
@@ -191,7 +198,7 @@ func (c *tokenCache) reconsider(call *tokenCall, sentFP string, justExpired time
 		call.err = err
 		return
 	}
-	call.e, call.refreshed = &tokenEntry{sec: sec, meta: meta}, true
+	call.e, call.refreshed = newTokenEntry(sec, meta), true
 }
 
 // close waits for the calls this cache started; each is bounded by

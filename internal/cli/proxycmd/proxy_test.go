@@ -333,3 +333,26 @@ func TestRecordWritesASanitisedHAR(t *testing.T) {
 		t.Errorf("the recording lacks the upstream URL:\n%s", b)
 	}
 }
+
+func TestGCPercentUnlessTheUserChoseOne(t *testing.T) {
+	if p, ok := gcPercent(func(string) string { return "" }); !ok || p <= 100 {
+		t.Errorf("gcPercent without GOGC = %d, %v: want a target above the default 100", p, ok)
+	}
+	if _, ok := gcPercent(func(k string) string {
+		if k == "GOGC" {
+			return "50"
+		}
+		return ""
+	}); ok {
+		t.Error("gcPercent overrides the user's GOGC")
+	}
+}
+
+func TestDurationsInTheLog(t *testing.T) {
+	for d, want := range map[time.Duration]string{0: "-", 250 * time.Microsecond: "250us", 1500 * time.Microsecond: "1.5ms",
+		12 * time.Millisecond: "12.0ms", 1234567 * time.Microsecond: "1234.6ms"} {
+		if got := string(appendDuration(nil, d)); got != want {
+			t.Errorf("%v: %q, want %q", d, got, want)
+		}
+	}
+}
