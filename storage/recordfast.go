@@ -1,7 +1,7 @@
 package storage
 
 import (
-	"bytes"
+	"encoding/binary"
 	"time"
 	"unicode/utf8"
 
@@ -18,29 +18,25 @@ import (
 // every input this accepts, it must give what the general decoder gives
 // (TestDecodeRecordFastAgrees and FuzzDecodeRecordFast hold it to that, and
 // fail when auth.Session gains a field this does not know).
-func decodeRecordFast(data []byte) (doc recordDoc, ok bool) {
+//
+// It decodes the session into se, which the caller owns (listing decodes
+// straight into its result, so no session is copied); on !ok, se holds
+// whatever was read before it gave up.
+func decodeRecordFast(data []byte, se *auth.Session) (version int, hasSession, ok bool) {
 	d := recordScanner{b: data}
-	var se auth.Session
-	sawSession := false
 	ok = d.object(func(key []byte) bool {
 		switch string(key) {
 		case "version":
 			n, ok := d.int()
-			doc.Version = int(n)
-			return ok
+			version = int(n)
+			return ok && int64(version) == n
 		case "session":
-			sawSession = true
-			return d.session(&se)
+			hasSession = true
+			return d.session(se)
 		}
 		return false
 	})
-	if !ok || !d.end() {
-		return recordDoc{}, false
-	}
-	if sawSession {
-		doc.Session = &se
-	}
-	return doc, true
+	return version, hasSession, ok && d.end()
 }
 
 // recordScanner reads JSON from b at i; every method returns false, to
@@ -99,20 +95,40 @@ func (d *recordScanner) raw() ([]byte, bool) {
 	if !d.byte('"') {
 		return nil, false
 	}
-	end := bytes.IndexByte(d.b[d.i:], '"')
-	if end < 0 {
-		return nil, false
-	}
-	s := d.b[d.i : d.i+end]
-	d.i += end + 1
+	b, start, i := d.b, d.i, d.i
 	ascii := true
-	for _, c := range s {
-		if c == '\\' || c < 0x20 {
-			return nil, false
+	for i < len(b) {
+		// Eight bytes at a time while none is special (a quote, a
+		// backslash, a control or a non-ASCII byte): the strings are most
+		// of a record, and this loop was a tenth of `tokentop list`.
+		for i+8 <= len(b) && !specialWord(binary.LittleEndian.Uint64(b[i:])) {
+			i += 8
 		}
-		ascii = ascii && c < 0x80
+		if i >= len(b) {
+			break
+		}
+		switch c := b[i]; {
+		case c == '"':
+			d.i = i + 1
+			s := b[start:i]
+			return s, ascii || utf8.Valid(s)
+		case c == '\\' || c < 0x20:
+			return nil, false
+		case c >= 0x80:
+			ascii = false
+		}
+		i++
 	}
-	return s, ascii || utf8.Valid(s)
+	return nil, false
+}
+
+// specialWord says whether one of the 8 bytes in w may be '"', '\\', below
+// 0x20 or above 0x7f (the classic SWAR tests: true for every word that
+// has one, and false for every word that has none).
+func specialWord(w uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	zero := func(x uint64) uint64 { return (x - ones) &^ x & highs }
+	return (w-ones*0x20)&^w&highs|zero(w^(ones*'"'))|zero(w^(ones*'\\'))|w&highs != 0
 }
 
 func (d *recordScanner) string(dst *string) bool {

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"reflect"
 	"testing"
@@ -49,6 +50,17 @@ func filledSession(t testing.TB) auth.Session {
 	return se
 }
 
+// fast is decodeRecordFast as a recordDoc.
+func fast(data []byte) (recordDoc, bool) {
+	var se auth.Session
+	v, has, ok := decodeRecordFast(data, &se)
+	doc := recordDoc{Version: v}
+	if has {
+		doc.Session = &se
+	}
+	return doc, ok
+}
+
 // reference decodes data as the records reader always did.
 func reference(data []byte) (recordDoc, error) {
 	var doc recordDoc
@@ -92,7 +104,7 @@ func TestDecodeRecordFastAgrees(t *testing.T) {
 		{"duplicate key", []byte(`{"version":2,"session":{"name":"a","name":"b"}}`), true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			got, ok := decodeRecordFast(c.data)
+			got, ok := fast(c.data)
 			if ok != c.fast {
 				t.Fatalf("fast path took it = %v, want %v", ok, c.fast)
 			}
@@ -117,7 +129,7 @@ func FuzzDecodeRecordFast(f *testing.F) {
 	f.Add([]byte(`{"version":2,"session":{"name":"a","refreshes":-0,"paused":false}}`))
 	f.Add([]byte(`{"version":2,"session":{"name":"a","issued_at":"2024-02-29T23:59:59.5Z","created_at":"2026-12-01T06:25:44+02:00"}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		got, ok := decodeRecordFast(data)
+		got, ok := fast(data)
 		if !ok {
 			return
 		}
@@ -136,7 +148,8 @@ func BenchmarkDecodeRecord(b *testing.B) {
 	b.Run("fast", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, ok := decodeRecordFast(data); !ok {
+			var se auth.Session
+			if _, _, ok := decodeRecordFast(data, &se); !ok {
 				b.Fatal("not taken")
 			}
 		}
@@ -164,6 +177,34 @@ func TestUTCTimeAgrees(t *testing.T) {
 		got, ok := utcTime([]byte(s))
 		if ok && (werr != nil || !got.Equal(want) || got.Location() != want.Location()) {
 			t.Errorf("utcTime(%q) = %v; time parses it as %v, %v", s, got, want, werr)
+		}
+	}
+}
+
+// specialWord finds every word holding a byte raw must stop at, and no other.
+func TestSpecialWord(t *testing.T) {
+	special := func(c byte) bool { return c == '"' || c == '\\' || c < 0x20 || c >= 0x80 }
+	word := make([]byte, 8)
+	for c := range 256 {
+		for at := range 8 {
+			for i := range word {
+				word[i] = 'a'
+			}
+			word[at] = byte(c)
+			if got := specialWord(binary.LittleEndian.Uint64(word)); got != special(byte(c)) {
+				t.Fatalf("byte %#x at %d: specialWord = %v", c, at, got)
+			}
+		}
+	}
+	for i := range 100000 { // pairs of bytes, both plain or not
+		a, b := byte(i*7919), byte(i*104729>>8)
+		for i := range word {
+			word[i] = ' '
+		}
+		word[i%8], word[(i/8)%8] = a, b
+		want := special(b) || i%8 != (i/8)%8 && special(a)
+		if got := specialWord(binary.LittleEndian.Uint64(word)); got != want {
+			t.Fatalf("%q: specialWord = %v, want %v", word, got, want)
 		}
 	}
 }

@@ -9,10 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"sort"
 	"strconv"
-	"strings"
 	"sync"
 
 	jsonv2 "github.com/go-json-experiment/json"
@@ -71,43 +69,55 @@ func (f *fileRecords) path(name string) string { return filepath.Join(f.dir, nam
 // read loads one record; found is false when there is none.
 func (f *fileRecords) read(name string) (auth.Session, bool, error) {
 	data, err := f.trust.readFile(f.path(name))
-	return f.decodeRead(name, data, err)
+	var se auth.Session
+	found, err := f.decodeInto(&se, name, data, err)
+	return se, found, err
 }
 
-// decodeRead is read's second half: the result of reading name's record.
-func (f *fileRecords) decodeRead(name string, data []byte, err error) (auth.Session, bool, error) {
+// decodeInto is read's second half, the result of reading name's record,
+// decoded into dst.
+func (f *fileRecords) decodeInto(dst *auth.Session, name string, data []byte, err error) (bool, error) {
 	if errors.Is(err, os.ErrNotExist) {
-		return auth.Session{}, false, nil
+		return false, nil
 	}
 	if err != nil {
-		return auth.Session{}, false, fmt.Errorf("read session record %s: %w", f.path(name), err)
+		return false, fmt.Errorf("read session record %s: %w", f.path(name), err)
 	}
-	se, err := f.parse(name, data)
-	return se, err == nil, err
+	return true, f.parse(dst, name, data)
 }
 
-// parse decodes and checks one record; damage is kept aside and reported.
-func (f *fileRecords) parse(name string, data []byte) (auth.Session, error) {
-	doc, ok := decodeRecordFast(data)
+// parse decodes and checks one record into dst; damage is kept aside and
+// reported.
+func (f *fileRecords) parse(dst *auth.Session, name string, data []byte) error {
+	version, hasSession, ok := decodeRecordFast(data, dst)
 	if !ok {
+		var doc recordDoc
 		if err := jsonv2.Unmarshal(data, &doc, f.decode); err != nil {
-			return auth.Session{}, f.damaged(f.path(name), data, err)
+			*dst = auth.Session{}
+			return f.damaged(f.path(name), data, err)
+		}
+		version, hasSession = doc.Version, doc.Session != nil
+		if hasSession {
+			*dst = *doc.Session
+		} else {
+			*dst = auth.Session{}
 		}
 	}
-	if doc.Version <= recordVersion && doc.Version >= 1 && doc.Session != nil && doc.Session.Name == name {
-		return *doc.Session, nil
+	if version <= recordVersion && version >= 1 && hasSession && dst.Name == name {
+		return nil
 	}
+	got := dst.Name
+	*dst = auth.Session{}
 	path := f.path(name) // for the errors below, only
 	switch {
-	case doc.Version > recordVersion:
-		return auth.Session{}, fmt.Errorf("%w (record schema version %d; this tokentop reads version %d): %s is left untouched; upgrade tokentop, or use another --config-dir",
-			ErrMetadataTooNew, doc.Version, recordVersion, path)
-	case doc.Version < 1 || doc.Session == nil:
-		return auth.Session{}, f.damaged(path, data, errors.New("no schema version or no session"))
-	case doc.Session.Name != name:
-		return auth.Session{}, f.damaged(path, data, fmt.Errorf("it describes session %q", doc.Session.Name))
+	case version > recordVersion:
+		return fmt.Errorf("%w (record schema version %d; this tokentop reads version %d): %s is left untouched; upgrade tokentop, or use another --config-dir",
+			ErrMetadataTooNew, version, recordVersion, path)
+	case version < 1 || !hasSession:
+		return f.damaged(path, data, errors.New("no schema version or no session"))
+	default:
+		return f.damaged(path, data, fmt.Errorf("it describes session %q", got))
 	}
-	return *doc.Session, nil
 }
 
 // damaged keeps a byte-exact copy of a damaged record beside it (not
@@ -147,86 +157,13 @@ func (f *fileRecords) names() ([]string, error) {
 	return names, nil
 }
 
-// load reads every record once; the result is sorted by name. The
-// directory is listed in chunks, and one worker per CPU reads each chunk's
-// records while the next chunk is listed: at 10,000 sessions, listing the
-// directory first was a tenth of `tokentop list`. A record deleted
-// meanwhile is left out.
+// load reads every record once; the result is sorted by name.
 func (f *fileRecords) load(ctx context.Context) ([]auth.Session, error) {
-	d, err := f.trust.openDirFiles(f.dir)
+	names, err := f.names()
 	if err != nil {
-		return nil, fmt.Errorf("read session records: %w", err)
-	}
-	defer d.Close()
-	workers := runtime.GOMAXPROCS(0)
-	chunks := make(chan []string, workers)
-	got := make([][][]auth.Session, workers) // by worker, by chunk
-	failed := make([]error, workers)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			buf := make([]byte, 4<<10)
-			for chunk := range chunks {
-				// Sized once: growing a slice of sessions moves them all.
-				part := make([]auth.Session, 0, len(chunk))
-				for _, entry := range chunk {
-					if failed[w] != nil {
-						continue // drain, so the lister never blocks
-					}
-					if failed[w] = ctx.Err(); failed[w] != nil {
-						continue
-					}
-					name, _ := recordName(entry)
-					data, err := d.read(entry, buf)
-					se, found, err := f.decodeRead(name, data, err)
-					if found {
-						part = append(part, se)
-					}
-					failed[w] = err
-				}
-				got[w] = append(got[w], part)
-			}
-		}()
-	}
-	listErr := d.eachNames(recordChunk, func(entries []string) {
-		kept := entries[:0]
-		for _, e := range entries {
-			if _, ok := recordName(e); ok {
-				kept = append(kept, e)
-			}
-		}
-		if len(kept) > 0 {
-			chunks <- kept
-		}
-	})
-	close(chunks)
-	wg.Wait()
-	if err := errors.Join(append(failed, listErr)...); err != nil {
 		return nil, err
 	}
-	return sortedByName(slices.Concat(got...)), nil
-}
-
-// recordChunk is how many directory entries load hands a worker at once.
-const recordChunk = 256
-
-// sortedByName joins the workers' sessions in name order. It sorts
-// indexes, not sessions: a session is half a kilobyte to move.
-func sortedByName(parts [][]auth.Session) []auth.Session {
-	var all []*auth.Session
-	for _, p := range parts {
-		for i := range p {
-			all = append(all, &p[i])
-		}
-	}
-	slices.SortFunc(all, func(a, b *auth.Session) int { return strings.Compare(a.Name, b.Name) })
-	out := make([]auth.Session, len(all))
-	for i, se := range all {
-		out[i] = *se
-	}
-	return out
+	return f.readMany(ctx, names)
 }
 
 // readMany reads the records of names (in that order). Decoding dominates,
@@ -254,7 +191,8 @@ func (f *fileRecords) readMany(ctx context.Context, names []string) ([]auth.Sess
 					return
 				}
 				data, err := d.read(names[i]+recordSuffix, buf)
-				out[i], found[i], errs[i] = f.decodeRead(names[i], data, err)
+				// Into the result itself: a session is half a kilobyte to copy.
+				found[i], errs[i] = f.decodeInto(&out[i], names[i], data, err)
 			}
 		}()
 	}
@@ -263,13 +201,16 @@ func (f *fileRecords) readMany(ctx context.Context, names []string) ([]auth.Sess
 		return nil, err
 	}
 	// A record deleted between the directory read and its own read is gone.
-	kept := out[:0]
+	kept := 0
 	for i := range out {
 		if found[i] {
-			kept = append(kept, out[i])
+			if kept != i {
+				out[kept] = out[i]
+			}
+			kept++
 		}
 	}
-	return kept, nil
+	return out[:kept], nil
 }
 
 // update runs fn on one record under its write lock and saves the result.

@@ -261,25 +261,6 @@ func (d *dirFiles) names() ([]string, error) {
 	return names, nil
 }
 
-// eachNames lists the directory n entries at a time, unsorted.
-func (d *dirFiles) eachNames(n int, fn func([]string)) error {
-	if d.f == nil {
-		return nil
-	}
-	for {
-		names, err := d.f.Readdirnames(n)
-		if len(names) > 0 {
-			fn(names)
-		}
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("list %s: %w", d.dir, err)
-		}
-	}
-}
-
 // read is readFile(dir/name) (buf, when big enough, holds the result).
 func (d *dirFiles) read(name string, buf []byte) ([]byte, error) {
 	if data, ok := d.readFast(name, buf); ok {

@@ -11,7 +11,8 @@
 #
 #   bench/scale/run.sh [RUNS]        # default 30 runs per command
 #
-# Uses hyperfine when installed (apt-get install hyperfine), else a shell loop.
+# Commands are timed from python3 (exec to exit, medians, the two sizes
+# alternated run by run).
 set -euo pipefail
 
 runs="${1:-30}"
@@ -31,29 +32,40 @@ echo "$(nproc) CPUs, $(uname -sr), $runs runs each" >&2
 
 export TOKENTOP_STORAGE=file NO_COLOR=1
 
-mean_ms() { # command... -> mean wall time in ms over $runs runs
-	if command -v hyperfine >/dev/null 2>&1; then
-		hyperfine -N --warmup 3 --runs "$runs" --export-json "$work/h.json" "$*" >/dev/null 2>&1
-		python3 -c 'import json,sys; print("%.2f" % (json.load(open(sys.argv[1]))["results"][0]["mean"]*1e3))' "$work/h.json"
-	else
-		local start end
-		start=$(date +%s%N)
-		for _ in $(seq "$runs"); do "$@" >/dev/null 2>&1; done
-		end=$(date +%s%N)
-		echo "scale=2; ($end - $start) / $runs / 1000000" | bc
-	fi
-}
-
 row() { # label, ms at 1, ms at big
 	printf '%-16s %9s ms  %9s ms  %6.2fx\n' "$1" "$2" "$3" "$(echo "$3 / $2" | bc -l)"
 }
 
-printf '%-16s %12s  %12s  %7s\n' "" "1 session" "$big sessions" "ratio"
+# pair runs a command against both config dirs in alternation, $runs times
+# each after 3 warm-ups, and prints the medians: on a shared machine the
+# load drifts, and alternating lets the drift hit both sides alike (timing
+# all runs of one side, then all of the other, gave ratios that moved by
+# half from one run of this script to the next).
+pair() { # command args... -> "ms-at-1 ms-at-big" (medians)
+	python3 - "$runs" "$work/one" "$work/big" "$@" <<'PY'
+import os, statistics, subprocess, sys, time
+runs, one, big, cmd = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4:]
+def once(cfg):
+    env = dict(os.environ, TOKENTOP_CONFIG_DIR=cfg)
+    t0 = time.perf_counter()
+    subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    return (time.perf_counter() - t0) * 1000
+for _ in range(3):
+    once(one); once(big)
+a, b = [], []
+for i in range(runs):
+    if i % 2:
+        b.append(once(big)); a.append(once(one))
+    else:
+        a.append(once(one)); b.append(once(big))
+print("%.2f %.2f" % (statistics.median(a), statistics.median(b)))
+PY
+}
+
+printf '%-16s %12s  %12s  %7s   (medians, runs alternated)\n' "" "1 session" "$big sessions" "ratio"
 for cmd in "token s00000" "list" "list --json"; do
 	# shellcheck disable=SC2086
-	a=$(TOKENTOP_CONFIG_DIR="$work/one" mean_ms "$work/tokentop" $cmd)
-	# shellcheck disable=SC2086
-	b=$(TOKENTOP_CONFIG_DIR="$work/big" mean_ms "$work/tokentop" $cmd)
+	read -r a b < <(pair "$work/tokentop" $cmd)
 	row "$cmd" "$a" "$b"
 done
 

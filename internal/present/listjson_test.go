@@ -53,9 +53,10 @@ func TestListJSONFastPathAgrees(t *testing.T) {
 		{"none", "/cfg", nil, false},
 		{"one", "/cfg", []auth.Session{sample(now)}, true},
 		{"many, on every worker", "/home/me/.config/tokentop", many, true},
-		{"hostile text", "/cfg", append([]auth.Session{sample(now)}, hostile), false},
-		{"skew with an exponent", "/cfg", []auth.Session{odd}, false},
-		{"non-ASCII email", "/cfg", []auth.Session{accented}, false},
+		{"hostile text", "/cfg", append([]auth.Session{sample(now)}, hostile), true},
+		{"skew with an exponent", "/cfg", []auth.Session{odd}, true},
+		{"non-ASCII email", "/cfg", []auth.Session{accented}, true},
+		{"hostile ones among many", "/cfg", append(append(append([]auth.Session{}, many[:300]...), hostile, accented), many[300:]...), true},
 		{"config dir with a quote", `/tmp/a"b`, []auth.Session{sample(now)}, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
