@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"bytes"
 	"encoding/binary"
 	"time"
 	"unicode/utf8"
@@ -78,7 +79,7 @@ func (d *recordScanner) object(member func(key []byte) bool) bool {
 		return true
 	}
 	for {
-		key, ok := d.raw()
+		key, ok := d.key()
 		if !ok || !d.byte(':') || !member(key) {
 			return false
 		}
@@ -89,37 +90,51 @@ func (d *recordScanner) object(member func(key []byte) bool) bool {
 	}
 }
 
-// raw reads a string without escapes and returns its bytes (in b).
+// key reads an object key. A key is only ever compared with the names
+// decodeRecordFast knows, all plain ASCII, so it is not checked: one with
+// an escape, a control or non-ASCII byte matches none of them, and the
+// caller gives up.
+func (d *recordScanner) key() ([]byte, bool) {
+	if !d.byte('"') {
+		return nil, false
+	}
+	end := bytes.IndexByte(d.b[d.i:], '"')
+	if end < 0 {
+		return nil, false
+	}
+	k := d.b[d.i : d.i+end]
+	d.i += end + 1
+	return k, true
+}
+
+// raw reads a string value without escapes and returns its bytes (in b).
 // Invalid UTF-8 gives up: the general decoder replaces it.
 func (d *recordScanner) raw() ([]byte, bool) {
 	if !d.byte('"') {
 		return nil, false
 	}
-	b, start, i := d.b, d.i, d.i
-	ascii := true
-	for i < len(b) {
-		// Eight bytes at a time while none is special (a quote, a
-		// backslash, a control or a non-ASCII byte): the strings are most
-		// of a record, and this loop was a tenth of `tokentop list`.
-		for i+8 <= len(b) && !specialWord(binary.LittleEndian.Uint64(b[i:])) {
-			i += 8
-		}
-		if i >= len(b) {
+	end := bytes.IndexByte(d.b[d.i:], '"')
+	if end < 0 {
+		return nil, false
+	}
+	s := d.b[d.i : d.i+end]
+	d.i += end + 1
+	// Eight bytes at a time while none is special: the strings are most of
+	// a record, and a byte at a time was a tenth of `tokentop list`.
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		if specialWord(binary.LittleEndian.Uint64(s[i:])) {
 			break
 		}
-		switch c := b[i]; {
-		case c == '"':
-			d.i = i + 1
-			s := b[start:i]
-			return s, ascii || utf8.Valid(s)
-		case c == '\\' || c < 0x20:
-			return nil, false
-		case c >= 0x80:
-			ascii = false
-		}
-		i++
 	}
-	return nil, false
+	ascii := true
+	for _, c := range s[i:] {
+		if c == '\\' || c < 0x20 {
+			return nil, false
+		}
+		ascii = ascii && c < 0x80
+	}
+	return s, ascii || utf8.Valid(s)
 }
 
 // specialWord says whether one of the 8 bytes in w may be '"', '\\', below

@@ -68,6 +68,13 @@ func timePtr(t time.Time) *time.Time {
 
 // NewSessionJSON is s at now in `list --json`.
 func NewSessionJSON(s auth.Session, now time.Time) SessionJSON {
+	return sessionJSON(s, now, timePtr)
+}
+
+// sessionJSON is NewSessionJSON with the instants' pointers from timePtr
+// (list --json's workers keep them in an array of their own rather than
+// allocate nine per session).
+func sessionJSON(s auth.Session, now time.Time, timePtr func(time.Time) *time.Time) SessionJSON {
 	st := Describe(s, now)
 	email := s.Email
 	if email == "" {

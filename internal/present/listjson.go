@@ -75,11 +75,22 @@ func writeListJSONFast(w io.Writer, backend, configDir string, sessions []auth.S
 			go func() {
 				defer wg.Done()
 				b := bufs[k][:0]
+				var times [16]time.Time
+				n := 0
+				at := func(t time.Time) *time.Time {
+					if t.IsZero() {
+						return nil
+					}
+					times[n] = t.UTC()
+					n++
+					return &times[n-1]
+				}
 				for i := lo; i < hi && errs[k] == nil; i++ {
 					if i > 0 {
 						b = append(b, ",\n"...)
 					}
-					sj := NewSessionJSON(sessions[i], now)
+					n = 0 // the last session's instants are written out
+					sj := sessionJSON(sessions[i], now, at)
 					b, errs[k] = appendSessionJSONAny(b, &sj)
 				}
 				bufs[k] = b
