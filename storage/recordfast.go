@@ -23,8 +23,8 @@ import (
 // It decodes the session into se, which the caller owns (listing decodes
 // straight into its result, so no session is copied); on !ok, se holds
 // whatever was read before it gave up.
-func decodeRecordFast(data []byte, se *auth.Session) (version int, hasSession, ok bool) {
-	d := recordScanner{b: data}
+func decodeRecordFast(data []byte, se *auth.Session, in *interner) (version int, hasSession, ok bool) {
+	d := recordScanner{b: data, in: in}
 	ok = d.object(func(key []byte) bool {
 		switch string(key) {
 		case "version":
@@ -43,8 +43,33 @@ func decodeRecordFast(data []byte, se *auth.Session) (version int, hasSession, o
 // recordScanner reads JSON from b at i; every method returns false, to
 // give up, on anything outside the shape decodeRecordFast accepts.
 type recordScanner struct {
-	b []byte
-	i int
+	b  []byte
+	i  int
+	in *interner // nil: no interning
+}
+
+// interner hands out one string for equal values that recur from record
+// to record (URLs, emails, states, backends): at 10,000 sessions, a fresh
+// copy of each was a third of the allocations of a listing. One per
+// goroutine; it stops growing at maxInterned.
+type interner struct{ m map[string]string }
+
+const maxInterned = 4096
+
+func newInterner() *interner { return &interner{m: make(map[string]string)} }
+
+func (in *interner) string(b []byte) string {
+	if in == nil {
+		return string(b)
+	}
+	if s, ok := in.m[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if len(in.m) < maxInterned {
+		in.m[s] = s
+	}
+	return s
 }
 
 func (d *recordScanner) skipSpace() {
@@ -149,6 +174,13 @@ func specialWord(w uint64) bool {
 func (d *recordScanner) string(dst *string) bool {
 	s, ok := d.raw()
 	*dst = string(s)
+	return ok
+}
+
+// common is string for a value that recurs across sessions.
+func (d *recordScanner) common(dst *string) bool {
+	s, ok := d.raw()
+	*dst = d.in.string(s)
 	return ok
 }
 
@@ -268,14 +300,14 @@ func (d *recordScanner) session(se *auth.Session) bool {
 			return d.object(func(key []byte) bool {
 				switch string(key) {
 				case "oauth_url":
-					return d.string(&se.Endpoints.OAuthURL)
+					return d.common(&se.Endpoints.OAuthURL)
 				case "api_url":
-					return d.string(&se.Endpoints.APIURL)
+					return d.common(&se.Endpoints.APIURL)
 				}
 				return false
 			})
 		case "email":
-			return d.string(&se.Email)
+			return d.common(&se.Email)
 		case "user":
 			return d.object(func(key []byte) bool {
 				var ok bool
@@ -283,7 +315,7 @@ func (d *recordScanner) session(se *auth.Session) bool {
 				case "user_id":
 					se.User.UserID, ok = d.int()
 				case "email":
-					ok = d.string(&se.User.Email)
+					ok = d.common(&se.User.Email)
 				case "role_id":
 					ok = d.intTo(&se.User.RoleID)
 				case "org_unit_id":
@@ -304,17 +336,17 @@ func (d *recordScanner) session(se *auth.Session) bool {
 		case "frontend_fingerprint":
 			return d.string(&se.FrontendFP)
 		case "token_format":
-			return d.string(&se.TokenFormat)
+			return d.common(&se.TokenFormat)
 		case "state":
 			s, ok := d.raw()
-			se.State = auth.State(s)
+			se.State = auth.State(d.in.string(s))
 			return ok
 		case "reason":
 			s, ok := d.raw()
-			se.Reason = auth.Reason(s)
+			se.Reason = auth.Reason(d.in.string(s))
 			return ok
 		case "last_error":
-			return d.string(&se.LastError)
+			return d.common(&se.LastError)
 		case "next_attempt":
 			return d.time(&se.NextAttempt)
 		case "retry_after_until":
@@ -344,7 +376,7 @@ func (d *recordScanner) session(se *auth.Session) bool {
 		case "revoked_refresh_fingerprint":
 			return d.string(&se.RevokedRefreshFP)
 		case "secrets_backend":
-			return d.string(&se.SecretsBackend)
+			return d.common(&se.SecretsBackend)
 		}
 		return false
 	})

@@ -53,7 +53,7 @@ func filledSession(t testing.TB) auth.Session {
 // fast is decodeRecordFast as a recordDoc.
 func fast(data []byte) (recordDoc, bool) {
 	var se auth.Session
-	v, has, ok := decodeRecordFast(data, &se)
+	v, has, ok := decodeRecordFast(data, &se, newInterner())
 	doc := recordDoc{Version: v}
 	if has {
 		doc.Session = &se
@@ -149,7 +149,7 @@ func BenchmarkDecodeRecord(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			var se auth.Session
-			if _, _, ok := decodeRecordFast(data, &se); !ok {
+			if _, _, ok := decodeRecordFast(data, &se, newInterner()); !ok {
 				b.Fatal("not taken")
 			}
 		}

@@ -70,26 +70,26 @@ func (f *fileRecords) path(name string) string { return filepath.Join(f.dir, nam
 func (f *fileRecords) read(name string) (auth.Session, bool, error) {
 	data, err := f.trust.readFile(f.path(name))
 	var se auth.Session
-	found, err := f.decodeInto(&se, name, data, err)
+	found, err := f.decodeInto(&se, name, data, err, nil)
 	return se, found, err
 }
 
 // decodeInto is read's second half, the result of reading name's record,
 // decoded into dst.
-func (f *fileRecords) decodeInto(dst *auth.Session, name string, data []byte, err error) (bool, error) {
+func (f *fileRecords) decodeInto(dst *auth.Session, name string, data []byte, err error, in *interner) (bool, error) {
 	if errors.Is(err, os.ErrNotExist) {
 		return false, nil
 	}
 	if err != nil {
 		return false, fmt.Errorf("read session record %s: %w", f.path(name), err)
 	}
-	return true, f.parse(dst, name, data)
+	return true, f.parse(dst, name, data, in)
 }
 
 // parse decodes and checks one record into dst; damage is kept aside and
 // reported.
-func (f *fileRecords) parse(dst *auth.Session, name string, data []byte) error {
-	version, hasSession, ok := decodeRecordFast(data, dst)
+func (f *fileRecords) parse(dst *auth.Session, name string, data []byte, in *interner) error {
+	version, hasSession, ok := decodeRecordFast(data, dst, in)
 	if !ok {
 		var doc recordDoc
 		if err := jsonv2.Unmarshal(data, &doc, f.decode); err != nil {
@@ -185,6 +185,7 @@ func (f *fileRecords) readMany(ctx context.Context, names []string) ([]auth.Sess
 		go func() {
 			defer wg.Done()
 			buf := make([]byte, 4<<10)
+			in := newInterner()
 			for i := w; i < len(names); i += workers {
 				if ctx.Err() != nil {
 					errs[i] = ctx.Err()
@@ -192,7 +193,7 @@ func (f *fileRecords) readMany(ctx context.Context, names []string) ([]auth.Sess
 				}
 				data, err := d.read(names[i]+recordSuffix, buf)
 				// Into the result itself: a session is half a kilobyte to copy.
-				found[i], errs[i] = f.decodeInto(&out[i], names[i], data, err)
+				found[i], errs[i] = f.decodeInto(&out[i], names[i], data, err, in)
 			}
 		}()
 	}
