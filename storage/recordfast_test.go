@@ -171,12 +171,26 @@ func TestUTCTimeAgrees(t *testing.T) {
 		"2024-02-29T23:59:59.999999999Z", "2023-02-29T00:00:00Z", "2026-13-01T00:00:00Z", "2026-12-01T24:00:00Z",
 		"2026-12-01T06:60:00Z", "2026-12-01T06:25:60Z", "2026-12-01T06:25:44.Z", "2026-12-01T06:25:44.1234567891Z",
 		"2026-12-01T06:25:44+02:00", "2026-12-01 06:25:44Z", "2026-12-01T06:25:4xZ", "2026-04-31T00:00:00Z",
+		"0000-01-01T00:00:00Z", "0000-02-29T12:00:00Z", "0000-03-01T00:00:00.5Z", "1969-12-31T23:59:59.999Z", "1900-02-29T00:00:00Z", "2000-02-29T00:00:00Z",
 	} {
 		var want time.Time
 		werr := want.UnmarshalText([]byte(s))
 		got, ok := utcTime([]byte(s))
-		if ok && (werr != nil || !got.Equal(want) || got.Location() != want.Location()) {
+		if ok && (werr != nil || !reflect.DeepEqual(got, want)) {
 			t.Errorf("utcTime(%q) = %v; time parses it as %v, %v", s, got, want, werr)
+		}
+	}
+	// Instants across four centuries and both ends of the range, as
+	// encoding/json writes them: every one taken, equal to time's own.
+	for i := range 200000 {
+		tm := time.Unix(int64(i)*63018038201%(10000*365*86400)-62135596800, int64(i)*7919%1e9).UTC()
+		if i%2 == 0 {
+			tm = tm.Truncate(time.Second)
+		}
+		s, _ := tm.MarshalText()
+		got, ok := utcTime(s)
+		if !ok || !reflect.DeepEqual(got, tm) {
+			t.Fatalf("utcTime(%s) = %v, %v; want %v", s, got, ok, tm)
 		}
 	}
 }
