@@ -10,6 +10,13 @@ import (
 // Countdown renders a non-negative duration compactly with its two largest
 // units: "6d 23h", "1h 02m", "4m 05s", "12s". Negative durations render as 0s.
 func Countdown(d time.Duration) string {
+	var buf [24]byte
+	return string(appendCountdown(buf[:0], d))
+}
+
+// appendCountdown appends Countdown(d) to b. strconv into a buffer on the
+// stack, not fmt: `tokentop list` formats two of these per session.
+func appendCountdown(b []byte, d time.Duration) []byte {
 	if d < 0 {
 		d = 0
 	}
@@ -21,25 +28,21 @@ func Countdown(d time.Duration) string {
 	m := d / time.Minute
 	d -= m * time.Minute
 	s := d / time.Second
-	// strconv, not fmt: `tokentop list` formats two of these per session.
 	two := func(b []byte, n time.Duration, unit byte) []byte {
 		if n < 10 {
 			b = append(b, '0')
 		}
 		return append(strconv.AppendInt(b, int64(n), 10), unit)
 	}
-	b := make([]byte, 0, 16)
 	switch {
 	case days > 0:
-		b = two(append(strconv.AppendInt(b, int64(days), 10), 'd', ' '), h, 'h')
+		return two(append(strconv.AppendInt(b, int64(days), 10), 'd', ' '), h, 'h')
 	case h > 0:
-		b = two(append(strconv.AppendInt(b, int64(h), 10), 'h', ' '), m, 'm')
+		return two(append(strconv.AppendInt(b, int64(h), 10), 'h', ' '), m, 'm')
 	case m > 0:
-		b = two(append(strconv.AppendInt(b, int64(m), 10), 'm', ' '), s, 's')
-	default:
-		b = append(strconv.AppendInt(b, int64(s), 10), 's')
+		return two(append(strconv.AppendInt(b, int64(m), 10), 'm', ' '), s, 's')
 	}
-	return string(b)
+	return append(strconv.AppendInt(b, int64(s), 10), 's')
 }
 
 // Relative renders t relative to now: "in 4m 05s", "3h 10m ago", "now".
@@ -48,12 +51,13 @@ func Relative(t, now time.Time) string {
 	if t.IsZero() {
 		return "never"
 	}
+	var buf [32]byte
 	d := t.Sub(now)
 	switch {
 	case d >= time.Second:
-		return "in " + Countdown(d)
+		return string(appendCountdown(append(buf[:0], "in "...), d))
 	case d <= -time.Second:
-		return Countdown(-d) + " ago"
+		return string(append(appendCountdown(buf[:0], -d), " ago"...))
 	default:
 		return "now"
 	}
@@ -72,7 +76,7 @@ func Absolute(t time.Time) string {
 	}
 	// Digits by hand, not Format: `tokentop list` writes two per session.
 	h, mi, sec := t.Clock()
-	b := []byte("0000-00-00 00:00:00Z")
+	b := [20]byte{4: '-', 7: '-', 10: ' ', 13: ':', 16: ':', 19: 'Z'}
 	put := func(at, n, width int) {
 		for i := at + width - 1; i >= at; i-- {
 			b[i] = byte('0' + n%10)
@@ -85,5 +89,5 @@ func Absolute(t time.Time) string {
 	put(11, h, 2)
 	put(14, mi, 2)
 	put(17, sec, 2)
-	return string(b)
+	return string(b[:])
 }
