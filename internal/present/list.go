@@ -274,33 +274,50 @@ func WriteListTable(w io.Writer, backend string, sessions []auth.Session, now ti
 			}
 		}
 	}
-	var line []byte
-	row := func(vals []string) {
-		line = line[:0]
-		for p, pc := range placed {
-			v := vals[at[p]]
-			n := utf8.RuneCountInString(v)
-			if n > pc.Width {
-				v = string([]rune(v)[:max(pc.Width-1, 0)]) + "…"
-				n = pc.Width
-			}
-			line = append(line, v...)
-			if p != len(placed)-1 {
-				for range max(pc.Width-n, 0) + ColumnGap {
-					line = append(line, ' ')
-				}
-			}
-		}
-		line = bytes.TrimRight(line, " ")
-		line = append(line, '\n')
-		_, _ = bw.Write(line)
-	}
 	titles := make([]string, len(cols))
 	for i, c := range cols {
 		titles[i] = c.Title
 	}
-	row(titles)
-	for r := range sessions {
-		row(all[r*len(cols) : (r+1)*len(cols)])
+	_, _ = bw.Write(appendRow(nil, titles, placed, at))
+	// The lines too are made on every CPU, each worker a contiguous run
+	// of rows, and written in order.
+	parts := make([][]byte, workers)
+	per := (len(sessions) + workers - 1) / workers
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var b []byte
+			for r := w * per; r < min((w+1)*per, len(sessions)); r++ {
+				b = appendRow(b, all[r*len(cols):(r+1)*len(cols)], placed, at)
+			}
+			parts[w] = b
+		}()
 	}
+	wg.Wait()
+	for _, b := range parts {
+		_, _ = bw.Write(b)
+	}
+}
+
+// appendRow appends one line of the table: vals (by cell) in the placed
+// columns, cut with "…" to their widths, without trailing spaces.
+func appendRow(b []byte, vals []string, placed []Placed, at []int) []byte {
+	start := len(b)
+	for p, pc := range placed {
+		v := vals[at[p]]
+		n := utf8.RuneCountInString(v)
+		if n > pc.Width {
+			v = string([]rune(v)[:max(pc.Width-1, 0)]) + "…"
+			n = pc.Width
+		}
+		b = append(b, v...)
+		if p != len(placed)-1 {
+			for range max(pc.Width-n, 0) + ColumnGap {
+				b = append(b, ' ')
+			}
+		}
+	}
+	b = b[:start+len(bytes.TrimRight(b[start:], " "))]
+	return append(b, '\n')
 }
