@@ -9,8 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"sort"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 
 	jsonv2 "github.com/go-json-experiment/json"
@@ -136,8 +137,9 @@ func (f *fileRecords) get(_ context.Context, name string) (auth.Session, bool, e
 	return f.read(name)
 }
 
-// names lists the sessions that have a record, sorted.
-func (f *fileRecords) names() ([]string, error) {
+// files lists the record files (NAME.json), sorted by session name: the
+// names stay file names, so reading them makes no new string.
+func (f *fileRecords) files() ([]string, error) {
 	d, err := f.trust.openDirFiles(f.dir)
 	if err != nil {
 		return nil, fmt.Errorf("list session records: %w", err)
@@ -147,38 +149,40 @@ func (f *fileRecords) names() ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list session records: %w", err)
 	}
-	names := all[:0]
+	files := all[:0]
 	for _, e := range all {
-		if n, ok := recordName(e); ok {
-			names = append(names, n)
+		if _, ok := recordName(e); ok {
+			files = append(files, e)
 		}
 	}
-	sort.Strings(names)
-	return names, nil
+	slices.SortFunc(files, func(a, b string) int {
+		return strings.Compare(strings.TrimSuffix(a, recordSuffix), strings.TrimSuffix(b, recordSuffix))
+	})
+	return files, nil
 }
 
 // load reads every record once; the result is sorted by name.
 func (f *fileRecords) load(ctx context.Context) ([]auth.Session, error) {
-	names, err := f.names()
+	files, err := f.files()
 	if err != nil {
 		return nil, err
 	}
-	return f.readMany(ctx, names)
+	return f.readMany(ctx, files)
 }
 
-// readMany reads the records of names (in that order). Decoding dominates,
+// readMany reads the record files (in that order). Decoding dominates,
 // so they are read by one worker per CPU. A record deleted meanwhile is
 // left out.
-func (f *fileRecords) readMany(ctx context.Context, names []string) ([]auth.Session, error) {
+func (f *fileRecords) readMany(ctx context.Context, files []string) ([]auth.Session, error) {
 	d, err := f.trust.openDirFiles(f.dir)
 	if err != nil {
 		return nil, fmt.Errorf("read session records: %w", err)
 	}
 	defer d.Close()
-	out := make([]auth.Session, len(names))
-	found := make([]bool, len(names))
-	errs := make([]error, len(names))
-	workers := min(runtime.GOMAXPROCS(0), max(1, len(names)/64))
+	out := make([]auth.Session, len(files))
+	found := make([]bool, len(files))
+	errs := make([]error, len(files))
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(files)/64))
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Add(1)
@@ -186,14 +190,15 @@ func (f *fileRecords) readMany(ctx context.Context, names []string) ([]auth.Sess
 			defer wg.Done()
 			buf := make([]byte, 4<<10)
 			in := newInterner()
-			for i := w; i < len(names); i += workers {
+			for i := w; i < len(files); i += workers {
 				if ctx.Err() != nil {
 					errs[i] = ctx.Err()
 					return
 				}
-				data, err := d.read(names[i]+recordSuffix, buf)
+				data, err := d.read(files[i], buf)
+				name := strings.TrimSuffix(files[i], recordSuffix)
 				// Into the result itself: a session is half a kilobyte to copy.
-				found[i], errs[i] = f.decodeInto(&out[i], names[i], data, err, in)
+				found[i], errs[i] = f.decodeInto(&out[i], name, data, err, in)
 			}
 		}()
 	}
@@ -280,13 +285,13 @@ func (f *fileRecords) stamp(context.Context) (string, error) {
 // of first sessions and then of size each, so a screen can show the first
 // rows long before ten thousand records are read.
 func (f *fileRecords) batches(ctx context.Context, first, size int, fn func([]auth.Session) error) error {
-	names, err := f.names()
+	files, err := f.files()
 	if err != nil {
 		return err
 	}
-	for n := first; len(names) > 0; n = size {
-		chunk := names[:min(max(n, 1), len(names))]
-		names = names[len(chunk):]
+	for n := first; len(files) > 0; n = size {
+		chunk := files[:min(max(n, 1), len(files))]
+		files = files[len(chunk):]
 		list, err := f.readMany(ctx, chunk)
 		if err != nil {
 			return err
