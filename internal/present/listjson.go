@@ -234,8 +234,44 @@ func (e *jsonAppender) time(k string, t *time.Time) {
 		return
 	}
 	e.b = append(e.b, '"')
-	e.b = t.AppendFormat(e.b, time.RFC3339Nano)
+	e.b = appendRFC3339Nano(e.b, *t)
 	e.b = append(e.b, '"')
+}
+
+// appendRFC3339Nano is t.AppendFormat(b, time.RFC3339Nano) for a UTC time
+// of years 0-9999, digits by hand (nine instants per session); other
+// times go through AppendFormat.
+func appendRFC3339Nano(b []byte, t time.Time) []byte {
+	if t.Location() != time.UTC {
+		return t.AppendFormat(b, time.RFC3339Nano)
+	}
+	y, mo, d := t.Date()
+	h, mi, s := t.Clock()
+	put := func(b []byte, n, width int) {
+		for i := width - 1; i >= 0; i-- {
+			b[i] = byte('0' + n%10)
+			n /= 10
+		}
+	}
+	date := [19]byte{4: '-', 7: '-', 10: 'T', 13: ':', 16: ':'}
+	put(date[0:], y, 4)
+	put(date[5:], int(mo), 2)
+	put(date[8:], d, 2)
+	put(date[11:], h, 2)
+	put(date[14:], mi, 2)
+	put(date[17:], s, 2)
+	b = append(b, date[:]...)
+	if ns := t.Nanosecond(); ns != 0 {
+		var frac [10]byte
+		frac[0] = '.'
+		put(frac[1:], ns, 9)
+		n := 10
+		for frac[n-1] == '0' {
+			n--
+		}
+		b = append(b, frac[:n]...)
+	}
+	return append(b, 'Z')
 }
 
 // float is encoding/json's form where it is plain decimal ('f', shortest);
