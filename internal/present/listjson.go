@@ -141,101 +141,111 @@ func appendSessionJSONAny(b []byte, s *SessionJSON) ([]byte, error) {
 // every time within years 0-9999, and the skew a plain decimal. A field
 // added to SessionJSON and not here fails TestListJSONFastPathAgrees.
 func appendSessionJSON(b []byte, s *SessionJSON) ([]byte, bool) {
-	e := jsonAppender{b: b, ok: true, indent: "\n      "}
-	e.b = append(e.b, "    {"...)
-	e.str("name", s.Name)
-	e.str("email", s.Email)
-	e.key("user")
-	e.b = append(e.b, '{')
-	e.indent, e.some = "\n        ", false
-	e.int("user_id", s.User.UserID)
-	e.str("email", s.User.Email)
-	e.int("role_id", int64(s.User.RoleID))
-	e.int("org_unit_id", s.User.OrgUnitID)
-	e.indent = "\n      "
-	e.b = append(e.b, e.indent...)
-	e.b = append(e.b, '}')
-	e.str("role", s.Role)
-	e.int("org_unit_id", s.OrgUnitID)
-	e.str("oauth_url", s.OAuthURL)
-	e.str("api_url", s.APIURL)
-	e.time("access_expires_at", s.AccessExpiresAt)
-	e.time("refresh_expires_at", s.RefreshExpiresAt)
-	e.int("access_expires_in_seconds", s.AccessExpiresInSeconds)
-	e.int("refresh_expires_in_seconds", s.RefreshExpiresInSeconds)
-	e.time("issued_at", s.IssuedAt)
-	e.str("state", s.State)
-	e.str("stored_state", s.StoredState)
-	e.str("reason", s.Reason)
-	e.str("last_error", s.LastError)
-	e.time("next_attempt", s.NextAttempt)
-	e.bool("paused", s.Paused)
-	e.bool("refresh_interrupted", s.RefreshInterrupted)
-	e.time("auto_refresh_at", s.AutoRefreshAt)
-	e.time("last_refresh", s.LastRefresh)
-	e.int("refreshes", int64(s.Refreshes))
-	e.int("failures", int64(s.Failures))
-	e.float("clock_skew_seconds", s.ClockSkewSeconds)
-	e.str("access_fingerprint", s.AccessFingerprint)
-	e.str("refresh_fingerprint", s.RefreshFingerprint)
-	e.str("token_format", s.TokenFormat)
-	e.time("created_at", s.CreatedAt)
-	e.time("updated_at", s.UpdatedAt)
-	e.str("secrets_backend", s.SecretsBackend)
-	e.b = append(e.b, "\n    }"...)
-	return e.b, e.ok
+	// Each member's separator, indentation and key are one literal: the
+	// order and the depth never change.
+	e := plainJSON{ok: true}
+	b = append(b, "    {\n      \"name\": "...)
+	b = e.str(b, s.Name)
+	b = append(b, ",\n      \"email\": "...)
+	b = e.str(b, s.Email)
+	b = append(b, ",\n      \"user\": {\n        \"user_id\": "...)
+	b = strconv.AppendInt(b, s.User.UserID, 10)
+	b = append(b, ",\n        \"email\": "...)
+	b = e.str(b, s.User.Email)
+	b = append(b, ",\n        \"role_id\": "...)
+	b = strconv.AppendInt(b, int64(s.User.RoleID), 10)
+	b = append(b, ",\n        \"org_unit_id\": "...)
+	b = strconv.AppendInt(b, s.User.OrgUnitID, 10)
+	b = append(b, "\n      }"...)
+	b = append(b, ",\n      \"role\": "...)
+	b = e.str(b, s.Role)
+	b = append(b, ",\n      \"org_unit_id\": "...)
+	b = strconv.AppendInt(b, s.OrgUnitID, 10)
+	b = append(b, ",\n      \"oauth_url\": "...)
+	b = e.str(b, s.OAuthURL)
+	b = append(b, ",\n      \"api_url\": "...)
+	b = e.str(b, s.APIURL)
+	b = append(b, ",\n      \"access_expires_at\": "...)
+	b = e.time(b, s.AccessExpiresAt)
+	b = append(b, ",\n      \"refresh_expires_at\": "...)
+	b = e.time(b, s.RefreshExpiresAt)
+	b = append(b, ",\n      \"access_expires_in_seconds\": "...)
+	b = strconv.AppendInt(b, s.AccessExpiresInSeconds, 10)
+	b = append(b, ",\n      \"refresh_expires_in_seconds\": "...)
+	b = strconv.AppendInt(b, s.RefreshExpiresInSeconds, 10)
+	b = append(b, ",\n      \"issued_at\": "...)
+	b = e.time(b, s.IssuedAt)
+	b = append(b, ",\n      \"state\": "...)
+	b = e.str(b, s.State)
+	b = append(b, ",\n      \"stored_state\": "...)
+	b = e.str(b, s.StoredState)
+	b = append(b, ",\n      \"reason\": "...)
+	b = e.str(b, s.Reason)
+	b = append(b, ",\n      \"last_error\": "...)
+	b = e.str(b, s.LastError)
+	b = append(b, ",\n      \"next_attempt\": "...)
+	b = e.time(b, s.NextAttempt)
+	b = append(b, ",\n      \"paused\": "...)
+	b = strconv.AppendBool(b, s.Paused)
+	b = append(b, ",\n      \"refresh_interrupted\": "...)
+	b = strconv.AppendBool(b, s.RefreshInterrupted)
+	b = append(b, ",\n      \"auto_refresh_at\": "...)
+	b = e.time(b, s.AutoRefreshAt)
+	b = append(b, ",\n      \"last_refresh\": "...)
+	b = e.time(b, s.LastRefresh)
+	b = append(b, ",\n      \"refreshes\": "...)
+	b = strconv.AppendInt(b, int64(s.Refreshes), 10)
+	b = append(b, ",\n      \"failures\": "...)
+	b = strconv.AppendInt(b, int64(s.Failures), 10)
+	b = append(b, ",\n      \"clock_skew_seconds\": "...)
+	b = e.float(b, s.ClockSkewSeconds)
+	b = append(b, ",\n      \"access_fingerprint\": "...)
+	b = e.str(b, s.AccessFingerprint)
+	b = append(b, ",\n      \"refresh_fingerprint\": "...)
+	b = e.str(b, s.RefreshFingerprint)
+	b = append(b, ",\n      \"token_format\": "...)
+	b = e.str(b, s.TokenFormat)
+	b = append(b, ",\n      \"created_at\": "...)
+	b = e.time(b, s.CreatedAt)
+	b = append(b, ",\n      \"updated_at\": "...)
+	b = e.time(b, s.UpdatedAt)
+	b = append(b, ",\n      \"secrets_backend\": "...)
+	b = e.str(b, s.SecretsBackend)
+	b = append(b, "\n    }"...)
+	return b, e.ok
 }
 
-// jsonAppender writes one indented object's members; ok turns false at the
-// first value that is not plain.
-type jsonAppender struct {
-	b      []byte
-	ok     bool
-	indent string // newline and the members' indentation
-	some   bool   // a member was written at this depth
-}
+// plainJSON appends values encoding/json would write as they are; ok
+// turns false at the first one it would not.
+type plainJSON struct{ ok bool }
 
-func (e *jsonAppender) key(k string) {
-	if e.some {
-		e.b = append(e.b, ',')
-	}
-	e.some = true
-	e.b = append(e.b, e.indent...)
-	e.b = append(e.b, '"')
-	e.b = append(e.b, k...)
-	e.b = append(e.b, "\": "...)
-}
-
-func (e *jsonAppender) str(k, v string) {
-	e.key(k)
-	var ok bool
-	e.b, ok = appendPlainString(e.b, v)
+func (e *plainJSON) str(b []byte, v string) []byte {
+	b, ok := appendPlainString(b, v)
 	e.ok = e.ok && ok
+	return b
 }
 
-func (e *jsonAppender) int(k string, v int64) {
-	e.key(k)
-	e.b = strconv.AppendInt(e.b, v, 10)
-}
-
-func (e *jsonAppender) bool(k string, v bool) {
-	e.key(k)
-	e.b = strconv.AppendBool(e.b, v)
-}
-
-func (e *jsonAppender) time(k string, t *time.Time) {
-	e.key(k)
+func (e *plainJSON) time(b []byte, t *time.Time) []byte {
 	if t == nil {
-		e.b = append(e.b, "null"...)
-		return
+		return append(b, "null"...)
 	}
 	if y := t.Year(); y < 0 || y > 9999 {
 		e.ok = false // encoding/json refuses it; let it say so
-		return
+		return b
 	}
-	e.b = append(e.b, '"')
-	e.b = appendRFC3339Nano(e.b, *t)
-	e.b = append(e.b, '"')
+	b = append(b, '"')
+	b = appendRFC3339Nano(b, *t)
+	return append(b, '"')
+}
+
+// float is encoding/json's form where it is plain decimal ('f', shortest);
+// exponents, NaN and infinities are left to encoding/json.
+func (e *plainJSON) float(b []byte, f float64) []byte {
+	if a := math.Abs(f); math.IsNaN(f) || math.IsInf(f, 0) || a != 0 && (a < 1e-6 || a >= 1e21) {
+		e.ok = false
+		return b
+	}
+	return strconv.AppendFloat(b, f, 'f', -1, 64)
 }
 
 // appendRFC3339Nano is t.AppendFormat(b, time.RFC3339Nano) for a UTC time
@@ -272,17 +282,6 @@ func appendRFC3339Nano(b []byte, t time.Time) []byte {
 		b = append(b, frac[:n]...)
 	}
 	return append(b, 'Z')
-}
-
-// float is encoding/json's form where it is plain decimal ('f', shortest);
-// exponents, NaN and infinities are left to encoding/json.
-func (e *jsonAppender) float(k string, f float64) {
-	e.key(k)
-	if a := math.Abs(f); math.IsNaN(f) || math.IsInf(f, 0) || a != 0 && (a < 1e-6 || a >= 1e21) {
-		e.ok = false
-		return
-	}
-	e.b = strconv.AppendFloat(e.b, f, 'f', -1, 64)
 }
 
 // appendPlainString appends s quoted when encoding/json would write it as it
