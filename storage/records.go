@@ -11,7 +11,6 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 
 	jsonv2 "github.com/go-json-experiment/json"
@@ -137,52 +136,45 @@ func (f *fileRecords) get(_ context.Context, name string) (auth.Session, bool, e
 	return f.read(name)
 }
 
-// files lists the record files (NAME.json), sorted by session name: the
-// names stay file names, so reading them makes no new string.
-func (f *fileRecords) files() ([]string, error) {
+// names lists the sessions that have a record, sorted.
+func (f *fileRecords) names() ([]string, error) {
 	d, err := f.trust.openDirFiles(f.dir)
 	if err != nil {
 		return nil, fmt.Errorf("list session records: %w", err)
 	}
 	defer d.Close()
-	all, err := d.names()
+	// Temp files, locks and damaged copies do not end in .json or have
+	// no valid name before it.
+	names, err := d.namesWithSuffix(recordSuffix, validName)
 	if err != nil {
 		return nil, fmt.Errorf("list session records: %w", err)
 	}
-	files := all[:0]
-	for _, e := range all {
-		if _, ok := recordName(e); ok {
-			files = append(files, e)
-		}
-	}
-	slices.SortFunc(files, func(a, b string) int {
-		return strings.Compare(strings.TrimSuffix(a, recordSuffix), strings.TrimSuffix(b, recordSuffix))
-	})
-	return files, nil
+	slices.Sort(names)
+	return names, nil
 }
 
 // load reads every record once; the result is sorted by name.
 func (f *fileRecords) load(ctx context.Context) ([]auth.Session, error) {
-	files, err := f.files()
+	names, err := f.names()
 	if err != nil {
 		return nil, err
 	}
-	return f.readMany(ctx, files)
+	return f.readMany(ctx, names)
 }
 
-// readMany reads the record files (in that order). Decoding dominates,
+// readMany reads the records of names (in that order). Decoding dominates,
 // so they are read by one worker per CPU. A record deleted meanwhile is
 // left out.
-func (f *fileRecords) readMany(ctx context.Context, files []string) ([]auth.Session, error) {
+func (f *fileRecords) readMany(ctx context.Context, names []string) ([]auth.Session, error) {
 	d, err := f.trust.openDirFiles(f.dir)
 	if err != nil {
 		return nil, fmt.Errorf("read session records: %w", err)
 	}
 	defer d.Close()
-	out := make([]auth.Session, len(files))
-	found := make([]bool, len(files))
-	errs := make([]error, len(files))
-	workers := min(runtime.GOMAXPROCS(0), max(1, len(files)/64))
+	out := make([]auth.Session, len(names))
+	found := make([]bool, len(names))
+	errs := make([]error, len(names))
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(names)/64))
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Add(1)
@@ -190,15 +182,14 @@ func (f *fileRecords) readMany(ctx context.Context, files []string) ([]auth.Sess
 			defer wg.Done()
 			buf := make([]byte, 4<<10)
 			in := newInterner()
-			for i := w; i < len(files); i += workers {
+			for i := w; i < len(names); i += workers {
 				if ctx.Err() != nil {
 					errs[i] = ctx.Err()
 					return
 				}
-				data, err := d.read(files[i], buf)
-				name := strings.TrimSuffix(files[i], recordSuffix)
+				data, err := d.read(names[i], recordSuffix, buf)
 				// Into the result itself: a session is half a kilobyte to copy.
-				found[i], errs[i] = f.decodeInto(&out[i], name, data, err, in)
+				found[i], errs[i] = f.decodeInto(&out[i], names[i], data, err, in)
 			}
 		}()
 	}
@@ -285,13 +276,13 @@ func (f *fileRecords) stamp(context.Context) (string, error) {
 // of first sessions and then of size each, so a screen can show the first
 // rows long before ten thousand records are read.
 func (f *fileRecords) batches(ctx context.Context, first, size int, fn func([]auth.Session) error) error {
-	files, err := f.files()
+	names, err := f.names()
 	if err != nil {
 		return err
 	}
-	for n := first; len(files) > 0; n = size {
-		chunk := files[:min(max(n, 1), len(files))]
-		files = files[len(chunk):]
+	for n := first; len(names) > 0; n = size {
+		chunk := names[:min(max(n, 1), len(names))]
+		names = names[len(chunk):]
 		list, err := f.readMany(ctx, chunk)
 		if err != nil {
 			return err

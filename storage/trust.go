@@ -249,24 +249,13 @@ func (t trust) openDirFiles(dir string) (*dirFiles, error) {
 	return d, nil
 }
 
-// names lists the directory, unsorted.
-func (d *dirFiles) names() ([]string, error) {
-	if d.f == nil {
-		return nil, nil
-	}
-	names, err := d.f.Readdirnames(-1)
-	if err != nil {
-		return nil, fmt.Errorf("list %s: %w", d.dir, err)
-	}
-	return names, nil
-}
-
-// read is readFile(dir/name) (buf, when big enough, holds the result).
-func (d *dirFiles) read(name string, buf []byte) ([]byte, error) {
-	if data, ok := d.readFast(name, buf); ok {
+// read is readFile(dir/NAME+suffix) (buf, when big enough, holds the
+// result).
+func (d *dirFiles) read(name, suffix string, buf []byte) ([]byte, error) {
+	if data, ok := d.readFast(name, suffix, buf); ok {
 		return data, nil
 	}
-	return d.t.readFile(filepath.Join(d.dir, name))
+	return d.t.readFile(filepath.Join(d.dir, name+suffix))
 }
 
 // Close closes the directory.

@@ -17,4 +17,4 @@ const unixPermissions = false
 func fileOwner(os.FileInfo) (int, bool) { return 0, false }
 
 // readFast leaves every read to the slow way here (see trust_unix.go).
-func (d *dirFiles) readFast(string, []byte) ([]byte, bool) { return nil, false }
+func (d *dirFiles) readFast(string, string, []byte) ([]byte, bool) { return nil, false }

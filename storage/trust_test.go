@@ -6,8 +6,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -379,7 +381,7 @@ func TestDirFilesKeepTheRule(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer d.Close()
-		return d.read(name, make([]byte, 4<<10))
+		return d.read(name, "", make([]byte, 4<<10))
 	}
 	small := bytes.Repeat([]byte("r"), 100)
 	big := bytes.Repeat([]byte("b"), 10<<10) // more than the buffer given
@@ -429,7 +431,41 @@ func TestDirFilesKeepTheRule(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if names, err := d.names(); err != nil || len(names) != 0 {
+	if names, err := d.namesWithSuffix(".json", validName); err != nil || len(names) != 0 {
 		t.Fatalf("names of a missing dir = %v, %v", names, err)
+	}
+}
+
+// namesWithSuffix lists what Readdirnames lists, filtered, across many
+// reads of the directory.
+func TestDirFilesNamesWithSuffix(t *testing.T) {
+	dir := t.TempDir()
+	var want []string
+	for i := range 3000 { // about 300 KB of entries: several getdents reads
+		name := fmt.Sprintf("session-%04d-%s", i, strings.Repeat("x", i%40))
+		want = append(want, name)
+		for _, f := range []string{name + ".json", "." + name + ".lock"} {
+			if err := os.WriteFile(filepath.Join(dir, f), nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, f := range []string{".hidden.json", "a.json.tmp", "b.json.damaged", "bad name.json", ".json", "c.jso"} {
+		if err := os.WriteFile(filepath.Join(dir, f), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d, err := currentTrust().openDirFiles(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	got, err := d.namesWithSuffix(".json", validName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Fatalf("namesWithSuffix gave %d names, want %d (first: %v)", len(got), len(want), got[:min(3, len(got))])
 	}
 }

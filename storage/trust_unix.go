@@ -21,7 +21,7 @@ func fileOwner(fi os.FileInfo) (int, bool) {
 	return 0, false
 }
 
-// readFast reads name in d with the fewest system calls: openat relative to
+// readFast reads NAME+suffix in d with the fewest system calls: openat relative to
 // the directory already open (no path walk, and nothing above d can be
 // swapped under it), O_NOFOLLOW; fstat; one read of the size fstat gave;
 // close. Listing reads every record this way: at 10,000 records, os.File's
@@ -31,11 +31,11 @@ func fileOwner(fi os.FileInfo) (int, bool) {
 // its content's. ok is false for anything unusual (an error, a file that
 // breaks the trust rule, a size that does not match): the caller then goes
 // the slow way, which says precisely what is wrong.
-func (d *dirFiles) readFast(name string, buf []byte) (data []byte, ok bool) {
+func (d *dirFiles) readFast(name, suffix string, buf []byte) (data []byte, ok bool) {
 	if d.f == nil {
 		return nil, false
 	}
-	fd, err := syscall.Openat(d.fd, name, syscall.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0)
+	fd, err := openAt(d.fd, name, suffix, syscall.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_CLOEXEC)
 	if err != nil {
 		return nil, false
 	}
