@@ -135,15 +135,10 @@ func (d *recordScanner) key() ([]byte, bool) {
 // raw reads a string value without escapes and returns its bytes (in b).
 // Invalid UTF-8 gives up: the general decoder replaces it.
 func (d *recordScanner) raw() ([]byte, bool) {
-	if !d.byte('"') {
+	s, ok := d.key() // the bytes up to the closing quote, unchecked
+	if !ok {
 		return nil, false
 	}
-	end := bytes.IndexByte(d.b[d.i:], '"')
-	if end < 0 {
-		return nil, false
-	}
-	s := d.b[d.i : d.i+end]
-	d.i += end + 1
 	// Eight bytes at a time while none is special: the strings are most of
 	// a record, and a byte at a time was a tenth of `tokentop list`.
 	i := 0

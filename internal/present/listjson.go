@@ -15,6 +15,7 @@ import (
 
 	"github.com/tokentop/tokentop/auth"
 	"github.com/tokentop/tokentop/internal/safetext"
+	"github.com/tokentop/tokentop/internal/timefmt"
 )
 
 // WriteListJSON writes `list --json`: ListJSON, indented, through WriteJSON's
@@ -234,7 +235,7 @@ func (e *plainJSON) time(b []byte, t *time.Time) []byte {
 		return b
 	}
 	b = append(b, '"')
-	b = appendRFC3339Nano(b, *t)
+	b = timefmt.AppendRFC3339Nano(b, *t)
 	return append(b, '"')
 }
 
@@ -246,42 +247,6 @@ func (e *plainJSON) float(b []byte, f float64) []byte {
 		return b
 	}
 	return strconv.AppendFloat(b, f, 'f', -1, 64)
-}
-
-// appendRFC3339Nano is t.AppendFormat(b, time.RFC3339Nano) for a UTC time
-// of years 0-9999, digits by hand (nine instants per session); other
-// times go through AppendFormat.
-func appendRFC3339Nano(b []byte, t time.Time) []byte {
-	if t.Location() != time.UTC {
-		return t.AppendFormat(b, time.RFC3339Nano)
-	}
-	y, mo, d := t.Date()
-	h, mi, s := t.Clock()
-	put := func(b []byte, n, width int) {
-		for i := width - 1; i >= 0; i-- {
-			b[i] = byte('0' + n%10)
-			n /= 10
-		}
-	}
-	date := [19]byte{4: '-', 7: '-', 10: 'T', 13: ':', 16: ':'}
-	put(date[0:], y, 4)
-	put(date[5:], int(mo), 2)
-	put(date[8:], d, 2)
-	put(date[11:], h, 2)
-	put(date[14:], mi, 2)
-	put(date[17:], s, 2)
-	b = append(b, date[:]...)
-	if ns := t.Nanosecond(); ns != 0 {
-		var frac [10]byte
-		frac[0] = '.'
-		put(frac[1:], ns, 9)
-		n := 10
-		for frac[n-1] == '0' {
-			n--
-		}
-		b = append(b, frac[:n]...)
-	}
-	return append(b, 'Z')
 }
 
 // appendPlainString appends s quoted when encoding/json would write it as it

@@ -70,24 +70,53 @@ func Absolute(t time.Time) string {
 		return "-"
 	}
 	t = t.UTC()
-	y, mo, d := t.Date()
-	if y < 0 || y > 9999 {
+	if y := t.Year(); y < 0 || y > 9999 {
 		return t.Format("2006-01-02 15:04:05Z")
 	}
-	// Digits by hand, not Format: `tokentop list` writes two per session.
-	h, mi, sec := t.Clock()
-	b := [20]byte{4: '-', 7: '-', 10: ' ', 13: ':', 16: ':', 19: 'Z'}
-	put := func(at, n, width int) {
-		for i := at + width - 1; i >= at; i-- {
-			b[i] = byte('0' + n%10)
-			n /= 10
-		}
+	var buf [20]byte
+	return string(append(appendDateTime(buf[:0], t, ' '), 'Z'))
+}
+
+// AppendRFC3339Nano is t.AppendFormat(b, time.RFC3339Nano), for `list
+// --json`'s nine instants per session; digits by hand for UTC times of
+// years 0-9999, AppendFormat for the rest.
+func AppendRFC3339Nano(b []byte, t time.Time) []byte {
+	if y := t.Year(); t.Location() != time.UTC || y < 0 || y > 9999 {
+		return t.AppendFormat(b, time.RFC3339Nano)
 	}
-	put(0, y, 4)
-	put(5, int(mo), 2)
-	put(8, d, 2)
-	put(11, h, 2)
-	put(14, mi, 2)
-	put(17, sec, 2)
-	return string(b[:])
+	b = appendDateTime(b, t, 'T')
+	if ns := t.Nanosecond(); ns != 0 {
+		frac := [10]byte{'.'}
+		putDigits(frac[1:], ns)
+		n := len(frac)
+		for frac[n-1] == '0' {
+			n--
+		}
+		b = append(b, frac[:n]...)
+	}
+	return append(b, 'Z')
+}
+
+// appendDateTime appends "2006-01-02" sep "15:04:05" for t (years 0-9999),
+// digits by hand, not Format: `tokentop list` writes two instants per
+// session, and `list --json` nine.
+func appendDateTime(b []byte, t time.Time, sep byte) []byte {
+	y, mo, d := t.Date()
+	h, mi, s := t.Clock()
+	dt := [19]byte{4: '-', 7: '-', 10: sep, 13: ':', 16: ':'}
+	putDigits(dt[0:4], y)
+	putDigits(dt[5:7], int(mo))
+	putDigits(dt[8:10], d)
+	putDigits(dt[11:13], h)
+	putDigits(dt[14:16], mi)
+	putDigits(dt[17:19], s)
+	return append(b, dt[:]...)
+}
+
+// putDigits writes n into b, right-aligned with leading zeros.
+func putDigits(b []byte, n int) {
+	for i := len(b) - 1; i >= 0; i-- {
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
 }

@@ -69,3 +69,23 @@ func TestAbsoluteIsFormat(t *testing.T) {
 		}
 	}
 }
+
+// AppendRFC3339Nano is AppendFormat(time.RFC3339Nano), digit for digit.
+func TestAppendRFC3339Nano(t *testing.T) {
+	check := func(tm time.Time) {
+		t.Helper()
+		if got, want := string(AppendRFC3339Nano(nil, tm)), tm.Format(time.RFC3339Nano); got != want {
+			t.Fatalf("AppendRFC3339Nano(%v) = %s, want %s", tm, got, want)
+		}
+	}
+	for _, tm := range []time.Time{
+		time.Date(2026, 4, 10, 12, 0, 0, 0, time.UTC), time.Date(2026, 4, 10, 12, 0, 0, 100, time.UTC),
+		time.Date(0, 1, 1, 0, 0, 0, 1, time.UTC), time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC),
+		time.Date(2026, 4, 10, 12, 0, 0, 5e8, time.FixedZone("", 3600)), time.Date(2026, 4, 10, 12, 0, 0, 0, time.Local),
+	} {
+		check(tm)
+	}
+	for i := range 100000 {
+		check(time.Unix(int64(i)*63018038201%(9000*365*86400)-62135596800, int64(i)*7919*1000%1e9).UTC())
+	}
+}
