@@ -1,9 +1,11 @@
 package storage
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 )
 
 // writeFileAtomic replaces path with data so that readers and a crash at
@@ -27,7 +29,22 @@ func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
 func writeFileLocked(path string, data []byte, perm os.FileMode) error {
 	dir, base := filepath.Split(path)
 	tmpPath := filepath.Join(dir, "."+base+".tmp")
-	tmp, err := os.OpenFile(tmpPath, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|oNoFollow, perm)
+	tmp, err := os.OpenFile(tmpPath, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|oNoFollow|oNonBlock, perm)
+	notFile := errors.Is(err, syscall.ENXIO) // a FIFO nobody reads
+	if err == nil {
+		if fi, serr := tmp.Stat(); serr == nil && !fi.Mode().IsRegular() {
+			_ = tmp.Close()
+			notFile = true
+		}
+	}
+	if notFile {
+		// A FIFO or a device at the temp name is not a save in progress
+		// (this writer holds the lock): remove it and start a new file.
+		// A symlink is refused below, as everywhere.
+		if err = os.Remove(tmpPath); err == nil {
+			tmp, err = os.OpenFile(tmpPath, os.O_WRONLY|os.O_CREATE|os.O_EXCL|oNoFollow|oNonBlock, perm)
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, openErr(tmpPath, err))
 	}

@@ -196,7 +196,7 @@ func (t trust) openFile(path string, flag int, perm os.FileMode) (*os.File, erro
 			return nil, symlinkError(path)
 		}
 	}
-	fh, err := os.OpenFile(path, flag|oNoFollow, perm)
+	fh, err := os.OpenFile(path, flag|oNoFollow|oNonBlock, perm)
 	if err != nil {
 		return nil, openErr(path, err)
 	}
@@ -282,7 +282,7 @@ func (t trust) lockFile(ctx context.Context, p *procLocks, path string) (func(),
 			return nil, symlinkError(path)
 		}
 	}
-	fl := flock.New(path, flock.SetFlag(os.O_CREATE|os.O_RDONLY|oNoFollow), flock.SetPermissions(0o600))
+	fl := flock.New(path, flock.SetFlag(os.O_CREATE|os.O_RDONLY|oNoFollow|oNonBlock), flock.SetPermissions(0o600))
 	ok, err := fl.TryLockContext(ctx, lockRetry)
 	if err == nil && !ok {
 		err = errors.New("lock not taken")

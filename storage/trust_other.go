@@ -8,6 +8,9 @@ import "os"
 // before opening instead.
 const oNoFollow = 0
 
+// oNonBlock is 0 where there are no FIFOs to plant (see trust_unix.go).
+const oNonBlock = 0
+
 // unixPermissions is false where mode bits are synthesised (Windows reports
 // 0666 for every writable file) and there is no uid: only the symlink and
 // file-type parts of the trust rule apply; the OS's ACLs do the rest.

@@ -10,6 +10,11 @@ import (
 // oNoFollow makes opening a symlink fail instead of following it.
 const oNoFollow = syscall.O_NOFOLLOW
 
+// oNonBlock keeps opening a FIFO (or a device) planted where a file
+// belongs from waiting forever for the other end; for regular files it
+// changes nothing. The file is then refused for not being regular.
+const oNonBlock = syscall.O_NONBLOCK
+
 // unixPermissions: owners and mode bits mean what the trust rule assumes.
 const unixPermissions = true
 
@@ -35,7 +40,7 @@ func (d *dirFiles) readFast(name, suffix string, buf []byte) (data []byte, ok bo
 	if d.f == nil {
 		return nil, false
 	}
-	fd, err := openAt(d.fd, name, suffix, syscall.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_CLOEXEC)
+	fd, err := openAt(d.fd, name, suffix, syscall.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC)
 	if err != nil {
 		return nil, false
 	}
