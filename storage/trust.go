@@ -238,7 +238,9 @@ const maxFastRead = 1 << 20
 // openDirFiles opens dir; one that does not exist has no files.
 func (t trust) openDirFiles(dir string) (*dirFiles, error) {
 	d := &dirFiles{t: t, dir: dir}
-	f, err := os.Open(dir)
+	// Never through a symlink: Open checked the directory, and a link
+	// put in its place since must not redirect the reads.
+	f, err := os.OpenFile(dir, os.O_RDONLY|oNoFollow, 0)
 	if errors.Is(err, os.ErrNotExist) {
 		return d, nil
 	}
