@@ -245,7 +245,7 @@ func (t trust) openDirFiles(dir string) (*dirFiles, error) {
 		return d, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", dir, err)
+		return nil, fmt.Errorf("open %s: %w", dir, openErr(dir, err))
 	}
 	d.f, d.fd = f, int(f.Fd())
 	return d, nil

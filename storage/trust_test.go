@@ -469,3 +469,25 @@ func TestDirFilesNamesWithSuffix(t *testing.T) {
 		t.Fatalf("namesWithSuffix gave %d names, want %d (first: %v)", len(got), len(want), got[:min(3, len(got))])
 	}
 }
+
+// A records directory swapped for a symlink after Open is not listed
+// through it.
+func TestTrustSymlinkedRecordsDirNotListed(t *testing.T) {
+	dir := t.TempDir()
+	s := openDir(t, dir, BackendFile)
+	ctx := context.Background()
+	sec := testSecrets("a", 1)
+	if err := s.Put(ctx, testSession("a", sec, testNow), sec); err != nil {
+		t.Fatal(err)
+	}
+	records := filepath.Join(dir, recordsDirName)
+	elsewhere := filepath.Join(t.TempDir(), "records")
+	if err := os.Rename(records, elsewhere); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(elsewhere, records); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.List(ctx)
+	wantUntrusted(t, "List through a symlinked records dir", err, records, "rm "+records)
+}
