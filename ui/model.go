@@ -126,6 +126,18 @@ type Model struct {
 // choosing not to wait for its answer to be saved.
 func (m Model) Abandoned() bool { return m.abandoned }
 
+// PendingClipboardClear is the clean-up still owed for the newest copy
+// when the program ended (nil: none). The clear normally waits for the
+// tick 30 s after the copy, and no tick comes once the program quits: the
+// caller runs this after the program, so a token copied just before q does
+// not stay on the clipboard.
+func (m Model) PendingClipboardClear() tea.Cmd {
+	if m.clipClear.due.IsZero() {
+		return nil
+	}
+	return m.clipboard.clearCmd(m.clipClear)
+}
+
 // New builds the root model. cfg.Store, cfg.Keeper and cfg.Styles must be set.
 func New(cfg Config) Model {
 	st := cfg.Styles

@@ -270,6 +270,34 @@ func TestCopy(t *testing.T) {
 	}
 }
 
+// A copy still on the clipboard when the TUI quits is cleared on the way
+// out, not left there because no tick came.
+func TestCopyClearedWhenQuittingEarly(t *testing.T) {
+	_, sec := tuiSessions()
+	h := newHarness(t, 200, 30)
+	native := &fakeNative{}
+	h.m.clipboard.Native = native
+	if h.m.PendingClipboardClear() != nil {
+		t.Fatal("a clean-up is owed before any copy")
+	}
+	h.keys("c", "a")
+	if native.text != sec["acme-admin"].AccessToken {
+		t.Fatal("the system clipboard does not hold the copy")
+	}
+	h.keys("q")
+	clear := h.m.PendingClipboardClear()
+	if clear == nil {
+		t.Fatal("quitting 0 s after a copy owes no clean-up")
+	}
+	clear()
+	if native.text != "" {
+		t.Fatal("the system clipboard still holds the token after quitting")
+	}
+	if !strings.HasSuffix(h.term.String(), emptyOSC52) {
+		t.Fatalf("the terminal's clipboard was not emptied: %q", h.term.String())
+	}
+}
+
 func TestKeeperEvents(t *testing.T) {
 	h := newHarness(t, 160, 30)
 	h.send(keeperEventMsg{auth.Event{Time: fixedNow, Session: "acme-admin", Kind: auth.EventRefreshing}})

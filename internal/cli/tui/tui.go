@@ -129,6 +129,11 @@ func runProgram(ctx context.Context, f *cmdutil.Factory, s setup) error {
 	f.ShowEvents(true)
 	final, runErr := p.Run()
 	f.ShowEvents(false)
+	if fm, ok := final.(ui.Model); ok {
+		if clear := fm.PendingClipboardClear(); clear != nil {
+			clear() // the program is gone: nothing reads its message
+		}
+	}
 	if s.proxies != nil {
 		// Before the keeper stops: a proxy in this process gets its tokens
 		// from it, and one in a child saves its own refresh.
