@@ -91,6 +91,10 @@ func (e *RetryError) Error() string {
 func (e *RetryError) Unwrap() error { return e.Err }
 
 // KeeperConfig wires a Keeper.
+// DefaultLockTimeout is how long a keeper waits for a session lock another
+// process holds (KeeperConfig.LockTimeout).
+const DefaultLockTimeout = 30 * time.Second
+
 type KeeperConfig struct {
 	Store  SessionStore
 	Client *Client
@@ -98,7 +102,8 @@ type KeeperConfig struct {
 	Audit  AuditLog // optional
 	// MaxInFlight caps concurrent refreshes (default 4).
 	MaxInFlight int
-	// LockTimeout bounds waiting for a session lock (default 30s).
+	// LockTimeout bounds waiting for a session lock (default
+	// DefaultLockTimeout).
 	LockTimeout time.Duration
 	// PollInterval is how often Run looks for other processes' writes
 	// through Store.Stamp (default 1s).
@@ -176,7 +181,7 @@ func NewKeeper(cfg KeeperConfig) *Keeper {
 		cfg.MaxInFlight = 4
 	}
 	if cfg.LockTimeout <= 0 {
-		cfg.LockTimeout = 30 * time.Second
+		cfg.LockTimeout = DefaultLockTimeout
 	}
 	if cfg.PollInterval <= 0 {
 		cfg.PollInterval = time.Second

@@ -36,6 +36,10 @@ const (
 	ErrorHeader = "Tokentop-Proxy-Error"
 )
 
+// DrainFor bounds how long Ctrl-C waits for requests in flight (a stream
+// that never ends would otherwise hold the process forever).
+const DrainFor = 10 * time.Second
+
 // MaxReplayBody is the largest request body kept in memory so that the
 // request can be sent again after a 401 for an expired token.
 const MaxReplayBody = 1 << 20

@@ -27,10 +27,6 @@ const DefaultListen = "127.0.0.1:8788"
 // minSecret is the shortest shared secret accepted for --allow-remote.
 const minSecret = 16
 
-// drainFor bounds how long Ctrl-C waits for requests in flight (a stream
-// that never ends would otherwise hold the process forever).
-const drainFor = 10 * time.Second
-
 // Options are proxy's inputs.
 type Options struct {
 	IO      *iostreams.IOStreams
@@ -195,11 +191,11 @@ func proxyRun(ctx context.Context, opts *Options) error {
 	case serveErr = <-served:
 	case <-ctx.Done():
 	}
-	lg.note("stopping: no new connections; requests in flight may finish (up to %s)", drainFor)
-	shutCtx, cancel := context.WithTimeout(context.Background(), drainFor)
+	lg.note("stopping: no new connections; requests in flight may finish (up to %s)", proxy.DrainFor)
+	shutCtx, cancel := context.WithTimeout(context.Background(), proxy.DrainFor)
 	defer cancel()
 	if err := srv.Shutdown(shutCtx); err != nil {
-		lg.note("requests still in flight after %s were cut off", drainFor)
+		lg.note("requests still in flight after %s were cut off", proxy.DrainFor)
 		_ = srv.Close()
 	}
 	// A refresh a request began is saved before the process ends.

@@ -28,13 +28,13 @@ type proxyRunner interface {
 	stop(wait time.Duration)
 }
 
-// proxyStopWait is how long quitting the TUI waits for a proxy it started
-// to stop before killing it: its drain (10 s), then a refresh it may have in
-// flight, which it finishes and saves before exiting (the client's call
-// timeout, a retry, and the save's retries). Killing it sooner could drop a
-// pair the server has already issued; a proxy with nothing in flight exits
-// in milliseconds.
-const proxyStopWait = 10*time.Second + 2*auth.DefaultCallTimeout + auth.DefaultSaveRetryFor
+// proxyStopWait is how long the TUI waits for a proxy it started to stop
+// before killing it: its drain (10 s), then a refresh it may have started
+// late in the drain, which it finishes and saves before exiting (the wait
+// for the session lock, the client's call timeout, a retry, and the save's
+// retries). Killing it sooner could drop a pair the server has already
+// issued; a proxy with nothing in flight exits in milliseconds.
+const proxyStopWait = proxy.DrainFor + auth.DefaultLockTimeout + 2*auth.DefaultCallTimeout + auth.DefaultSaveRetryFor
 
 // childProxies runs `tokentop proxy NAME` as child processes, each in its
 // own process group, so that the terminal's signals reach the TUI alone
@@ -131,7 +131,9 @@ func (c *childProxies) Start(ctx context.Context, name string) (ui.ProxyInfo, er
 		case <-ch.done:
 			return ui.ProxyInfo{}, fmt.Errorf("tokentop proxy %s exited (%s): %s", name, cmd.ProcessState, out.text())
 		case <-ctx.Done():
-			ch.stop(time.Second)
+			// Its first token may be a refresh the server has already
+			// answered: the same wait as quitting, never a quick kill.
+			ch.stop(proxyStopWait)
 			return ui.ProxyInfo{}, fmt.Errorf("tokentop proxy %s did not say which port it listens on: %w", name, ctx.Err())
 		case <-poll.C:
 		}
@@ -274,7 +276,9 @@ func (p *inProcessProxies) stop(wait time.Duration) {
 	p.running = map[string]*inProcessProxy{}
 	p.mu.Unlock()
 	for _, r := range running {
-		ctx, cancel := context.WithTimeout(context.Background(), wait)
+		// The drain only: a refresh in flight is this process's keeper's,
+		// which the TUI waits for on its way out (wait is a child's bound).
+		ctx, cancel := context.WithTimeout(context.Background(), min(wait, proxy.DrainFor))
 		if r.srv.Shutdown(ctx) != nil {
 			_ = r.srv.Close()
 		}
