@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -39,8 +40,9 @@ func statusFile(dir string, pid int) string {
 }
 
 // WriteStatus replaces this process's status file in the config dir dir
-// atomically (a temporary file, synced, then renamed), readable by the
-// user alone.
+// atomically (a temporary file, then renamed), readable by the user alone.
+// It is not synced: a courtesy file, rewritten every few seconds and
+// ignored once stale, is not worth an fsync every time.
 func WriteStatus(dir string, s Status) error {
 	sub := filepath.Join(dir, StatusDirName)
 	if err := os.Mkdir(sub, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
@@ -59,9 +61,6 @@ func WriteStatus(dir string, s Status) error {
 	}
 	defer os.Remove(tmp.Name()) // after the rename there is nothing to remove
 	_, err = tmp.Write(data)
-	if err == nil {
-		err = tmp.Sync()
-	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
@@ -84,10 +83,15 @@ func RemoveStatus(dir string, pid int) error {
 
 // ReadStatuses returns the proxies running now over the config dir dir,
 // by session name: files not updated within StatusStale of now are left
-// out, and so are damaged ones (a proxy rewrites its own within seconds).
-// A symlink is never followed.
+// out, and so are damaged ones (a proxy rewrites its own within seconds)
+// and ones whose fields could not have come from a proxy: their session
+// and address reach the screen. A symlink, in place of the directory or
+// listed in it, is not followed.
 func ReadStatuses(dir string, now time.Time) (map[string][]Status, error) {
 	sub := filepath.Join(dir, StatusDirName)
+	if fi, err := os.Lstat(sub); err == nil && !fi.IsDir() {
+		return nil, nil
+	}
 	ents, err := os.ReadDir(sub)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
@@ -105,10 +109,25 @@ func ReadStatuses(dir string, now time.Time) (map[string][]Status, error) {
 			continue
 		}
 		var s Status
-		if json.Unmarshal(data, &s) != nil || s.Session == "" || now.Sub(s.Updated) > StatusStale {
+		if json.Unmarshal(data, &s) != nil || !plausible(s) || now.Sub(s.Updated) > StatusStale {
 			continue
 		}
 		out[s.Session] = append(out[s.Session], s)
 	}
 	return out, nil
+}
+
+// plausible says whether s could have been written by a proxy: a session
+// name and a host:port of printable ASCII.
+func plausible(s Status) bool {
+	printable := func(v string) bool {
+		for i := 0; i < len(v); i++ {
+			if v[i] <= ' ' || v[i] >= 0x7f {
+				return false
+			}
+		}
+		return v != ""
+	}
+	_, _, err := net.SplitHostPort(s.Listen)
+	return err == nil && printable(s.Session) && printable(s.Listen)
 }

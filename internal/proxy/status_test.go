@@ -35,3 +35,35 @@ func TestStatusFiles(t *testing.T) {
 		t.Errorf("after remove: %v", all)
 	}
 }
+
+// A status file's session and address reach the screen: one that no
+// proxy could have written (a control sequence in it) is left out, and so
+// is a symlinked status directory.
+func TestStatusFilesFromOutsideLeftOut(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Date(2026, 4, 10, 12, 0, 0, 0, time.UTC)
+	for i, s := range []proxy.Status{
+		{PID: 200, Session: "work", Listen: "127.0.0.1:8788\x1b]0;pwned\x07", Updated: now},
+		{PID: 201, Session: "wo\x1b[2Jrk", Listen: "127.0.0.1:8788", Updated: now},
+		{PID: 202, Session: "work", Listen: "not an address", Updated: now},
+	} {
+		if err := proxy.WriteStatus(dir, s); err != nil {
+			t.Fatal(i, err)
+		}
+	}
+	if all, err := proxy.ReadStatuses(dir, now); err != nil || len(all) != 0 {
+		t.Fatalf("got %v, %v: want none of the implausible statuses", all, err)
+	}
+
+	real := t.TempDir()
+	if err := proxy.WriteStatus(real, proxy.Status{PID: 300, Session: "work", Listen: "127.0.0.1:1", Updated: now}); err != nil {
+		t.Fatal(err)
+	}
+	linked := t.TempDir()
+	if err := os.Symlink(filepath.Join(real, proxy.StatusDirName), filepath.Join(linked, proxy.StatusDirName)); err != nil {
+		t.Fatal(err)
+	}
+	if all, _ := proxy.ReadStatuses(linked, now); len(all) != 0 {
+		t.Fatalf("read through a symlinked status dir: %v", all)
+	}
+}
