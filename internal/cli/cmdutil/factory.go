@@ -42,6 +42,9 @@ type Factory struct {
 	// to the whole test process.
 	HoldAll func()
 
+	// signalsHandedOff: the command takes the signals (HandOffSignals).
+	signalsHandedOff atomic.Bool
+
 	store *storage.Store
 	// kp is the command's keeper once built, read by the signal handler to
 	// learn whether stopping now would abandon a refresh.

@@ -42,14 +42,14 @@ func Run(ctx context.Context, f *Factory, root *cobra.Command, args []string) in
 	return code
 }
 
-// RunWithSignals runs one command line as the process: SIGINT and SIGTERM
-// cancel the command's context, but a refresh whose request may already
+// RunWithSignals runs one command line as the process: SIGINT, SIGTERM and
+// SIGHUP (a closed terminal or SSH connection) cancel the command's context, but a refresh whose request may already
 // have reached the server is finished and saved first (see OnSignals).
 func RunWithSignals(f *Factory, root *cobra.Command, args []string) int {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(sigs)
 	go f.OnSignals(sigs, cancel, os.Exit)
 	return Run(ctx, f, root, args)
@@ -58,13 +58,18 @@ func RunWithSignals(f *Factory, root *cobra.Command, args []string) int {
 // OnSignals cancels the command at the first signal. If a refresh may be in
 // flight at the server, the keeper finishes and saves it regardless of the
 // cancel (its exchange ignores cancellation), so this says what is going on;
-// a second signal forces the exit, after saying what that loses.
+// a second signal forces the exit, after saying what that loses. Once a
+// command has handed the signals over (HandOffSignals), they are its own.
 func (f *Factory) OnSignals(sigs <-chan os.Signal, cancel context.CancelFunc, exit func(int)) {
 	stderr := f.IOStreams.ErrOut
 	for n := 0; ; n++ {
 		sig, ok := <-sigs
 		if !ok {
 			return
+		}
+		if f.signalsHandedOff.Load() {
+			n--
+			continue
 		}
 		cancel()
 		names := f.exchanging()
@@ -86,3 +91,8 @@ func (f *Factory) OnSignals(sigs <-chan os.Signal, cancel context.CancelFunc, ex
 		return
 	}
 }
+
+// HandOffSignals leaves the process's signals to the command from now on:
+// exec, once its child runs, passes them to the child and exits with the
+// child's status; exiting at a second Ctrl-C would orphan the child.
+func (f *Factory) HandOffSignals() { f.signalsHandedOff.Store(true) }

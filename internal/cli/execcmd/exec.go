@@ -129,6 +129,9 @@ func execRun(cmd *cobra.Command, opts *Options) error {
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(sigs)
+	// From here the signals are the child's to act on: no refresh is in
+	// flight (the token is in hand), and tokentop waits for the child.
+	opts.Factory.HandOffSignals()
 	if err := child.Start(); err != nil {
 		return &cmdutil.ExitError{Code: ExitCannotExec, Err: fmt.Errorf("exec %s: start %q: %w", name, prog, err)}
 	}
