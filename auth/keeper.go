@@ -329,7 +329,7 @@ func (k *Keeper) Token(ctx context.Context, name string, minValid time.Duration)
 		// slow path, which re-reads both under the lock.
 	}
 	good := func(s Session, now time.Time) bool { return s.Fresh(now, minValid) }
-	res, sec, err := k.refresh(ctx, meta, good, false)
+	res, sec, err := k.refresh(ctx, meta, good)
 	if err != nil {
 		var re *RetryError
 		if errors.As(err, &re) && res.Old.AccessFP != "" {
@@ -386,7 +386,7 @@ func (k *Keeper) Refresh(ctx context.Context, name string) (RefreshResult, error
 	if err != nil {
 		return RefreshResult{}, fmt.Errorf("refresh %s: %w", name, err)
 	}
-	res, _, err := k.refresh(ctx, meta, nil, false)
+	res, _, err := k.refresh(ctx, meta, nil)
 	return res, err
 }
 

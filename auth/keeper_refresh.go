@@ -13,10 +13,10 @@ import (
 // refresh rule 2): it adopts a pair that another process saved since before
 // was read, returns the stored pair when good says it already suffices, and
 // otherwise rotates it. good == nil means "rotate unless another process just did".
-// With detach, ctx can cancel the wait for the lock but not what follows:
-// a rotation cut short between the server's answer and the save would lose
-// the session, so a stopping keeper finishes what it sent.
-func (k *Keeper) refresh(ctx context.Context, before Session, good func(Session, time.Time) bool, detach bool) (RefreshResult, Secrets, error) {
+// ctx stops it up to the moment the request may leave (nothing changes);
+// from there rotate no longer listens to it, so a stopping keeper finishes
+// and saves what it sent, and a stopped one sends nothing new.
+func (k *Keeper) refresh(ctx context.Context, before Session, good func(Session, time.Time) bool) (RefreshResult, Secrets, error) {
 	name := before.Name
 	res := RefreshResult{Old: before, New: before}
 	unlock, err := k.lock(ctx, name)
@@ -24,9 +24,6 @@ func (k *Keeper) refresh(ctx context.Context, before Session, good func(Session,
 		return res, Secrets{}, fmt.Errorf("refresh %s: %w", name, err)
 	}
 	defer unlock()
-	if detach {
-		ctx = context.WithoutCancel(ctx)
-	}
 
 	cur, err := k.cfg.Store.Get(ctx, name)
 	if err != nil {
@@ -142,6 +139,11 @@ func (k *Keeper) rotate(ctx context.Context, cur Session, res RefreshResult) (Re
 	if err := k.cfg.Store.PutMeta(ctx, mark); err != nil {
 		return res, Secrets{}, fmt.Errorf("refresh %s: mark the refresh in metadata (nothing was sent): %w", name, err)
 	}
+	// Exchanging tells a stopping process to wait. It is set before the
+	// last look at ctx: a stop that comes after that look finds it set and
+	// waits for the exchange, one that came before finds nothing sent.
+	k.beginExchange(name)
+	defer k.endExchange(name)
 	if cerr := ctx.Err(); cerr != nil {
 		// Stopped before anything left: undo the mark, the pair is as it was.
 		_ = k.cfg.Store.PutMeta(persistCtx(ctx), cur)
@@ -152,9 +154,7 @@ func (k *Keeper) rotate(ctx context.Context, cur Session, res RefreshResult) (Re
 	// From here the request may reach the server, which then retires the
 	// stored refresh token: no cancel, signal or quit abandons the exchange
 	// (the client's own timeout bounds it), and the answer is saved before
-	// the caller hears of it. Exchanging tells a stopping process to wait.
-	k.beginExchange(name)
-	defer k.endExchange(name)
+	// the caller hears of it.
 	ctx = persistCtx(ctx)
 	held := sec.held(ctx) // the answer may echo the access token too
 	ts, m, err := k.cfg.Client.Refresh(held, cur.Endpoints, sec.RefreshToken)

@@ -146,7 +146,7 @@ func (k *Keeper) Run(ctx context.Context, names ...string) error {
 // metadata and events, except those the store itself caused.
 func (k *Keeper) autoRefresh(ctx context.Context, e schedEntry) error {
 	before := Session{Name: e.name, RefreshFP: e.refreshFP, AccessFP: e.accessFP}
-	_, _, err := k.refresh(ctx, before, autoSatisfied, true)
+	_, _, err := k.refresh(ctx, before, autoSatisfied)
 	var nl *NeedsLoginError
 	var re *RetryError
 	if err != nil && !errors.As(err, &nl) && !errors.As(err, &re) && !errors.Is(err, ErrSessionNotFound) && ctx.Err() == nil {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -317,5 +318,35 @@ func TestUnusableSecretNeedsLogin(t *testing.T) {
 		if _, _, err := e.k.Token(context.Background(), name, 0); !errors.Is(err, auth.ErrNeedsLogin) {
 			t.Fatalf("%s: second Token = %v", name, err)
 		}
+	}
+}
+
+// The keeper's own loop stops the same way: a stop between the lock and the
+// send sends nothing (it used to go on and send, detached from the stop).
+func TestRunStoppedBeforeSendingSendsNothing(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	e := newEnv(t, envOpt{keeper: func(c *auth.KeeperConfig) {
+		c.Store = &cancelOnMark{SessionStore: c.Store, cancel: cancel}
+	}})
+	before := e.seed("s", 100*time.Second, time.Hour) // window 30 s
+	e.loop = &loopState{}
+	e.loop.changed = sync.NewCond(&e.loop.mu)
+	auth.SetIdleHook(e.k, e.loop.idle)
+	done := make(chan error, 1)
+	go func() { done <- e.k.Run(ctx) }()
+	e.loop.waitFor(t, "its first wait", func(time.Time, int) bool { return true })
+	e.clock.Advance(70 * time.Second) // into the window: the refresh starts
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second): // a hang guard, not a timing assertion
+		t.Fatal("Run did not stop")
+	}
+	if st := e.emu.Stats(); st.Refreshes != 0 {
+		t.Fatalf("stats %+v: a refresh was sent after the stop", st)
+	}
+	s := e.get("s")
+	if !s.RefreshingSince.IsZero() || s.RefreshFP != before.RefreshFP {
+		t.Fatalf("after the stop: marker %v refresh %s; want the session as it was", s.RefreshingSince, s.RefreshFP)
 	}
 }
