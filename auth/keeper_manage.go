@@ -34,6 +34,11 @@ func (k *Keeper) Revoke(ctx context.Context, name string) (RevokeReport, error) 
 	if err != nil {
 		return rep, fmt.Errorf("revoke %s: %w", name, err)
 	}
+	// A pair kept aside by a failed save is the live one: revoking the
+	// stored pair would leave it valid at the server.
+	if meta, _, _, _, err = k.settleKept(ctx, meta); err != nil {
+		return rep, fmt.Errorf("revoke %s: %w", name, err)
+	}
 	sec, err := k.cfg.Store.Secrets(ctx, name)
 	if err != nil {
 		return rep, fmt.Errorf("revoke %s: %w", name, err)
@@ -97,6 +102,11 @@ func (k *Keeper) Forget(ctx context.Context, name string) error {
 	k.mu.Lock()
 	delete(k.unsaved, name)
 	k.mu.Unlock()
+	if k.cfg.Rescue != nil {
+		// A pair kept aside for it holds live tokens of a session the
+		// user no longer wants here: not to be adopted by a later login.
+		_ = k.cfg.Rescue.DropRescued(persistCtx(ctx), name)
+	}
 	k.emit(Event{Session: name, Kind: EventForgotten, OldFP: meta.AccessFP,
 		Message: "removed the local copy only; nothing was revoked at the server"})
 	k.wake()

@@ -30,33 +30,14 @@ func (k *Keeper) refresh(ctx context.Context, before Session, good func(Session,
 		return res, Secrets{}, fmt.Errorf("refresh %s: %w", name, err)
 	}
 	now := k.cfg.Clock.Now()
-	if rescued, sec, ok, err := k.adoptRescued(persistCtx(ctx), cur); err != nil {
-		// The pair kept aside replaced the stored one at the server:
-		// sending the stored refresh token now would end the session.
+	if settled, sec, note, ok, err := k.settleKept(ctx, cur); err != nil {
 		return res, Secrets{}, fmt.Errorf("refresh %s: %w", name, err)
 	} else if ok {
-		res.New = rescued
-		res.Note = "saved the pair that an earlier refresh had kept aside because saving it failed"
-		if good == nil || good(rescued, now) {
+		res.New, res.Note = settled, note
+		if good == nil || good(settled, now) {
 			return res, sec, nil
 		}
-		cur = rescued
-	}
-	saved, sec, ok, err := k.saveUnsaved(ctx, cur)
-	if err != nil {
-		// The server retired the stored refresh token when it issued the
-		// held pair: sending it now would end the session we still hold.
-		return res, Secrets{}, fmt.Errorf("refresh %s: %w", name, err)
-	}
-	if ok {
-		// The pair an earlier refresh could not save is now stored: it is
-		// this refresh's result unless the caller needs more from it.
-		res.New = saved
-		res.Note = "saved the pair from an earlier refresh whose save had failed"
-		if good == nil || good(saved, now) {
-			return res, sec, nil
-		}
-		cur = saved
+		cur = settled
 	}
 	res.New = cur
 	if cur.State == StateNeedsLogin {
@@ -82,6 +63,37 @@ func (k *Keeper) refresh(ctx context.Context, before Session, good func(Session,
 		}
 	}
 	return k.rotate(ctx, cur, res)
+}
+
+// settleKept stores a pair that an earlier refresh could not save, kept
+// aside in a rescue file or held in this process, before anything uses the
+// stored pair: the kept one is the live pair at the server, and sending or
+// revoking the stored one instead would end or miss the session. ok says
+// one was stored (then cur and sec are it, and note says which). The caller
+// holds the session lock.
+func (k *Keeper) settleKept(ctx context.Context, cur Session) (_ Session, _ Secrets, note string, ok bool, err error) {
+	var sec Secrets
+	rescued, rsec, adopted, err := k.adoptRescued(persistCtx(ctx), cur)
+	if err != nil {
+		// The pair kept aside replaced the stored one at the server:
+		// using the stored refresh token now would end the session.
+		return cur, Secrets{}, "", false, err
+	}
+	if adopted {
+		cur, sec, ok = rescued, rsec, true
+		note = "saved the pair that an earlier refresh had kept aside because saving it failed"
+	}
+	saved, ssec, held, err := k.saveUnsaved(ctx, cur)
+	if err != nil {
+		// The server retired the stored refresh token when it issued the
+		// held pair: using it now would end the session we still hold.
+		return cur, Secrets{}, "", false, err
+	}
+	if held {
+		cur, sec, ok = saved, ssec, true
+		note = "saved the pair from an earlier refresh whose save had failed"
+	}
+	return cur, sec, note, ok, nil
 }
 
 // rotate sends the stored refresh token and saves the answer. The caller

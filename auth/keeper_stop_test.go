@@ -350,3 +350,52 @@ func TestRunStoppedBeforeSendingSendsNothing(t *testing.T) {
 		t.Fatalf("after the stop: marker %v refresh %s; want the session as it was", s.RefreshingSince, s.RefreshFP)
 	}
 }
+
+// revoke and forget in the next process act on a pair kept aside, not on
+// the stale stored one: revoke revokes the live pair at the server, forget
+// drops the file holding it.
+func TestRevokeAndForgetSettleTheKeptAsidePair(t *testing.T) {
+	for _, op := range []string{"revoke", "forget"} {
+		t.Run(op, func(t *testing.T) {
+			e, fs, st := fileEnv(t, "")
+			e.seed("s", 10*time.Minute, time.Hour)
+			fs.mu.Lock()
+			fs.failPuts = 1000
+			fs.mu.Unlock()
+			done := make(chan struct{})
+			e.advanceWhileBlocked(time.Second, done)
+			_, err := e.k.Refresh(context.Background(), "s")
+			close(done)
+			var re *auth.RescuedError
+			if !errors.As(err, &re) {
+				t.Fatalf("Refresh: %v, want the pair kept aside", err)
+			}
+			kept := e.secrets("s") // the store still holds the old pair...
+			fs.mu.Lock()
+			fs.failPuts = 0
+			fs.mu.Unlock()
+			next := auth.NewKeeper(auth.KeeperConfig{Store: st, Client: auth.NewClient(&http.Client{Transport: e.tap}, e.clock),
+				Clock: e.clock, Audit: e.audit, Rescue: st, PID: 777})
+			switch op {
+			case "revoke":
+				rep, err := next.Revoke(context.Background(), "s")
+				if err != nil || !rep.Forgotten {
+					t.Fatalf("Revoke: %+v, %v", rep, err)
+				}
+				if rep.Refresh.Fingerprint == auth.Fingerprint(kept.RefreshToken) {
+					t.Fatal("revoked the stale stored refresh token, not the kept-aside live one")
+				}
+				if st := e.emu.Stats(); st.Revocations != 2 {
+					t.Fatalf("stats %+v", st)
+				}
+			case "forget":
+				if err := next.Forget(context.Background(), "s"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := os.Stat(re.Where); !errors.Is(err, os.ErrNotExist) {
+				t.Fatalf("%s left the rescue file with live tokens: %v", op, err)
+			}
+		})
+	}
+}
