@@ -242,6 +242,29 @@ func kindByName(name string) Kind {
 	return ""
 }
 
+// redactText is s, text from the server that reports show, with every
+// secret the analysis knows put as its placeholder: tokens (by value and
+// by shape), passwords and cookie values. A server that echoes what it was
+// sent (a refresh token in a 401, "invalid password X") would otherwise put
+// the secret on the screen and in --json. Before shortening: a token cut in
+// two would no longer be found.
+func (a *analyzer) redactText(s string) string {
+	b := []byte(s)
+	s = string(replaceSpans(nil, b, scan(b, a.known, a.exact), nil))
+	for _, secrets := range []struct {
+		set  map[string]bool
+		kind Kind
+	}{{a.rep.passwords, KindPassword}, {a.rep.cookies, KindCookie}} {
+		for v := range secrets.set {
+			// A one- or two-letter value would blot out the message.
+			if len(v) >= 3 {
+				s = strings.ReplaceAll(s, v, Placeholder(secrets.kind, v))
+			}
+		}
+	}
+	return s
+}
+
 // scanText records every token found in b, and in the large strings whose
 // stubs b holds.
 func (a *analyzer) scanText(ref Ref, b []byte, where string) {
@@ -525,7 +548,7 @@ func (a *analyzer) exchange(ref Ref, kind string, e *Entry) *Exchange {
 			}
 		}
 	} else if !x.OK() {
-		x.Message = safetext.Escape(shorten(firstString(resp, "error", "error_description", "message"), 160))
+		x.Message = safetext.Escape(shorten(a.redactText(firstString(resp, "error", "error_description", "message")), 160))
 	}
 	if fam != 0 {
 		f := &a.rep.Families[fam-1]

@@ -2,7 +2,14 @@ package har_test
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/tokentop/tokentop/har"
 	"github.com/tokentop/tokentop/har/hartest"
@@ -57,4 +64,54 @@ func TestAnalyzeDump(t *testing.T) {
 		t.Logf("  %s: %s %v", f.Kind, f.Summary, f.Entries)
 	}
 	t.Log(rep.Secrets, rep.OAuthURLs, rep.APIURLs, rep.Families)
+}
+
+// A server that echoes what it was sent (the password in a failed login,
+// the refresh token in a 401) does not put them in the report: messages
+// carry placeholders.
+func TestAnalyzeRedactsEchoedSecrets(t *testing.T) {
+	const password, refresh = "hunter2-secret", "rt-0123456789abcdef0123456789abcdef"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		msg := "invalid password " + password
+		if strings.Contains(r.URL.Path, "refresh") {
+			msg = "refresh token " + refresh + " is revoked"
+		}
+		fmt.Fprintf(w, `{"statusCode":401,"message":%q}`, msg)
+	}))
+	defer srv.Close()
+	rec := &hartest.Recorder{Next: http.DefaultTransport, Now: time.Now}
+	c := &http.Client{Transport: rec}
+	resp, err := c.Post(srv.URL+"/oauth/token", "application/json", strings.NewReader(`{"email":"a@example.com","password":"`+password+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	resp, err = c.Post(srv.URL+"/oauth/refresh-token", "application/json", strings.NewReader(`{"refresh_token":"`+refresh+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	rep, err := har.Analyze(bytes.NewReader(rec.HAR()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := json.Marshal(rep)
+	text := string(out)
+	for _, x := range rep.Exchanges {
+		text += x.Message
+	}
+	for _, f := range rep.Findings {
+		text += f.Summary
+	}
+	for _, secret := range []string{password, refresh} {
+		if strings.Contains(text, secret) {
+			t.Errorf("the report holds %q", secret)
+		}
+	}
+	if !strings.Contains(text, "invalid password") {
+		t.Fatalf("the login's message is gone altogether: %s", text)
+	}
 }

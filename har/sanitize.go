@@ -208,6 +208,12 @@ func (s *sanitizer) spans(b []byte, marker string) (spans []span, loose bool) {
 // appendReplaced appends b to out with each span's secret replaced by its
 // placeholder (spans without a value, placeholders and stubs, are kept).
 func (s *sanitizer) appendReplaced(out, b []byte, spans []span) []byte {
+	return replaceSpans(out, b, spans, func(k Kind) { s.out[k]++ })
+}
+
+// replaceSpans appends b to out with each span's secret replaced by its
+// placeholder, calling replaced (when set) for each.
+func replaceSpans(out, b []byte, spans []span, replaced func(Kind)) []byte {
 	last := 0
 	for _, sp := range spans {
 		if sp.value == "" {
@@ -215,7 +221,9 @@ func (s *sanitizer) appendReplaced(out, b []byte, spans []span) []byte {
 		}
 		out = append(out, b[last:sp.start]...)
 		out = append(out, Placeholder(sp.kind, sp.value)...)
-		s.out[sp.kind]++
+		if replaced != nil {
+			replaced(sp.kind)
+		}
 		last = sp.end
 	}
 	return append(out, b[last:]...)
