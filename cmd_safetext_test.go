@@ -118,6 +118,7 @@ func TestHostileSessionFilesAreInert(t *testing.T) {
 	hostile = hostile[1 : len(hostile)-1]
 	b = bytes.ReplaceAll(b, []byte(`"email":"a`), append([]byte(`"email":"a`), hostile...))
 	b = bytes.Replace(b, []byte(`"state":"ok"`), append(append([]byte(`"state":"ok","last_error":"`), hostile...), '"'), 1)
+	b = bytes.Replace(b, []byte(`"oauth_url":"`), append([]byte(`"oauth_url":"`), hostile...), 1)
 	if err := os.WriteFile(meta, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -150,4 +151,11 @@ func TestHostileSessionFilesAreInert(t *testing.T) {
 			t.Errorf("%v: the hostile email is not shown escaped:\n%s", args, out)
 		}
 	}
+	// forget repeats the OAuth URL in the revoke line it suggests.
+	code, out, errb := runHere(t, dir, "", "forget", "x")
+	if code != cmdutil.ExitOK {
+		t.Fatalf("forget: exit %d\n%s", code, errb)
+	}
+	safetexttest.RequireInert(t, "forget", out)
+	safetexttest.RequireInert(t, "forget stderr", errb)
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/tokentop/tokentop/auth"
 	"github.com/tokentop/tokentop/internal/cli/iostreams"
+	"github.com/tokentop/tokentop/internal/safetext"
 	"github.com/tokentop/tokentop/storage"
 )
 
@@ -91,14 +92,14 @@ func (f *Factory) Store() (*storage.Store, error) {
 	}
 	stderr := f.IOStreams.ErrOut
 	for _, w := range s.Warnings() {
-		fmt.Fprintf(stderr, "tokentop: warning: %s\n", w)
+		fmt.Fprintf(stderr, "tokentop: warning: %s\n", safetext.Lines(w)) // paths from the environment
 	}
 	// The file backend keeps tokens in plain text. A --storage file flag may
 	// be copied from an example without a second thought, so each command
 	// says where the tokens are; TOKENTOP_STORAGE=file in the environment is
 	// a standing choice made once (a CI job, a test machine) and stays quiet.
 	if p := s.SecretsPath(); p != "" && f.Getenv("TOKENTOP_STORAGE") != storage.BackendFile {
-		fmt.Fprintf(stderr, "tokentop: warning: secrets are stored in %s (a plain file, mode 0600), not the OS keyring; set TOKENTOP_STORAGE=file to make this your standing choice and silence this\n", p)
+		fmt.Fprintf(stderr, "tokentop: warning: secrets are stored in %s (a plain file, mode 0600), not the OS keyring; set TOKENTOP_STORAGE=file to make this your standing choice and silence this\n", safetext.Escape(p))
 	}
 	f.store = s
 	return s, nil
@@ -179,7 +180,7 @@ func (f *Factory) urgentEvent(e auth.Event) {
 	}
 	// A pair kept aside is told by the command's error, which names the file.
 	if e.Kind == auth.EventSaveRetrying {
-		fmt.Fprintf(f.IOStreams.ErrOut, "tokentop: session %q: %s\n", e.Session, e.Message)
+		fmt.Fprintf(f.IOStreams.ErrOut, "tokentop: session %q: %s\n", e.Session, safetext.Lines(e.Message))
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/tokentop/tokentop/internal/cli/cmdutil"
 	"github.com/tokentop/tokentop/internal/cli/iostreams"
 	"github.com/tokentop/tokentop/internal/present"
+	"github.com/tokentop/tokentop/internal/safetext"
 	"github.com/tokentop/tokentop/internal/timefmt"
 	"github.com/tokentop/tokentop/storage"
 )
@@ -86,7 +87,7 @@ func forgetRun(cmd *cobra.Command, opts *Options) error {
 	fmt.Fprintf(w, "  access token  %s  valid until %s (%s)\n", present.OrDash(se.AccessFP), timefmt.Absolute(se.AccessExpiry), timefmt.Relative(se.AccessExpiry, now))
 	fmt.Fprintf(w, "  refresh token %s  valid until %s (%s)\n", present.OrDash(se.RefreshFP), timefmt.Absolute(se.RefreshExpiry), timefmt.Relative(se.RefreshExpiry, now))
 	fmt.Fprintf(w, "Anyone holding a copy can still use them. To kill a token you still have, pipe it to:\n")
-	fmt.Fprintf(w, "  tokentop revoke --token - --type refresh --oauth-url %s\n", se.Endpoints.OAuthURL)
+	fmt.Fprintf(w, "  tokentop revoke --token - --type refresh --oauth-url %s\n", safetext.Escape(se.Endpoints.OAuthURL))
 	fmt.Fprintf(w, "Next time, \"tokentop revoke %s\" revokes both tokens and then forgets the session.\n", name)
 	return nil
 }
