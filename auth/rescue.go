@@ -229,15 +229,15 @@ func (k *Keeper) adoptRescued(ctx context.Context, cur Session) (Session, Secret
 	s.NextAttempt = time.Time{}
 	s.clearMarker()
 	if err := k.cfg.Store.Put(ctx, s, p.Secrets); err != nil {
-		return cur, Secrets{}, false, fmt.Errorf("the pair kept in %s (a refresh at %s could not save it: %s) still cannot be saved: %w",
-			where, p.At.UTC().Format(time.RFC3339), p.Cause, err)
+		return cur, Secrets{}, false, fmt.Errorf("the pair kept in %s (a refresh at %s could not save it: %q) still cannot be saved: %w",
+			where, p.At.UTC().Format(time.RFC3339), p.Cause, err) // Cause is read from the file: quoted, it forges no line
 	}
 	if err := k.cfg.Rescue.DropRescued(ctx, cur.Name); err != nil {
 		k.emit(Event{Session: cur.Name, Kind: EventFailed, Message: "saved the pair kept in " + where + " but could not delete that file: " + err.Error()})
 	}
 	k.emit(Event{Session: cur.Name, Kind: EventRefreshed, OldFP: cur.AccessFP, NewFP: s.AccessFP,
 		OldRefreshFP: cur.RefreshFP, NewRefreshFP: s.RefreshFP,
-		Message: fmt.Sprintf("saved the pair that a refresh at %s (pid %d) kept in %s because saving it had failed (%s)",
+		Message: fmt.Sprintf("saved the pair that a refresh at %s (pid %d) kept in %s because saving it had failed (%q)",
 			p.At.UTC().Format(time.RFC3339), p.PID, where, p.Cause)})
 	return s, p.Secrets, true, nil
 }
