@@ -320,7 +320,7 @@ func (s *Store) checkOwner(name string, o auth.SecretsOwner) error {
 		}
 		if o.StoreID != id {
 			return &auth.NotOwnedError{Session: name, Why: "they were saved by another tokentop config dir (store " +
-				strconv.Quote(o.StoreID) + ", from the file or keyring item), not this one (" + id + ")"}
+				strconv.Quote(o.StoreID) + "), not this one (" + id + ")"}
 		}
 	}
 	if o.Session != "" && o.Session != name {
