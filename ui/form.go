@@ -2,7 +2,6 @@ package ui
 
 import (
 	"errors"
-	"regexp"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/help"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/tokentop/tokentop/auth"
 	"github.com/tokentop/tokentop/internal/safetext"
+	"github.com/tokentop/tokentop/storage"
 )
 
 // field is one row of a form: a labelled text input with its inline error,
@@ -272,16 +272,14 @@ func (f form) fieldView(i int) string {
 	return s
 }
 
-// namePattern mirrors storage's rule for session names, so the form can
-// say what is wrong before anything is sent.
-var namePattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
-
+// checkName is storage's rule for session names, so the form says what is
+// wrong before anything is sent.
 func checkName(name string) string {
 	switch {
 	case name == "":
 		return "give the session a name, e.g. acme-prod"
-	case !namePattern.MatchString(name):
-		return "use 1-64 letters, digits, '.', '_' or '-'"
+	case storage.ValidateName(name) != nil:
+		return "use 1-64 letters, digits, '.', '_' or '-', not starting with '.' or '-'"
 	}
 	return ""
 }

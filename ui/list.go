@@ -469,6 +469,7 @@ func (m listModel) row(se auth.Session, selected bool, now time.Time, loc *time.
 	} else {
 		b.WriteString("  ")
 	}
+	desc := present.Describe(se, now) // once per row: three cells use it
 	for i, c := range m.cols {
 		if i > 0 {
 			b.WriteString("  ")
@@ -488,13 +489,13 @@ func (m listModel) row(se auth.Session, selected bool, now time.Time, loc *time.
 		case present.ColOrg:
 			b.WriteString(fit(orgLabel(se), w))
 		case present.ColAccess:
-			b.WriteString(paint(accessUrgency(se, now), fitRight(present.Describe(se, now).Access.Countdown(), w)))
+			b.WriteString(paint(accessUrgency(se, now), fitRight(desc.Access.Countdown(), w)))
 		case present.ColBar:
 			b.WriteString(st.lifetimeBar(se, now, w, resume))
 		case present.ColRefresh:
-			b.WriteString(paint(refreshUrgency(se, now), fitRight(present.Describe(se, now).Refresh.Countdown(), w)))
+			b.WriteString(paint(refreshUrgency(se, now), fitRight(desc.Refresh.Countdown(), w)))
 		case present.ColState:
-			text, u := stateText(se, now, lr)
+			text, u := statusText(se, desc, now, lr)
 			b.WriteString(paint(u, fit(text, w)))
 		case present.ColLastRefresh:
 			last := "never"
@@ -515,6 +516,11 @@ func (m listModel) row(se auth.Session, selected bool, now time.Time, loc *time.
 // suspected reuse), else the one presentation model's STATE cell, the same
 // as `tokentop list`'s.
 func stateText(se auth.Session, now time.Time, lr *liveRow) (string, urgency) {
+	return statusText(se, present.Describe(se, now), now, lr)
+}
+
+// statusText is stateText with the session's Status already made.
+func statusText(se auth.Session, st present.Status, now time.Time, lr *liveRow) (string, urgency) {
 	if lr != nil {
 		if lr.reuse {
 			return "REUSE SUSPECTED", urgencyNow
@@ -526,7 +532,6 @@ func stateText(se auth.Session, now time.Time, lr *liveRow) (string, urgency) {
 			return lr.note, lr.noteUrg
 		}
 	}
-	st := present.Describe(se, now)
 	return st.Cell(), attentionUrgency(st.Attention())
 }
 

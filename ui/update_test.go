@@ -12,6 +12,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/tokentop/tokentop/auth"
+	"github.com/tokentop/tokentop/storage"
 )
 
 func TestListNavigation(t *testing.T) {
@@ -673,4 +674,14 @@ func TestStatusHoldsTheAnswer(t *testing.T) {
 	h.send(tickMsg{now: fixedNow.Add(statusHold + time.Second)})
 	h.send(keeperEventMsg{auth.Event{Time: fixedNow, Session: "support-desk", Kind: auth.EventRefreshed, OldFP: "sha256:a10007d2", NewFP: "sha256:00000004"}})
 	h.requireContains("support-desk refreshed")
+}
+
+// The login form's name check is storage's rule: a name storage refuses is
+// refused in the form, before anything is sent.
+func TestFormNameCheckIsStoragesRule(t *testing.T) {
+	for _, name := range []string{"ok-name", ".hidden", "-flag", "a b", strings.Repeat("x", 65), "x.y_z-1"} {
+		if got, want := checkName(name) == "", storage.ValidateName(name) == nil; got != want {
+			t.Errorf("checkName(%q) accepts = %v, storage accepts = %v", name, got, want)
+		}
+	}
 }

@@ -161,7 +161,9 @@ func runProgram(ctx context.Context, f *cmdutil.Factory, s setup) error {
 	case <-time.After(keeperStopTimeout):
 		fmt.Fprintln(f.IOStreams.ErrOut, "tokentop: gave up waiting for in-flight refreshes to finish")
 	}
-	if runErr != nil && !errors.Is(runErr, tea.ErrProgramKilled) {
+	// Killed: our context ended it (a signal, via OnSignals). Interrupted:
+	// Bubble Tea saw a SIGINT itself. Either way the refresh rule above ran.
+	if runErr != nil && !errors.Is(runErr, tea.ErrProgramKilled) && !errors.Is(runErr, tea.ErrInterrupted) {
 		return fmt.Errorf("run the TUI: %w", runErr)
 	}
 	return nil
