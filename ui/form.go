@@ -278,8 +278,11 @@ func checkName(name string) string {
 	switch {
 	case name == "":
 		return "give the session a name, e.g. acme-prod"
-	case storage.ValidateName(name) != nil:
-		return "use 1-64 letters, digits, '.', '_' or '-', not starting with '.' or '-'"
+	case storage.ValidateName(name) == nil:
+	case name[0] == '.' || name[0] == '-':
+		return "start with a letter, a digit or '_'"
+	default:
+		return "use 1-64 letters, digits, '.', '_' or '-'"
 	}
 	return ""
 }
