@@ -298,7 +298,7 @@ func checkBaseURL(what, raw string) error {
 	case "https":
 		return nil
 	case "http":
-		if isLoopback(u.Hostname()) {
+		if IsLoopback(u.Hostname()) {
 			return nil
 		}
 		return fmt.Errorf("%w: %s %q uses plain http:// to a non-loopback host, which would send passwords and tokens unencrypted; use https:// (plain http is allowed only for 127.0.0.1, ::1 and localhost, spelled exactly so: any other name, \"localhost.\" included, is looked up in DNS, which may answer with another machine)", ErrInsecureURL, what, shown)
@@ -330,7 +330,7 @@ func exampleFor(what string) string {
 	return DefaultOAuthURL
 }
 
-// isLoopback reports whether plain http to host stays on this machine: a
+// IsLoopback reports whether plain http to host stays on this machine: a
 // literal address in 127.0.0.0/8 or ::1 (also IPv4-mapped, or with a zone),
 // or the name localhost itself (in any case; it comes from the hosts
 // file). Every other name is resolved through DNS and may be answered with
@@ -338,7 +338,7 @@ func exampleFor(what string) string {
 // (127.1, 0x7f.0.0.1, "127.0.0.1."), and "localhost." with its trailing dot,
 // which is a fully qualified name the hosts file need not list. Deciding on
 // the host as typed, with nothing trimmed, is deciding on what is dialled.
-func isLoopback(host string) bool {
+func IsLoopback(host string) bool {
 	if strings.EqualFold(host, "localhost") {
 		return true
 	}

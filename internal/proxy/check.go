@@ -6,6 +6,8 @@ import (
 	"net"
 	"net/url"
 	"strings"
+
+	"github.com/tokentop/tokentop/auth"
 )
 
 // ErrRemoteListen is returned by CheckListen for an address beyond loopback
@@ -22,7 +24,7 @@ func CheckListen(addr string, allowRemote bool) error {
 	if port == "" {
 		return fmt.Errorf("--listen %q: no port: want HOST:PORT, such as 127.0.0.1:8788", addr)
 	}
-	if allowRemote || isLoopback(host) {
+	if allowRemote || auth.IsLoopback(host) {
 		return nil
 	}
 	what := host
@@ -45,7 +47,7 @@ func CheckTarget(raw string) (*url.URL, error) {
 	case u.Host == "":
 		return nil, fmt.Errorf("the session's API URL %q has no host", u.Redacted())
 	case u.Scheme == "https":
-	case u.Scheme == "http" && isLoopback(u.Hostname()):
+	case u.Scheme == "http" && auth.IsLoopback(u.Hostname()):
 	case u.Scheme == "http":
 		return nil, fmt.Errorf("refusing to forward to %s: plain http beyond loopback would send the access token in the clear; "+
 			"log in again with an https --api-url", u.Redacted())
@@ -55,20 +57,6 @@ func CheckTarget(raw string) (*url.URL, error) {
 	u.User = nil
 	u.RawQuery, u.Fragment = "", ""
 	return u, nil
-}
-
-// isLoopback decides on the host as typed: an IP literal on loopback, or
-// localhost itself (the hosts file's name; any other name is resolved by
-// DNS and may answer with a remote address).
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	if i := strings.IndexByte(host, '%'); i >= 0 && strings.Contains(host, ":") {
-		host = host[:i]
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // RedactedPath is the request's path and query for the log, with the value

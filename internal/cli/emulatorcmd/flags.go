@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tokentop/tokentop/auth"
+
 	"github.com/tokentop/tokentop/auth/emulator"
 	"github.com/tokentop/tokentop/internal/cli/cmdutil"
 	"github.com/tokentop/tokentop/internal/cli/iostreams"
@@ -81,7 +83,7 @@ func (o *Options) config() (emulator.Config, error) {
 func banner(w io.Writer, o *Options, addr net.Addr, users []emulator.User, builtin bool) {
 	host, port, _ := net.SplitHostPort(addr.String())
 	ip := net.ParseIP(host)
-	if !isLoopback(host) {
+	if !auth.IsLoopback(host) {
 		fmt.Fprintf(w, "warning: listening on %s, which is not loopback: anyone who can reach this address can log in with the test accounts\n", addr)
 	}
 	if ip != nil && ip.IsUnspecified() {
@@ -117,15 +119,6 @@ func banner(w io.Writer, o *Options, addr net.Addr, users []emulator.User, built
 	fmt.Fprintf(w, "  stats: curl -s %s/_emulator/stats\n", base)
 	fmt.Fprintf(w, "  use:   tokentop login NAME --email %s --oauth-url %s --api-url %s/v3\n", users[0].Email, base, base)
 	fmt.Fprintln(w, "Ctrl-C stops it.")
-}
-
-// isLoopback reports whether host names only this machine.
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // dayDuration is a duration flag that also takes whole days ("7d"), since

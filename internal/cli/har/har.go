@@ -7,11 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/tokentop/tokentop/auth"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
@@ -107,9 +108,5 @@ func hostAllowed(base string) bool {
 	if h == "convirza.com" || strings.HasSuffix(h, ".convirza.com") {
 		return u.Scheme == "https"
 	}
-	if h == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
+	return auth.IsLoopback(u.Hostname())
 }
