@@ -110,6 +110,20 @@ type EtcdFlags struct {
 	Endpoints, Prefix, CACert, Cert, Key, User string
 }
 
+// Env is the flags as the environment variables that set them, for a
+// child tokentop that must open the same store (the password, never a
+// flag, is in the environment already).
+func (e EtcdFlags) Env() []string {
+	var env []string
+	for _, kv := range [][2]string{{"ENDPOINTS", e.Endpoints}, {"PREFIX", e.Prefix}, {"CACERT", e.CACert},
+		{"CERT", e.Cert}, {"KEY", e.Key}, {"USER", e.User}} {
+		if kv[1] != "" {
+			env = append(env, "TOKENTOP_ETCD_"+kv[0]+"="+kv[1])
+		}
+	}
+	return env
+}
+
 // etcdOptions turns the flags and the environment into storage's options.
 func (f *Factory) etcdOptions() storage.EtcdOptions {
 	var eps []string

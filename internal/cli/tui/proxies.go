@@ -58,16 +58,21 @@ type proxyChild struct {
 	out  *tailBuffer
 }
 
-func newChildProxies(exe string, environ []string, configDir, backend string, now func() time.Time) *childProxies {
-	env := make([]string, 0, len(environ)+2)
+func newChildProxies(exe string, environ []string, configDir, backend string, etcd []string, now func() time.Time) *childProxies {
+	env := make([]string, 0, len(environ)+2+len(etcd))
 	for _, kv := range environ {
-		if !strings.HasPrefix(kv, "TOKENTOP_CONFIG_DIR=") && !strings.HasPrefix(kv, "TOKENTOP_STORAGE=") {
+		switch {
+		case strings.HasPrefix(kv, "TOKENTOP_CONFIG_DIR="), strings.HasPrefix(kv, "TOKENTOP_STORAGE="):
+		case len(etcd) > 0 && strings.HasPrefix(kv, "TOKENTOP_ETCD_") && !strings.HasPrefix(kv, "TOKENTOP_ETCD_PASSWORD="):
+		default:
 			env = append(env, kv)
 		}
 	}
 	// The child opens the very store this TUI opened, whatever flags or
-	// environment chose it.
+	// environment chose it: the config dir, the backend and, for etcd, the
+	// --etcd-* flags as their variables (the password is never a flag).
 	env = append(env, "TOKENTOP_CONFIG_DIR="+configDir, "TOKENTOP_STORAGE="+backend)
+	env = append(env, etcd...)
 	return &childProxies{exe: exe, env: env, configDir: configDir, now: now}
 }
 

@@ -7,10 +7,13 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tokentop/tokentop/internal/cli/cmdutil"
 
 	"github.com/tokentop/tokentop/auth"
 	"github.com/tokentop/tokentop/auth/emulator"
@@ -61,7 +64,7 @@ func TestChildProxyStartsShowsAndStopsGracefully(t *testing.T) {
 	dir := t.TempDir()
 	marker := filepath.Join(t.TempDir(), "drained")
 	env := append(os.Environ(), "TOKENTOP_TEST_FAKE_PROXY="+marker, "TOKENTOP_STORAGE=keyring")
-	c := newChildProxies(exe, env, dir, "file", time.Now)
+	c := newChildProxies(exe, env, dir, "file", nil, time.Now)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	info, err := c.Start(ctx, "work")
@@ -91,14 +94,14 @@ func TestChildProxyStartsShowsAndStopsGracefully(t *testing.T) {
 func TestChildProxyThatFailsSaysWhy(t *testing.T) {
 	exe, _ := os.Executable()
 	env := append(os.Environ(), "TOKENTOP_TEST_FAKE_PROXY="+filepath.Join(t.TempDir(), "m"))
-	c := newChildProxies(exe, env, t.TempDir(), "file", time.Now)
+	c := newChildProxies(exe, env, t.TempDir(), "file", nil, time.Now)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	_, err := c.Start(ctx, "broken")
 	if err == nil || !strings.Contains(err.Error(), "needs a new login") || !strings.Contains(err.Error(), "exit status 3") {
 		t.Fatalf("err %v: want the child's exit and last words", err)
 	}
-	if _, err := newChildProxies(exe, env, "", "memory", time.Now).Start(ctx, "x"); err == nil || !strings.Contains(err.Error(), "memory") {
+	if _, err := newChildProxies(exe, env, "", "memory", nil, time.Now).Start(ctx, "x"); err == nil || !strings.Contains(err.Error(), "memory") {
 		t.Fatalf("memory storage: %v", err)
 	}
 }
@@ -146,5 +149,19 @@ func TestDemoProxyServesTheFirstSession(t *testing.T) {
 	p.stop(time.Second)
 	if _, err := http.Get(info.URL() + "/auth/profile"); err == nil {
 		t.Error("the proxy still answers after stop")
+	}
+}
+
+// A proxy started from a TUI on etcd opens the same cluster and prefix,
+// whether flags or the environment chose them; the password comes through
+// the environment as it was.
+func TestChildProxyGetsTheEtcdStore(t *testing.T) {
+	environ := []string{"HOME=/h", "TOKENTOP_ETCD_PREFIX=/env-prefix/", "TOKENTOP_ETCD_PASSWORD=pw", "TOKENTOP_STORAGE=file"}
+	flags := cmdutil.EtcdFlags{Endpoints: "https://e1:2379,https://e2:2379", Prefix: "/flag-prefix/", User: "ci"}
+	c := newChildProxies("/bin/tokentop", environ, "/cfg", "etcd", flags.Env(), time.Now)
+	want := []string{"HOME=/h", "TOKENTOP_ETCD_PASSWORD=pw", "TOKENTOP_CONFIG_DIR=/cfg", "TOKENTOP_STORAGE=etcd",
+		"TOKENTOP_ETCD_ENDPOINTS=https://e1:2379,https://e2:2379", "TOKENTOP_ETCD_PREFIX=/flag-prefix/", "TOKENTOP_ETCD_USER=ci"}
+	if !slices.Equal(c.env, want) {
+		t.Fatalf("child env %q, want %q", c.env, want)
 	}
 }

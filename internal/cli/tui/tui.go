@@ -60,7 +60,11 @@ func tuiRun(ctx context.Context, opts *Options) error {
 	s := setup{store: st, keeper: k}
 	// P in the TUI runs this same binary as `tokentop proxy NAME`.
 	if exe, err := os.Executable(); err == nil {
-		s.proxies = newChildProxies(exe, f.Environ(), st.ConfigDir(), st.Backend(), f.Now)
+		var etcd []string
+		if st.Backend() == storage.BackendEtcd {
+			etcd = f.Etcd.Env()
+		}
+		s.proxies = newChildProxies(exe, f.Environ(), st.ConfigDir(), st.Backend(), etcd, f.Now)
 	}
 	return runProgram(ctx, f, s)
 }
