@@ -53,20 +53,50 @@ func Restore() {
 	}
 }
 
-// WantsTUI reports whether a tokentop command line starts the TUI: no
-// subcommand, or "demo". Values of the global flags are skipped.
+// WantsTUI reports whether a tokentop command line starts a full-screen
+// program: no subcommand, "demo", or "har FILE" (the HAR view; not its
+// analyze, sanitize and revoke subcommands). Values of the global flags
+// are skipped.
 func WantsTUI(args []string) bool {
-	for i := 0; i < len(args); i++ {
+	words, dashes := commandWords(args, 2)
+	switch {
+	case len(words) == 0:
+		return !dashes
+	case words[0] == "demo":
+		return true
+	case words[0] == "har" && len(words) == 2:
+		switch words[1] {
+		case "analyze", "sanitize", "revoke", "help":
+			return false
+		}
+		return true
+	}
+	return false
+}
+
+// takesValue says whether a global flag takes the next argument.
+func takesValue(flag string) bool {
+	switch flag {
+	case "--config-dir", "--storage", "--etcd-endpoints", "--etcd-prefix", "--etcd-cacert", "--etcd-cert", "--etcd-key", "--etcd-user":
+		return true
+	}
+	return false
+}
+
+// commandWords is the first n arguments of args that are neither flags nor
+// their values, up to "--" (dashes: it stopped there).
+func commandWords(args []string, n int) (words []string, dashes bool) {
+	for i := 0; i < len(args) && len(words) < n; i++ {
 		a := args[i]
 		switch {
 		case a == "--":
-			return false
-		case a == "--config-dir" || a == "--storage":
+			return words, true
+		case takesValue(a):
 			i++ // the flag's value
 		case strings.HasPrefix(a, "-"):
 		default:
-			return a == "demo"
+			words = append(words, a)
 		}
 	}
-	return true
+	return words, false
 }

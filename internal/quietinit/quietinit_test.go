@@ -17,6 +17,12 @@ func TestWantsTUI(t *testing.T) {
 		{[]string{"exec", "prod", "--", "demo"}, false},
 		{[]string{"--help"}, true},
 		{[]string{"--", "demo"}, false},
+		{[]string{"har", "capture.har"}, true},
+		{[]string{"--storage", "file", "har", "x.har"}, true},
+		{[]string{"har", "analyze", "x.har"}, false},
+		{[]string{"har", "sanitize", "x.har"}, false},
+		{[]string{"har"}, false},
+		{[]string{"--etcd-prefix", "demo", "list"}, false},
 	} {
 		if got := WantsTUI(tc.args); got != tc.want {
 			t.Errorf("WantsTUI(%q) = %v, want %v", tc.args, got, tc.want)
