@@ -362,7 +362,7 @@ func (a *analyzer) entry(i int, e *Entry) {
 
 	var x *Exchange
 	if kind != "" {
-		a.rep.OAuthURLs = addOnce(a.rep.OAuthURLs, origin(u))
+		a.rep.OAuthURLs = addOnce(a.rep.OAuthURLs, oauthBase(u))
 		x = a.exchange(ref, kind, e)
 	} else if bearer != nil && !isOAuthPath(u) {
 		a.rep.APIURLs = addOnce(a.rep.APIURLs, apiBase(u))
@@ -441,6 +441,19 @@ func origin(u *url.URL) string {
 		return ""
 	}
 	return safetext.Escape(u.Scheme + "://" + u.Host)
+}
+
+// oauthBase is the OAuth server's base URL: u up to its /oauth/ (the
+// endpoints tokentop appends to an --oauth-url), so a server mounted under
+// a path keeps it.
+func oauthBase(u *url.URL) string {
+	if u == nil || u.Host == "" {
+		return ""
+	}
+	if i := strings.Index(u.Path, "/oauth/"); i > 0 {
+		return safetext.Escape(u.Scheme + "://" + u.Host + u.Path[:i])
+	}
+	return origin(u)
 }
 
 // apiBase is the URL up to its /v3 (Convirza's API base), else the origin.

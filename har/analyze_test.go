@@ -115,3 +115,25 @@ func TestAnalyzeRedactsEchoedSecrets(t *testing.T) {
 		t.Fatalf("the login's message is gone altogether: %s", text)
 	}
 }
+
+// An OAuth server mounted under a path keeps it in the report (har revoke
+// sends to it).
+func TestAnalyzeOAuthBaseKeepsItsPath(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusUnauthorized)
+	}))
+	defer srv.Close()
+	rec := &hartest.Recorder{Next: http.DefaultTransport, Now: time.Now}
+	resp, err := (&http.Client{Transport: rec}).Post(srv.URL+"/auth-svc/oauth/token", "application/json", strings.NewReader(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	rep, err := har.Analyze(bytes.NewReader(rec.HAR()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{srv.URL + "/auth-svc"}; len(rep.OAuthURLs) != 1 || rep.OAuthURLs[0] != want[0] {
+		t.Fatalf("OAuthURLs %q, want %q", rep.OAuthURLs, want)
+	}
+}

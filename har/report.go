@@ -7,7 +7,7 @@ import "time"
 // Value for those).
 type Report struct {
 	Entries   int        `json:"entries"`
-	OAuthURLs []string   `json:"oauth_urls"` // origins of the OAuth exchanges, in order of appearance
+	OAuthURLs []string   `json:"oauth_urls"` // base URLs (up to /oauth/) of the OAuth exchanges, in order of appearance
 	APIURLs   []string   `json:"api_urls"`   // API base URLs (up to /v3) seen with a bearer token
 	Tokens    []*Token   `json:"tokens"`
 	Exchanges []Exchange `json:"exchanges"`
