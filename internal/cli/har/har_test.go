@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -202,4 +204,19 @@ func TestHarFileWithoutATerminalPrintsTheReport(t *testing.T) {
 		t.Errorf("har FILE printed:\n%s\nwant what har analyze prints:\n%s", out, want)
 	}
 	noSecrets(t, rec, out, errOut)
+}
+
+// A run stopped part way (Ctrl-C) still says what it had revoked.
+func TestRevokeStoppedReportsWhatWasDone(t *testing.T) {
+	f, out, _ := factory()
+	opts := &RevokeOptions{IO: f.IOStreams, Factory: f, JSON: true}
+	done := []Outcome{{Fingerprint: "sha256:0000aaaa", Kind: "refresh", Dead: true, Result: "revoked"}}
+	err := stopped(opts, "http://127.0.0.1:1", newProgress(io.Discard, false, 2), done, context.Canceled)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("stopped = %v, want the stop's error", err)
+	}
+	var got RevokeJSON
+	if jerr := json.Unmarshal(out.Bytes(), &got); jerr != nil || len(got.Tokens) != 1 || !got.Tokens[0].Dead {
+		t.Fatalf("report after the stop: %v %+v\n%s", jerr, got, out)
+	}
 }

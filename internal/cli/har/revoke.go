@@ -82,6 +82,16 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
+// stopped ends a run cut short (Ctrl-C): what was revoked so far, and the
+// saved sessions marked, are reported before the stop's error.
+func stopped(opts *RevokeOptions, base string, bar *progress, out []Outcome, stop error) error {
+	bar.done()
+	if len(out) > 0 {
+		_ = report(opts, base, out) // its "not every token is dead" is the stop's to say
+	}
+	return stop
+}
+
 // Outcome is one token's result, as in --json.
 type Outcome struct {
 	Fingerprint string `json:"fingerprint"`
@@ -196,14 +206,14 @@ func revokeRun(cmd *cobra.Command, opts *RevokeOptions, named bool) error {
 				}
 				bar.note(fmt.Sprintf("rate limited: waiting %s as the server asks", wait.Round(time.Second)))
 				if serr := opts.Sleep(ctx, wait); serr != nil {
-					return serr
+					return stopped(opts, base, bar, out, serr)
 				}
 				continue
 			}
 			o.Session, o.RequestID = session, safetext.Escape(meta.RequestID)
 			if err != nil {
 				if errors.Is(err, context.Canceled) {
-					return err
+					return stopped(opts, base, bar, out, err)
 				}
 				failed = err
 				o.Result = present.OneLine(err.Error())
