@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/tokentop/tokentop/internal/present"
+
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/tokentop/tokentop/auth"
@@ -21,7 +23,7 @@ func (m *Model) onLoginDone(msg loginDoneMsg) tea.Cmd {
 	se := msg.session
 	m.login = m.login.reset(m.endpoints)
 	m.screen = screenList
-	m.setStatus(fmt.Sprintf("logged in %s as %s (%s)", se.Name, userLabel(se), orDash(se.AccessFP)), urgencyOK)
+	m.setStatus(fmt.Sprintf("logged in %s as %s (%s)", se.Name, userLabel(se), present.OrDash(se.AccessFP)), urgencyOK)
 	m.pendingSelect = se.Name
 	return m.reload()
 }
@@ -36,7 +38,7 @@ func (m *Model) onImportDone(msg importDoneMsg) tea.Cmd {
 	se := msg.session
 	m.imp = m.imp.reset(m.endpoints)
 	m.screen = screenList
-	text := fmt.Sprintf("imported %s for %s (%s)", se.Name, userLabel(se), orDash(se.AccessFP))
+	text := fmt.Sprintf("imported %s for %s (%s)", se.Name, userLabel(se), present.OrDash(se.AccessFP))
 	if se.Paused {
 		text += ", paused (watch-only: nothing refreshes it); press p to keep it alive if it is yours"
 	}
@@ -170,7 +172,7 @@ func (m *Model) onRevokeDone(msg revokeDoneMsg) tea.Cmd {
 	switch {
 	case msg.err == nil && rep.Forgotten:
 		m.setStatus(fmt.Sprintf("%s revoked at the server (refresh %s%s, access %s%s) and forgotten locally",
-			msg.name, orDash(rep.Refresh.Fingerprint), reqID(rep.Refresh.Meta), orDash(rep.Access.Fingerprint), reqID(rep.Access.Meta)), urgencyOK)
+			msg.name, present.OrDash(rep.Refresh.Fingerprint), reqID(rep.Refresh.Meta), present.OrDash(rep.Access.Fingerprint), reqID(rep.Access.Meta)), urgencyOK)
 		delete(m.live, msg.name)
 		if m.banner != nil && m.banner.session == msg.name {
 			m.banner = nil

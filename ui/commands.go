@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/tokentop/tokentop/internal/present"
+
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/tokentop/tokentop/auth"
@@ -126,9 +128,9 @@ func (m Model) refreshCmd(name string) tea.Cmd {
 		if err != nil {
 			return actionDoneMsg{name: name, action: "refresh", err: err}
 		}
-		text := fmt.Sprintf("%s refreshed %s → %s", name, orDash(res.Old.AccessFP), orDash(res.New.AccessFP))
+		text := fmt.Sprintf("%s refreshed %s → %s", name, present.OrDash(res.Old.AccessFP), present.OrDash(res.New.AccessFP))
 		if res.Adopted {
-			text = fmt.Sprintf("%s: adopted %s, already refreshed by another process", name, orDash(res.New.AccessFP))
+			text = fmt.Sprintf("%s: adopted %s, already refreshed by another process", name, present.OrDash(res.New.AccessFP))
 		}
 		return actionDoneMsg{name: name, action: "refresh", text: text}
 	}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/tokentop/tokentop/internal/present"
+
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
@@ -118,7 +120,7 @@ func (c *copyModel) view(width, _ int) string {
 		whatW, bearer = 14, "Bearer line"
 	}
 	line := func(k key.Binding, what, fp string) string {
-		return st.Key.Render(k.Help().Key) + "  " + fit(what, whatW) + "  " + st.Muted.Render(orDash(fp))
+		return st.Key.Render(k.Help().Key) + "  " + fit(what, whatW) + "  " + st.Muted.Render(present.OrDash(fp))
 	}
 	rows := []string{
 		st.DialogTitle.Render("Copy from " + c.name),

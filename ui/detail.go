@@ -212,9 +212,9 @@ func (d detailModel) content(now time.Time, loc *time.Location) string {
 	expiry("Refresh", status.Refresh, refreshUrgency(se, now))
 
 	section("FINGERPRINTS")
-	row("Access", orDash(se.AccessFP))
-	row("Refresh", orDash(se.RefreshFP))
-	row("Frontend", orDash(se.FrontendFP))
+	row("Access", present.OrDash(se.AccessFP))
+	row("Refresh", present.OrDash(se.RefreshFP))
+	row("Frontend", present.OrDash(se.FrontendFP))
 
 	section("ACTIVITY")
 	last := "never"

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tokentop/tokentop/internal/present"
+
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
@@ -85,18 +87,6 @@ func refreshUrgency(se auth.Session, now time.Time) urgency {
 		return urgencySoon
 	}
 	return urgencyOK
-}
-
-// countdown renders time left until t, or "expired". now must be on the
-// same clock as t (for a session's expiries: se.ServerNow).
-func countdown(t, now time.Time) string {
-	if t.IsZero() {
-		return "-"
-	}
-	if !t.After(now) {
-		return "expired"
-	}
-	return timefmt.Countdown(t.Sub(now))
 }
 
 // lifetimeBar draws how much of the access lifetime is left, width cells.
@@ -233,9 +223,9 @@ func eventLine(e auth.Event, loc *time.Location) string {
 	msg := e.Message
 	switch e.Kind {
 	case auth.EventRefreshed:
-		fmt.Fprintf(&b, "refreshed %s → %s", orDash(e.OldFP), orDash(e.NewFP))
+		fmt.Fprintf(&b, "refreshed %s → %s", present.OrDash(e.OldFP), present.OrDash(e.NewFP))
 	case auth.EventAdopted:
-		fmt.Fprintf(&b, "adopted %s from another process", orDash(e.NewFP))
+		fmt.Fprintf(&b, "adopted %s from another process", present.OrDash(e.NewFP))
 	case auth.EventRefreshing:
 		b.WriteString("refreshing…")
 	case auth.EventRetrying:
@@ -246,9 +236,9 @@ func eventLine(e auth.Event, loc *time.Location) string {
 			b.WriteString(": " + r)
 		}
 	case auth.EventLogin:
-		fmt.Fprintf(&b, "logged in %s", orDash(e.NewFP))
+		fmt.Fprintf(&b, "logged in %s", present.OrDash(e.NewFP))
 	case auth.EventImported:
-		fmt.Fprintf(&b, "imported %s", orDash(e.NewFP))
+		fmt.Fprintf(&b, "imported %s", present.OrDash(e.NewFP))
 		msg = ""
 	case auth.EventReuseSuspected:
 		// The keeper's message already shouts it.
@@ -294,13 +284,6 @@ func eventLine(e auth.Event, loc *time.Location) string {
 		b.WriteString("; next try at " + clock(e.At, loc))
 	}
 	return b.String()
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }
 
 // signedDuration renders a skew like "+3s" or "-1m 02s".

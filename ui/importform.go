@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tokentop/tokentop/internal/present"
+
 	"github.com/charmbracelet/bubbles/help"
 	tea "github.com/charmbracelet/bubbletea"
 
@@ -130,7 +132,7 @@ func (m importModel) below(i int, now time.Time) string {
 		ts := m.preview
 		var b strings.Builder
 		b.WriteString(pad + st.Good.Render(fmt.Sprintf("%d chars · %s · %s · org %d", len(m.fields[importBody].input.Value()),
-			orDash(safetext.Escape(ts.User.Email)), orDash(auth.RoleName(ts.User.RoleID)), ts.User.OrgUnitID)) + "\n")
+			present.OrDash(safetext.Escape(ts.User.Email)), present.OrDash(auth.RoleName(ts.User.RoleID)), ts.User.OrgUnitID)) + "\n")
 		// As `tokentop import` prints them: relative first, then the instant.
 		expires := func(t time.Time) string {
 			if !t.After(now) {

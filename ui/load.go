@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/charmbracelet/x/ansi"
+
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/tokentop/tokentop/auth"
@@ -264,7 +266,7 @@ func (m *Model) onChanged(msg changedMsg) tea.Cmd {
 		ss = append(ss, msg.session)
 	}
 	cmd := m.onSessions(sessionsMsg{sessions: ss, stamp: m.stamp})
-	if r := msg.remote; r != nil && r.Session == msg.name && absDur(m.now.Sub(r.Time)) <= remoteRecent {
+	if r := msg.remote; r != nil && r.Session == msg.name && m.now.Sub(r.Time).Abs() <= remoteRecent {
 		m.noteRemote(msg.name, msg.session, msg.gone, *r)
 	}
 	return cmd
@@ -308,9 +310,9 @@ func remoteText(r auth.Event) (string, urgency) {
 	case auth.EventReuseSuspected, auth.EventFailed:
 		u = urgencyNow
 	}
-	where := "on " + cut(safetext.Escape(r.Host), remoteHostMax)
+	where := "on " + ansi.Truncate(safetext.Escape(r.Host), remoteHostMax, "…")
 	if r.User != "" {
-		where += " (" + cut(safetext.Escape(r.User), remoteHostMax) + ")"
+		where += " (" + ansi.Truncate(safetext.Escape(r.User), remoteHostMax, "…") + ")"
 	}
 	text := verb + " " + where
 	switch r.Kind {
@@ -320,18 +322,4 @@ func remoteText(r auth.Event) (string, urgency) {
 		}
 	}
 	return text, u
-}
-
-func cut(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n-1]) + "…"
-	}
-	return s
-}
-
-func absDur(d time.Duration) time.Duration {
-	if d < 0 {
-		return -d
-	}
-	return d
 }

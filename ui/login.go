@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tokentop/tokentop/internal/present"
+
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
@@ -97,7 +99,7 @@ func (m loginModel) footer(now time.Time) string {
 		return ""
 	}
 	// The countdown first: it is what the person is waiting for.
-	return messageLines(m.styles.Bad, fmt.Sprintf("retry in %s: %s", timefmt.Countdown(m.retryAt.Sub(now)), orDash(m.err)), 2, m.width)
+	return messageLines(m.styles.Bad, fmt.Sprintf("retry in %s: %s", timefmt.Countdown(m.retryAt.Sub(now)), present.OrDash(m.err)), 2, m.width)
 }
 
 // loginSubmit is a validated login request handed to the root.

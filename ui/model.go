@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tokentop/tokentop/internal/present"
+
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
@@ -360,7 +362,7 @@ func (m *Model) setSessions(ss []auth.Session) {
 	m.list.setSessions(ss, m.now)
 	var skew time.Duration
 	for _, se := range ss {
-		if abs(se.ClockSkew) > abs(skew) {
+		if se.ClockSkew.Abs() > skew.Abs() {
 			skew = se.ClockSkew
 		}
 	}
@@ -372,13 +374,6 @@ func (m *Model) setSessions(ss []auth.Session) {
 			delete(m.live, name)
 		}
 	}
-}
-
-func abs(d time.Duration) time.Duration {
-	if d < 0 {
-		return -d
-	}
-	return d
 }
 
 func (m Model) session(name string) (auth.Session, bool) {
@@ -421,11 +416,11 @@ func (m *Model) onEvent(e auth.Event) tea.Cmd {
 			// and the status line already say which host, which says more.
 			return tea.Batch(cmds...)
 		}
-		lr.note, lr.noteUrg, lr.until = "new "+orDash(e.NewFP), urgencyOK, m.now.Add(noteFor)
+		lr.note, lr.noteUrg, lr.until = "new "+present.OrDash(e.NewFP), urgencyOK, m.now.Add(noteFor)
 		lr.noteFP, lr.oldFP = e.NewFP, e.OldFP
 	case auth.EventRefreshed:
 		lr.refreshing = false
-		lr.note, lr.noteUrg, lr.until = "new "+orDash(e.NewFP), urgencyOK, m.now.Add(noteFor)
+		lr.note, lr.noteUrg, lr.until = "new "+present.OrDash(e.NewFP), urgencyOK, m.now.Add(noteFor)
 		lr.noteFP, lr.oldFP = e.NewFP, e.OldFP
 	case auth.EventPaused, auth.EventResumed:
 		// The row must say "paused" (or the state) now, not old news.

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/tokentop/tokentop/internal/present"
+
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
@@ -200,7 +202,7 @@ func (m *Model) sessionAction(msg tea.KeyMsg, se auth.Session, refresh, pause, c
 	case key.Matches(msg, forget):
 		c := newConfirmModel(m.styles, "Forget "+se.Name+" locally?",
 			"This removes the local copy only. Nothing is revoked: both tokens stay valid at the server until they expire ("+
-				countdown(se.RefreshExpiry, se.ServerNow(m.now))+" for the refresh token).",
+				present.Describe(se, m.now).Refresh.Countdown()+" for the refresh token).",
 			"Forget", m.forgetCmd(se.Name))
 		m.dialog = &c
 		return nil, true
@@ -215,7 +217,7 @@ func (m *Model) askRevoke(name string) tea.Cmd {
 		return nil
 	}
 	c := newConfirmModel(m.styles, "Revoke "+name+"?",
-		"Both tokens ("+orDash(se.RefreshFP)+" refresh, "+orDash(se.AccessFP)+" access) will be revoked at "+
+		"Both tokens ("+present.OrDash(se.RefreshFP)+" refresh, "+present.OrDash(se.AccessFP)+" access) will be revoked at "+
 			se.Endpoints.OAuthURL+", then the session is forgotten locally. Anyone holding them loses access.",
 		"Revoke", m.revokeCmd(name))
 	m.dialog = &c
