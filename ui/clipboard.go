@@ -68,11 +68,12 @@ type Clipboard struct {
 
 // NewClipboard copies through out (the program output) and the system
 // clipboard, wrapping OSC 52 for GNU screen when running inside it and
-// asking tmux whether it passes OSC 52 on when running inside tmux.
-func NewClipboard(out io.Writer) *Clipboard {
-	screen := os.Getenv("TMUX") == "" && strings.HasPrefix(os.Getenv("TERM"), "screen") && os.Getenv("STY") != ""
+// asking tmux whether it passes OSC 52 on when running inside tmux; getenv
+// is the command's environment.
+func NewClipboard(out io.Writer, getenv func(string) string) *Clipboard {
+	screen := getenv("TMUX") == "" && strings.HasPrefix(getenv("TERM"), "screen") && getenv("STY") != ""
 	c := &Clipboard{Terminal: out, Native: SystemClipboard(), Screen: screen}
-	if os.Getenv("TMUX") != "" {
+	if getenv("TMUX") != "" {
 		c.TmuxSetClipboard = tmuxSetClipboard
 	}
 	return c

@@ -200,7 +200,7 @@ func TestTmuxSetClipboardReadsTheServer(t *testing.T) {
 	t.Setenv("TMUX", tmux("display-message", "-p", "#{socket_path},#{pid},0"))
 	for _, v := range []string{"external", "on", "off"} {
 		tmux("set-option", "-s", "set-clipboard", v)
-		ask := NewClipboard(io.Discard).TmuxSetClipboard
+		ask := NewClipboard(io.Discard, os.Getenv).TmuxSetClipboard
 		if ask == nil {
 			t.Fatal("inside tmux, tmux is not asked about its clipboard")
 		}
@@ -209,7 +209,7 @@ func TestTmuxSetClipboardReadsTheServer(t *testing.T) {
 		}
 	}
 	t.Setenv("TMUX", "")
-	if NewClipboard(io.Discard).TmuxSetClipboard != nil {
+	if NewClipboard(io.Discard, os.Getenv).TmuxSetClipboard != nil {
 		t.Fatal("outside tmux, tmux is asked about its clipboard")
 	}
 }

@@ -115,7 +115,7 @@ func runProgram(ctx context.Context, f *cmdutil.Factory, s setup) error {
 		Store:     s.store,
 		Keeper:    s.keeper,
 		Styles:    styles,
-		Clipboard: ui.NewClipboard(w),
+		Clipboard: ui.NewClipboard(w, f.Getenv),
 		Now:       f.Now(),
 		Endpoints: s.endpoints,
 		DemoURL:   s.demoURL,
