@@ -45,6 +45,7 @@ type Factory struct {
 
 	// signalsHandedOff: the command takes the signals (HandOffSignals).
 	signalsHandedOff atomic.Bool
+	signalsSeen      atomic.Int32
 
 	store *storage.Store
 	// kp is the command's keeper once built, read by the signal handler to

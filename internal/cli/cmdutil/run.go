@@ -71,6 +71,7 @@ func (f *Factory) OnSignals(sigs <-chan os.Signal, cancel context.CancelFunc, ex
 			n--
 			continue
 		}
+		f.signalsSeen.Add(1)
 		cancel()
 		names := f.exchanging()
 		if n == 0 {
@@ -96,3 +97,7 @@ func (f *Factory) OnSignals(sigs <-chan os.Signal, cancel context.CancelFunc, ex
 // exec, once its child runs, passes them to the child and exits with the
 // child's status; exiting at a second Ctrl-C would orphan the child.
 func (f *Factory) HandOffSignals() { f.signalsHandedOff.Store(true) }
+
+// SignalsSeen is how many stop signals the process has acted on, so that a
+// command says "press Ctrl-C again" only when one has come.
+func (f *Factory) SignalsSeen() int { return int(f.signalsSeen.Load()) }

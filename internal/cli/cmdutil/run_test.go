@@ -46,4 +46,13 @@ func TestOnSignals(t *testing.T) {
 	if c, code := run(true, syscall.SIGTERM, syscall.SIGTERM, os.Interrupt); c != 0 || code != -1 {
 		t.Fatalf("after HandOffSignals: %d cancels, exit %d; want neither", c, code)
 	}
+	ios, _, _, _ := iostreams.Test()
+	f := New(ios, func(string) string { return "" }, os.Environ)
+	ch := make(chan os.Signal, 1)
+	ch <- syscall.SIGINT
+	close(ch)
+	f.OnSignals(ch, func() {}, func(int) {})
+	if n := f.SignalsSeen(); n != 1 {
+		t.Fatalf("SignalsSeen = %d after one signal", n)
+	}
 }

@@ -148,8 +148,9 @@ func runProgram(ctx context.Context, f *cmdutil.Factory, s setup) error {
 	// unless the user chose to abandon it (q twice), its answer is saved
 	// before the process exits. The client's timeout bounds the wait.
 	if fm, ok := final.(ui.Model); !ok || !fm.Abandoned() {
-		if names := s.keeper.Exchanging(); len(names) > 0 {
-			fmt.Fprintf(f.IOStreams.ErrOut, "tokentop: %s (press Ctrl-C again to do so)\n", auth.ExchangeWarning(names))
+		// A signal already had OnSignals say this; after q, nothing has.
+		if names := s.keeper.Exchanging(); len(names) > 0 && f.SignalsSeen() == 0 {
+			fmt.Fprintf(f.IOStreams.ErrOut, "tokentop: %s (press Ctrl-C twice to do so)\n", auth.ExchangeWarning(names))
 		}
 		select {
 		case <-s.keeper.Settled():
