@@ -205,6 +205,20 @@ func fileEnv(t *testing.T, runtimeDir string) (*env, *flakyStore, *storage.Store
 	return e, fs, st
 }
 
+// refreshWithStoreDown refreshes name while the store refuses every save,
+// the fake clock running through the save retries: the pair ends up kept
+// aside (the error says where).
+func refreshWithStoreDown(e *env, fs *flakyStore, name string) error {
+	fs.mu.Lock()
+	fs.failPuts = 1000
+	fs.mu.Unlock()
+	done := make(chan struct{})
+	e.advanceWhileBlocked(time.Second, done)
+	_, err := e.k.Refresh(context.Background(), name)
+	close(done)
+	return err
+}
+
 // A one-shot command whose store refuses the new pair for longer than the
 // retry keeps it aside (0600, in the config dir), says where, and the next
 // process adopts it without sending anything: nothing is lost when the
@@ -212,13 +226,7 @@ func fileEnv(t *testing.T, runtimeDir string) (*env, *flakyStore, *storage.Store
 func TestUnsavablePairIsKeptAsideAndAdoptedByTheNextProcess(t *testing.T) {
 	e, fs, st := fileEnv(t, "")
 	e.seed("s", 10*time.Minute, time.Hour)
-	fs.mu.Lock()
-	fs.failPuts = 1000
-	fs.mu.Unlock()
-	done := make(chan struct{})
-	e.advanceWhileBlocked(time.Second, done)
-	_, err := e.k.Refresh(context.Background(), "s")
-	close(done)
+	err := refreshWithStoreDown(e, fs, "s")
 	var re *auth.RescuedError
 	if !errors.As(err, &re) || !errors.Is(err, auth.ErrStoreUnavailable) {
 		t.Fatalf("Refresh with a store that never recovers: %v, want a RescuedError", err)
@@ -359,13 +367,7 @@ func TestRevokeAndForgetSettleTheKeptAsidePair(t *testing.T) {
 		t.Run(op, func(t *testing.T) {
 			e, fs, st := fileEnv(t, "")
 			e.seed("s", 10*time.Minute, time.Hour)
-			fs.mu.Lock()
-			fs.failPuts = 1000
-			fs.mu.Unlock()
-			done := make(chan struct{})
-			e.advanceWhileBlocked(time.Second, done)
-			_, err := e.k.Refresh(context.Background(), "s")
-			close(done)
+			err := refreshWithStoreDown(e, fs, "s")
 			var re *auth.RescuedError
 			if !errors.As(err, &re) {
 				t.Fatalf("Refresh: %v, want the pair kept aside", err)
