@@ -261,6 +261,37 @@ func (s *Store) ListBatches(ctx context.Context, first, size int, fn func([]auth
 	return fn(fix(list))
 }
 
+// Scan calls a visitor with every session's metadata, as List would
+// return them but in no particular order, from several goroutines at once:
+// newVisitor is called once in each, and its visitor only there, with a
+// session that is the visitor's only until it returns. It reads no secret.
+// It is for callers that need not hold every session at once: `tokentop
+// list` turns each into its row as it is read, while the directory is
+// still being read. A visitor's error stops the scan and is returned.
+func (s *Store) Scan(ctx context.Context, newVisitor func() func(*auth.Session) error) error {
+	fixed := func() func(*auth.Session) error {
+		visit := newVisitor()
+		return func(se *auth.Session) error {
+			se.SecretsBackend = s.backendName(*se)
+			return visit(se)
+		}
+	}
+	if fr, ok := s.meta.(*fileRecords); ok {
+		return fr.scan(ctx, fixed)
+	}
+	list, err := s.meta.load(ctx)
+	if err != nil {
+		return err
+	}
+	visit := fixed()
+	for i := range list {
+		if err := visit(&list[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Get returns one session's metadata, or an error matching auth.ErrSessionNotFound.
 func (s *Store) Get(ctx context.Context, name string) (auth.Session, error) {
 	if err := ValidateName(name); err != nil {

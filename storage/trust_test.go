@@ -431,14 +431,29 @@ func TestDirFilesKeepTheRule(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if names, err := d.namesWithSuffix(".json", validName); err != nil || len(names) != 0 {
+	if names, err := eachNameAll(t, d, 10); err != nil || len(names) != 0 {
 		t.Fatalf("names of a missing dir = %v, %v", names, err)
 	}
 }
 
-// namesWithSuffix lists what Readdirnames lists, filtered, across many
-// reads of the directory.
-func TestDirFilesNamesWithSuffix(t *testing.T) {
+// eachNameAll collects what d.eachName hands out in batches of up to
+// batch, and fails t on an empty or oversized batch.
+func eachNameAll(t *testing.T, d *dirFiles, batch int) ([]string, error) {
+	t.Helper()
+	var all []string
+	err := d.eachName(".json", validName, batch, func(names []string) error {
+		if len(names) == 0 || len(names) > batch {
+			t.Fatalf("a batch of %d names, want 1 to %d", len(names), batch)
+		}
+		all = append(all, names...)
+		return nil
+	})
+	return all, err
+}
+
+// eachName hands out what Readdirnames lists, filtered, across many
+// reads of the directory, in batches; an error from emit stops it.
+func TestDirFilesEachName(t *testing.T) {
 	dir := t.TempDir()
 	var want []string
 	for i := range 3000 { // about 300 KB of entries: several getdents reads
@@ -460,13 +475,25 @@ func TestDirFilesNamesWithSuffix(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	got, err := d.namesWithSuffix(".json", validName)
+	got, err := eachNameAll(t, d, 128)
 	if err != nil {
 		t.Fatal(err)
 	}
 	slices.Sort(got)
 	if !slices.Equal(got, want) {
-		t.Fatalf("namesWithSuffix gave %d names, want %d (first: %v)", len(got), len(want), got[:min(3, len(got))])
+		t.Fatalf("eachName gave %d names, want %d (first: %v)", len(got), len(want), got[:min(3, len(got))])
+	}
+
+	d2, err := currentTrust().openDirFiles(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d2.Close()
+	stop := errors.New("stop")
+	calls := 0
+	err = d2.eachName(".json", validName, 100, func([]string) error { calls++; return stop })
+	if !errors.Is(err, stop) || calls != 1 {
+		t.Fatalf("eachName after emit failed: %v, %d calls; want the emit's error after 1", err, calls)
 	}
 }
 
