@@ -1,15 +1,8 @@
 package present
 
 import (
-	"bufio"
-	"bytes"
-	"fmt"
-	"io"
-	"runtime"
 	"strconv"
-	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/tokentop/tokentop/auth"
 	"github.com/tokentop/tokentop/internal/timefmt"
@@ -68,14 +61,14 @@ func timePtr(t time.Time) *time.Time {
 
 // NewSessionJSON is s at now in `list --json`.
 func NewSessionJSON(s auth.Session, now time.Time) SessionJSON {
-	return sessionJSON(s, now, timePtr)
+	return sessionJSON(&s, now, timePtr)
 }
 
 // sessionJSON is NewSessionJSON with the instants' pointers from timePtr
 // (list --json's workers keep them in an array of their own rather than
 // allocate nine per session).
-func sessionJSON(s auth.Session, now time.Time, timePtr func(time.Time) *time.Time) SessionJSON {
-	st := Describe(s, now)
+func sessionJSON(s *auth.Session, now time.Time, timePtr func(time.Time) *time.Time) SessionJSON {
+	st := describe(s, now)
 	email := s.Email
 	if email == "" {
 		email = s.User.Email
@@ -135,10 +128,6 @@ func withBackends(sessions []auth.Session, backend string) []auth.Session {
 	return out
 }
 
-// listCell is the text of a session's cell in a `list` column, given the
-// session and its Status (Describe is computed once per row, not per cell).
-type listCell func(s *auth.Session, st *Status) string
-
 // StateCell is list's STATE column: Status.Cell and the server clock when
 // it is off.
 func StateCell(s auth.Session, now time.Time) string {
@@ -154,35 +143,41 @@ func stateCell(_ *auth.Session, st *Status) string {
 	return out
 }
 
-// listCells are list's columns (of SessionColumns) and their cells.
-// withBackend adds STORAGE, where each session's secrets are: shown only
-// when some session keeps them elsewhere than the header's backend.
-func listCells(withBackend bool) map[ColumnID]listCell {
-	cells := map[ColumnID]listCell{
-		ColName: func(s *auth.Session, _ *Status) string { return s.Name },
-		ColUser: func(s *auth.Session, _ *Status) string {
-			if s.User.Email != "" {
-				return s.User.Email
-			}
-			return s.Email
-		},
-		ColRole: func(s *auth.Session, _ *Status) string { return auth.RoleName(s.User.RoleID) },
-		ColOrg: func(s *auth.Session, _ *Status) string {
-			if s.User.OrgUnitID == 0 {
-				return ""
-			}
-			return strconv.FormatInt(s.User.OrgUnitID, 10)
-		},
-		ColAccess:         func(_ *auth.Session, st *Status) string { return st.Access.Relative() },
-		ColAccessExpires:  func(s *auth.Session, _ *Status) string { return timefmt.Absolute(s.AccessExpiry) },
-		ColRefresh:        func(_ *auth.Session, st *Status) string { return st.Refresh.Relative() },
-		ColRefreshExpires: func(s *auth.Session, _ *Status) string { return timefmt.Absolute(s.RefreshExpiry) },
-		ColState:          stateCell,
+// listCell is the text of a session's cell in list's column id, given
+// the session and its Status (Describe is computed once per row, not per
+// cell), and false for a column list does not have. STORAGE, where the
+// session's secrets are, is backend. A switch, not a table of funcs: a
+// Status passed to a func value escaped to the heap, once per row.
+func listCell(id ColumnID, s *auth.Session, st *Status, backend string) (string, bool) {
+	switch id {
+	case ColName:
+		return s.Name, true
+	case ColStorage:
+		return backend, true
+	case ColUser:
+		if s.User.Email != "" {
+			return s.User.Email, true
+		}
+		return s.Email, true
+	case ColRole:
+		return auth.RoleName(s.User.RoleID), true
+	case ColOrg:
+		if s.User.OrgUnitID == 0 {
+			return "", true
+		}
+		return strconv.FormatInt(s.User.OrgUnitID, 10), true
+	case ColAccess:
+		return st.Access.Relative(), true
+	case ColAccessExpires:
+		return timefmt.Absolute(s.AccessExpiry), true
+	case ColRefresh:
+		return st.Refresh.Relative(), true
+	case ColRefreshExpires:
+		return timefmt.Absolute(s.RefreshExpiry), true
+	case ColState:
+		return stateCell(s, st), true
 	}
-	if withBackend {
-		cells[ColStorage] = func(s *auth.Session, _ *Status) string { return s.SecretsBackend }
-	}
-	return cells
+	return "", false
 }
 
 // listColumn is c sized for list's cells, which hold exactly their text:
@@ -202,122 +197,4 @@ func listColumn(c Column) Column {
 	}
 	c.Min, c.Max, c.Keep, c.Right = 0, 0, keep, false
 	return c
-}
-
-// WriteListTable writes a table, dropping the least useful columns (and
-// cutting the state, then names and users, with "…") until it fits width
-// rather than wrapping lines; width 0 is no limit: every column, whole.
-// It writes through a buffer: a line per write made 10,000 system calls.
-func WriteListTable(w io.Writer, backend string, sessions []auth.Session, now time.Time, width int) {
-	sessions = withBackends(sessions, backend)
-	mixed := false
-	for _, s := range sessions {
-		mixed = mixed || s.SecretsBackend != backend
-	}
-	cellOf := listCells(mixed)
-	var cols []Column
-	var fns []listCell
-	for _, c := range SessionColumns() {
-		if fn := cellOf[c.ID]; fn != nil {
-			cols = append(cols, listColumn(c))
-			fns = append(fns, fn)
-		}
-	}
-	// One backing array for every cell: 10,000 rows are 100,000 cells,
-	// filled by one worker per CPU (each keeps its own widths).
-	all := make([]string, len(sessions)*len(cols))
-	natural := make([]int, len(cols))
-	for i, c := range cols {
-		natural[i] = utf8.RuneCountInString(c.Title)
-	}
-	workers := min(runtime.GOMAXPROCS(0), max(1, len(sessions)/256))
-	widths := make([][]int, workers)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			wide := make([]int, len(cols))
-			for r := w; r < len(sessions); r += workers {
-				s := &sessions[r]
-				st := Describe(*s, now)
-				row := all[r*len(cols) : (r+1)*len(cols)]
-				for i, fn := range fns {
-					v := OneLine(fn(s, &st))
-					row[i] = v
-					wide[i] = max(wide[i], utf8.RuneCountInString(v))
-				}
-			}
-			widths[w] = wide
-		}()
-	}
-	wg.Wait()
-	for _, wide := range widths {
-		for i, n := range wide {
-			natural[i] = max(natural[i], n)
-		}
-	}
-	placed := Layout(cols, natural, width, 0)
-	bw := bufio.NewWriterSize(w, 64<<10)
-	defer bw.Flush()
-	if mixed {
-		fmt.Fprintf(bw, "Storage: %s for new sessions; each session's tokens stay where they were saved (STORAGE)\n", backend)
-	} else {
-		fmt.Fprintf(bw, "Storage: %s\n", backend)
-	}
-	// at maps the placed columns back to the cells.
-	at := make([]int, len(placed))
-	for p, pc := range placed {
-		for i, c := range cols {
-			if c.ID == pc.ID {
-				at[p] = i
-			}
-		}
-	}
-	titles := make([]string, len(cols))
-	for i, c := range cols {
-		titles[i] = c.Title
-	}
-	_, _ = bw.Write(appendRow(nil, titles, placed, at))
-	// The lines too are made on every CPU, each worker a contiguous run
-	// of rows, and written in order.
-	parts := make([][]byte, workers)
-	per := (len(sessions) + workers - 1) / workers
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var b []byte
-			for r := w * per; r < min((w+1)*per, len(sessions)); r++ {
-				b = appendRow(b, all[r*len(cols):(r+1)*len(cols)], placed, at)
-			}
-			parts[w] = b
-		}()
-	}
-	wg.Wait()
-	for _, b := range parts {
-		_, _ = bw.Write(b)
-	}
-}
-
-// appendRow appends one line of the table: vals (by cell) in the placed
-// columns, cut with "…" to their widths, without trailing spaces.
-func appendRow(b []byte, vals []string, placed []Placed, at []int) []byte {
-	start := len(b)
-	for p, pc := range placed {
-		v := vals[at[p]]
-		n := utf8.RuneCountInString(v)
-		if n > pc.Width {
-			v = string([]rune(v)[:max(pc.Width-1, 0)]) + "…"
-			n = pc.Width
-		}
-		b = append(b, v...)
-		if p != len(placed)-1 {
-			for range max(pc.Width-n, 0) + ColumnGap {
-				b = append(b, ' ')
-			}
-		}
-	}
-	b = b[:start+len(bytes.TrimRight(b[start:], " "))]
-	return append(b, '\n')
 }

@@ -4,13 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math"
-	"runtime"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/tokentop/tokentop/auth"
@@ -18,98 +15,123 @@ import (
 	"github.com/tokentop/tokentop/internal/timefmt"
 )
 
-// WriteListJSON writes `list --json`: ListJSON, indented, through WriteJSON's
-// rules. Sessions are encoded by appendSessionJSON when plain (nearly
-// always), a chunk per CPU at a time, and written as they are done: at
-// 10,000 sessions, encoding/json, safetext's scan and json.Indent over one
-// 10 MB document took most of `list --json`'s time. The output is the same
-// bytes either way (TestListJSONFastPathAgrees).
-func WriteListJSON(w io.Writer, backend, configDir string, sessions []auth.Session, now time.Time) error {
-	sessions = withBackends(sessions, backend)
-	if err := writeListJSONFast(w, backend, configDir, sessions, now); err != errNotPlain {
-		return err
-	}
-	out := ListJSON{Storage: backend, ConfigDir: configDir, Sessions: make([]SessionJSON, 0, len(sessions))}
-	for _, s := range sessions {
-		out.Sessions = append(out.Sessions, NewSessionJSON(s, now))
-	}
-	if err := WriteJSON(w, out); err != nil {
-		return fmt.Errorf("write the session list: %w", err)
-	}
-	return nil
+// ListJSONWriter is `list --json`: ListJSON, indented, through WriteJSON's
+// rules. Like ListTable, sessions are added in any order by several
+// goroutines at once (each with its own Adder) and written sorted by name;
+// each is encoded as it is added, by appendSessionJSON when plain (nearly
+// always): at 10,000 sessions, encoding/json, safetext's scan and
+// json.Indent over one 10 MB document took most of `list --json`'s time.
+// The output is the same bytes either way (TestListJSONAgrees).
+type ListJSONWriter struct {
+	backend, configDir string
+	now                time.Time
+	rows               rowSets // a row per session: its encoding, one cell
 }
 
-// errNotPlain: the list's header needs the general encoder.
-var errNotPlain = errors.New("not plain")
+// NewListJSONWriter is an empty list of sessions at now, in configDir,
+// where new sessions go to backend.
+func NewListJSONWriter(backend, configDir string, now time.Time) *ListJSONWriter {
+	return &ListJSONWriter{backend: backend, configDir: configDir, now: now}
+}
 
-// listJSONChunk is how many sessions a worker encodes at once.
-const listJSONChunk = 256
-
-// writeListJSONFast writes the list, or nothing and errNotPlain when the
-// header is not plain. A session that is not plain is encoded alone by the
-// general path, which gives the same bytes it would inside the document.
-func writeListJSONFast(w io.Writer, backend, configDir string, sessions []auth.Session, now time.Time) error {
-	if len(sessions) == 0 {
-		return errNotPlain
-	}
-	head := []byte("{\n  \"storage\": ")
-	head, ok1 := appendPlainString(head, backend)
-	head = append(head, ",\n  \"config_dir\": "...)
-	head, ok2 := appendPlainString(head, configDir)
-	head = append(head, ",\n  \"sessions\": [\n"...)
-	if !ok1 || !ok2 {
-		return errNotPlain
-	}
-	bw := bufio.NewWriterSize(w, 64<<10)
-	_, _ = bw.Write(head)
-	workers := runtime.GOMAXPROCS(0)
-	bufs := make([][]byte, workers)
-	errs := make([]error, workers)
-	// Rounds of one chunk per worker, written in order; the buffers are
-	// reused, so memory stays a few chunks whatever the count.
-	for round := 0; round*workers*listJSONChunk < len(sessions); round++ {
-		var wg sync.WaitGroup
-		for k := range workers {
-			lo := min((round*workers+k)*listJSONChunk, len(sessions))
-			hi := min(lo+listJSONChunk, len(sessions))
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				b := bufs[k][:0]
-				var times [16]time.Time
-				n := 0
-				at := func(t time.Time) *time.Time {
-					if t.IsZero() {
-						return nil
-					}
-					times[n] = t.UTC()
-					n++
-					return &times[n-1]
-				}
-				for i := lo; i < hi && errs[k] == nil; i++ {
-					if i > 0 {
-						b = append(b, ",\n"...)
-					}
-					n = 0 // the last session's instants are written out
-					sj := sessionJSON(sessions[i], now, at)
-					b, errs[k] = appendSessionJSONAny(b, &sj)
-				}
-				bufs[k] = b
-			}()
+// Adder returns a function that encodes and adds a session. One goroutine
+// may use it at a time: each goroutine adding sessions takes its own.
+func (l *ListJSONWriter) Adder() func(*auth.Session) error {
+	rs := l.rows.add(1)
+	// The instants' pointers point here rather than at nine new times a
+	// session; each session's are written out before the next is made.
+	var times [16]time.Time
+	n := 0
+	at := func(t time.Time) *time.Time {
+		if t.IsZero() {
+			return nil
 		}
-		wg.Wait()
-		if err := errors.Join(errs...); err != nil {
+		times[n] = t.UTC()
+		n++
+		return &times[n-1]
+	}
+	return func(s *auth.Session) error {
+		n = 0
+		sj := sessionJSON(s, l.now, at)
+		if sj.SecretsBackend == "" {
+			sj.SecretsBackend = l.backend
+		}
+		var err error
+		if rs.row, err = appendSessionJSONAny(rs.row[:0], &sj); err != nil {
+			return fmt.Errorf("write the session list: session %q: %w", s.Name, err)
+		}
+		rs.ends = append(doubled(rs.ends), int32(len(rs.row)))
+		rs.endRow(s.Name)
+		return nil
+	}
+}
+
+// Len is the number of sessions added so far.
+func (l *ListJSONWriter) Len() int { return l.rows.len() }
+
+// Write writes the document, sessions sorted by name. Call it once every
+// Adder is done.
+func (l *ListJSONWriter) Write(w io.Writer) error {
+	if l.Len() == 0 {
+		out := ListJSON{Storage: l.backend, ConfigDir: l.configDir, Sessions: []SessionJSON{}}
+		if err := WriteJSON(w, out); err != nil {
 			return fmt.Errorf("write the session list: %w", err)
 		}
-		for _, b := range bufs {
-			_, _ = bw.Write(b)
+		return nil
+	}
+	head := []byte("{\n  \"storage\": ")
+	head, err := appendJSONString(head, l.backend)
+	if err != nil {
+		return fmt.Errorf("write the session list: %w", err)
+	}
+	head = append(head, ",\n  \"config_dir\": "...)
+	if head, err = appendJSONString(head, l.configDir); err != nil {
+		return fmt.Errorf("write the session list: %w", err)
+	}
+	head = append(head, ",\n  \"sessions\": [\n"...)
+	bw := bufio.NewWriterSize(w, 64<<10)
+	_, _ = bw.Write(head)
+	l.rows.mu.Lock()
+	defer l.rows.mu.Unlock()
+	for i, r := range l.rows.sorted() {
+		if i > 0 {
+			_, _ = bw.WriteString(",\n")
 		}
+		_, _ = bw.Write(l.rows.parts[r.part].cell(int(r.row), 0, 1))
 	}
 	_, _ = bw.WriteString("\n  ]\n}\n")
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("write the session list: %w", err)
 	}
 	return nil
+}
+
+// appendJSONString appends v as WriteJSON writes a string member.
+func appendJSONString(b []byte, v string) ([]byte, error) {
+	if out, ok := appendPlainString(b, v); ok {
+		return out, nil
+	}
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return b, err
+	}
+	doc, err := safetext.JSON(raw, "")
+	if err != nil {
+		return b, err
+	}
+	return append(b, doc...), nil
+}
+
+// WriteListJSON writes sessions with a ListJSONWriter.
+func WriteListJSON(w io.Writer, backend, configDir string, sessions []auth.Session, now time.Time) error {
+	l := NewListJSONWriter(backend, configDir, now)
+	add := l.Adder()
+	for i := range sessions {
+		if err := add(&sessions[i]); err != nil {
+			return err
+		}
+	}
+	return l.Write(w)
 }
 
 // appendSessionJSONAny is appendSessionJSON, or for a session that is not
@@ -119,7 +141,10 @@ func appendSessionJSONAny(b []byte, s *SessionJSON) ([]byte, error) {
 	if out, ok := appendSessionJSON(b, s); ok {
 		return out, nil
 	}
-	raw, err := json.Marshal(s)
+	// A copy, so s itself does not escape (and the common case needs no
+	// allocation for it).
+	c := *s
+	raw, err := json.Marshal(&c)
 	if err != nil {
 		return b, err
 	}

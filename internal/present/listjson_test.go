@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,7 +29,9 @@ func referenceListJSON(t *testing.T, backend, configDir string, sessions []auth.
 	return b.String()
 }
 
-func TestListJSONFastPathAgrees(t *testing.T) {
+// list --json is the bytes WriteJSON writes for the whole document,
+// whatever is in the sessions and the config dir's name.
+func TestListJSONAgrees(t *testing.T) {
 	now := time.Date(2026, 4, 10, 12, 0, 0, 0, time.UTC)
 	many := make([]auth.Session, 0, 700)
 	for i := range 700 {
@@ -38,35 +43,31 @@ func TestListJSONFastPathAgrees(t *testing.T) {
 		many = append(many, s)
 	}
 	hostile := sample(now)
+	hostile.Name = "x-hostile" // after "work"
 	hostile.LastError = "server said \x1b[31mno\x1b[0m <b>&</b>"
 	odd := sample(now)
 	odd.ClockSkew = 1 // 1e-9 s: an exponent
 	accented := sample(now)
+	accented.Name = "x-zoe"
 	accented.User.Email = "zoë@example.com"
+	// Sorted by name, as the writer writes them.
 	for _, c := range []struct {
 		name      string
 		configDir string
 		sessions  []auth.Session
-		fast      bool
 	}{
-		{"none", "/cfg", nil, false},
-		{"one", "/cfg", []auth.Session{sample(now)}, true},
-		{"many, on every worker", "/home/me/.config/tokentop", many, true},
-		{"hostile text", "/cfg", append([]auth.Session{sample(now)}, hostile), true},
-		{"skew with an exponent", "/cfg", []auth.Session{odd}, true},
-		{"non-ASCII email", "/cfg", []auth.Session{accented}, true},
-		{"hostile ones among many", "/cfg", append(append(append([]auth.Session{}, many[:300]...), hostile, accented), many[300:]...), true},
-		{"config dir with a quote", `/tmp/a"b`, []auth.Session{sample(now)}, false},
+		{"none", "/cfg", nil},
+		{"one", "/cfg", []auth.Session{sample(now)}},
+		{"many", "/home/me/.config/tokentop", many},
+		{"hostile text", "/cfg", append([]auth.Session{sample(now)}, hostile)},
+		{"skew with an exponent", "/cfg", []auth.Session{odd}},
+		{"non-ASCII email", "/cfg", []auth.Session{accented}},
+		{"hostile ones among many", "/cfg", append(append([]auth.Session{}, many...), sample(now), hostile, accented)},
+		{"config dir with a quote", `/tmp/a"b`, []auth.Session{sample(now)}},
+		{"config dir with an escape and non-ASCII", "/home/zoë/\x1b[31m<&>", many[:3]},
+		{"none, in a config dir with a quote", `/tmp/a"b`, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			var fast bytes.Buffer
-			err := writeListJSONFast(&fast, "file", c.configDir, withBackends(c.sessions, "file"), now)
-			if (err == nil) != c.fast {
-				t.Fatalf("fast path: %v, want taken = %v", err, c.fast)
-			}
-			if err == nil && fast.String() != referenceListJSON(t, "file", c.configDir, c.sessions, now) {
-				t.Fatalf("fast path:\n%s\nreference:\n%s", fast.String(), referenceListJSON(t, "file", c.configDir, c.sessions, now))
-			}
 			var got bytes.Buffer
 			if err := WriteListJSON(&got, "file", c.configDir, c.sessions, now); err != nil {
 				t.Fatal(err)
@@ -144,5 +145,67 @@ func TestAppendSessionJSONFloats(t *testing.T) {
 		if string(got) != string(raw) {
 			t.Errorf("%v: fast path %s, encoding/json %s", f, got, raw)
 		}
+	}
+}
+
+// addConcurrently hands sessions, in reverse, to adders on 4 goroutines,
+// each a stride of them, as Store.Scan does.
+func addConcurrently(t *testing.T, sessions []auth.Session, adder func() func(*auth.Session) error) {
+	t.Helper()
+	var wg sync.WaitGroup
+	for k := range 4 {
+		add := adder()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := len(sessions) - 1 - k; i >= 0; i -= 4 {
+				if err := add(&sessions[i]); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// Sessions added in any order, by several goroutines, come out sorted by
+// name, in the same bytes as the sorted list written by one.
+func TestListWritersAnyOrder(t *testing.T) {
+	now := time.Date(2026, 4, 10, 12, 0, 0, 0, time.UTC)
+	var many []auth.Session
+	for i := range 1000 {
+		s := sample(now)
+		s.Name = fmt.Sprintf("s%04d", i)
+		s.AccessExpiry = now.Add(time.Duration(i) * time.Minute)
+		if i%7 == 0 {
+			s.SecretsBackend = "file"
+		}
+		many = append(many, s)
+	}
+
+	l := NewListJSONWriter("keyring", "/cfg", now)
+	addConcurrently(t, slices.Clone(many), l.Adder)
+	var got bytes.Buffer
+	if err := l.Write(&got); err != nil {
+		t.Fatal(err)
+	}
+	if want := referenceListJSON(t, "keyring", "/cfg", many, now); got.String() != want {
+		t.Fatalf("list --json from 4 goroutines differs from the sorted list (%d vs %d bytes)", got.Len(), len(want))
+	}
+	if l.Len() != len(many) {
+		t.Fatalf("Len = %d, want %d", l.Len(), len(many))
+	}
+
+	tbl := NewListTable("keyring", now)
+	addConcurrently(t, slices.Clone(many), tbl.Adder)
+	var gotTable, wantTable strings.Builder
+	tbl.Write(&gotTable, 100)
+	WriteListTable(&wantTable, "keyring", many, now, 100)
+	if gotTable.String() != wantTable.String() {
+		t.Fatalf("the table from 4 goroutines:\n%.400s\nwant:\n%.400s", gotTable.String(), wantTable.String())
+	}
+	lines := strings.Split(wantTable.String(), "\n")
+	if len(lines) != len(many)+3 || !strings.Contains(lines[1], "STORAGE") || !strings.HasPrefix(lines[2], "s0000 ") || !strings.HasPrefix(lines[len(lines)-2], "s0999 ") {
+		t.Fatalf("the table is not %d sorted rows under a STORAGE title:\n%.300s", len(many), wantTable.String())
 	}
 }

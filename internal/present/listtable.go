@@ -1,0 +1,315 @@
+package present
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/tokentop/tokentop/auth"
+)
+
+// ListTable is `tokentop list`'s table. Sessions are added in any order,
+// by several goroutines at once (each with its own Adder), and the table is
+// written sorted by name: `list` turns each session into its row as the
+// store reads it (storage.Store.Scan), so at 10,000 sessions it holds their
+// cells, never the sessions themselves.
+type ListTable struct {
+	backend string
+	now     time.Time
+	cols    []Column // every column of list, STORAGE included
+	storage int      // STORAGE's index in cols
+	rows    rowSets
+}
+
+// rowSets are the rows of a list, a rowSet per Adder.
+type rowSets struct {
+	mu    sync.Mutex
+	parts []*rowSet
+}
+
+// add is a new, empty rowSet of the list, of cells cells a row.
+func (rss *rowSets) add(cells int) *rowSet {
+	rs := &rowSet{wide: make([]int, cells)}
+	rss.mu.Lock()
+	rss.parts = append(rss.parts, rs)
+	rss.mu.Unlock()
+	return rs
+}
+
+// len is the number of rows added so far.
+func (rss *rowSets) len() int {
+	rss.mu.Lock()
+	defer rss.mu.Unlock()
+	n := 0
+	for _, rs := range rss.parts {
+		n += len(rs.names)
+	}
+	return n
+}
+
+// rowSet holds rows of cells: the rows one Adder added, or the titles.
+// Their text is kept in blocks that are never moved: one growing buffer
+// for 10,000 sessions' JSON was copied and left behind again and again
+// (44 MB of memory for 7 MB of text, each new page a fault).
+type rowSet struct {
+	names []string // each row's session, for the order
+	// blocks hold the rows' text; a row is in one block, from
+	// rows[r].start, and each of its cells ends ends[r*n+c] bytes after
+	// that (n cells a row), starting where the one before it ends.
+	blocks [][]byte
+	rows   []rowPos
+	ends   []int32
+	row    []byte // the row being added
+	wide   []int  // each column's widest cell, in runes
+	mixed  bool   // some session keeps its secrets elsewhere than backend
+}
+
+// rowPos is where a row's text starts.
+type rowPos struct{ block, start int32 }
+
+// rowBlock is the size of a rowSet's blocks of text.
+const rowBlock = 256 << 10
+
+// addCell adds v to the row being added and says how wide it is, in runes.
+func (rs *rowSet) addCell(v string) int {
+	rs.row = append(rs.row, v...)
+	rs.ends = append(doubled(rs.ends), int32(len(rs.row)))
+	return utf8.RuneCountInString(v)
+}
+
+// endRow adds the row being added, for the session name.
+func (rs *rowSet) endRow(name string) {
+	last := len(rs.blocks) - 1
+	if last < 0 || len(rs.blocks[last])+len(rs.row) > cap(rs.blocks[last]) {
+		rs.blocks = append(rs.blocks, make([]byte, 0, max(rowBlock, len(rs.row))))
+		last++
+	}
+	rs.rows = append(doubled(rs.rows), rowPos{int32(last), int32(len(rs.blocks[last]))})
+	rs.blocks[last] = append(rs.blocks[last], rs.row...)
+	rs.row = rs.row[:0]
+	rs.names = append(doubled(rs.names), name)
+}
+
+// doubled is s with room for one more, doubling when full: append grows
+// a large slice by a quarter, so filling one left four times its size
+// behind, all of it new memory while listing holds off the collector.
+func doubled[T any](s []T) []T {
+	if len(s) < cap(s) {
+		return s
+	}
+	return slices.Grow(s, max(len(s), 256))
+}
+
+// cell is cell c of row r, of n cells a row.
+func (rs *rowSet) cell(r, c, n int) []byte {
+	pos := rs.rows[r]
+	start := int32(0)
+	if c > 0 {
+		start = rs.ends[r*n+c-1]
+	}
+	return rs.blocks[pos.block][pos.start+start : pos.start+rs.ends[r*n+c]]
+}
+
+// NewListTable is an empty table of sessions at now, whose header names
+// backend (where new sessions go).
+func NewListTable(backend string, now time.Time) *ListTable {
+	t := &ListTable{backend: backend, now: now, storage: -1}
+	for _, c := range SessionColumns() {
+		if _, ok := listCell(c.ID, &auth.Session{}, &Status{}, ""); ok {
+			if c.ID == ColStorage {
+				t.storage = len(t.cols)
+			}
+			t.cols = append(t.cols, listColumn(c))
+		}
+	}
+	return t
+}
+
+// Adder returns a function that adds a session's row (it keeps nothing of
+// the session but its name and cells). One goroutine may use it at a time:
+// each goroutine adding rows takes its own.
+func (t *ListTable) Adder() func(*auth.Session) error {
+	rs := t.rows.add(len(t.cols))
+	return func(s *auth.Session) error {
+		// A session that does not say where its secrets are keeps them in
+		// the backend the store was opened with.
+		backend := s.SecretsBackend
+		if backend == "" {
+			backend = t.backend
+		}
+		rs.mixed = rs.mixed || backend != t.backend
+		st := describe(s, t.now)
+		for i, c := range t.cols {
+			v, _ := listCell(c.ID, s, &st, backend)
+			rs.wide[i] = max(rs.wide[i], rs.addCell(OneLine(v)))
+		}
+		rs.endRow(s.Name)
+		return nil
+	}
+}
+
+// Len is the number of rows added so far.
+func (t *ListTable) Len() int { return t.rows.len() }
+
+// WriteListTable writes sessions as a ListTable.
+func WriteListTable(w io.Writer, backend string, sessions []auth.Session, now time.Time, width int) {
+	t := NewListTable(backend, now)
+	add := t.Adder()
+	for i := range sessions {
+		_ = add(&sessions[i])
+	}
+	t.Write(w, width)
+}
+
+// Write writes the table sorted by name, dropping the least useful columns
+// (and cutting the state, then names and users, with "…") until it fits
+// width rather than wrapping lines; width 0 is no limit: every column,
+// whole. The STORAGE column is there only when some session keeps its
+// secrets elsewhere than the header's backend. Call it once every Adder is
+// done. It writes through a buffer: a line per write made 10,000 system
+// calls.
+func (t *ListTable) Write(w io.Writer, width int) {
+	t.rows.mu.Lock()
+	defer t.rows.mu.Unlock()
+	mixed := false
+	for _, rs := range t.rows.parts {
+		mixed = mixed || rs.mixed
+	}
+	titles := &rowSet{}
+	var cols []Column
+	var natural []int
+	var keep []int // the index in t.cols of each of cols
+	for i, c := range t.cols {
+		n := titles.addCell(c.Title)
+		if i == len(t.cols)-1 {
+			titles.endRow("")
+		}
+		if i == t.storage && !mixed {
+			continue
+		}
+		for _, rs := range t.rows.parts {
+			n = max(n, rs.wide[i])
+		}
+		cols, natural, keep = append(cols, c), append(natural, n), append(keep, i)
+	}
+	placed := Layout(cols, natural, width, 0)
+	// at maps the placed columns back to the cells.
+	at := make([]int, len(placed))
+	for p, pc := range placed {
+		for i, c := range cols {
+			if c.ID == pc.ID {
+				at[p] = keep[i]
+			}
+		}
+	}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	defer bw.Flush()
+	if mixed {
+		fmt.Fprintf(bw, "Storage: %s for new sessions; each session's tokens stay where they were saved (STORAGE)\n", t.backend)
+	} else {
+		fmt.Fprintf(bw, "Storage: %s\n", t.backend)
+	}
+	n := len(t.cols)
+	_, _ = bw.Write(appendRow(nil, titles, 0, n, placed, at))
+	// The lines are made on every CPU, each worker a contiguous run of
+	// rows, and written in order.
+	order := t.rows.sorted()
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(order)/256))
+	parts := make([][]byte, workers)
+	per := (len(order) + workers - 1) / workers
+	var wg sync.WaitGroup
+	for k := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var b []byte
+			for _, r := range order[min(k*per, len(order)):min((k+1)*per, len(order))] {
+				b = appendRow(b, t.rows.parts[r.part], int(r.row), n, placed, at)
+			}
+			parts[k] = b
+		}()
+	}
+	wg.Wait()
+	for _, b := range parts {
+		_, _ = bw.Write(b)
+	}
+}
+
+// rowRef is row row of parts[part].
+type rowRef struct{ part, row int32 }
+
+// sorted is every row, by name: each part sorted on its own CPU, then
+// merged. The caller holds mu.
+func (rss *rowSets) sorted() []rowRef {
+	name := func(r rowRef) string { return rss.parts[r.part].names[r.row] }
+	runs := make([][]rowRef, len(rss.parts))
+	var wg sync.WaitGroup
+	for p, rs := range rss.parts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			run := make([]rowRef, len(rs.names))
+			for i := range run {
+				run[i] = rowRef{int32(p), int32(i)}
+			}
+			slices.SortFunc(run, func(a, b rowRef) int { return strings.Compare(name(a), name(b)) })
+			runs[p] = run
+		}()
+	}
+	wg.Wait()
+	// Merge the runs two by two, until one is left.
+	for len(runs) > 1 {
+		next := runs[:0:0]
+		for i := 0; i < len(runs); i += 2 {
+			if i+1 == len(runs) {
+				next = append(next, runs[i])
+				continue
+			}
+			a, b := runs[i], runs[i+1]
+			out := make([]rowRef, 0, len(a)+len(b))
+			for len(a) > 0 && len(b) > 0 {
+				if strings.Compare(name(b[0]), name(a[0])) < 0 {
+					out, b = append(out, b[0]), b[1:]
+				} else {
+					out, a = append(out, a[0]), a[1:]
+				}
+			}
+			next = append(next, append(append(out, a...), b...))
+		}
+		runs = next
+	}
+	if len(runs) == 0 {
+		return nil
+	}
+	return runs[0]
+}
+
+// appendRow appends one line of the table: row r of rs (n cells a row) in
+// the placed columns (at: the cell of each), cut with "…" to their widths,
+// without trailing spaces.
+func appendRow(b []byte, rs *rowSet, r, n int, placed []Placed, at []int) []byte {
+	start := len(b)
+	for p, pc := range placed {
+		v := rs.cell(r, at[p], n)
+		w := utf8.RuneCount(v)
+		if w > pc.Width {
+			v = append([]byte(string([]rune(string(v))[:max(pc.Width-1, 0)])), "…"...)
+			w = pc.Width
+		}
+		b = append(b, v...)
+		if p != len(placed)-1 {
+			for range max(pc.Width-w, 0) + ColumnGap {
+				b = append(b, ' ')
+			}
+		}
+	}
+	b = b[:start+len(bytes.TrimRight(b[start:], " "))]
+	return append(b, '\n')
+}
