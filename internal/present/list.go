@@ -143,41 +143,53 @@ func stateCell(_ *auth.Session, st *Status) string {
 	return out
 }
 
-// listCell is the text of a session's cell in list's column id, given
-// the session and its Status (Describe is computed once per row, not per
-// cell), and false for a column list does not have. STORAGE, where the
-// session's secrets are, is backend. A switch, not a table of funcs: a
-// Status passed to a func value escaped to the heap, once per row.
-func listCell(id ColumnID, s *auth.Session, st *Status, backend string) (string, bool) {
+// appendListCell appends the text of a session's cell in list's column
+// id, on one line, given the session and its Status (Describe is computed
+// once per row, not per cell); STORAGE, where the session's secrets are,
+// is backend. Times and numbers are appended as they are formatted, with
+// no string in between: `list` makes 100,000 cells at 10,000 sessions. A
+// switch, not a table of funcs: a Status passed to a func value escaped to
+// the heap, once per row.
+func appendListCell(b []byte, id ColumnID, s *auth.Session, st *Status, backend string) []byte {
+	var v string
 	switch id {
 	case ColName:
-		return s.Name, true
+		v = s.Name
 	case ColStorage:
-		return backend, true
+		v = backend
 	case ColUser:
-		if s.User.Email != "" {
-			return s.User.Email, true
+		v = s.User.Email
+		if v == "" {
+			v = s.Email
 		}
-		return s.Email, true
 	case ColRole:
-		return auth.RoleName(s.User.RoleID), true
+		v = auth.RoleName(s.User.RoleID)
 	case ColOrg:
 		if s.User.OrgUnitID == 0 {
-			return "", true
+			return b
 		}
-		return strconv.FormatInt(s.User.OrgUnitID, 10), true
+		return strconv.AppendInt(b, s.User.OrgUnitID, 10)
 	case ColAccess:
-		return st.Access.Relative(), true
+		return st.Access.appendRelative(b)
 	case ColAccessExpires:
-		return timefmt.Absolute(s.AccessExpiry), true
+		return timefmt.AppendAbsolute(b, s.AccessExpiry)
 	case ColRefresh:
-		return st.Refresh.Relative(), true
+		return st.Refresh.appendRelative(b)
 	case ColRefreshExpires:
-		return timefmt.Absolute(s.RefreshExpiry), true
+		return timefmt.AppendAbsolute(b, s.RefreshExpiry)
 	case ColState:
-		return stateCell(s, st), true
+		v = stateCell(s, st)
 	}
-	return "", false
+	return append(b, OneLine(v)...)
+}
+
+// isListColumn says whether list has the column id (of SessionColumns).
+func isListColumn(id ColumnID) bool {
+	switch id {
+	case ColName, ColStorage, ColUser, ColRole, ColOrg, ColAccess, ColAccessExpires, ColRefresh, ColRefreshExpires, ColState:
+		return true
+	}
+	return false
 }
 
 // listColumn is c sized for list's cells, which hold exactly their text:

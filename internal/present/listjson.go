@@ -57,7 +57,8 @@ func (l *ListJSONWriter) Adder() func(*auth.Session) error {
 			sj.SecretsBackend = l.backend
 		}
 		var err error
-		if rs.row, err = appendSessionJSONAny(rs.row[:0], &sj); err != nil {
+		rs.beginRow()
+		if rs.row, err = appendSessionJSONAny(rs.row, &sj); err != nil {
 			return fmt.Errorf("write the session list: session %q: %w", s.Name, err)
 		}
 		rs.ends = append(doubled(rs.ends), int32(len(rs.row)))

@@ -50,6 +50,9 @@ func TestListJSONAgrees(t *testing.T) {
 	accented := sample(now)
 	accented.Name = "x-zoe"
 	accented.User.Email = "zoë@example.com"
+	long := sample(now)
+	long.Name = "s0005-long" // after s0005
+	long.LastError = strings.Repeat("the server said no. ", 1000)
 	// Sorted by name, as the writer writes them.
 	for _, c := range []struct {
 		name      string
@@ -64,6 +67,7 @@ func TestListJSONAgrees(t *testing.T) {
 		{"non-ASCII email", "/cfg", []auth.Session{accented}},
 		{"hostile ones among many", "/cfg", append(append([]auth.Session{}, many...), sample(now), hostile, accented)},
 		{"config dir with a quote", `/tmp/a"b`, []auth.Session{sample(now)}},
+		{"a session longer than a row's room, among others", "/cfg", append(append(append([]auth.Session{}, many[:6]...), long), many[6:]...)},
 		{"config dir with an escape and non-ASCII", "/home/zoë/\x1b[31m<&>", many[:3]},
 		{"none, in a config dir with a quote", `/tmp/a"b`, nil},
 	} {

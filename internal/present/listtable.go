@@ -55,9 +55,10 @@ func (rss *rowSets) len() int {
 }
 
 // rowSet holds rows of cells: the rows one Adder added, or the titles.
-// Their text is kept in blocks that are never moved: one growing buffer
-// for 10,000 sessions' JSON was copied and left behind again and again
-// (44 MB of memory for 7 MB of text, each new page a fault).
+// Their text is kept in blocks that are never moved, and a row is written
+// straight into the free end of the current block: one growing buffer for
+// 10,000 sessions' JSON was copied and left behind again and again (44 MB
+// of memory for 7 MB of text, each new page a fault).
 type rowSet struct {
 	names []string // each row's session, for the order
 	// blocks hold the rows' text; a row is in one block, from
@@ -66,35 +67,64 @@ type rowSet struct {
 	blocks [][]byte
 	rows   []rowPos
 	ends   []int32
-	row    []byte // the row being added
-	wide   []int  // each column's widest cell, in runes
-	mixed  bool   // some session keeps its secrets elsewhere than backend
+	// row is the row being added, in the free end of the last block (of
+	// room bytes), or wherever append moved it when it did not fit.
+	row   []byte
+	room  int
+	wide  []int // each column's widest cell, in runes
+	mixed bool  // some session keeps its secrets elsewhere than backend
 }
 
 // rowPos is where a row's text starts.
 type rowPos struct{ block, start int32 }
 
-// rowBlock is the size of a rowSet's blocks of text.
-const rowBlock = 256 << 10
+const (
+	// rowBlock is the size of a rowSet's blocks of text.
+	rowBlock = 256 << 10
+	// rowRoom is the free space a row starts in; a longer one (a session
+	// with kilobytes of error text) is moved to a block of its own.
+	rowRoom = 8 << 10
+)
+
+// beginRow starts a row.
+func (rs *rowSet) beginRow() {
+	last := len(rs.blocks) - 1
+	if last < 0 || cap(rs.blocks[last])-len(rs.blocks[last]) < rowRoom {
+		rs.blocks = append(rs.blocks, make([]byte, 0, rowBlock))
+		last++
+	}
+	b := rs.blocks[last]
+	rs.row, rs.room = b[len(b):len(b)], cap(b)-len(b)
+}
 
 // addCell adds v to the row being added and says how wide it is, in runes.
 func (rs *rowSet) addCell(v string) int {
+	start := len(rs.row)
 	rs.row = append(rs.row, v...)
+	return rs.endCell(start)
+}
+
+// endCell ends the cell that started at start in the row being added, and
+// says how wide it is, in runes.
+func (rs *rowSet) endCell(start int) int {
 	rs.ends = append(doubled(rs.ends), int32(len(rs.row)))
-	return utf8.RuneCountInString(v)
+	return utf8.RuneCount(rs.row[start:])
 }
 
 // endRow adds the row being added, for the session name.
 func (rs *rowSet) endRow(name string) {
 	last := len(rs.blocks) - 1
-	if last < 0 || len(rs.blocks[last])+len(rs.row) > cap(rs.blocks[last]) {
-		rs.blocks = append(rs.blocks, make([]byte, 0, max(rowBlock, len(rs.row))))
-		last++
+	pos := rowPos{int32(last), int32(len(rs.blocks[last]))}
+	if cap(rs.row) == rs.room {
+		rs.blocks[last] = rs.blocks[last][:int(pos.start)+len(rs.row)]
+	} else {
+		// append outgrew the room and moved the row: it keeps that block.
+		rs.blocks = append(rs.blocks, rs.row)
+		pos = rowPos{int32(last + 1), 0}
 	}
-	rs.rows = append(doubled(rs.rows), rowPos{int32(last), int32(len(rs.blocks[last]))})
-	rs.blocks[last] = append(rs.blocks[last], rs.row...)
-	rs.row = rs.row[:0]
+	rs.rows = append(doubled(rs.rows), pos)
 	rs.names = append(doubled(rs.names), name)
+	rs.row, rs.room = nil, 0
 }
 
 // doubled is s with room for one more, doubling when full: append grows
@@ -122,7 +152,7 @@ func (rs *rowSet) cell(r, c, n int) []byte {
 func NewListTable(backend string, now time.Time) *ListTable {
 	t := &ListTable{backend: backend, now: now, storage: -1}
 	for _, c := range SessionColumns() {
-		if _, ok := listCell(c.ID, &auth.Session{}, &Status{}, ""); ok {
+		if isListColumn(c.ID) {
 			if c.ID == ColStorage {
 				t.storage = len(t.cols)
 			}
@@ -146,9 +176,11 @@ func (t *ListTable) Adder() func(*auth.Session) error {
 		}
 		rs.mixed = rs.mixed || backend != t.backend
 		st := describe(s, t.now)
+		rs.beginRow()
 		for i, c := range t.cols {
-			v, _ := listCell(c.ID, s, &st, backend)
-			rs.wide[i] = max(rs.wide[i], rs.addCell(OneLine(v)))
+			start := len(rs.row)
+			rs.row = appendListCell(rs.row, c.ID, s, &st, backend)
+			rs.wide[i] = max(rs.wide[i], rs.endCell(start))
 		}
 		rs.endRow(s.Name)
 		return nil
@@ -183,6 +215,7 @@ func (t *ListTable) Write(w io.Writer, width int) {
 		mixed = mixed || rs.mixed
 	}
 	titles := &rowSet{}
+	titles.beginRow()
 	var cols []Column
 	var natural []int
 	var keep []int // the index in t.cols of each of cols

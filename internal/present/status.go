@@ -68,10 +68,16 @@ func (e Expiry) Seconds() int64 {
 
 // Relative is "in 4m 05s", "3m 10s ago", "now", or "never" when unknown.
 func (e Expiry) Relative() string {
+	var buf [32]byte
+	return string(e.appendRelative(buf[:0]))
+}
+
+// appendRelative appends Relative() to b.
+func (e Expiry) appendRelative(b []byte) []byte {
 	if !e.Known() {
-		return "never"
+		return append(b, "never"...)
 	}
-	return timefmt.Relative(e.At, e.At.Add(-e.Left))
+	return timefmt.AppendRelative(b, e.At, e.At.Add(-e.Left))
 }
 
 // Countdown is "4m 05s", "expired", or "-" when unknown: the TUI's

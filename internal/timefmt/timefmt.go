@@ -48,33 +48,43 @@ func appendCountdown(b []byte, d time.Duration) []byte {
 // Relative renders t relative to now: "in 4m 05s", "3h 10m ago", "now".
 // The zero time renders as "never".
 func Relative(t, now time.Time) string {
-	if t.IsZero() {
-		return "never"
-	}
 	var buf [32]byte
+	return string(AppendRelative(buf[:0], t, now))
+}
+
+// AppendRelative appends Relative(t, now) to b.
+func AppendRelative(b []byte, t, now time.Time) []byte {
+	if t.IsZero() {
+		return append(b, "never"...)
+	}
 	d := t.Sub(now)
 	switch {
 	case d >= time.Second:
-		return string(appendCountdown(append(buf[:0], "in "...), d))
+		return appendCountdown(append(b, "in "...), d)
 	case d <= -time.Second:
-		return string(append(appendCountdown(buf[:0], -d), " ago"...))
+		return append(appendCountdown(b, -d), " ago"...)
 	default:
-		return "now"
+		return append(b, "now"...)
 	}
 }
 
 // Absolute renders an instant in UTC with seconds: "2026-04-10 12:00:00Z".
 // The zero time renders as "-".
 func Absolute(t time.Time) string {
+	var buf [24]byte
+	return string(AppendAbsolute(buf[:0], t))
+}
+
+// AppendAbsolute appends Absolute(t) to b.
+func AppendAbsolute(b []byte, t time.Time) []byte {
 	if t.IsZero() {
-		return "-"
+		return append(b, '-')
 	}
 	t = t.UTC()
 	if y := t.Year(); y < 0 || y > 9999 {
-		return t.Format("2006-01-02 15:04:05Z")
+		return t.AppendFormat(b, "2006-01-02 15:04:05Z")
 	}
-	var buf [20]byte
-	return string(append(appendDateTime(buf[:0], t, ' '), 'Z'))
+	return append(appendDateTime(b, t, ' '), 'Z')
 }
 
 // AppendRFC3339Nano is t.AppendFormat(b, time.RFC3339Nano), for `list
