@@ -94,12 +94,13 @@ func (l *ListJSONWriter) Write(w io.Writer) error {
 	_, _ = bw.Write(head)
 	l.rows.mu.Lock()
 	defer l.rows.mu.Unlock()
-	for i, r := range l.rows.sorted() {
-		if i > 0 {
-			_, _ = bw.WriteString(",\n")
+	rows, order := l.rows.parts, l.rows.sorted()
+	writeInOrder(bw, order, 64, func(b []byte, r rowRef) []byte {
+		if r != order[0] {
+			b = append(b, ",\n"...)
 		}
-		_, _ = bw.Write(l.rows.parts[r.part].cell(int(r.row), 0, 1))
-	}
+		return append(b, rows[r.part].cell(int(r.row), 0, 1)...)
+	})
 	_, _ = bw.WriteString("\n  ]\n}\n")
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("write the session list: %w", err)
@@ -256,7 +257,7 @@ func (e *plainJSON) time(b []byte, t *time.Time) []byte {
 	if t == nil {
 		return append(b, "null"...)
 	}
-	if y := t.Year(); y < 0 || y > 9999 {
+	if !timefmt.FourDigitYear(*t) {
 		e.ok = false // encoding/json refuses it; let it say so
 		return b
 	}

@@ -253,25 +253,38 @@ func (t *ListTable) Write(w io.Writer, width int) {
 	_, _ = bw.Write(appendRow(nil, titles, 0, n, placed, at))
 	// The lines are made on every CPU, each worker a contiguous run of
 	// rows, and written in order.
-	order := t.rows.sorted()
-	workers := min(runtime.GOMAXPROCS(0), max(1, len(order)/256))
-	parts := make([][]byte, workers)
-	per := (len(order) + workers - 1) / workers
-	var wg sync.WaitGroup
-	for k := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var b []byte
-			for _, r := range order[min(k*per, len(order)):min((k+1)*per, len(order))] {
-				b = appendRow(b, t.rows.parts[r.part], int(r.row), n, placed, at)
-			}
-			parts[k] = b
-		}()
-	}
-	wg.Wait()
-	for _, b := range parts {
-		_, _ = bw.Write(b)
+	rows := t.rows.parts
+	writeInOrder(bw, t.rows.sorted(), 512, func(b []byte, r rowRef) []byte {
+		return appendRow(b, rows[r.part], int(r.row), n, placed, at)
+	})
+}
+
+// writeInOrder writes what line appends for each row of order, in order.
+// The lines are made on every CPU, a run of per rows each, into buffers
+// used again round after round: a buffer per CPU for the whole output
+// would be new memory, a page fault every 4 KiB.
+func writeInOrder(w io.Writer, order []rowRef, per int, line func([]byte, rowRef) []byte) {
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(order)/per))
+	bufs := make([][]byte, workers)
+	for len(order) > 0 {
+		var wg sync.WaitGroup
+		for k := range workers {
+			run := order[min(k*per, len(order)):min((k+1)*per, len(order))]
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				b := bufs[k][:0]
+				for _, r := range run {
+					b = line(b, r)
+				}
+				bufs[k] = b
+			}()
+		}
+		wg.Wait()
+		for _, b := range bufs {
+			_, _ = w.Write(b)
+		}
+		order = order[min(workers*per, len(order)):]
 	}
 }
 

@@ -80,9 +80,8 @@ func AppendAbsolute(b []byte, t time.Time) []byte {
 	if t.IsZero() {
 		return append(b, '-')
 	}
-	t = t.UTC()
-	if y := t.Year(); y < 0 || y > 9999 {
-		return t.AppendFormat(b, "2006-01-02 15:04:05Z")
+	if !FourDigitYear(t) {
+		return t.UTC().AppendFormat(b, "2006-01-02 15:04:05Z")
 	}
 	return append(appendDateTime(b, t, ' '), 'Z')
 }
@@ -91,7 +90,7 @@ func AppendAbsolute(b []byte, t time.Time) []byte {
 // --json`'s nine instants per session; digits by hand for UTC times of
 // years 0-9999, AppendFormat for the rest.
 func AppendRFC3339Nano(b []byte, t time.Time) []byte {
-	if y := t.Year(); t.Location() != time.UTC || y < 0 || y > 9999 {
+	if t.Location() != time.UTC || !FourDigitYear(t) {
 		return t.AppendFormat(b, time.RFC3339Nano)
 	}
 	b = appendDateTime(b, t, 'T')
@@ -107,19 +106,54 @@ func AppendRFC3339Nano(b []byte, t time.Time) []byte {
 	return append(b, 'Z')
 }
 
-// appendDateTime appends "2006-01-02" sep "15:04:05" for t (years 0-9999),
-// digits by hand, not Format: `tokentop list` writes two instants per
-// session, and `list --json` nine.
+// The instants of years 0 and 10000 (UTC), in seconds since 1970.
+const (
+	yearZero        = -62167219200
+	yearTenThousand = 253402300800
+)
+
+// FourDigitYear says whether t falls in the years 0-9999 (UTC), which
+// timefmt writes digit by digit.
+func FourDigitYear(t time.Time) bool {
+	s := t.Unix()
+	return s >= yearZero && s < yearTenThousand
+}
+
+// appendDateTime appends "2006-01-02" sep "15:04:05" for t in UTC (years
+// 0-9999), digits by hand, not Format: `tokentop list` writes two instants
+// per session, and `list --json` nine. The date comes from the seconds
+// since 1970 in one step (the inverse of storage's days_from_civil), where
+// t.Date, t.Clock and t.Year each did the conversion again.
 func appendDateTime(b []byte, t time.Time, sep byte) []byte {
-	y, mo, d := t.Date()
-	h, mi, s := t.Clock()
+	secs := t.Unix() - yearZero // >= 0 for the years written here
+	days, rem := secs/86400, int(secs%86400)
+	// Days since 0000-03-01, in 400-year eras of 146,097 days, years
+	// starting in March so the leap day is the last of the year.
+	days -= 60
+	era := days / 146097
+	if days < 0 {
+		era = (days - 146096) / 146097
+	}
+	doe := int(days - era*146097)
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
+	doy := doe - (365*yoe + yoe/4 - yoe/100)
+	mp := (5*doy + 2) / 153
+	d := doy - (153*mp+2)/5 + 1
+	mo := mp + 3
+	if mo > 12 {
+		mo -= 12
+	}
+	y := yoe + int(era)*400
+	if mo <= 2 {
+		y++
+	}
 	dt := [19]byte{4: '-', 7: '-', 10: sep, 13: ':', 16: ':'}
 	putDigits(dt[0:4], y)
-	putDigits(dt[5:7], int(mo))
+	putDigits(dt[5:7], mo)
 	putDigits(dt[8:10], d)
-	putDigits(dt[11:13], h)
-	putDigits(dt[14:16], mi)
-	putDigits(dt[17:19], s)
+	putDigits(dt[11:13], rem/3600)
+	putDigits(dt[14:16], rem/60%60)
+	putDigits(dt[17:19], rem%60)
 	return append(b, dt[:]...)
 }
 

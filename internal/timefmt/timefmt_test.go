@@ -62,8 +62,8 @@ func TestAbsoluteIsFormat(t *testing.T) {
 			t.Errorf("Absolute(%v) = %q, want %q", tm, got, want)
 		}
 	}
-	for i := range 2000 {
-		tm := time.Unix(int64(i)*7919*3607, 0)
+	for i := range 100000 { // across years 0-9999, and a little beyond
+		tm := time.Unix(int64(i)*63018038201%(10100*365*86400)-62167219200-50*86400, 0).In(time.FixedZone("", 3600))
 		if got, want := Absolute(tm), tm.UTC().Format("2006-01-02 15:04:05Z"); got != want {
 			t.Fatalf("Absolute(%v) = %q, want %q", tm, got, want)
 		}
