@@ -132,6 +132,15 @@ func TestAppendSessionJSONHasEveryField(t *testing.T) {
 	if string(got) != want.String() {
 		t.Fatalf("appendSessionJSON:\n%s\nencoding/json:\n%s", got, want.String())
 	}
+	// The value-only form a ListJSONWriter keeps expands to the same.
+	l := NewListJSONWriter("file", "/cfg", time.Now())
+	compact, ok := appendSessionJSONAs(nil, &sj, plainJSON{ok: true, compact: true})
+	if !ok || compact[0] != 0 || len(compact) >= len(got)/2 {
+		t.Fatalf("value-only form: %q (ok %v), want a 0 byte first and less than half of %d bytes", compact, ok, len(got))
+	}
+	if expanded := expandSessionJSON(nil, compact, l.literals); string(expanded) != string(got) {
+		t.Fatalf("the value-only form expands to:\n%s\nwant:\n%s", expanded, got)
+	}
 }
 
 // The skew's decimal form is encoding/json's wherever the fast path takes it.
