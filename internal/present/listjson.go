@@ -22,22 +22,22 @@ import (
 // always): at 10,000 sessions, encoding/json, safetext's scan and
 // json.Indent over one 10 MB document took most of `list --json`'s time.
 // The output is the same bytes either way (TestListJSONAgrees). Until it
-// is written, a plain session is kept as its values only, with a 0 byte
-// for each literal between them (a third of its size: holding 10,000
+// is written, a plain session is kept as its values only, each after a
+// byte with its length (a third of its size: holding 10,000
 // whole elements was 7 MB of new memory, a tenth of the time), and is
 // expanded as it is written.
 type ListJSONWriter struct {
 	backend, configDir string
 	now                time.Time
 	rows               rowSets  // a row per session: its encoding, one cell
-	literals           []string // what each 0 byte of a kept value-only encoding stands for
+	literals           []string // what each length byte of an element kept by its values stands for
 }
 
 // NewListJSONWriter is an empty list of sessions at now, in configDir,
 // where new sessions go to backend.
 func NewListJSONWriter(backend, configDir string, now time.Time) *ListJSONWriter {
 	l := &ListJSONWriter{backend: backend, configDir: configDir, now: now}
-	appendSessionJSONAs(nil, &SessionJSON{}, plainJSON{ok: true, compact: true, literals: &l.literals})
+	appendSessionJSONAs(nil, &SessionJSON{}, plainJSON{ok: true, compact: true, slot: -1, literals: &l.literals})
 	return l
 }
 
@@ -64,13 +64,17 @@ func (l *ListJSONWriter) Adder() func(*auth.Session) error {
 			sj.SecretsBackend = l.backend
 		}
 		rs.beginRow()
-		var ok bool
-		if rs.row, ok = appendSessionJSONAs(rs.row, &sj, plainJSON{ok: true, compact: true}); !ok {
-			var err error
-			if rs.row, err = appendSessionJSONGeneral(rs.row[:0], &sj); err != nil {
-				return fmt.Errorf("write the session list: session %q: %w", s.Name, err)
+		row, ok := appendSessionJSONAs(append(rs.row, compactMark), &sj, plainJSON{ok: true, compact: true, slot: -1})
+		if !ok {
+			// Not plain, or a value too long to keep by its values: whole.
+			if row, ok = appendSessionJSON(rs.row, &sj); !ok {
+				var err error
+				if row, err = appendSessionJSONGeneral(rs.row, &sj); err != nil {
+					return fmt.Errorf("write the session list: session %q: %w", s.Name, err)
+				}
 			}
 		}
+		rs.row = row
 		rs.ends = append(doubled(rs.ends), int32(len(rs.row)))
 		rs.endRow(s.Name)
 		return nil
@@ -147,20 +151,17 @@ func WriteListJSON(w io.Writer, backend, configDir string, sessions []auth.Sessi
 }
 
 // expandSessionJSON appends the element that el encodes: el itself when
-// it is a whole one, and when it is a value-only one (it starts with a 0
-// byte), its values with the literals between them.
+// it is a whole one, and when it is kept by its values (it starts with
+// compactMark), its values with the literals between them.
 func expandSessionJSON(b, el []byte, literals []string) []byte {
-	if len(el) == 0 || el[0] != 0 {
+	if len(el) == 0 || el[0] != compactMark {
 		return append(b, el...)
 	}
+	el = el[1:]
 	for _, lit := range literals {
-		b = append(b, lit...)
-		el = el[1:] // the literal's 0
-		end := bytes.IndexByte(el, 0)
-		if end < 0 {
-			break // the closing literal: nothing after it
-		}
-		b, el = append(b, el[:end]...), el[end:]
+		n := int(el[0])
+		b = append(append(b, lit...), el[1:1+n]...)
+		el = el[1+n:]
 	}
 	return b
 }
@@ -276,23 +277,35 @@ func appendSessionJSONAs(b []byte, s *SessionJSON, e plainJSON) ([]byte, bool) {
 // plainJSON appends values encoding/json would write as they are; ok
 // turns false at the first one it would not. Its literals (the keys, the
 // punctuation and the indentation between the values) are appended whole,
-// or, when compact, as one 0 byte each (no plain value has one), so an
-// element can be kept as little more than its values and expanded later
-// (expandSessionJSON); when literals is not nil they are collected there.
+// or, when compact, as one byte each that says how long the value after it
+// is (ok turns false for one over 255 bytes), so an element can be kept as
+// little more than its values and expanded later (expandSessionJSON); when
+// literals is not nil they are collected there.
 type plainJSON struct {
 	ok       bool
 	compact  bool
+	slot     int // compact: where the last literal's byte is (-1: none yet)
 	literals *[]string
 }
+
+// compactMark starts an element kept by values (see plainJSON); a whole
+// one starts with a space.
+const compactMark = 0xff
 
 func (e *plainJSON) lit(b []byte, s string) []byte {
 	if e.literals != nil {
 		*e.literals = append(*e.literals, s)
 	}
-	if e.compact {
-		return append(b, 0)
+	if !e.compact {
+		return append(b, s...)
 	}
-	return append(b, s...)
+	if e.slot >= 0 {
+		n := len(b) - e.slot - 1
+		e.ok = e.ok && n <= 255
+		b[e.slot] = byte(n)
+	}
+	e.slot = len(b)
+	return append(b, 0)
 }
 
 func (e *plainJSON) str(b []byte, v string) []byte {

@@ -53,6 +53,9 @@ func TestListJSONAgrees(t *testing.T) {
 	long := sample(now)
 	long.Name = "s0005-long" // after s0005
 	long.LastError = strings.Repeat("the server said no. ", 1000)
+	longish := sample(now)
+	longish.Name = "s0006-longish" // a value over 255 bytes: kept whole
+	longish.LastError = strings.Repeat("x", 300)
 	// Sorted by name, as the writer writes them.
 	for _, c := range []struct {
 		name      string
@@ -68,6 +71,7 @@ func TestListJSONAgrees(t *testing.T) {
 		{"hostile ones among many", "/cfg", append(append([]auth.Session{}, many...), sample(now), hostile, accented)},
 		{"config dir with a quote", `/tmp/a"b`, []auth.Session{sample(now)}},
 		{"a session longer than a row's room, among others", "/cfg", append(append(append([]auth.Session{}, many[:6]...), long), many[6:]...)},
+		{"a value too long for its length byte, among others", "/cfg", append(append(append([]auth.Session{}, many[:7]...), longish), many[7:]...)},
 		{"config dir with an escape and non-ASCII", "/home/zoë/\x1b[31m<&>", many[:3]},
 		{"none, in a config dir with a quote", `/tmp/a"b`, nil},
 	} {
@@ -134,9 +138,9 @@ func TestAppendSessionJSONHasEveryField(t *testing.T) {
 	}
 	// The value-only form a ListJSONWriter keeps expands to the same.
 	l := NewListJSONWriter("file", "/cfg", time.Now())
-	compact, ok := appendSessionJSONAs(nil, &sj, plainJSON{ok: true, compact: true})
-	if !ok || compact[0] != 0 || len(compact) >= len(got)/2 {
-		t.Fatalf("value-only form: %q (ok %v), want a 0 byte first and less than half of %d bytes", compact, ok, len(got))
+	compact, ok := appendSessionJSONAs([]byte{compactMark}, &sj, plainJSON{ok: true, compact: true, slot: -1})
+	if !ok || len(compact) >= len(got)/2 {
+		t.Fatalf("value-only form: %q (ok %v), want less than half of %d bytes", compact, ok, len(got))
 	}
 	if expanded := expandSessionJSON(nil, compact, l.literals); string(expanded) != string(got) {
 		t.Fatalf("the value-only form expands to:\n%s\nwant:\n%s", expanded, got)
