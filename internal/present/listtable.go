@@ -94,7 +94,7 @@ func (rs *rowSet) beginRow() {
 		last++
 	}
 	b := rs.blocks[last]
-	rs.row, rs.room = b[len(b):len(b)], cap(b)-len(b)
+	rs.row, rs.room = b[len(b):], cap(b)-len(b)
 }
 
 // addCell adds v to the row being added and says how wide it is, in runes.
