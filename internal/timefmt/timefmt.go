@@ -94,9 +94,13 @@ func AppendRFC3339Nano(b []byte, t time.Time) []byte {
 		return t.AppendFormat(b, time.RFC3339Nano)
 	}
 	b = appendDateTime(b, t, 'T')
-	if ns := t.Nanosecond(); ns != 0 {
+	if ns := uint(t.Nanosecond()); ns != 0 {
 		frac := [10]byte{'.'}
-		putDigits(frac[1:], ns)
+		put2(frac[1:3], ns/1e7)
+		put2(frac[3:5], ns/1e5%100)
+		put2(frac[5:7], ns/1e3%100)
+		put2(frac[7:9], ns/10%100)
+		frac[9] = byte('0' + ns%10)
 		n := len(frac)
 		for frac[n-1] == '0' {
 			n--
@@ -123,18 +127,16 @@ func FourDigitYear(t time.Time) bool {
 // 0-9999), digits by hand, not Format: `tokentop list` writes two instants
 // per session, and `list --json` nine. The date comes from the seconds
 // since 1970 in one step (the inverse of storage's days_from_civil), where
-// t.Date, t.Clock and t.Year each did the conversion again.
+// t.Date, t.Clock and t.Year each did the conversion again; the arithmetic
+// is unsigned, counted from 0000-03-01 less one 400-year era so that it
+// never goes below zero.
 func appendDateTime(b []byte, t time.Time, sep byte) []byte {
-	secs := t.Unix() - yearZero // >= 0 for the years written here
-	days, rem := secs/86400, int(secs%86400)
-	// Days since 0000-03-01, in 400-year eras of 146,097 days, years
+	secs := uint64(t.Unix() - yearZero) // the years written here start at 0
+	// Days since -0400-03-01, in 400-year eras of 146,097 days, years
 	// starting in March so the leap day is the last of the year.
-	days -= 60
+	days, rem := secs/86400+146097-60, uint(secs%86400)
 	era := days / 146097
-	if days < 0 {
-		era = (days - 146096) / 146097
-	}
-	doe := int(days - era*146097)
+	doe := uint(days - era*146097)
 	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
 	doy := doe - (365*yoe + yoe/4 - yoe/100)
 	mp := (5*doy + 2) / 153
@@ -143,24 +145,27 @@ func appendDateTime(b []byte, t time.Time, sep byte) []byte {
 	if mo > 12 {
 		mo -= 12
 	}
-	y := yoe + int(era)*400
+	y := int(yoe) + int(era)*400 - 400 // -1 for January and February of year 0
 	if mo <= 2 {
 		y++
 	}
 	dt := [19]byte{4: '-', 7: '-', 10: sep, 13: ':', 16: ':'}
-	putDigits(dt[0:4], y)
-	putDigits(dt[5:7], mo)
-	putDigits(dt[8:10], d)
-	putDigits(dt[11:13], rem/3600)
-	putDigits(dt[14:16], rem/60%60)
-	putDigits(dt[17:19], rem%60)
+	put2(dt[0:2], uint(y)/100)
+	put2(dt[2:4], uint(y)%100)
+	put2(dt[5:7], mo)
+	put2(dt[8:10], d)
+	put2(dt[11:13], rem/3600)
+	put2(dt[14:16], rem/60%60)
+	put2(dt[17:19], rem%60)
 	return append(b, dt[:]...)
 }
 
-// putDigits writes n into b, right-aligned with leading zeros.
-func putDigits(b []byte, n int) {
-	for i := len(b) - 1; i >= 0; i-- {
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
+// twoDigits are "00" to "99", one after another.
+const twoDigits = "00010203040506070809101112131415161718192021222324252627282930313233343536373839" +
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879" +
+	"8081828384858687888990919293949596979899"
+
+// put2 writes n (below 100) into b[0:2].
+func put2(b []byte, n uint) {
+	b[0], b[1] = twoDigits[2*n], twoDigits[2*n+1]
 }

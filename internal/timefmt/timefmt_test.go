@@ -57,6 +57,10 @@ func TestAbsoluteIsFormat(t *testing.T) {
 		time.Date(2026, 4, 10, 12, 0, 0, 0, time.UTC), time.Date(1, 1, 1, 0, 0, 1, 0, time.UTC),
 		time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC), time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), at,
 		time.Date(2026, 12, 1, 6, 25, 44, 0, time.FixedZone("", -7*3600)),
+		// Era and leap-year edges of the arithmetic.
+		time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(0, 2, 29, 23, 59, 59, 0, time.UTC), time.Date(0, 3, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(400, 2, 29, 12, 0, 0, 0, time.UTC), time.Date(1600, 3, 1, 0, 0, 0, 0, time.UTC), time.Date(1900, 2, 28, 0, 0, 0, 0, time.UTC),
+		time.Date(2000, 2, 29, 0, 0, 0, 0, time.UTC), time.Date(2100, 3, 1, 0, 0, 0, 0, time.UTC), time.Date(9999, 2, 28, 0, 0, 0, 0, time.UTC),
 	} {
 		if got, want := Absolute(tm), tm.UTC().Format("2006-01-02 15:04:05Z"); got != want {
 			t.Errorf("Absolute(%v) = %q, want %q", tm, got, want)
