@@ -337,11 +337,31 @@ func (e *plainJSON) float(b []byte, f float64) []byte {
 	return strconv.AppendFloat(b, f, 'f', -1, 64)
 }
 
+// plainWord says whether all 8 bytes of w are ones appendPlainString
+// takes, with the classic exact word tests: (x-ones)&^x&highs is not zero
+// exactly when some byte of x is zero, and (x-ones*n)&^x&highs exactly when
+// some byte is below n (n up to 0x80).
+func plainWord(w uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	zero := func(x uint64) uint64 { return (x - ones) &^ x & highs }
+	return (w-ones*0x20)&^w&highs|w&highs|zero(w^ones*0x7f)|zero(w^ones*'"')|zero(w^ones*'\\')|
+		zero(w^ones*'<')|zero(w^ones*'>')|zero(w^ones*'&') == 0
+}
+
 // appendPlainString appends s quoted when encoding/json would write it as it
 // is and safetext would leave it alone: printable ASCII other than '"',
 // '\\' and the three encoding/json escapes for HTML.
 func appendPlainString(b []byte, s string) ([]byte, bool) {
-	for i := 0; i < len(s); i++ {
+	i := 0
+	// Eight bytes at a time: list --json checks 16 strings a session.
+	for ; i+8 <= len(s); i += 8 {
+		w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		if !plainWord(w) {
+			return b, false
+		}
+	}
+	for ; i < len(s); i++ {
 		switch c := s[i]; {
 		case c < 0x20 || c >= 0x7f, c == '"', c == '\\', c == '<', c == '>', c == '&':
 			return b, false

@@ -226,3 +226,46 @@ func TestListWritersAnyOrder(t *testing.T) {
 		t.Fatalf("the table is not %d sorted rows under a STORAGE title:\n%.300s", len(many), wantTable.String())
 	}
 }
+
+// Rows come out in strings.Compare order whatever their names share:
+// prefixes longer than the 8 bytes compared as one number, names that are
+// prefixes of others, non-ASCII bytes.
+func TestRowSetsSorted(t *testing.T) {
+	var rss rowSets
+	parts := []*rowSet{rss.add(1), rss.add(1), rss.add(1)}
+	var want []string
+	for i := range 3000 {
+		name := fmt.Sprintf("%s%d", []string{"customer-", "customer-long-prefix-", "c", "zoë-", "", "customer"}[i%6], i*7919%3001)
+		want = append(want, name)
+		rs := parts[i%3]
+		rs.beginRow()
+		rs.addCell(name)
+		rs.endRow(name)
+	}
+	slices.Sort(want)
+	var got []string
+	for _, r := range rss.sorted() {
+		got = append(got, rss.parts[r.part].names[r.row])
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("sorted rows differ from slices.Sort (first 5: %q, want %q)", got[:5], want[:5])
+	}
+}
+
+// appendPlainString takes exactly the strings of printable ASCII without
+// '"', '\\', '<', '>' and '&', with any byte at any place in an 8-byte word.
+func TestAppendPlainStringEveryByte(t *testing.T) {
+	for c := range 256 {
+		want := c >= 0x20 && c < 0x7f && !strings.ContainsRune(`"\<>&`, rune(c))
+		for n := 1; n <= 19; n++ {
+			for at := range n {
+				s := []byte(strings.Repeat("a", n))
+				s[at] = byte(c)
+				got, ok := appendPlainString([]byte("x"), string(s))
+				if ok != want || ok && string(got) != `x"`+string(s)+`"` || !ok && string(got) != "x" {
+					t.Fatalf("appendPlainString(%q) = %q, %v; want taken = %v", s, got, ok, want)
+				}
+			}
+		}
+	}
+}
