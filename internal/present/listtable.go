@@ -1,9 +1,9 @@
 package present
 
 import (
-	"cmp"
 	"bufio"
 	"bytes"
+	"cmp"
 	"fmt"
 	"io"
 	"runtime"
