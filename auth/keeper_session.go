@@ -22,7 +22,7 @@ func RefreshWindow(lifetime time.Duration) time.Duration {
 }
 
 // Window is the session's refresh window (from its access lifetime).
-func (s Session) Window() time.Duration {
+func (s *Session) Window() time.Duration {
 	if s.IssuedAt.IsZero() || s.AccessExpiry.IsZero() {
 		return 0
 	}
@@ -31,7 +31,7 @@ func (s Session) Window() time.Duration {
 
 // ServerNow is local now corrected by the session's measured clock skew:
 // expiry instants are the server's, so they are compared with this.
-func (s Session) ServerNow(localNow time.Time) time.Time { return localNow.Add(s.ClockSkew) }
+func (s *Session) ServerNow(localNow time.Time) time.Time { return localNow.Add(s.ClockSkew) }
 
 // SkewThreshold is the clock difference worth acting on and showing: the
 // keeper reports skew beyond it, and every screen and command shows it beyond
@@ -54,7 +54,7 @@ func SkewNotable(skew time.Duration) bool { return skew > SkewThreshold || skew 
 // is not retried, so it is paused rather than retrying; and an access token
 // past its expiry in an ok or paused session is expired (Paused still says
 // that nothing will refresh it).
-func (s Session) EffectiveState(localNow time.Time) (State, Reason) {
+func (s *Session) EffectiveState(localNow time.Time) (State, Reason) {
 	state, reason := s.State, s.Reason
 	if state == "" {
 		state = StateOK
@@ -76,7 +76,7 @@ func (s Session) EffectiveState(localNow time.Time) (State, Reason) {
 }
 
 // AccessLeft is how long the access token lives from localNow (server time).
-func (s Session) AccessLeft(localNow time.Time) time.Duration {
+func (s *Session) AccessLeft(localNow time.Time) time.Duration {
 	return s.AccessExpiry.Sub(s.ServerNow(localNow))
 }
 
@@ -87,7 +87,7 @@ func (s Session) AccessLeft(localNow time.Time) time.Duration {
 // import of hundreds, a fleet logged in by one script) would otherwise all
 // fall due in the same second, every cycle, and a burst larger than the
 // keeper's throughput would outlast their tokens.
-func (s Session) RefreshDue() time.Time {
+func (s *Session) RefreshDue() time.Time {
 	w := s.Window()
 	return s.AccessExpiry.Add(-w - spread(s.Name, w/4)).Add(-s.ClockSkew)
 }
@@ -104,7 +104,7 @@ func spread(name string, d time.Duration) time.Duration {
 
 // Fresh reports whether the access token is outside its refresh window and
 // has at least minValid left at localNow.
-func (s Session) Fresh(localNow time.Time, minValid time.Duration) bool {
+func (s *Session) Fresh(localNow time.Time, minValid time.Duration) bool {
 	left := s.AccessLeft(localNow)
 	return left > s.Window() && left >= minValid && left > 0
 }
@@ -118,13 +118,13 @@ const staleMarker = time.Minute
 // was killed, or its answer was lost): the next refresh settles whether the
 // server rotated. A holder of the session lock treats any marker so, since
 // the process that set it must have released the lock.
-func (s Session) RefreshInterrupted(localNow time.Time) bool {
+func (s *Session) RefreshInterrupted(localNow time.Time) bool {
 	return s.refreshMarked() && localNow.Sub(s.RefreshingSince) > staleMarker
 }
 
 // refreshMarked reports whether a refresh was started and its outcome is
 // unknown (killed mid-refresh, or the answer was lost).
-func (s Session) refreshMarked() bool { return !s.RefreshingSince.IsZero() }
+func (s *Session) refreshMarked() bool { return !s.RefreshingSince.IsZero() }
 
 func (s *Session) clearMarker() {
 	s.RefreshingSince, s.RefreshingPID, s.RefreshingFP = time.Time{}, 0, ""
