@@ -109,7 +109,19 @@ func (rs *rowSet) addCell(v string) int {
 // says how wide it is, in runes.
 func (rs *rowSet) endCell(start int) int {
 	rs.ends = append(doubled(rs.ends), int32(len(rs.row)))
-	return utf8.RuneCount(rs.row[start:])
+	return cellWidth(rs.row[start:])
+}
+
+// cellWidth is how many runes v holds: its length when it is ASCII, as
+// nearly every cell is (counted twice a cell, runes were a tenth of
+// making the table).
+func cellWidth(v []byte) int {
+	for _, c := range v {
+		if c >= utf8.RuneSelf {
+			return utf8.RuneCount(v)
+		}
+	}
+	return len(v)
 }
 
 // endRow adds the row being added, for the session name.
@@ -370,6 +382,9 @@ func compareKeys(a, b sortKey) int {
 	return strings.Compare(a.name, b.name)
 }
 
+// blanks pad cells to their column's width.
+const blanks = "                                "
+
 // appendRow appends one line of the table: row r of rs (n cells a row) in
 // the placed columns (at: the cell of each), cut with "…" to their widths,
 // without trailing spaces.
@@ -377,15 +392,15 @@ func appendRow(b []byte, rs *rowSet, r, n int, placed []Placed, at []int) []byte
 	start := len(b)
 	for p, pc := range placed {
 		v := rs.cell(r, at[p], n)
-		w := utf8.RuneCount(v)
+		w := cellWidth(v)
 		if w > pc.Width {
 			v = append([]byte(string([]rune(string(v))[:max(pc.Width-1, 0)])), "…"...)
 			w = pc.Width
 		}
 		b = append(b, v...)
 		if p != len(placed)-1 {
-			for range max(pc.Width-w, 0) + ColumnGap {
-				b = append(b, ' ')
+			for pad := max(pc.Width-w, 0) + ColumnGap; pad > 0; pad -= len(blanks) {
+				b = append(b, blanks[:min(pad, len(blanks))]...)
 			}
 		}
 	}
