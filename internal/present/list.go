@@ -107,35 +107,25 @@ func sessionJSON(s *auth.Session, now time.Time, timePtr func(time.Time) *time.T
 	}
 }
 
-// withBackends fills in where each session's secrets are, for records
-// that do not say: the backend the store was opened with (the store does
-// this itself; callers passing sessions of their own get the same).
-func withBackends(sessions []auth.Session, backend string) []auth.Session {
-	missing := false
-	for i := range sessions {
-		missing = missing || sessions[i].SecretsBackend == ""
+// secretsBackend is where s keeps its secrets: the backend it records,
+// or, for a record that does not say, backend, the one the store was
+// opened with (the store fills this in itself; callers passing sessions of
+// their own get the same).
+func secretsBackend(s *auth.Session, backend string) string {
+	if s.SecretsBackend != "" {
+		return s.SecretsBackend
 	}
-	if !missing {
-		return sessions // as the store hands them over: no copy
-	}
-	out := make([]auth.Session, len(sessions))
-	for i, s := range sessions {
-		if s.SecretsBackend == "" {
-			s.SecretsBackend = backend
-		}
-		out[i] = s
-	}
-	return out
+	return backend
 }
 
 // StateCell is list's STATE column: Status.Cell and the server clock when
 // it is off.
 func StateCell(s auth.Session, now time.Time) string {
 	st := Describe(s, now)
-	return stateCell(&s, &st)
+	return stateCell(&st)
 }
 
-func stateCell(_ *auth.Session, st *Status) string {
+func stateCell(st *Status) string {
 	out := st.Cell()
 	if st.SkewShown {
 		out += ", server clock " + SkewWords(st.Skew)
@@ -178,7 +168,7 @@ func appendListCell(b []byte, id ColumnID, s *auth.Session, st *Status, backend 
 	case ColRefreshExpires:
 		return timefmt.AppendAbsolute(b, s.RefreshExpiry)
 	case ColState:
-		v = stateCell(s, st)
+		v = stateCell(st)
 	}
 	return append(b, OneLine(v)...)
 }

@@ -60,9 +60,7 @@ func (l *ListJSONWriter) Adder() func(*auth.Session) error {
 	return func(s *auth.Session) error {
 		n = 0
 		sj := sessionJSON(s, l.now, at)
-		if sj.SecretsBackend == "" {
-			sj.SecretsBackend = l.backend
-		}
+		sj.SecretsBackend = secretsBackend(s, l.backend)
 		rs.beginRow()
 		row, ok := appendSessionJSONAs(append(rs.row, compactMark), &sj, plainJSON{ok: true, compact: true, slot: -1})
 		if !ok {

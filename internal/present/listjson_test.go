@@ -19,7 +19,8 @@ import (
 func referenceListJSON(t *testing.T, backend, configDir string, sessions []auth.Session, now time.Time) string {
 	t.Helper()
 	out := ListJSON{Storage: backend, ConfigDir: configDir, Sessions: []SessionJSON{}}
-	for _, s := range withBackends(sessions, backend) {
+	for _, s := range sessions {
+		s.SecretsBackend = secretsBackend(&s, backend)
 		out.Sessions = append(out.Sessions, NewSessionJSON(s, now))
 	}
 	var b bytes.Buffer

@@ -181,12 +181,7 @@ func NewListTable(backend string, now time.Time) *ListTable {
 func (t *ListTable) Adder() func(*auth.Session) error {
 	rs := t.rows.add(len(t.cols))
 	return func(s *auth.Session) error {
-		// A session that does not say where its secrets are keeps them in
-		// the backend the store was opened with.
-		backend := s.SecretsBackend
-		if backend == "" {
-			backend = t.backend
-		}
+		backend := secretsBackend(s, t.backend)
 		rs.mixed = rs.mixed || backend != t.backend
 		st := describe(s, t.now)
 		rs.beginRow()
@@ -234,9 +229,6 @@ func (t *ListTable) Write(w io.Writer, width int) {
 	var keep []int // the index in t.cols of each of cols
 	for i, c := range t.cols {
 		n := titles.addCell(c.Title)
-		if i == len(t.cols)-1 {
-			titles.endRow("")
-		}
 		if i == t.storage && !mixed {
 			continue
 		}
@@ -245,6 +237,7 @@ func (t *ListTable) Write(w io.Writer, width int) {
 		}
 		cols, natural, keep = append(cols, c), append(natural, n), append(keep, i)
 	}
+	titles.endRow("")
 	placed := Layout(cols, natural, width, 0)
 	// at maps the placed columns back to the cells.
 	at := make([]int, len(placed))
